@@ -1,0 +1,51 @@
+import { Command, Option } from 'commander';
+import { OPTIONS, camel, envName } from './config/options.js';
+import { VERSION } from './version.js';
+
+export interface CliResult {
+  action: 'run' | 'config-print';
+  configFile?: string;
+  values: Record<string, unknown>;
+}
+
+function defaultText(d: unknown): string {
+  if (d === undefined) return 'unset';
+  if (Array.isArray(d)) return d.length ? d.join(',') : 'empty';
+  return String(d);
+}
+
+/** Commander program whose options come from config/options.ts; values are validated later. */
+export function buildProgram(onResult: (r: CliResult) => void): Command {
+  const program = new Command('freeq-server')
+    .description('freeq: an IRC server for the modern internet.\n\nEvery option can also be set in a TOML file (--config, key = option name)\nor an environment variable (FREEQ_<NAME>). Precedence: default < file < env < CLI.')
+    .version(VERSION, '-V, --version')
+    .helpOption('-h, --help', 'show this help')
+    .showHelpAfterError()
+    .option('-c, --config <file>', 'TOML configuration file (env FREEQ_CONFIG)');
+  for (const o of OPTIONS) {
+    const flag = o.type === 'bool' ? `--${o.name} [bool]` : `--${o.name} <${o.type === 'list' ? 'list' : 'value'}>`;
+    const opt = new Option(flag, `${o.help} (default: ${defaultText(o.default)}; env ${envName(o)}${o.envAliases ? ', ' + o.envAliases.join(', ') : ''})`);
+    opt.helpGroup(o.group);
+    program.addOption(opt);
+  }
+  const collect = (opts: Record<string, unknown>): Record<string, unknown> => {
+    const values: Record<string, unknown> = {};
+    for (const o of OPTIONS) {
+      const v = opts[camel(o.name)];
+      if (v !== undefined) values[o.name] = v === true && o.type === 'bool' ? 'true' : v;
+    }
+    return values;
+  };
+  program.action(() => {
+    const opts = program.opts();
+    onResult({ action: 'run', configFile: opts.config as string | undefined, values: collect(opts) });
+  });
+  const cfg = program.command('config').description('inspect the configuration');
+  cfg.command('print')
+    .description('print the effective configuration (secrets redacted) and exit')
+    .action(() => {
+      const opts = program.opts();
+      onResult({ action: 'config-print', configFile: opts.config as string | undefined, values: collect(opts) });
+    });
+  return program;
+}

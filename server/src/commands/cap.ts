@@ -1,0 +1,74 @@
+import * as N from '../protocol/numerics.js';
+import { safeParam } from '../protocol/validate.js';
+import { CAPABILITIES, CAP_NAMES } from '../session/caps.js';
+import type { CommandContext } from './context.js';
+import { defineCommand } from './registry.js';
+import { tryCompleteRegistration } from './registration.js';
+
+function capReply(ctx: CommandContext, sub: string, items: string[]): void {
+  // continuation lines (`*`) keep each line well under 512 bytes (IRCv3 CAP 302)
+  const nick = ctx.user.nick;
+  const lines: string[] = [];
+  let cur = '';
+  for (const it of items) {
+    if (cur && cur.length + it.length + 1 > 380) { lines.push(cur); cur = it; }
+    else cur = cur ? `${cur} ${it}` : it;
+  }
+  lines.push(cur);
+  lines.forEach((l, i) => {
+    const more = i < lines.length - 1 && ctx.session.capVersion >= 302;
+    ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'CAP', params: more ? [nick, sub, '*', l] : [nick, sub, l] });
+  });
+}
+
+/** CAP LS/LIST/REQ/END — https://ircv3.net/specs/extensions/capability-negotiation */
+export default defineCommand({
+  name: 'CAP',
+  minParams: 1,
+  preReg: true,
+  help: 'CAP LS [302] | CAP LIST | CAP REQ :<caps> | CAP END\nIRCv3 capability negotiation.',
+  run(ctx, [subRaw, arg]) {
+    const s = ctx.session;
+    const sub = subRaw!.toUpperCase();
+    switch (sub) {
+      case 'LS': {
+        if (!ctx.user.registered) s.capNegotiating = true;
+        const v = Number(arg ?? 0);
+        if (v >= 302) {
+          s.capVersion = Math.max(s.capVersion, 302);
+          s.setCap('cap-notify', true); // implicitly enabled for 302 clients
+        }
+        const items = CAPABILITIES.map((c) => (s.capVersion >= 302 && c.value ? `${c.name}=${c.value}` : c.name));
+        capReply(ctx, 'LS', items);
+        return;
+      }
+      case 'LIST':
+        capReply(ctx, 'LIST', [...s.caps].sort());
+        return;
+      case 'REQ': {
+        if (!ctx.user.registered) s.capNegotiating = true;
+        const wanted = (arg ?? '').split(' ').filter(Boolean);
+        const ok = wanted.length > 0 && wanted.every((w) => {
+          const name = w.startsWith('-') ? w.slice(1) : w;
+          if (!CAP_NAMES.has(name)) return false;
+          // cap-notify cannot be disabled by a 302 client (it is implied by the version)
+          return !(w === '-cap-notify' && s.capVersion >= 302);
+        });
+        if (!ok) {
+          ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'CAP', params: [ctx.user.nick, 'NAK', arg ?? ''] });
+          return;
+        }
+        for (const w of wanted) s.setCap(w.replace(/^-/, ''), !w.startsWith('-'));
+        ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'CAP', params: [ctx.user.nick, 'ACK', wanted.join(' ')] });
+        return;
+      }
+      case 'END':
+        if (ctx.user.registered) return;
+        s.capNegotiating = false;
+        tryCompleteRegistration(ctx);
+        return;
+      default:
+        ctx.numeric(N.ERR_INVALIDCAPCMD, safeParam(subRaw), 'Invalid CAP command');
+    }
+  },
+});

@@ -1,0 +1,42 @@
+import type { Config } from '../config/schema.js';
+import type { IrcMessage } from '../protocol/message.js';
+import type { Ops, Clock } from '../state/ops.js';
+import type { User } from '../state/user.js';
+import type { World } from '../state/world.js';
+import type { Logger } from '../observability/log.js';
+import type { Session } from '../session/session.js';
+import type { ReplyBuffer } from '../session/reply-buffer.js';
+import type { Fanout } from '../session/fanout.js';
+
+/** What the server offers commands (the ports of DESIGN.md §4; built once in server.ts). */
+export interface ServerContext {
+  readonly config: Config;
+  readonly world: World;
+  readonly ops: Ops;
+  readonly fanout: Fanout;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly version: string;
+  readonly startedAt: number;
+  /** RPL_ISUPPORT tokens, computed from config at startup */
+  readonly isupport: readonly string[];
+  /** MOTD lines, or undefined when there is none (422) */
+  motd(): string[] | undefined;
+  /** counters shown by LUSERS and metrics */
+  readonly stats: { connections: number };
+}
+
+/** Per-command context handed to a handler. */
+export interface CommandContext {
+  readonly server: ServerContext;
+  readonly session: Session;
+  readonly user: User;
+  readonly msg: IrcMessage;
+  readonly reply: ReplyBuffer;
+  /** `:<server> <code> <nick|*> ...params` into the reply buffer; last param is the text */
+  numeric(code: string, ...params: string[]): void;
+  /** IRCv3 standard-replies: `FAIL <command> <code> [context...] :<description>` */
+  fail(command: string, code: string, ...rest: string[]): void;
+  /** any message to this client, via the reply buffer */
+  send(m: IrcMessage): void;
+}

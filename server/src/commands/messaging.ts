@@ -1,0 +1,76 @@
+import { isClientOnlyTag } from '../protocol/tags.js';
+import * as N from '../protocol/numerics.js';
+import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import { isChannelName, safeParam } from '../protocol/validate.js';
+import { PREFIX_CHARS, PREFIX_MODES, type Channel } from '../state/channel.js';
+import type { User } from '../state/user.js';
+import { Outgoing } from '../session/outgoing.js';
+import type { CommandContext } from './context.js';
+
+export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+
+/** Why a user may not speak in a channel, or undefined if they may. */
+export function cannotSend(ctx: CommandContext, ch: Channel, u: User): string | undefined {
+  const mem = ch.members.get(u);
+  if (!mem && ch.modes.n) return 'Cannot send to channel (no external messages)';
+  const privileged = mem !== undefined && mem.modes !== '';
+  if (ch.modes.m && !privileged) return 'Cannot send to channel (+m)';
+  if (!privileged && ctx.server.ops.isBanned(ch, u)) return 'Cannot send to channel (you are banned)';
+  return undefined;
+}
+
+/**
+ * PRIVMSG / NOTICE / TAGMSG to channels (with STATUSMSG prefixes) and nicks. NOTICE never
+ * produces an error reply (RFC 2812 §3.3.2). Client-only tags are relayed; others are dropped.
+ */
+export function relay(ctx: CommandContext, command: RelayCommand, targets: string, text: string | undefined): void {
+  const { server, user, session } = ctx;
+  const quiet = command === 'NOTICE';
+  const err = (code: string, ...p: string[]) => { if (!quiet) ctx.numeric(code, ...p); };
+  if (!targets) { err(N.ERR_NORECIPIENT, `No recipient given (${command})`); return; }
+  if (command !== 'TAGMSG' && (text === undefined || text === '')) { err(N.ERR_NOTEXTTOSEND, 'No text to send'); return; }
+  const list = [...new Set(targets.split(',').filter(Boolean))];
+  if (list.length > server.config.maxTargets) { err(N.ERR_TOOMANYTARGETS, safeParam(list[server.config.maxTargets]), `Too many targets. Maximum is ${server.config.maxTargets}`); return; }
+
+  let clientTags: Map<string, string> | undefined;
+  for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k)) (clientTags ??= new Map()).set(k, v);
+  if (command === 'TAGMSG' && !clientTags) return; // nothing to relay
+  const meta = server.fanout.meta(user, { clientTags });
+  if (command !== 'TAGMSG') user.lastSpokeAt = server.clock.now();
+
+  for (const target of list) {
+    let statusPrefix = '';
+    let name = target;
+    while (name.length > 1 && PREFIX_CHARS.includes(name[0]!) && isChannelName(name.slice(1))) { statusPrefix = name[0]!; name = name.slice(1); }
+    const params = command === 'TAGMSG' ? [target] : [target, text!];
+    // B2: the relayed line (with our full prefix) must fit in 512 bytes; reject, never truncate
+    if (command !== 'TAGMSG') {
+      const relayedLen = Buffer.byteLength(`:${user.mask} ${command} ${target} :${text}\r\n`);
+      if (relayedLen > MAX_BODY_BYTES) { err(N.ERR_INPUTTOOLONG, 'Line too long to be relayed without truncation'); continue; }
+    }
+    const out = new Outgoing({ tags: new Map(), source: user.mask, command, params }, meta);
+    const onlyTags = command === 'TAGMSG';
+    if (isChannelName(name)) {
+      const ch = server.world.findChannel(name);
+      if (!ch) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
+      const why = cannotSend(ctx, ch, user);
+      if (why) { err(N.ERR_CANNOTSENDTOCHAN, ch.name, why); continue; }
+      const minRank = statusPrefix ? PREFIX_MODES[PREFIX_CHARS.indexOf(statusPrefix)]! : undefined;
+      const rankOk = (u: User): boolean => {
+        if (onlyTags && !u.link.hasCap('message-tags')) return false;
+        if (!minRank) return true;
+        const mem = ch.members.get(u)!;
+        // a member with the prefix or any higher one receives it
+        return [...PREFIX_MODES.slice(0, PREFIX_MODES.indexOf(minRank) + 1)].some((m) => mem.has(m));
+      };
+      server.fanout.toChannel(ch, out, user, rankOk);
+    } else {
+      const dest = server.world.findUser(name);
+      if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
+      if (!onlyTags || dest.link.hasCap('message-tags')) { if (dest !== user) dest.link.deliver(out); }
+      if (command === 'PRIVMSG' && dest.away !== undefined) ctx.numeric(N.RPL_AWAY, dest.nick, dest.away);
+    }
+    if (session.hasCap('echo-message')) session.deliver(out);
+    else if (!isChannelName(name) && server.world.findUser(name) === user && !onlyTags) session.deliver(out);
+  }
+}

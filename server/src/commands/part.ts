@@ -1,0 +1,26 @@
+import * as N from '../protocol/numerics.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { clipUtf8, safeParam } from '../protocol/validate.js';
+import { defineCommand } from './registry.js';
+
+/** PART <channel>{,<channel>} [:<reason>] — modern.ircdocs.horse#part-message */
+export default defineCommand({
+  name: 'PART',
+  minParams: 1,
+  help: 'PART <#channel>[,<#channel>...] [:<reason>]\nLeaves channels.',
+  run(ctx, [chans, reason]) {
+    const { server, user } = ctx;
+    const r = reason !== undefined ? clipUtf8(reason, server.config.kickLen) : undefined;
+    for (const name of chans!.split(',')) {
+      if (!name) continue;
+      const ch = server.world.findChannel(name);
+      if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(name), 'No such channel'); continue; }
+      try {
+        server.ops.part(user, ch, r);
+      } catch (e) {
+        if (e instanceof ReplyError) { ctx.numeric(e.code, ...e.params, e.text); continue; }
+        throw e;
+      }
+    }
+  },
+});

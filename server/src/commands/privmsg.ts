@@ -1,0 +1,9 @@
+import { defineCommand } from './registry.js';
+import { relay } from './messaging.js';
+
+/** PRIVMSG <target>{,<target>} :<text> — modern.ircdocs.horse#privmsg-message */
+export default defineCommand({
+  name: 'PRIVMSG',
+  help: 'PRIVMSG <target>[,<target>...] :<text>\nSends a message to channels (#chan, or @#chan / +#chan for ops / voiced only) or nicks.',
+  run(ctx, [targets, text]) { relay(ctx, 'PRIVMSG', targets ?? '', text); },
+});

@@ -1,0 +1,34 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import * as N from '../protocol/numerics.js';
+import { isupportLines } from '../protocol/isupport.js';
+import { ALL_CHANNEL_MODES, USER_MODES } from '../state/modes.js';
+import type { CommandContext } from './context.js';
+import { sendLusers } from './lusers.js';
+import { sendMotd } from './motd.js';
+
+/** Constant-time string comparison (hash first so lengths don't leak). */
+export function secretEquals(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+/** Complete registration once NICK and USER are in and CAP negotiation is over. */
+export function tryCompleteRegistration(ctx: CommandContext): void {
+  const { session, user, server } = ctx;
+  if (user.registered || session.capNegotiating || user.nick === '*' || !user.username) return;
+  if (!session.passOk) {
+    ctx.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
+    session.close('Bad password');
+    return;
+  }
+  server.ops.completeRegistration(user);
+  const cfg = server.config;
+  ctx.numeric(N.RPL_WELCOME, `Welcome to the ${cfg.networkName} IRC Network ${user.mask}`);
+  ctx.numeric(N.RPL_YOURHOST, `Your host is ${cfg.serverName}, running version ${server.version}`);
+  ctx.numeric(N.RPL_CREATED, `This server was created ${new Date(server.startedAt).toUTCString()}`);
+  ctx.numeric(N.RPL_MYINFO, cfg.serverName, server.version, USER_MODES, ALL_CHANNEL_MODES, 'beIklov');
+  for (const line of isupportLines(server.isupport)) ctx.numeric(N.RPL_ISUPPORT, ...line, 'are supported by this server');
+  sendLusers(ctx);
+  sendMotd(ctx);
+}

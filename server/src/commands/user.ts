@@ -1,0 +1,21 @@
+import { clipUtf8 } from '../protocol/validate.js';
+import { defineCommand } from './registry.js';
+import { tryCompleteRegistration } from './registration.js';
+
+/** USER <username> <mode> <unused> :<realname> — modern.ircdocs.horse#user-message */
+export default defineCommand({
+  name: 'USER',
+  minParams: 4,
+  preReg: true,
+  onlyPreReg: true,
+  help: 'USER <username> 0 * :<realname>\nSends your username and real name during registration.',
+  run(ctx, [username, , , realname]) {
+    const cfg = ctx.server.config;
+    // keep what is safe in a hostmask; never reject a client over its ident
+    // eslint-disable-next-line no-control-regex
+    const clean = username!.replace(/[^\x21-\x7e]|[@!*?,]/g, '').slice(0, cfg.userLen);
+    ctx.user.username = clean || 'user';
+    ctx.user.realname = clipUtf8(realname!, cfg.realnameLen);
+    tryCompleteRegistration(ctx);
+  },
+});

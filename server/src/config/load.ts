@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+import { OPTIONS, camel, envName, type OptionSpec } from './options.js';
+import { parseAddr, parseBytes, parseDuration } from './units.js';
+import type { Config, OperBlock } from './schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export interface ConfigSources {
+  /** path of a TOML file (from --config or FREEQ_CONFIG) */
+  file?: string;
+  /** already-parsed file contents (tests may pass an object instead of a path) */
+  fileValues?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** CLI values keyed by option name (kebab-case), raw strings or typed values */
+  cli?: Record<string, unknown>;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const OperSchema = z.object({
+  name: z.string().min(1).regex(/^[^\s]+$/, 'must not contain spaces'),
+  password: z.string().min(8, 'must be at least 8 characters'),
+  class: z.enum(['admin', 'moderator']).default('admin'),
+}).strict();
+
+function coerce(o: OptionSpec, raw: unknown, where: string, problems: string[]): unknown {
+  const bad = (why: string) => { problems.push(`${where} ${o.name}: ${why}`); return undefined; };
+  switch (o.type) {
+    case 'string':
+      if (typeof raw !== 'string') return bad('expected a string');
+      return raw;
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      return bad('expected true or false');
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isInteger(n)) return bad(`expected an integer, got ${JSON.stringify(raw)}`);
+      if (o.min !== undefined && n < o.min) return bad(`must be >= ${o.min}`);
+      if (o.max !== undefined && n > o.max) return bad(`must be <= ${o.max}`);
+      return n;
+    }
+    case 'duration': {
+      const ms = parseDuration(raw);
+      if (ms === undefined) return bad(`expected a duration like 90s, 10m or 1h, got ${JSON.stringify(raw)}`);
+      return ms;
+    }
+    case 'bytes': {
+      const b = parseBytes(raw);
+      if (b === undefined) return bad(`expected a size like 8704, 200k or 1M, got ${JSON.stringify(raw)}`);
+      if (o.min !== undefined && b < o.min) return bad(`must be >= ${o.min} bytes`);
+      if (o.max !== undefined && b > o.max) return bad(`must be <= ${o.max} bytes`);
+      return b;
+    }
+    case 'addr': {
+      const a = parseAddr(raw);
+      if (!a) return bad(`expected host:port, got ${JSON.stringify(raw)}`);
+      return a;
+    }
+    case 'list':
+      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
+      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return bad('expected a comma-separated list');
+  }
+}
+
+/** Merge defaults < file < env < CLI, validate everything, report every problem at once. */
+export function loadConfig(src: ConfigSources = {}): Config {
+  const problems: string[] = [];
+  const byName = new Map(OPTIONS.map((o) => [o.name, o]));
+  let file: Record<string, unknown> = src.fileValues ?? {};
+  if (src.file) {
+    try {
+      file = parseToml(readFileSync(src.file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      problems.push(`config file ${src.file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    if (o.default !== undefined) out[camel(o.name)] = coerce(o, o.default, 'default', problems);
+  }
+  let opers: OperBlock[] = [];
+  for (const [k, v] of Object.entries(file)) {
+    if (k === 'oper') {
+      const arr = Array.isArray(v) ? v : [];
+      if (!Array.isArray(v)) problems.push('config file oper: expected [[oper]] tables');
+      arr.forEach((entry, i) => {
+        const r = OperSchema.safeParse(entry);
+        if (r.success) opers.push(r.data);
+        else for (const issue of r.error.issues) problems.push(`config file oper[${i}].${issue.path.join('.') || '?'}: ${issue.message}`);
+      });
+      continue;
+    }
+    const o = byName.get(k);
+    if (!o) { problems.push(`config file: unknown key "${k}"`); continue; }
+    const val = coerce(o, v, 'config file', problems);
+    if (val !== undefined) out[camel(o.name)] = val;
+  }
+  const env = src.env ?? {};
+  const known = new Set(OPTIONS.map(envName));
+  known.add('FREEQ_CONFIG');
+  for (const [k] of Object.entries(env)) {
+    if (k.startsWith('FREEQ_') && !known.has(k)) problems.push(`environment: unknown variable ${k}`);
+  }
+  for (const o of OPTIONS) {
+    for (const name of [...(o.envAliases ?? []), envName(o)]) {
+      const v = env[name];
+      if (v === undefined || v === '') continue;
+      const val = coerce(o, v, `environment ${name}:`, problems);
+      if (val !== undefined) out[camel(o.name)] = val;
+    }
+  }
+  for (const [k, v] of Object.entries(src.cli ?? {})) {
+    if (v === undefined) continue;
+    const o = byName.get(k);
+    if (!o) { problems.push(`command line: unknown option --${k}`); continue; }
+    const val = coerce(o, v, 'command line', problems);
+    if (val !== undefined) out[camel(o.name)] = val;
+  }
+  if (typeof out.logLevel === 'string' && !LOG_LEVELS.includes(out.logLevel)) problems.push(`log-level: must be one of ${LOG_LEVELS.join(', ')}`);
+  if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) problems.push('tls-cert and tls-key must be given together');
+  if (typeof out.pingTimeout === 'number' && typeof out.pingInterval === 'number' && out.pingTimeout <= out.pingInterval) {
+    problems.push('ping-timeout must be longer than ping-interval');
+  }
+  if (typeof out.serverName === 'string' && !/^[A-Za-z0-9.-]+$/.test(out.serverName)) problems.push('server-name: letters, digits, dots and dashes only');
+  if (typeof out.operPassword === 'string' && out.operPassword.length < 8) problems.push('oper-password: must be at least 8 characters');
+  const names = new Set<string>();
+  for (const op of opers) {
+    if (names.has(op.name)) problems.push(`config file oper: duplicate name "${op.name}"`);
+    names.add(op.name);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  out.opers = opers;
+  return Object.freeze(out) as unknown as Config;
+}
+
+/** The effective configuration for `config print`, secrets redacted. */
+export function describeConfig(cfg: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    const v = (cfg as unknown as Record<string, unknown>)[camel(o.name)];
+    out[o.name] = o.secret && v !== undefined ? '<redacted>' : v;
+  }
+  out.oper = cfg.opers.map((op) => ({ name: op.name, class: op.class, password: '<redacted>' }));
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * Every option in one table: CLI flag, TOML key and environment variable are derived from the
+ * name, so they can never drift apart. Precedence: default < file < env < CLI (config/load.ts).
+ */
+export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'bytes' | 'addr' | 'list';
+
+export interface OptionSpec {
+  /** kebab-case: `--listen-addr`, TOML `listen-addr`, env `FREEQ_LISTEN_ADDR` */
+  name: string;
+  type: OptionType;
+  /** undefined = unset (optional feature off) */
+  default?: string | number | boolean | string[];
+  help: string;
+  /** extra environment variable names honoured (e.g. OPER_DIDS from the product documents) */
+  envAliases?: string[];
+  secret?: boolean;
+  min?: number;
+  max?: number;
+  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Limits' | 'Logging';
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // Listeners
+  { group: 'Listeners', name: 'listen-addr', type: 'addr', default: '127.0.0.1:6667', help: 'plain IRC (TCP) listen address, host:port' },
+  { group: 'Listeners', name: 'tls-listen-addr', type: 'addr', default: '127.0.0.1:6697', help: 'IRC over TLS listen address (used only when --tls-cert and --tls-key are given)' },
+  { group: 'Listeners', name: 'tls-cert', type: 'string', help: 'TLS certificate chain (PEM file)' },
+  { group: 'Listeners', name: 'tls-key', type: 'string', help: 'TLS private key (PEM file)' },
+  { group: 'Listeners', name: 'web-addr', type: 'addr', default: '127.0.0.1:8080', help: 'HTTP listen address: IRC over WebSocket at /irc and the HTTP API' },
+  { group: 'Listeners', name: 'ws-allowed-origins', type: 'list', default: [], help: 'WebSocket Origin allowlist (comma-separated); empty allows any origin. Requests without an Origin header (native clients) are always allowed' },
+
+  // Server identity
+  { group: 'Server', name: 'server-name', type: 'string', default: 'localhost', help: 'server name shown to clients (the source of server replies)' },
+  { group: 'Server', name: 'network-name', type: 'string', default: 'freeq', help: 'network name advertised as NETWORK in RPL_ISUPPORT' },
+  { group: 'Server', name: 'server-password', type: 'string', secret: true, help: 'connection password clients must send with PASS (unset: no password)' },
+  { group: 'Server', name: 'motd-file', type: 'string', help: 'message of the day file (UTF-8 text); unset or missing: 422 ERR_NOMOTD' },
+  { group: 'Server', name: 'admin-location', type: 'string', default: 'freeq IRC server', help: 'ADMIN reply, first location line' },
+  { group: 'Server', name: 'admin-location2', type: 'string', default: '', help: 'ADMIN reply, second location line' },
+  { group: 'Server', name: 'admin-email', type: 'string', default: '', help: 'ADMIN reply, contact e-mail' },
+
+  // Storage
+  { group: 'Storage', name: 'data-dir', type: 'string', default: './data', help: 'data directory (database, key files)' },
+  { group: 'Storage', name: 'db-path', type: 'string', help: 'SQLite database path (default: <data-dir>/freeq.db)' },
+
+  // Operators
+  { group: 'Operators', name: 'oper-password', type: 'string', secret: true, help: 'password for OPER <any name> <password> (admin class); named operator blocks go in the config file as [[oper]]' },
+
+  // Limits (defaults from hardening.md)
+  { group: 'Limits', name: 'nick-len', type: 'int', default: 64, min: 1, max: 64, help: 'NICKLEN' },
+  { group: 'Limits', name: 'channel-len', type: 'int', default: 64, min: 2, max: 64, help: 'CHANNELLEN (bytes)' },
+  { group: 'Limits', name: 'topic-len', type: 'int', default: 390, min: 1, max: 390, help: 'TOPICLEN (bytes; longer topics are clipped at a UTF-8 boundary)' },
+  { group: 'Limits', name: 'kick-len', type: 'int', default: 390, min: 1, max: 390, help: 'KICKLEN (bytes)' },
+  { group: 'Limits', name: 'away-len', type: 'int', default: 390, min: 1, max: 390, help: 'AWAYLEN (bytes)' },
+  { group: 'Limits', name: 'realname-len', type: 'int', default: 150, min: 1, max: 390, help: 'longest realname (bytes)' },
+  { group: 'Limits', name: 'user-len', type: 'int', default: 20, min: 1, max: 64, help: 'USERLEN' },
+  { group: 'Limits', name: 'max-channels', type: 'int', default: 100, min: 1, max: 10000, help: 'channels one user may be in (CHANLIMIT)' },
+  { group: 'Limits', name: 'max-targets', type: 'int', default: 4, min: 1, max: 100, help: 'targets per PRIVMSG/NOTICE/TAGMSG (TARGMAX)' },
+  { group: 'Limits', name: 'max-list-entries', type: 'int', default: 100, min: 1, max: 10000, help: 'entries per ban/except/invex list (MAXLIST)' },
+  { group: 'Limits', name: 'max-modes', type: 'int', default: 20, min: 1, max: 100, help: 'mode changes with a parameter per MODE line (MODES)' },
+  { group: 'Limits', name: 'whowas-len', type: 'int', default: 1000, min: 0, max: 100000, help: 'WHOWAS history entries kept' },
+  { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded"' },
+  { group: 'Limits', name: 'readq', type: 'bytes', default: 8704, min: 4608, max: 65536, help: 'longest input line buffered (bytes); longer lines get 417 and are discarded' },
+  { group: 'Limits', name: 'registration-timeout', type: 'duration', default: '60s', help: 'time from connect to completed registration' },
+  { group: 'Limits', name: 'ping-interval', type: 'duration', default: '90s', help: 'idle time before the server sends PING' },
+  { group: 'Limits', name: 'ping-timeout', type: 'duration', default: '150s', help: 'idle time before an unresponsive client is disconnected' },
+  { group: 'Limits', name: 'max-registration-lines', type: 'int', default: 1024, min: 8, help: 'lines accepted before registration completes' },
+
+  // Logging
+  { group: 'Logging', name: 'log-level', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
+];
+
+export function envName(o: OptionSpec): string {
+  return 'FREEQ_' + o.name.toUpperCase().replace(/-/g, '_');
+}
+
+export function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}

@@ -1,0 +1,49 @@
+export interface Addr { host: string; port: number }
+
+export interface OperBlock {
+  name: string;
+  /** compared in constant time; keep the config file private (mode 0600) */
+  password: string;
+  /** 'admin' may KILL and everything a moderator may; 'moderator' may KILL */
+  class: 'admin' | 'moderator';
+}
+
+/** The validated, frozen configuration every module reads. Times in ms, sizes in bytes. */
+export interface Config {
+  listenAddr: Addr;
+  tlsListenAddr: Addr;
+  tlsCert?: string;
+  tlsKey?: string;
+  webAddr: Addr;
+  wsAllowedOrigins: string[];
+  serverName: string;
+  networkName: string;
+  serverPassword?: string;
+  motdFile?: string;
+  adminLocation: string;
+  adminLocation2: string;
+  adminEmail: string;
+  dataDir: string;
+  dbPath?: string;
+  operPassword?: string;
+  opers: OperBlock[];
+  nickLen: number;
+  channelLen: number;
+  topicLen: number;
+  kickLen: number;
+  awayLen: number;
+  realnameLen: number;
+  userLen: number;
+  maxChannels: number;
+  maxTargets: number;
+  maxListEntries: number;
+  maxModes: number;
+  whowasLen: number;
+  sendq: number;
+  readq: number;
+  registrationTimeout: number;
+  pingInterval: number;
+  pingTimeout: number;
+  maxRegistrationLines: number;
+  logLevel: string;
+}

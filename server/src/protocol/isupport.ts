@@ -1,0 +1,43 @@
+import type { Config } from '../config/schema.js';
+import { CHANMODES_TOKEN } from '../state/modes.js';
+
+/**
+ * RPL_ISUPPORT tokens, generated from config so they are always truthful (Ergo does the same,
+ * ergo:irc/config.go). Every token here is implemented.
+ */
+export function isupportTokens(c: Config): string[] {
+  const t = c.maxTargets;
+  return [
+    `AWAYLEN=${c.awayLen}`,
+    'BOT=B',
+    'CASEMAPPING=rfc1459',
+    `CHANLIMIT=#:${c.maxChannels}`,
+    `CHANMODES=${CHANMODES_TOKEN}`,
+    `CHANNELLEN=${c.channelLen}`,
+    'CHANTYPES=#',
+    'ELIST=CMNTU',
+    'EXCEPTS=e',
+    'INVEX=I',
+    `KICKLEN=${c.kickLen}`,
+    `MAXLIST=beI:${c.maxListEntries}`,
+    `MAXTARGETS=${t}`,
+    `MODES=${c.maxModes}`,
+    `NETWORK=${c.networkName}`,
+    `NICKLEN=${c.nickLen}`,
+    'PREFIX=(ov)@+',
+    'SAFELIST',
+    'STATUSMSG=@+',
+    `TARGMAX=JOIN:,KICK:${t},LIST:1,NAMES:1,NOTICE:${t},PART:,PRIVMSG:${t},TAGMSG:${t},WHOIS:1,USERHOST:5,ISON:`,
+    `TOPICLEN=${c.topicLen}`,
+    `USERLEN=${c.userLen}`,
+    'UTF8ONLY',
+    'WHOX',
+  ];
+}
+
+/** 005 lines: at most 13 tokens each (modern.ircdocs.horse#rplisupport-005). */
+export function isupportLines(tokens: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < tokens.length; i += 13) out.push(tokens.slice(i, i + 13));
+  return out;
+}

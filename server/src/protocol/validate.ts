@@ -1,0 +1,85 @@
+import { foldCase } from './casemap.js';
+
+// RFC 2812 §2.3.1 nickname grammar (ASCII; rfc1459 casemapping is only defined for ASCII).
+const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
+
+export function isValidNick(nick: string, maxLen: number): boolean {
+  return nick.length >= 1 && nick.length <= maxLen && NICK_RE.test(nick);
+}
+
+// USER's username: no space, no '@', no control characters.
+// eslint-disable-next-line no-control-regex
+const USER_RE = /^[^\s@\x00-\x1f!]+$/;
+export function isValidUsername(u: string): boolean {
+  return USER_RE.test(u);
+}
+
+export const CHANTYPES = '#';
+
+export function isChannelName(s: string): boolean {
+  return s.length > 0 && CHANTYPES.includes(s[0]!);
+}
+
+/** A channel name we accept for creation: CHANTYPE, no space/comma/BEL/control, within length (bytes). */
+export function isValidChannelName(s: string, maxLen: number): boolean {
+  // eslint-disable-next-line no-control-regex
+  return isChannelName(s) && s.length >= 2 && Buffer.byteLength(s) <= maxLen && !/[\s,\x00-\x1f:]/.test(s.slice(1)) ;
+}
+
+/**
+ * Ergo's SafeErrorParam (ergo:irc/utils/args.go:44-49): user input echoed into a middle
+ * parameter of a numeric must not be empty, contain a space or start with ':'.
+ */
+export function safeParam(p: string | undefined): string {
+  if (!p || p.includes(' ') || p[0] === ':') return '*';
+  return p;
+}
+
+/**
+ * Case-insensitive (rfc1459) glob match with '*' and '?'. Iterative with a single backtrack
+ * point, so it is O(len(mask) * len(text)) in the worst case — never exponential (freeq's
+ * recursive matcher was).
+ */
+export function maskMatch(mask: string, text: string): boolean {
+  const p = foldCase(mask);
+  const t = foldCase(text);
+  let pi = 0, ti = 0, star = -1, mark = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) { pi++; ti++; }
+    else if (pi < p.length && p[pi] === '*') { star = pi++; mark = ti; }
+    else if (star !== -1) { pi = star + 1; ti = ++mark; }
+    else return false;
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+/** Canonical ban mask: `nick` → `nick!*@*`, `user@host` → `*!user@host`, `nick!user` → `nick!user@*`. */
+export function canonicalMask(mask: string): string {
+  if (mask.startsWith('did:') || mask.startsWith('$')) return mask; // extbans / DIDs are exact tokens
+  let nick = '*', user = '*', host = '*';
+  const bang = mask.indexOf('!');
+  const at = mask.indexOf('@', bang === -1 ? 0 : bang);
+  if (bang !== -1) {
+    nick = mask.slice(0, bang) || '*';
+    if (at !== -1) { user = mask.slice(bang + 1, at) || '*'; host = mask.slice(at + 1) || '*'; }
+    else user = mask.slice(bang + 1) || '*';
+  } else if (at !== -1) {
+    user = mask.slice(0, at) || '*';
+    host = mask.slice(at + 1) || '*';
+  } else if (mask.includes('.') || mask.includes(':') || mask.includes('/')) {
+    host = mask;
+  } else {
+    nick = mask || '*';
+  }
+  return `${nick}!${user}@${host}`;
+}
+
+/** Truncate to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function clipUtf8(s: string, maxBytes: number): string {
+  if (Buffer.byteLength(s) <= maxBytes) return s;
+  const b = Buffer.from(s, 'utf8');
+  let end = maxBytes;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
+  return b.subarray(0, end).toString('utf8');
+}

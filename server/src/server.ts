@@ -1,0 +1,123 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config/schema.js';
+import type { ServerContext } from './commands/context.js';
+import { commandTable } from './commands/index.js';
+import { createHttpApp } from './http/app.js';
+import { createLogger, type Logger } from './observability/log.js';
+import { isupportTokens } from './protocol/isupport.js';
+import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
+import { Fanout } from './session/fanout.js';
+import { Session } from './session/session.js';
+import { Ops, type Clock } from './state/ops.js';
+import { World } from './state/world.js';
+import { openDb, type Db } from './storage/db.js';
+import { SqliteChannelStore } from './storage/repos/channels.js';
+import type { IrcConn } from './transport/conn.js';
+import { createTcpListener, createTlsListener, listen } from './transport/listeners.js';
+import { VERSION } from './version.js';
+
+export interface ServerOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  readonly context: ServerContext;
+  /** bound addresses (port 0 in config → the real port here) */
+  readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo };
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * The composition root: the only module that imports everything. `main.ts` and every test boot
+ * the server through here, so tests exercise production wiring (hardening.md §5).
+ */
+export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const dbPath = config.dbPath ?? join(config.dataDir, 'freeq.db');
+  const db: Db = openDb(dbPath);
+  const world = new World();
+  let fanout: Fanout | undefined;
+  const ops = new Ops(world, new SqliteChannelStore(db), (ev) => fanout!.onEvent(ev), {
+    maxListEntries: config.maxListEntries, whowasLen: config.whowasLen,
+  }, clock);
+  ops.restore();
+  fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
+
+  let motdCache: { mtimeMs: number; lines: string[] } | undefined;
+  const context: ServerContext = {
+    config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
+    isupport: isupportTokens(config),
+    stats: { connections: 0 },
+    motd() {
+      if (!config.motdFile || !existsSync(config.motdFile)) return undefined;
+      try {
+        const text = readFileSync(config.motdFile, 'utf8');
+        motdCache = { mtimeMs: 0, lines: text.replace(/\r/g, '').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '') };
+        return motdCache.lines;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+
+  const commands = commandTable();
+  const sessions = new Set<Session>();
+  let nextId = 1;
+  const accept = (conn: IrcConn): void => {
+    context.stats.connections++;
+    const s = new Session(nextId++, conn, {
+      server: context, commands, lineLimits: CLIENT_LINE_LIMITS,
+      onClosed: (x) => { sessions.delete(x); context.stats.connections--; },
+    });
+    sessions.add(s);
+  };
+
+  // one sweep for every session's deadlines (cheaper than a timer per connection)
+  const tickMs = Math.max(50, Math.min(1000, config.registrationTimeout / 4, config.pingInterval / 4));
+  const sweep = setInterval(() => {
+    const now = clock.now();
+    for (const s of sessions) s.tick(now);
+  }, tickMs);
+  sweep.unref();
+
+  const tcp: NetServer = createTcpListener(config.readq, accept);
+  await listen(tcp, config.listenAddr);
+  let tls: NetServer | undefined;
+  if (config.tlsCert && config.tlsKey) {
+    tls = createTlsListener(config.tlsCert, config.tlsKey, config.readq, accept);
+    await listen(tls, config.tlsListenAddr);
+  }
+  const http = createHttpApp({
+    config, accept,
+    health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
+  });
+  await http.listen({ host: config.webAddr.host, port: config.webAddr.port });
+  const addresses = {
+    irc: tcp.address() as AddressInfo,
+    tls: tls?.address() as AddressInfo | undefined,
+    web: http.server.address() as AddressInfo,
+  };
+  log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName }, 'freeq listening');
+
+  let stopped = false;
+  return {
+    context,
+    addresses,
+    async stop(reason = 'Server shutting down') {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(sweep);
+      tcp.close();
+      tls?.close();
+      for (const s of [...sessions]) s.close(reason);
+      await http.close();
+      await new Promise((r) => setTimeout(r, 20));
+      db.close();
+    },
+  };
+}

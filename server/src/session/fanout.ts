@@ -1,0 +1,141 @@
+import type { IrcMessage } from '../protocol/message.js';
+import type { Channel } from '../state/channel.js';
+import type { StateEvent } from '../state/events.js';
+import { renderModeChanges } from '../state/modes.js';
+import type { User } from '../state/user.js';
+import type { World } from '../state/world.js';
+import { Outgoing, newMsgid, nowIso, type OutMeta } from './outgoing.js';
+
+export interface FanoutDeps {
+  world: World;
+  serverName: () => string;
+  maxModes: () => number;
+  now: () => number;
+}
+
+function m(source: string, command: string, params: string[]): IrcMessage {
+  return { tags: new Map(), source, command, params };
+}
+
+/**
+ * Turns state events into lines for every recipient. Each distinct message is an Outgoing whose
+ * bytes are built once per capability variant; the same Buffer goes to every recipient.
+ */
+export class Fanout {
+  constructor(private readonly d: FanoutDeps) {}
+
+  meta(user?: User, extra?: Partial<OutMeta>): OutMeta {
+    return { time: nowIso(this.d.now()), msgid: newMsgid(), account: user?.account, bot: user?.isBot, ...extra };
+  }
+
+  /** Deliver to every member of a channel (optionally skipping one, e.g. the sender). */
+  toChannel(ch: Channel, out: Outgoing, skip?: User, filter?: (u: User) => boolean): void {
+    for (const u of ch.members.keys()) {
+      if (u === skip) continue;
+      if (filter && !filter(u)) continue;
+      u.link.deliver(out);
+    }
+  }
+
+  toUsers(users: Iterable<User>, out: Outgoing): void {
+    for (const u of users) u.link.deliver(out);
+  }
+
+  /** The state-event subscriber wired in server.ts. */
+  readonly onEvent = (ev: StateEvent): void => {
+    switch (ev.kind) {
+      case 'join': return this.join(ev.user, ev.channel);
+      case 'part': {
+        const out = new Outgoing(m(ev.user.mask, 'PART', ev.reason !== undefined ? [ev.channel.name, ev.reason] : [ev.channel.name]), this.meta(ev.user));
+        return this.toChannel(ev.channel, out);
+      }
+      case 'kick': {
+        const out = new Outgoing(m(ev.source, 'KICK', [ev.channel.name, ev.target.nick, ev.reason]), this.meta());
+        return this.toChannel(ev.channel, out);
+      }
+      case 'quit': {
+        const out = new Outgoing(m(ev.user.mask, 'QUIT', [ev.reason]), this.meta(ev.user));
+        return this.toUsers(ev.audience, out);
+      }
+      case 'nick': {
+        const out = new Outgoing(m(ev.oldMask, 'NICK', [ev.user.nick]), this.meta(ev.user));
+        ev.user.link.deliver(out);
+        return this.toUsers(ev.audience, out);
+      }
+      case 'topic': {
+        const out = new Outgoing(m(ev.source, 'TOPIC', [ev.channel.name, ev.channel.topic?.text ?? '']), this.meta());
+        return this.toChannel(ev.channel, out);
+      }
+      case 'channel-mode': {
+        // split so no line carries more than MODES parameters
+        const max = this.d.maxModes();
+        for (let i = 0; i < ev.changes.length; i += max) {
+          const chunk = ev.changes.slice(i, i + max);
+          const out = new Outgoing(m(ev.source, 'MODE', [ev.channel.name, ...renderModeChanges(chunk)]), this.meta());
+          this.toChannel(ev.channel, out);
+        }
+        return;
+      }
+      case 'user-mode': {
+        const out = new Outgoing(m(ev.user.nick, 'MODE', [ev.user.nick, ...renderModeChanges(ev.changes)]), this.meta());
+        return ev.user.link.deliver(out);
+      }
+      case 'away': {
+        const out = new Outgoing(m(ev.user.mask, 'AWAY', ev.user.away !== undefined ? [ev.user.away] : []), this.meta(ev.user));
+        for (const u of this.d.world.neighbours(ev.user)) if (u.link.hasCap('away-notify')) u.link.deliver(out);
+        if (ev.user.link.hasCap('away-notify')) ev.user.link.deliver(out);
+        return;
+      }
+      case 'setname': {
+        const out = new Outgoing(m(ev.user.mask, 'SETNAME', [ev.user.realname]), this.meta(ev.user));
+        for (const u of this.d.world.neighbours(ev.user)) if (u.link.hasCap('setname')) u.link.deliver(out);
+        if (ev.user.link.hasCap('setname')) ev.user.link.deliver(out);
+        return;
+      }
+      case 'chghost': return this.chghost(ev.user, ev.oldUsername, ev.oldHost);
+      case 'invite': {
+        const out = new Outgoing(m(ev.source.mask, 'INVITE', [ev.target.nick, ev.channel.name]), this.meta(ev.source));
+        ev.target.link.deliver(out);
+        // invite-notify: channel operators with the cap learn of it too (not the inviter, who got 341)
+        this.toChannel(ev.channel, out, ev.source, (u) => u !== ev.target && ev.channel.isOp(u) && u.link.hasCap('invite-notify'));
+        return;
+      }
+    }
+  };
+
+  private join(user: User, ch: Channel): void {
+    const meta = this.meta(user);
+    const plain = new Outgoing(m(user.mask, 'JOIN', [ch.name]), meta);
+    const extended = new Outgoing(m(user.mask, 'JOIN', [ch.name, user.account ?? '*', user.realname]), meta);
+    const away = user.away !== undefined ? new Outgoing(m(user.mask, 'AWAY', [user.away]), this.meta(user)) : undefined;
+    for (const u of ch.members.keys()) {
+      u.link.deliver(u.link.hasCap('extended-join') ? extended : plain);
+      if (away && u !== user && u.link.hasCap('away-notify')) u.link.deliver(away);
+    }
+  }
+
+  /** IRCv3 chghost; clients without it see QUIT + JOIN (+ MODE for prefixes), as Ergo does. */
+  private chghost(user: User, oldUsername: string, oldHost: string): void {
+    const oldMask = `${user.nick}!${oldUsername}@${oldHost}`;
+    const cap = new Outgoing(m(oldMask, 'CHGHOST', [user.username, user.host]), this.meta(user));
+    const quit = new Outgoing(m(oldMask, 'QUIT', ['Changing host']), this.meta(user));
+    if (user.link.hasCap('chghost')) user.link.deliver(cap);
+    const seen = new Set<User>();
+    for (const u of this.d.world.neighbours(user)) {
+      if (u.link.hasCap('chghost')) { u.link.deliver(cap); seen.add(u); }
+      else u.link.deliver(quit);
+    }
+    for (const ch of user.channels) {
+      const meta = this.meta(user);
+      const plain = new Outgoing(m(user.mask, 'JOIN', [ch.name]), meta);
+      const extended = new Outgoing(m(user.mask, 'JOIN', [ch.name, user.account ?? '*', user.realname]), meta);
+      const prefixes = ch.members.get(user)?.modes ?? '';
+      const mode = prefixes ? new Outgoing(m(this.d.serverName(), 'MODE', [ch.name, `+${prefixes}`, ...[...prefixes].map(() => user.nick)]), this.meta()) : undefined;
+      for (const u of ch.members.keys()) {
+        if (u === user || seen.has(u)) continue;
+        u.link.deliver(u.link.hasCap('extended-join') ? extended : plain);
+        if (mode) u.link.deliver(mode);
+      }
+    }
+  }
+}

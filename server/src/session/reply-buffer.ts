@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import type { IrcMessage } from '../protocol/message.js';
+
+export function newBatchId(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/**
+ * Everything a command sends to its own client goes here first (Ergo's ResponseBuffer):
+ * labeled-response and batch are applied once, at flush, so handlers never think about them.
+ */
+export class ReplyBuffer {
+  readonly lines: IrcMessage[] = [];
+
+  constructor(
+    private readonly serverName: string,
+    /** label tag of the command, only when labeled-response is negotiated */
+    private readonly label: string | undefined,
+  ) {}
+
+  add(m: IrcMessage): void {
+    this.lines.push(m);
+  }
+
+  /** Final lines: labeled as one line, an ACK, or wrapped in a labeled-response batch. */
+  finish(): IrcMessage[] {
+    const label = this.label;
+    if (label === undefined) return this.lines;
+    if (this.lines.length === 0) {
+      return [{ tags: new Map([['label', label]]), source: this.serverName, command: 'ACK', params: [] }];
+    }
+    if (this.lines.length === 1) {
+      const only = this.lines[0]!;
+      const tags = new Map(only.tags);
+      tags.set('label', label);
+      return [{ ...only, tags }];
+    }
+    const id = newBatchId();
+    const out: IrcMessage[] = [{ tags: new Map([['label', label]]), source: this.serverName, command: 'BATCH', params: [`+${id}`, 'labeled-response'] }];
+    for (const m of this.lines) {
+      if (m.tags.has('batch')) { out.push(m); continue; } // nested batch content keeps its own batch
+      const tags = new Map([['batch', id], ...m.tags]);
+      out.push({ ...m, tags });
+    }
+    out.push({ tags: new Map(), source: this.serverName, command: 'BATCH', params: [`-${id}`] });
+    return out;
+  }
+}

@@ -1,0 +1,224 @@
+import type { ServerContext, CommandContext } from '../commands/context.js';
+import type { CommandSpec } from '../commands/registry.js';
+import type { IrcMessage } from '../protocol/message.js';
+import * as N from '../protocol/numerics.js';
+import { parseLine, type LineLimits } from '../protocol/parse.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { toWire } from '../protocol/serialize.js';
+import { safeParam } from '../protocol/validate.js';
+import { User, type Recipient } from '../state/user.js';
+import type { IrcConn } from '../transport/conn.js';
+import { TagCap, type Outgoing } from './outgoing.js';
+import { ReplyBuffer } from './reply-buffer.js';
+
+const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']);
+const TAG_CAPS: Record<string, number> = { 'message-tags': TagCap.MessageTags, 'server-time': TagCap.ServerTime, 'account-tag': TagCap.AccountTag };
+
+export interface SessionDeps {
+  server: ServerContext;
+  commands: ReadonlyMap<string, CommandSpec>;
+  lineLimits: LineLimits;
+  onClosed(s: Session): void;
+}
+
+/**
+ * One client connection: parse policy (hardening.md §1.2), dispatch through the command table,
+ * registration, delivery with a byte-bounded sendq, idle/registration deadlines.
+ */
+export class Session implements Recipient {
+  readonly user: User;
+  readonly caps = new Set<string>();
+  tagMask = 0;
+  /** CAP LS version (302 enables values and cap-notify) */
+  capVersion = 0;
+  capNegotiating = false;
+  passOk: boolean;
+  /** set while a command of this session runs: own output goes here */
+  private rb?: ReplyBuffer;
+  readonly connectedAt: number;
+  lastActivity: number;
+  pingSent = false;
+  private linesBeforeReg = 0;
+  private firstLine = true;
+  /** no more output or input is accepted */
+  private closed = false;
+  /** the close procedure (ERROR, QUIT fan-out, bookkeeping) has run */
+  private finished = false;
+
+  constructor(readonly id: number, readonly conn: IrcConn, private readonly deps: SessionDeps) {
+    const s = deps.server;
+    this.connectedAt = s.clock.now();
+    this.lastActivity = this.connectedAt;
+    this.passOk = s.config.serverPassword === undefined;
+    this.user = new User(id, conn.peer.ip, conn.peer.secure, this, this.connectedAt, 'freeq/guest');
+    s.ops.addUser(this.user);
+    conn.start({
+      line: (l) => this.onLine(l),
+      overflow: () => this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'),
+      closed: () => this.onConnClosed(),
+    });
+  }
+
+  get registered(): boolean { return this.user.registered; }
+  get serverName(): string { return this.deps.server.config.serverName; }
+
+  hasCap(cap: string): boolean { return this.caps.has(cap); }
+
+  setCap(cap: string, on: boolean): void {
+    if (on) this.caps.add(cap); else this.caps.delete(cap);
+    const bit = TAG_CAPS[cap];
+    if (bit) this.tagMask = on ? this.tagMask | bit : this.tagMask & ~bit;
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  /** A message for this client: into the running command's reply buffer, else straight out. */
+  send(m: IrcMessage): void {
+    if (this.closed) return;
+    if (this.rb) this.rb.add(m);
+    else this.conn.write(toWire(m));
+  }
+
+  numeric(code: string, ...params: string[]): void {
+    this.send({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...params] });
+  }
+
+  /** Fan-out entry point: shared bytes, counted against the sendq (other people's traffic). */
+  deliver(out: Outgoing): void {
+    if (this.closed) return;
+    if (this.rb) { this.rb.add(out.messageFor(this.tagMask)); return; }
+    this.conn.write(out.bytesFor(this.tagMask));
+    if (this.conn.pendingBytes() > this.deps.server.config.sendq) {
+      // C4: a slow reader is dropped, never slows others. Not now: we are inside someone
+      // else's fan-out loop, and closing mutates the channel member sets being iterated.
+      this.closed = true;
+      queueMicrotask(() => this.close('SendQ exceeded'));
+    }
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  private onLine(line: Buffer): void {
+    if (this.closed) return;
+    const server = this.deps.server;
+    this.lastActivity = server.clock.now();
+    this.pingSent = false;
+    if (!this.registered && ++this.linesBeforeReg > server.config.maxRegistrationLines) {
+      this.send({ tags: new Map(), source: this.serverName, command: N.ERR_UNKNOWNERROR, params: ['*', 'You have sent too many registration messages'] });
+      this.close('You have sent too many registration messages');
+      return;
+    }
+    const p = parseLine(line, this.deps.lineLimits);
+    if (!p.ok) {
+      switch (p.error) {
+        case 'empty': return;
+        case 'tags-too-long': this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); return;
+        case 'bad-char': this.close('Received malformed line'); return;
+        case 'no-command': this.numeric(N.ERR_UNKNOWNCOMMAND, '*', 'Unknown command'); return;
+      }
+    }
+    const msg = p.msg;
+    if (this.firstLine) {
+      this.firstLine = false;
+      if (HTTP_VERBS.has(msg.command) && msg.params.length >= 1 && /^HTTP\//.test(msg.params[msg.params.length - 1] ?? '')) {
+        this.send({ tags: new Map(), source: this.serverName, command: N.ERR_UNKNOWNERROR, params: [msg.command, 'This is not an HTTP server'] });
+        this.close('This is not an HTTP server');
+        return;
+      }
+    }
+    if (p.bodyTooLong) { this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); return; }
+    this.dispatch(msg, p.invalidUtf8);
+  }
+
+  private dispatch(msg: IrcMessage, invalidUtf8: boolean): void {
+    const server = this.deps.server;
+    const label = this.caps.has('labeled-response') ? msg.tags.get('label') : undefined;
+    const rb = new ReplyBuffer(this.serverName, label);
+    this.rb = rb;
+    const isNotice = msg.command === 'NOTICE';
+    const ctx: CommandContext = {
+      server, session: this, user: this.user, msg, reply: rb,
+      numeric: (code, ...params) => this.numeric(code, ...params),
+      fail: (command, code, ...rest) => this.send({ tags: new Map(), source: this.serverName, command: 'FAIL', params: [command, code, ...rest] }),
+      send: (m) => this.send(m),
+    };
+    try {
+      const cmd = this.deps.commands.get(msg.command);
+      if (invalidUtf8) {
+        // IRCv3 utf8-only: reject, never relay
+        ctx.fail(safeParam(msg.command), 'INVALID_UTF8', 'Message rejected, your IRC software MUST use UTF-8');
+      } else if (!cmd) {
+        this.numeric(N.ERR_UNKNOWNCOMMAND, safeParam(msg.command), 'Unknown command');
+      } else if (!this.registered && !cmd.preReg) {
+        this.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
+      } else if (this.registered && cmd.onlyPreReg) {
+        this.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
+      } else if (msg.params.length < (cmd.minParams ?? 0)) {
+        if (!isNotice) this.numeric(N.ERR_NEEDMOREPARAMS, msg.command, 'Not enough parameters');
+      } else if (cmd.oper && !this.user.isOper) {
+        this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You do not have the correct operator privileges');
+      } else {
+        cmd.run(ctx, msg.params);
+      }
+    } catch (e) {
+      if (e instanceof ReplyError) {
+        if (!isNotice) this.numeric(e.code, ...e.params, e.text);
+      } else {
+        // I1: one client's bad input never takes the server down; log, drop only this client
+        server.log.error({ err: e, session: this.id, command: msg.command }, 'command handler failed');
+        this.rb = undefined;
+        for (const m of rb.finish()) this.conn.write(toWire(m));
+        this.close('Internal error');
+        return;
+      }
+    } finally {
+      this.rb = undefined;
+    }
+    if (this.closed) return;
+    for (const m of rb.finish()) this.conn.write(toWire(m));
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Called by the periodic sweep. */
+  tick(now: number): void {
+    if (this.closed) return;
+    const cfg = this.deps.server.config;
+    if (!this.registered) {
+      if (now - this.connectedAt > cfg.registrationTimeout) this.close('Registration timed out');
+      return;
+    }
+    const idle = now - this.lastActivity;
+    if (idle > cfg.pingTimeout) {
+      this.close(`Ping timeout: ${Math.round(idle / 1000)} seconds`);
+    } else if (idle > cfg.pingInterval && !this.pingSent) {
+      this.pingSent = true;
+      this.send({ tags: new Map(), command: 'PING', params: [this.serverName] });
+    }
+  }
+
+  /**
+   * Close the connection: `ERROR :<text>` to the client, QUIT to everyone who shares a channel.
+   * `quitReason` is what others see (defaults to the ERROR text).
+   */
+  close(errorText: string, quitReason?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closed = true;
+    const rb = this.rb;
+    this.rb = undefined;
+    if (rb) for (const m of rb.finish()) this.conn.write(toWire(m)); // replies of the command that closed us
+    this.conn.write(toWire({ tags: new Map(), command: 'ERROR', params: [errorText] }));
+    this.conn.close();
+    this.deps.server.ops.removeUser(this.user, quitReason ?? errorText);
+    this.deps.onClosed(this);
+  }
+
+  private onConnClosed(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closed = true;
+    this.deps.server.ops.removeUser(this.user, 'Connection closed');
+    this.deps.onClosed(this);
+  }
+}

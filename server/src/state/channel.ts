@@ -1,0 +1,77 @@
+import type { User } from './user.js';
+
+export interface ListEntry { mask: string; setBy: string; setAt: number }
+export type ListMode = 'b' | 'e' | 'I';
+export interface Topic { text: string; setBy: string; setAt: number }
+
+/** Membership prefixes, highest first: PREFIX=(ov)@+ */
+export const PREFIX_MODES = 'ov';
+export const PREFIX_CHARS = '@+';
+
+export class Membership {
+  /** subset of PREFIX_MODES, kept in rank order */
+  modes = '';
+  constructor(readonly joinedAt: number) {}
+  has(m: string): boolean { return this.modes.includes(m); }
+  add(m: string): boolean {
+    if (this.has(m)) return false;
+    this.modes = [...PREFIX_MODES].filter((x) => x === m || this.modes.includes(x)).join('');
+    return true;
+  }
+  remove(m: string): boolean {
+    if (!this.has(m)) return false;
+    this.modes = this.modes.replace(m, '');
+    return true;
+  }
+  /** highest prefix, or all prefixes for multi-prefix */
+  prefix(multi: boolean): string {
+    let s = '';
+    for (const m of this.modes) {
+      s += PREFIX_CHARS[PREFIX_MODES.indexOf(m)];
+      if (!multi) break;
+    }
+    return s;
+  }
+}
+
+export interface ChannelModes {
+  i: boolean; m: boolean; n: boolean; s: boolean; p: boolean; t: boolean;
+  k?: string;
+  l?: number;
+}
+
+export class Channel {
+  members = new Map<User, Membership>();
+  topic?: Topic;
+  modes: ChannelModes = { i: false, m: false, n: true, s: false, p: false, t: true };
+  lists: Record<ListMode, ListEntry[]> = { b: [], e: [], I: [] };
+
+  constructor(
+    public name: string,
+    readonly folded: string,
+    public createdAt: number,
+  ) {}
+
+  isOp(u: User): boolean { return this.members.get(u)?.has('o') ?? false; }
+  isVoiced(u: User): boolean { return this.members.get(u)?.has('v') ?? false; }
+
+  /** Secret (+s) and private (+p) channels are hidden from non-members. */
+  get hidden(): boolean { return this.modes.s || this.modes.p; }
+
+  /** `+ntk key` style string; key/limit values only for members */
+  modeString(showParams: boolean): string {
+    let flags = '+';
+    const params: string[] = [];
+    for (const f of ['i', 'm', 'n', 'p', 's', 't'] as const) if (this.modes[f]) flags += f;
+    if (this.modes.k !== undefined) { flags += 'k'; params.push(showParams ? this.modes.k : '*'); }
+    if (this.modes.l !== undefined) { flags += 'l'; params.push(String(this.modes.l)); }
+    return [flags, ...params].join(' ');
+  }
+
+  /** Nothing worth keeping once empty: default modes, no topic, empty lists. */
+  get isDefault(): boolean {
+    const m = this.modes;
+    return !this.topic && m.n && m.t && !m.i && !m.m && !m.s && !m.p && m.k === undefined && m.l === undefined
+      && this.lists.b.length === 0 && this.lists.e.length === 0 && this.lists.I.length === 0;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Channel } from './channel.js';
+import type { User } from './user.js';
+
+/** A single mode change as broadcast: '+o nick', '-k', '+b mask'. */
+export interface ModeChange { adding: boolean; mode: string; param?: string }
+
+/**
+ * What state/ops emits after a mutation. Fan-out (session/fanout.ts) turns each event into
+ * lines for the right recipients; federation will forward the same events to peers.
+ */
+export type StateEvent =
+  | { kind: 'join'; user: User; channel: Channel }
+  | { kind: 'part'; user: User; channel: Channel; reason?: string }
+  | { kind: 'kick'; source: string; channel: Channel; target: User; reason: string }
+  | { kind: 'quit'; user: User; reason: string; /** users who shared a channel (before removal) */ audience: Set<User> }
+  | { kind: 'nick'; user: User; oldMask: string; audience: Set<User> }
+  | { kind: 'topic'; source: string; channel: Channel }
+  | { kind: 'channel-mode'; source: string; channel: Channel; changes: ModeChange[] }
+  | { kind: 'user-mode'; user: User; changes: ModeChange[] }
+  | { kind: 'away'; user: User }
+  | { kind: 'setname'; user: User }
+  | { kind: 'chghost'; user: User; oldUsername: string; oldHost: string }
+  | { kind: 'invite'; source: User; target: User; channel: Channel };
+
+export type EventSink = (ev: StateEvent) => void;

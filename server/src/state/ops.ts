@@ -1,0 +1,298 @@
+import { foldCase } from '../protocol/casemap.js';
+import * as N from '../protocol/numerics.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { canonicalMask, maskMatch } from '../protocol/validate.js';
+import { Channel, Membership, type ListMode } from './channel.js';
+import type { EventSink, ModeChange } from './events.js';
+import type { ChannelStore } from './store.js';
+import type { User } from './user.js';
+import type { World } from './world.js';
+
+export interface OpsLimits {
+  maxListEntries: number;
+  whowasLen: number;
+}
+
+export interface Clock { now(): number }
+
+/**
+ * The one mutation path. Every change to users and channels — from a local command today, from a
+ * federated peer later — goes through here: authorize, mutate, persist, emit. Refusals are thrown
+ * as ReplyError so every caller answers with the same numeric.
+ */
+export class Ops {
+  constructor(
+    private readonly world: World,
+    private readonly store: ChannelStore,
+    private readonly emit: EventSink,
+    private readonly limits: OpsLimits,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Load persisted channels at startup (no events: nobody is connected). */
+  restore(): void {
+    for (const p of this.store.loadAll()) {
+      const ch = new Channel(p.name, foldCase(p.name), p.createdAt);
+      ch.topic = p.topic;
+      for (const f of ['i', 'm', 'n', 'p', 's', 't'] as const) ch.modes[f] = p.modes.includes(f);
+      ch.modes.k = p.key;
+      ch.modes.l = p.limit;
+      ch.lists = p.lists;
+      this.world.channels.set(ch.folded, ch);
+    }
+  }
+
+  // ---- users -------------------------------------------------------------------------------
+
+  addUser(u: User): void {
+    this.world.users.set(u.id, u);
+  }
+
+  /** Set or change a nick. Caller validated syntax; we check uniqueness (433). */
+  setNick(u: User, nick: string): void {
+    const folded = foldCase(nick);
+    const holder = this.world.nicks.get(folded);
+    if (holder && holder !== u) throw new ReplyError(N.ERR_NICKNAMEINUSE, [nick], 'Nickname is already in use');
+    if (u.nick === nick) return;
+    const oldMask = u.mask;
+    if (u.nickFolded && this.world.nicks.get(u.nickFolded) === u) this.world.nicks.delete(u.nickFolded);
+    if (u.registered) this.remember(u);
+    u.nick = nick;
+    u.nickFolded = folded;
+    this.world.nicks.set(folded, u);
+    if (u.registered) {
+      const audience = this.world.neighbours(u);
+      this.emit({ kind: 'nick', user: u, oldMask, audience });
+    }
+  }
+
+  completeRegistration(u: User): void {
+    u.registered = true;
+    this.world.registeredCount++;
+    this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
+  }
+
+  removeUser(u: User, reason: string): void {
+    if (!this.world.users.has(u.id)) return;
+    this.world.users.delete(u.id);
+    if (this.world.nicks.get(u.nickFolded) === u) this.world.nicks.delete(u.nickFolded);
+    if (!u.registered) return;
+    this.world.registeredCount--;
+    if (u.isOper) this.world.operCount--;
+    this.remember(u);
+    const audience = this.world.neighbours(u);
+    for (const ch of [...u.channels]) this.leave(u, ch);
+    this.emit({ kind: 'quit', user: u, reason, audience });
+  }
+
+  private remember(u: User): void {
+    if (this.limits.whowasLen === 0) return;
+    this.world.whowas.push({ nick: u.nick, username: u.username, host: u.host, realname: u.realname, at: this.clock.now(), account: u.account });
+    if (this.world.whowas.length > this.limits.whowasLen) this.world.whowas.splice(0, this.world.whowas.length - this.limits.whowasLen);
+  }
+
+  setAway(u: User, text: string | undefined): void {
+    if (u.away === text) return;
+    u.away = text;
+    this.emit({ kind: 'away', user: u });
+  }
+
+  setRealname(u: User, realname: string): void {
+    u.realname = realname;
+    this.emit({ kind: 'setname', user: u });
+  }
+
+  setHost(u: User, username: string, host: string): void {
+    if (u.username === username && u.host === host) return;
+    const oldUsername = u.username, oldHost = u.host;
+    u.username = username;
+    u.host = host;
+    if (u.registered) this.emit({ kind: 'chghost', user: u, oldUsername, oldHost });
+  }
+
+  /** Apply user mode changes a user may make on themself (+o only through grantOper). */
+  setUserModes(u: User, changes: ModeChange[]): ModeChange[] {
+    const applied: ModeChange[] = [];
+    for (const c of changes) {
+      if (c.mode === 'o' && c.adding) continue; // only OPER grants +o
+      if (c.adding === u.modes.has(c.mode)) continue;
+      if (c.adding) u.modes.add(c.mode); else u.modes.delete(c.mode);
+      if (c.mode === 'o') { this.world.operCount--; u.operClass = undefined; u.operName = undefined; }
+      applied.push({ adding: c.adding, mode: c.mode });
+    }
+    if (applied.length) this.emit({ kind: 'user-mode', user: u, changes: applied });
+    return applied;
+  }
+
+  grantOper(u: User, name: string, cls: 'admin' | 'moderator'): void {
+    const wasOper = u.isOper;
+    u.operClass = cls;
+    u.operName = name;
+    if (wasOper) return;
+    u.modes.add('o');
+    this.world.operCount++;
+    this.emit({ kind: 'user-mode', user: u, changes: [{ adding: true, mode: 'o' }] });
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
+
+  /** Does `mask` (a ban/except/invex entry) match this user? Matches the displayed host and the real IP. */
+  matches(u: User, mask: string): boolean {
+    if (mask.startsWith('$a:')) return u.account !== undefined && foldCase(u.account) === foldCase(mask.slice(3));
+    return maskMatch(mask, u.mask) || maskMatch(mask, `${u.nick}!${u.username}@${u.ip}`);
+  }
+
+  isBanned(ch: Channel, u: User): boolean {
+    return ch.lists.b.some((e) => this.matches(u, e.mask)) && !ch.lists.e.some((e) => this.matches(u, e.mask));
+  }
+
+  /**
+   * JOIN: create the channel if needed (creator gets +o), else check +b/+i/+k/+l.
+   * Returns false if the user was already on the channel.
+   */
+  join(u: User, name: string, key: string | undefined): boolean {
+    const folded = foldCase(name);
+    let ch = this.world.channels.get(folded);
+    if (ch?.members.has(u)) return false;
+    const now = this.clock.now();
+    let creating = false;
+    if (!ch) {
+      ch = new Channel(name, folded, now);
+      creating = true;
+    } else {
+      const invited = u.invitedTo.has(folded) || ch.lists.I.some((e) => this.matches(u, e.mask));
+      if (this.isBanned(ch, u) && !u.invitedTo.has(folded)) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
+      if (ch.modes.i && !invited) throw new ReplyError(N.ERR_INVITEONLYCHAN, [ch.name], 'Cannot join channel (+i)');
+      if (ch.modes.k !== undefined && ch.modes.k !== key && !u.invitedTo.has(folded)) throw new ReplyError(N.ERR_BADCHANNELKEY, [ch.name], 'Cannot join channel (+k)');
+      if (ch.modes.l !== undefined && ch.members.size >= ch.modes.l && !u.invitedTo.has(folded)) throw new ReplyError(N.ERR_CHANNELISFULL, [ch.name], 'Cannot join channel (+l)');
+    }
+    // An empty (persisted) channel is re-founded by whoever joins first, as on any ircd.
+    const founding = creating || ch.members.size === 0;
+    if (creating) {
+      this.world.channels.set(folded, ch);
+      this.store.saveChannel(ch);
+    }
+    const mem = new Membership(now);
+    if (founding) mem.add('o');
+    ch.members.set(u, mem);
+    u.channels.add(ch);
+    u.invitedTo.delete(folded);
+    this.emit({ kind: 'join', user: u, channel: ch });
+    if (founding && !creating) this.emit({ kind: 'channel-mode', source: ch.name, channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
+    return true;
+  }
+
+  part(u: User, ch: Channel, reason?: string): void {
+    if (!ch.members.has(u)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
+    this.emit({ kind: 'part', user: u, channel: ch, reason });
+    this.leave(u, ch);
+  }
+
+  kick(by: User, ch: Channel, target: User, reason: string): void {
+    if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
+    if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+    if (!ch.members.has(target)) throw new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel");
+    this.emit({ kind: 'kick', source: by.mask, channel: ch, target, reason });
+    this.leave(target, ch);
+  }
+
+  /** Remove membership; drop the channel when empty and holding nothing worth keeping. */
+  private leave(u: User, ch: Channel): void {
+    ch.members.delete(u);
+    u.channels.delete(ch);
+    if (ch.members.size === 0 && ch.isDefault) {
+      this.world.channels.delete(ch.folded);
+      this.store.deleteChannel(ch.folded);
+    }
+  }
+
+  setTopic(by: User, ch: Channel, text: string): void {
+    if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
+    if (ch.modes.t && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+    ch.topic = text === '' ? undefined : { text, setBy: by.mask, setAt: this.clock.now() };
+    this.store.saveChannel(ch);
+    this.emit({ kind: 'topic', source: by.mask, channel: ch });
+  }
+
+  invite(by: User, target: User, ch: Channel): void {
+    if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
+    if (ch.modes.i && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+    if (ch.members.has(target)) throw new ReplyError(N.ERR_USERONCHANNEL, [target.nick, ch.name], 'is already on channel');
+    target.invitedTo.add(ch.folded);
+    this.emit({ kind: 'invite', source: by, target, channel: ch });
+  }
+
+  /**
+   * Apply parsed channel mode changes. Requires channel operator status. Returns the changes
+   * that took effect (no-ops dropped); refusals for single changes are reported via `onError`
+   * so the rest of the line still applies, as on every ircd.
+   */
+  changeChannelModes(by: User, ch: Channel, changes: ModeChange[], onError: (e: ReplyError) => void): ModeChange[] {
+    if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+    const applied: ModeChange[] = [];
+    let dirty = false;
+    const now = this.clock.now();
+    for (const c of changes) {
+      const m = c.mode;
+      if (m === 'o' || m === 'v') {
+        const target = this.world.findUser(c.param!);
+        if (!target) { onError(new ReplyError(N.ERR_NOSUCHNICK, [c.param!], 'No such nick/channel')); continue; }
+        const mem = ch.members.get(target);
+        if (!mem) { onError(new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel")); continue; }
+        if (c.adding ? mem.add(m) : mem.remove(m)) applied.push({ adding: c.adding, mode: m, param: target.nick });
+      } else if (m === 'b' || m === 'e' || m === 'I') {
+        const list = ch.lists[m as ListMode];
+        const mask = canonicalMask(c.param!);
+        const idx = list.findIndex((e) => foldCase(e.mask) === foldCase(mask));
+        if (c.adding) {
+          if (idx !== -1) continue;
+          if (list.length >= this.limits.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, mask], 'Channel list is full')); continue; }
+          const entry = { mask, setBy: by.mask, setAt: now };
+          list.push(entry);
+          this.store.addListEntry(ch, m as ListMode, entry);
+        } else {
+          if (idx === -1) continue;
+          const [removed] = list.splice(idx, 1);
+          this.store.removeListEntry(ch, m as ListMode, removed!.mask);
+        }
+        applied.push({ adding: c.adding, mode: m, param: mask });
+      } else if (m === 'k') {
+        if (c.adding) {
+          const key = c.param!;
+          // no spaces/commas/colon-start: a key must survive as a JOIN parameter
+          if (!/^[^\s,:][^\s,]{0,31}$/.test(key)) { onError(new ReplyError(N.ERR_INVALIDKEY, [ch.name], 'Key is not well-formed')); continue; }
+          if (ch.modes.k === key) continue;
+          ch.modes.k = key;
+          applied.push({ adding: true, mode: 'k', param: key });
+        } else {
+          if (ch.modes.k === undefined) continue;
+          ch.modes.k = undefined;
+          applied.push({ adding: false, mode: 'k', param: '*' });
+        }
+        dirty = true;
+      } else if (m === 'l') {
+        if (c.adding) {
+          const n = /^\d{1,9}$/.test(c.param!) ? Number(c.param) : 0;
+          if (n <= 0) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, 'l', c.param!], 'Invalid limit: must be a positive integer')); continue; }
+          if (ch.modes.l === n) continue;
+          ch.modes.l = n;
+          applied.push({ adding: true, mode: 'l', param: String(n) });
+        } else {
+          if (ch.modes.l === undefined) continue;
+          ch.modes.l = undefined;
+          applied.push({ adding: false, mode: 'l' });
+        }
+        dirty = true;
+      } else {
+        const f = m as 'i' | 'm' | 'n' | 'p' | 's' | 't';
+        if (ch.modes[f] === c.adding) continue;
+        ch.modes[f] = c.adding;
+        applied.push({ adding: c.adding, mode: m });
+        dirty = true;
+      }
+    }
+    if (dirty) this.store.saveChannel(ch);
+    if (applied.length) this.emit({ kind: 'channel-mode', source: by.mask, channel: ch, changes: applied });
+    return applied;
+  }
+}

@@ -1,0 +1,58 @@
+import type { Channel } from './channel.js';
+
+/** What fan-out needs from a connection; implemented by session/Session. */
+export interface Recipient {
+  /** bitmask of tag-affecting caps (session/outgoing.ts TagCap) */
+  readonly tagMask: number;
+  hasCap(cap: string): boolean;
+  deliver(out: import('../session/outgoing.js').Outgoing): void;
+}
+
+export type OperClass = 'admin' | 'moderator';
+
+export class User {
+  nick = '*';
+  nickFolded = '';
+  username = '';
+  realname = '';
+  /** displayed host; real addresses are never shown to other users */
+  host: string;
+  registered = false;
+  modes = new Set<string>();
+  operClass?: OperClass;
+  operName?: string;
+  away?: string;
+  /** account name (a DID once identity lands); undefined for guests */
+  account?: string;
+  channels = new Set<Channel>();
+  signonAt: number;
+  /** last PRIVMSG/NOTICE, for WHOIS idle */
+  lastSpokeAt: number;
+  /** channels this user was INVITEd to (folded names) */
+  invitedTo = new Set<string>();
+
+  constructor(
+    readonly id: number,
+    readonly ip: string,
+    readonly secure: boolean,
+    readonly link: Recipient,
+    now: number,
+    host: string,
+  ) {
+    this.signonAt = now;
+    this.lastSpokeAt = now;
+    this.host = host;
+  }
+
+  get mask(): string {
+    return `${this.nick}!${this.username}@${this.host}`;
+  }
+
+  get isOper(): boolean {
+    return this.modes.has('o');
+  }
+
+  get isBot(): boolean {
+    return this.modes.has('B');
+  }
+}

@@ -1,0 +1,42 @@
+import { foldCase } from '../protocol/casemap.js';
+import { Channel } from './channel.js';
+import type { User } from './user.js';
+
+export interface WhowasEntry { nick: string; username: string; host: string; realname: string; at: number; account?: string }
+
+/**
+ * The in-memory world. Read freely; mutate only through state/ops (one mutation path for local
+ * commands and, later, federation).
+ */
+export class World {
+  /** every connected user, registered or not, by id */
+  readonly users = new Map<number, User>();
+  /** nick index (folded) — includes nicks reserved by users still registering */
+  readonly nicks = new Map<string, User>();
+  readonly channels = new Map<string, Channel>();
+  readonly whowas: WhowasEntry[] = [];
+  registeredCount = 0;
+  maxRegistered = 0;
+  operCount = 0;
+
+  findUser(nick: string): User | undefined {
+    const u = this.nicks.get(foldCase(nick));
+    return u?.registered ? u : undefined;
+  }
+
+  findChannel(name: string): Channel | undefined {
+    return this.channels.get(foldCase(name));
+  }
+
+  /** users who share at least one channel with `u`, not including `u` */
+  neighbours(u: User): Set<User> {
+    const out = new Set<User>();
+    for (const ch of u.channels) for (const m of ch.members.keys()) if (m !== u) out.add(m);
+    return out;
+  }
+
+  sharesChannel(a: User, b: User): boolean {
+    for (const ch of a.channels) if (ch.members.has(b)) return true;
+    return false;
+  }
+}

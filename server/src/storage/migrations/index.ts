@@ -1,0 +1,35 @@
+/**
+ * Numbered migrations, applied in order inside one transaction each; the schema version lives in
+ * PRAGMA user_version. Never edit a released migration: add the next number.
+ * (Kept as TypeScript strings so they ship inside dist/ with no copy step.)
+ */
+export interface Migration { version: number; name: string; sql: string }
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'channels',
+    sql: `
+      CREATE TABLE channels (
+        name_folded  TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        topic        TEXT,
+        topic_set_by TEXT,
+        topic_set_at INTEGER,
+        modes        TEXT NOT NULL,
+        chan_key     TEXT,
+        user_limit   INTEGER
+      ) STRICT;
+      CREATE TABLE channel_lists (
+        channel  TEXT NOT NULL REFERENCES channels(name_folded) ON DELETE CASCADE,
+        mode     TEXT NOT NULL CHECK (mode IN ('b', 'e', 'I')),
+        mask     TEXT NOT NULL,
+        set_by   TEXT NOT NULL,
+        set_at   INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (channel, mode, mask)
+      ) STRICT;
+    `,
+  },
+];

@@ -1,0 +1,56 @@
+export type TransportKind = 'tcp' | 'tls' | 'ws';
+
+export interface PeerInfo {
+  ip: string;
+  port: number;
+  kind: TransportKind;
+  /** TLS or WebSocket over TLS */
+  secure: boolean;
+}
+
+export interface ConnHandler {
+  /** one line, CRLF stripped */
+  line(line: Buffer): void;
+  /** a line exceeded readQ (reported once per over-long line) */
+  overflow(): void;
+  /** the peer went away or we closed; called exactly once */
+  closed(): void;
+}
+
+/**
+ * A client connection as the session sees it: lines in, lines out. TCP, TLS and WebSocket
+ * implement it, so session code is identical on every transport (ergo:irc/ircconn.go).
+ */
+export interface IrcConn {
+  readonly peer: PeerInfo;
+  start(h: ConnHandler): void;
+  /** queue one complete line (with CRLF); flushed once per event-loop turn */
+  write(line: Buffer): void;
+  /** bytes accepted but not yet handed to the kernel, plus the socket's own buffer */
+  pendingBytes(): number;
+  /** stop reading (backpressure) / resume */
+  pause(): void;
+  resume(): void;
+  /** flush what is queued, then close */
+  close(): void;
+}
+
+// ---- write batching: every dirty connection is flushed once per event-loop turn ----------
+
+export interface Flushable { flush(): void }
+const dirty = new Set<Flushable>();
+let scheduled = false;
+
+function flushAll(): void {
+  scheduled = false;
+  for (const c of dirty) c.flush();
+  dirty.clear();
+}
+
+export function scheduleFlush(c: Flushable): void {
+  dirty.add(c);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flushAll);
+  }
+}

@@ -1,0 +1,78 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
+
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * IRCv3 WebSocket (https://ircv3.net/specs/extensions/websocket): one IRC line per message,
+ * no CRLF. `binary.ircv3.net` gets binary frames, `text.ircv3.net` (and no subprotocol) text
+ * frames; ws validates UTF-8 of text frames and closes with 1007 otherwise.
+ */
+export class WsConn implements IrcConn {
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private handler?: ConnHandler;
+  private closing = false;
+  private readonly binary: boolean;
+
+  constructor(private readonly ws: WebSocket, private readonly socket: Socket, readonly peer: PeerInfo, private readonly readq: number) {
+    this.binary = ws.protocol === 'binary.ircv3.net';
+    socket.setNoDelay(true);
+  }
+
+  start(h: ConnHandler): void {
+    this.handler = h;
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.closing) return;
+      let line = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      if (!isBinary && this.ws.protocol === 'binary.ircv3.net') { /* accept either frame type */ }
+      // be lenient with clients that terminate anyway; CR/LF left inside is malformed (parser)
+      if (line.length >= 2 && line[line.length - 2] === 0x0d && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 2);
+      else if (line.length >= 1 && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 1);
+      if (line.length > this.readq) { h.overflow(); return; }
+      h.line(line);
+    });
+    this.ws.on('error', () => this.ws.terminate());
+    this.ws.on('close', () => {
+      const hh = this.handler;
+      this.handler = undefined;
+      hh?.closed();
+    });
+  }
+
+  write(line: Buffer): void {
+    if (this.closing && this.ws.readyState !== this.ws.OPEN) return;
+    this.queue.push(line);
+    this.queued += line.length;
+    if (this.queue.length === 1) scheduleFlush(this);
+  }
+
+  flush(): void {
+    if (this.queue.length === 0 || this.ws.readyState !== this.ws.OPEN) { this.queue = []; this.queued = 0; return; }
+    const q = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    this.socket.cork();
+    for (const b of q) {
+      const body = b.length >= 2 && b[b.length - 2] === CRLF[0] ? b.subarray(0, b.length - 2) : b;
+      this.ws.send(body, { binary: this.binary });
+    }
+    this.socket.uncork();
+  }
+
+  pendingBytes(): number {
+    return this.queued + this.ws.bufferedAmount;
+  }
+
+  pause(): void { this.ws.pause(); }
+  resume(): void { this.ws.resume(); }
+
+  close(): void {
+    if (this.closing) return;
+    this.flush();
+    this.closing = true;
+    this.ws.close(1000);
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+}

@@ -1,0 +1,1 @@
+export const VERSION = 'freeq-0.1.0';

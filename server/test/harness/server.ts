@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { RawClient, type ConnectOptions } from './raw-client.js';
+
+export interface TestServer {
+  server: RunningServer;
+  config: Config;
+  dataDir: string;
+  port: number;
+  webPort: number;
+  tlsPort?: number;
+  /** connect a raw client (not registered) */
+  connect(opts?: ConnectOptions): Promise<RawClient>;
+  /** connect and register with NICK/USER (and optional caps) */
+  client(nick: string, opts?: ConnectOptions & { caps?: string[] }): Promise<RawClient>;
+  /** stop and start again on the same data dir (persistence tests) */
+  restart(): Promise<TestServer>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Boot the real server through the production composition root (startServer + loadConfig),
+ * on 127.0.0.1 port 0 with a fresh data dir. Tests vary config, never code paths.
+ */
+export async function bootServer(options: Record<string, unknown> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'freeq-test-'));
+  const config = loadConfig({
+    env: {},
+    cli: {
+      'listen-addr': '127.0.0.1:0',
+      'web-addr': '127.0.0.1:0',
+      'tls-listen-addr': '127.0.0.1:0',
+      'data-dir': dir,
+      'log-level': 'silent',
+      'server-name': 'irc.test',
+      ...options,
+    },
+  });
+  const server = await startServer(config);
+  const clients: RawClient[] = [];
+  const port = server.addresses.irc.port;
+  const ts: TestServer = {
+    server, config, dataDir: dir, port,
+    webPort: server.addresses.web.port,
+    tlsPort: server.addresses.tls?.port,
+    async connect(opts) {
+      const c = await RawClient.connect({ ...opts, port: opts?.port ?? port });
+      clients.push(c);
+      return c;
+    },
+    async client(nick, opts) {
+      const c = await ts.connect(opts);
+      await c.register(nick, opts?.caps);
+      return c;
+    },
+    async restart() {
+      for (const c of clients) c.destroy();
+      await server.stop();
+      return bootServer(options, dir);
+    },
+    async stop() {
+      for (const c of clients) c.destroy();
+      await server.stop();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return ts;
+}
