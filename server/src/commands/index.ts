@@ -1,22 +1,43 @@
 import type { CommandSpec } from './registry.js';
+import admin from './admin.js';
+import away from './away.js';
 import cap from './cap.js';
+import help from './help.js';
+import info from './info.js';
+import invite from './invite.js';
+import ison from './ison.js';
 import join from './join.js';
+import kick from './kick.js';
+import kill from './kill.js';
+import list from './list.js';
 import lusers from './lusers.js';
+import mode from './mode.js';
 import motd from './motd.js';
+import names from './names.js';
 import nick from './nick.js';
 import notice from './notice.js';
+import oper from './oper.js';
 import part from './part.js';
 import pass from './pass.js';
 import ping from './ping.js';
 import pong from './pong.js';
 import privmsg from './privmsg.js';
 import quit from './quit.js';
+import setname from './setname.js';
 import tagmsg from './tagmsg.js';
+import time from './time.js';
+import topic from './topic.js';
 import user from './user.js';
+import userhost from './userhost.js';
+import version from './version.js';
+import wallops from './wallops.js';
+import who from './who.js';
+import whois from './whois.js';
+import whowas from './whowas.js';
 
 /** The command table: one file per verb, registered here. */
 export const COMMANDS: readonly CommandSpec[] = [
-  cap, join, lusers, motd, nick, notice, part, pass, ping, pong, privmsg, quit, tagmsg, user,
+  admin, away, cap, help, info, invite, ison, join, kick, kill, list, lusers, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, user, userhost, version, wallops, who, whois, whowas,
 ];
 
 export function commandTable(): Map<string, CommandSpec> {
