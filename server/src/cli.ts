@@ -11,6 +11,7 @@ export interface CliResult {
 function defaultText(d: unknown): string {
   if (d === undefined) return 'unset';
   if (Array.isArray(d)) return d.length ? d.join(',') : 'empty';
+  if (d === '') return 'empty';
   return String(d);
 }
 
@@ -20,7 +21,9 @@ export function buildProgram(onResult: (r: CliResult) => void): Command {
     .description('freeq: an IRC server for the modern internet.\n\nEvery option can also be set in a TOML file (--config, key = option name)\nor an environment variable (FREEQ_<NAME>). Precedence: default < file < env < CLI.')
     .version(VERSION, '-V, --version')
     .helpOption('-h, --help', 'show this help')
-    .showHelpAfterError()
+    .showHelpAfterError('(run freeq-server --help for every option)')
+    // usage errors exit 2 like configuration errors; --help and --version exit 0
+    .exitOverride((err) => { if (err.exitCode !== 0) process.exit(2); })
     .option('-c, --config <file>', 'TOML configuration file (env FREEQ_CONFIG)');
   for (const o of OPTIONS) {
     const flag = o.type === 'bool' ? `--${o.name} [bool]` : `--${o.name} <${o.type === 'list' ? 'list' : 'value'}>`;

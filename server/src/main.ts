@@ -1,5 +1,5 @@
 import { buildProgram, type CliResult } from './cli.js';
-import { ConfigError, describeConfig, loadConfig } from './config/load.js';
+import { ConfigError, configToToml, loadConfig } from './config/load.js';
 import { createLogger } from './observability/log.js';
 import { startServer } from './server.js';
 
@@ -15,12 +15,19 @@ async function run(r: CliResult): Promise<void> {
     throw e;
   }
   if (r.action === 'config-print') {
-    process.stdout.write(JSON.stringify(describeConfig(config), null, 2) + '\n');
+    process.stdout.write(configToToml(config));
     return;
   }
   const log = createLogger(config.logLevel);
   process.on('uncaughtException', (err) => { log.fatal({ err }, 'uncaught exception'); process.exit(1); });
-  const server = await startServer(config, { logger: log });
+  let server;
+  try {
+    server = await startServer(config, { logger: log });
+  } catch (e) {
+    // e.g. EADDRINUSE, EACCES on a port below 1024, an unreadable data dir or a bad PEM file
+    process.stderr.write(`freeq-server: cannot start: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const shutdown = (sig: string) => {
     log.info({ sig }, 'shutting down');
     void server.stop().then(() => process.exit(0));

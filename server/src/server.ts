@@ -43,22 +43,22 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const world = new World();
   let fanout: Fanout | undefined;
   const ops = new Ops(world, new SqliteChannelStore(db), (ev) => fanout!.onEvent(ev), {
-    maxListEntries: config.maxListEntries, whowasLen: config.whowasLen,
+    maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels,
   }, clock);
   ops.restore();
   fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
 
-  let motdCache: { mtimeMs: number; lines: string[] } | undefined;
   const context: ServerContext = {
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
     isupport: isupportTokens(config),
     stats: { connections: 0 },
+    // read on demand (MOTD is rare) so an operator can edit the file without a restart
     motd() {
       if (!config.motdFile || !existsSync(config.motdFile)) return undefined;
       try {
-        const text = readFileSync(config.motdFile, 'utf8');
-        motdCache = { mtimeMs: 0, lines: text.replace(/\r/g, '').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '') };
-        return motdCache.lines;
+        const lines = readFileSync(config.motdFile, 'utf8').replace(/\r/g, '').split('\n');
+        if (lines.at(-1) === '') lines.pop();
+        return lines;
       } catch {
         return undefined;
       }

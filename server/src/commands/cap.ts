@@ -5,18 +5,24 @@ import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 import { tryCompleteRegistration } from './registration.js';
 
-function capReply(ctx: CommandContext, sub: string, items: string[]): void {
-  // continuation lines (`*`) keep each line well under 512 bytes (IRCv3 CAP 302)
+/** Bytes of capability list per CAP line: `:<server> CAP <nick> LS * :` + this stays under 512. */
+const CAP_LINE_BYTES = 380;
+
+/**
+ * LS / LIST reply. Version 302 clients get continuation lines (`*` before the list on all but
+ * the last); older clients one line ("multiline LS and LIST replies must only be used for 302").
+ */
+function capReply(ctx: CommandContext, sub: string, items: string[], multiline: boolean): void {
   const nick = ctx.user.nick;
   const lines: string[] = [];
   let cur = '';
   for (const it of items) {
-    if (cur && cur.length + it.length + 1 > 380) { lines.push(cur); cur = it; }
+    if (multiline && cur && cur.length + it.length + 1 > CAP_LINE_BYTES) { lines.push(cur); cur = it; }
     else cur = cur ? `${cur} ${it}` : it;
   }
   lines.push(cur);
   lines.forEach((l, i) => {
-    const more = i < lines.length - 1 && ctx.session.capVersion >= 302;
+    const more = i < lines.length - 1;
     ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'CAP', params: more ? [nick, sub, '*', l] : [nick, sub, l] });
   });
 }
@@ -33,17 +39,20 @@ export default defineCommand({
     switch (sub) {
       case 'LS': {
         if (!ctx.user.registered) s.capNegotiating = true;
-        const v = Number(arg ?? 0);
+        // "MUST be treated as a number"; a non-number is version 0
+        const v = Number.parseInt(arg ?? '0', 10) || 0;
         if (v >= 302) {
           s.capVersion = Math.max(s.capVersion, 302);
           s.setCap('cap-notify', true); // implicitly enabled for 302 clients
         }
-        const items = CAPABILITIES.map((c) => (s.capVersion >= 302 && c.value ? `${c.name}=${c.value}` : c.name));
-        capReply(ctx, 'LS', items);
+        // the reply follows this request's version; the stored (highest) version is kept
+        const v302 = v >= 302;
+        const items = CAPABILITIES.map((c) => (v302 && c.value ? `${c.name}=${c.value}` : c.name));
+        capReply(ctx, 'LS', items, v302);
         return;
       }
       case 'LIST':
-        capReply(ctx, 'LIST', [...s.caps].sort());
+        capReply(ctx, 'LIST', [...s.caps].sort(), s.capVersion >= 302);
         return;
       case 'REQ': {
         if (!ctx.user.registered) s.capNegotiating = true;

@@ -25,16 +25,17 @@ export function sendNames(ctx: CommandContext, ch: Channel): void {
       if (!isMember && u.modes.has('i')) continue;
       names.push(mem.prefix(multi) + (uhnames ? u.mask : u.nick));
     }
-    // keep each 353 line comfortably under 512 bytes
-    const head = `:${ctx.server.config.serverName} 353 ${me.nick} ${symbol} ${ch.name} :`.length;
+    // keep each 353 line comfortably under 512 bytes (bytes, not UTF-16 units: names may be UTF-8)
+    const head = Buffer.byteLength(`:${ctx.server.config.serverName} 353 ${me.nick} ${symbol} ${ch.name} :`);
     let cur: string[] = [];
     let len = head;
     for (const n of names) {
-      if (cur.length && len + n.length + 1 > 500) {
+      const nLen = Buffer.byteLength(n);
+      if (cur.length && len + nLen + 1 > 500) {
         ctx.numeric(N.RPL_NAMREPLY, symbol, ch.name, cur.join(' '));
         cur = []; len = head;
       }
-      cur.push(n); len += n.length + 1;
+      cur.push(n); len += nLen + 1;
     }
     if (cur.length) ctx.numeric(N.RPL_NAMREPLY, symbol, ch.name, cur.join(' '));
   }

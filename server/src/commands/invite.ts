@@ -1,7 +1,29 @@
+import * as N from '../protocol/numerics.js';
+import { safeParam } from '../protocol/validate.js';
 import { defineCommand } from './registry.js';
 
-// Placeholder: being implemented (see docs/architecture.md). Not advertised anywhere yet.
+/**
+ * INVITE <nick> <channel> — modern.ircdocs.horse#invite-message
+ * Modern IRC allows inviting to a channel that does not exist; we answer 403 instead, because
+ * an invite is stored per channel name and would otherwise let anyone pile up invites to
+ * arbitrary names, and a nonexistent channel has no +i/+k/+l/+b for an invite to bypass.
+ * 442 / 482 (+i and not op) / 443 come from ops.invite, which also records the invite (it lets
+ * the target past +i, +k, +l and +b once) and emits the event: the target gets
+ * `:inviter INVITE target #chan`, invite-notify channel operators get the same line.
+ * INVITE without parameters (RPL_INVITELIST 336/337) is not offered: 461.
+ */
 export default defineCommand({
   name: 'INVITE',
-  run() { throw new Error('INVITE not implemented yet'); },
+  minParams: 2,
+  help: 'INVITE <nick> <#channel>\nInvites a user to a channel you are on (operators only when it is +i).',
+  run(ctx, [nick, chanName]) {
+    const { server, user } = ctx;
+    const target = server.world.findUser(nick!);
+    if (!target) { ctx.numeric(N.ERR_NOSUCHNICK, safeParam(nick), 'No such nick/channel'); return; }
+    const ch = server.world.findChannel(chanName!);
+    if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(chanName), 'No such channel'); return; }
+    server.ops.invite(user, target, ch); // throws ReplyError → numeric via the dispatcher
+    ctx.numeric(N.RPL_INVITING, target.nick, ch.name);
+    if (target.away !== undefined) ctx.numeric(N.RPL_AWAY, target.nick, target.away);
+  },
 });

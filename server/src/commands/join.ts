@@ -22,10 +22,6 @@ export default defineCommand({
       if (!isValidChannelName(name, server.config.channelLen)) { ctx.numeric(N.ERR_BADCHANMASK, safeParam(name), 'Bad Channel Mask'); return; }
       const existing = server.world.findChannel(name);
       if (existing?.members.has(user)) return;
-      if (user.channels.size >= server.config.maxChannels) {
-        ctx.numeric(N.ERR_TOOMANYCHANNELS, name, 'You have joined too many channels');
-        return;
-      }
       try {
         server.ops.join(user, existing?.name ?? name, keyList[i] || undefined);
       } catch (e) {

@@ -1,7 +1,37 @@
+import * as N from '../protocol/numerics.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { clipUtf8, safeParam } from '../protocol/validate.js';
 import { defineCommand } from './registry.js';
 
-// Placeholder: being implemented (see docs/architecture.md). Not advertised anywhere yet.
+/**
+ * KICK <channel> <nick>{,<nick>} [:<reason>] — modern.ircdocs.horse#kick-message
+ * Up to MAXTARGETS nicks (TARGMAX KICK); more is refused whole with 407, as PRIVMSG does.
+ * Authorization (442, 482, 441) lives in ops.kick. 442 and 482 do not depend on the target,
+ * so they are reported once and stop the loop. The default reason is the kicker's nick; the
+ * reason is clipped to KICKLEN bytes.
+ */
 export default defineCommand({
   name: 'KICK',
-  run() { throw new Error('KICK not implemented yet'); },
+  minParams: 2,
+  help: 'KICK <#channel> <nick>[,<nick>...] [:<reason>]\nRemoves users from a channel (channel operators only).',
+  run(ctx, [chanName, nicks, reason]) {
+    const { server, user } = ctx;
+    const max = server.config.maxTargets;
+    const ch = server.world.findChannel(chanName!);
+    if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(chanName), 'No such channel'); return; }
+    const targets = [...new Set(nicks!.split(',').filter(Boolean))];
+    if (targets.length > max) { ctx.numeric(N.ERR_TOOMANYTARGETS, safeParam(targets[max]), `Too many targets. Maximum is ${max}`); return; }
+    const why = clipUtf8(reason ? reason : user.nick, server.config.kickLen);
+    for (const nick of targets) {
+      const target = server.world.findUser(nick);
+      if (!target) { ctx.numeric(N.ERR_NOSUCHNICK, safeParam(nick), 'No such nick/channel'); continue; }
+      try {
+        server.ops.kick(user, ch, target, why);
+      } catch (e) {
+        if (!(e instanceof ReplyError)) throw e;
+        ctx.numeric(e.code, ...e.params, e.text);
+        if (e.code !== N.ERR_USERNOTINCHANNEL) return;
+      }
+    }
+  },
 });

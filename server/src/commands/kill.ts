@@ -1,7 +1,29 @@
+import * as N from '../protocol/numerics.js';
+import { clipUtf8, safeParam } from '../protocol/validate.js';
+import { Outgoing } from '../session/outgoing.js';
+import { Session } from '../session/session.js';
 import { defineCommand } from './registry.js';
 
-// Placeholder: being implemented (see docs/architecture.md). Not advertised anywhere yet.
+/**
+ * KILL <nick> [:<reason>] — modern.ircdocs.horse#kill-message. Operators of either class.
+ * The victim gets `:<oper mask> KILL <nick> :<reason>` and `ERROR :Killed (<oper> (<reason>))`;
+ * everyone sharing a channel sees `QUIT :Killed (<oper> (<reason>))`.
+ */
 export default defineCommand({
   name: 'KILL',
-  run() { throw new Error('KILL not implemented yet'); },
+  minParams: 1,
+  oper: true,
+  help: 'KILL <nick> [:<reason>]\nDisconnects a user from the server.',
+  run(ctx, [nick, reason]) {
+    const { server, user } = ctx;
+    const victim = server.world.findUser(nick!);
+    if (!victim) { ctx.numeric(N.ERR_NOSUCHNICK, safeParam(nick), 'No such nick/channel'); return; }
+    const why = clipUtf8(reason || 'No reason given', server.config.kickLen);
+    const text = `Killed (${user.nick} (${why}))`;
+    server.log.info({ session: ctx.session.id, oper: user.nick, victim: victim.nick }, 'KILL');
+    victim.link.deliver(new Outgoing({ tags: new Map(), source: user.mask, command: 'KILL', params: [victim.nick, why] }, server.fanout.meta(user)));
+    // Local users are always Sessions; ERROR to the victim, QUIT fan-out via ops.removeUser.
+    if (victim.link instanceof Session) victim.link.close(text);
+    else server.ops.removeUser(victim, text);
+  },
 });

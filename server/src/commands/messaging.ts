@@ -1,3 +1,4 @@
+import { foldCase } from '../protocol/casemap.js';
 import { isClientOnlyTag } from '../protocol/tags.js';
 import * as N from '../protocol/numerics.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
@@ -27,16 +28,20 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
   const { server, user, session } = ctx;
   const quiet = command === 'NOTICE';
   const err = (code: string, ...p: string[]) => { if (!quiet) ctx.numeric(code, ...p); };
-  if (!targets) { err(N.ERR_NORECIPIENT, `No recipient given (${command})`); return; }
+  // each target once, whatever its case (rfc1459 casemapping)
+  const seen = new Set<string>();
+  const list = targets.split(',').filter((t) => t !== '' && !seen.has(foldCase(t)) && seen.add(foldCase(t)));
+  if (list.length === 0) { err(N.ERR_NORECIPIENT, `No recipient given (${command})`); return; }
   if (command !== 'TAGMSG' && (text === undefined || text === '')) { err(N.ERR_NOTEXTTOSEND, 'No text to send'); return; }
-  const list = [...new Set(targets.split(',').filter(Boolean))];
   if (list.length > server.config.maxTargets) { err(N.ERR_TOOMANYTARGETS, safeParam(list[server.config.maxTargets]), `Too many targets. Maximum is ${server.config.maxTargets}`); return; }
 
   let clientTags: Map<string, string> | undefined;
   for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k)) (clientTags ??= new Map()).set(k, v);
   if (command === 'TAGMSG' && !clientTags) return; // nothing to relay
-  const meta = server.fanout.meta(user, { clientTags });
   if (command !== 'TAGMSG') user.lastSpokeAt = server.clock.now();
+  const onlyTags = command === 'TAGMSG';
+  // TAGMSG (and its echo) only ever reaches message-tags clients
+  const canReceive = (u: User): boolean => !onlyTags || u.link.hasCap('message-tags');
 
   for (const target of list) {
     let statusPrefix = '';
@@ -48,8 +53,8 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
       const relayedLen = Buffer.byteLength(`:${user.mask} ${command} ${target} :${text}\r\n`);
       if (relayedLen > MAX_BODY_BYTES) { err(N.ERR_INPUTTOOLONG, 'Line too long to be relayed without truncation'); continue; }
     }
-    const out = new Outgoing({ tags: new Map(), source: user.mask, command, params }, meta);
-    const onlyTags = command === 'TAGMSG';
+    // one msgid per message delivered to one target; recipients and the echo share it
+    const out = new Outgoing({ tags: new Map(), source: user.mask, command, params }, server.fanout.meta(user, { clientTags }));
     if (isChannelName(name)) {
       const ch = server.world.findChannel(name);
       if (!ch) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
@@ -57,7 +62,7 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
       if (why) { err(N.ERR_CANNOTSENDTOCHAN, ch.name, why); continue; }
       const minRank = statusPrefix ? PREFIX_MODES[PREFIX_CHARS.indexOf(statusPrefix)]! : undefined;
       const rankOk = (u: User): boolean => {
-        if (onlyTags && !u.link.hasCap('message-tags')) return false;
+        if (!canReceive(u)) return false;
         if (!minRank) return true;
         const mem = ch.members.get(u)!;
         // a member with the prefix or any higher one receives it
@@ -67,10 +72,13 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
     } else {
       const dest = server.world.findUser(name);
       if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
-      if (!onlyTags || dest.link.hasCap('message-tags')) { if (dest !== user) dest.link.deliver(out); }
       if (command === 'PRIVMSG' && dest.away !== undefined) ctx.numeric(N.RPL_AWAY, dest.nick, dest.away);
+      if (canReceive(dest)) {
+        // to oneself it is a delivered message, not a response: never labeled (labeled-response)
+        if (dest === user) session.deliverSideEffect(out);
+        else dest.link.deliver(out);
+      }
     }
-    if (session.hasCap('echo-message')) session.deliver(out);
-    else if (!isChannelName(name) && server.world.findUser(name) === user && !onlyTags) session.deliver(out);
+    if (session.hasCap('echo-message') && canReceive(user)) session.deliver(out);
   }
 }

@@ -1,7 +1,96 @@
+import * as N from '../protocol/numerics.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { isChannelName, safeParam } from '../protocol/validate.js';
+import type { Channel, ListMode } from '../state/channel.js';
+import { parseChannelModes, parseUserModes, userModeString } from '../state/modes.js';
+import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
-// Placeholder: being implemented (see docs/architecture.md). Not advertised anywhere yet.
+/** list mode → [entry numeric, end numeric, end text] (modern.ircdocs.horse) */
+const LIST_REPLIES: Record<ListMode, [string, string, string]> = {
+  b: [N.RPL_BANLIST, N.RPL_ENDOFBANLIST, 'End of channel ban list'],
+  e: [N.RPL_EXCEPTLIST, N.RPL_ENDOFEXCEPTLIST, 'End of channel exception list'],
+  I: [N.RPL_INVITELIST, N.RPL_ENDOFINVITELIST, 'End of channel invite list'],
+};
+
+const PARAM_MODE_NAMES: Record<string, string> = { o: 'op', v: 'voice', k: 'key', l: 'limit', b: 'ban', e: 'ban exception', I: 'invite exception' };
+
+/** A refusal from ops, with echoed user input made safe for a middle parameter. */
+function replyError(ctx: CommandContext, e: ReplyError): void {
+  ctx.numeric(e.code, ...e.params.map((p) => safeParam(p)), e.text);
+}
+
+/**
+ * MODE <target> [<modestring> [<mode arguments>...]] — modern.ircdocs.horse#mode-message
+ *
+ * Decisions where the spec is loose:
+ * - a change by a non-member or non-op is 482 (ops decides; federation obeys the same rule);
+ *   list queries (`MODE #c b`) never need op.
+ * - a parameter mode without its parameter (`+k`, `+o`, `-v`, `+l`) answers 696 and the rest
+ *   of the line still applies.
+ * - 324 shows the key to members only (`*` for everyone else); the limit is public.
+ * - b/e/I lists are visible to members, and to non-members unless the channel is +s or +p (442).
+ * - +s and +p may coexist (as on Ergo, InspIRCd, Charybdis).
+ */
 export default defineCommand({
   name: 'MODE',
-  run() { throw new Error('MODE not implemented yet'); },
+  minParams: 1,
+  help: 'MODE <nick|#channel> [<+|-modes> [<params>...]]\nShows or changes user modes (iwB, -o) or channel modes (beIklovimnpst).',
+  run(ctx, [target, modestr, ...params]) {
+    if (isChannelName(target!)) channelMode(ctx, target!, modestr, params);
+    else userMode(ctx, target!, modestr);
+  },
 });
+
+function userMode(ctx: CommandContext, target: string, modestr: string | undefined): void {
+  const { server, user } = ctx;
+  const who = server.world.findUser(target);
+  if (!who) throw new ReplyError(N.ERR_NOSUCHNICK, [safeParam(target)], 'No such nick/channel');
+  if (who !== user) {
+    throw new ReplyError(N.ERR_USERSDONTMATCH, [], modestr === undefined ? "Can't view modes for other users" : "Can't change mode for other users");
+  }
+  if (modestr === undefined) {
+    ctx.numeric(N.RPL_UMODEIS, userModeString(user.modes));
+    return;
+  }
+  const parsed = parseUserModes(modestr);
+  // the known letters still apply; the change echoes as `:nick MODE nick +...` via fan-out
+  server.ops.setUserModes(user, parsed.changes);
+  if (parsed.unknown) ctx.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+}
+
+function channelMode(ctx: CommandContext, name: string, modestr: string | undefined, params: string[]): void {
+  const { server, user } = ctx;
+  const ch = server.world.findChannel(name);
+  if (!ch) throw new ReplyError(N.ERR_NOSUCHCHANNEL, [safeParam(name)], 'No such channel');
+  const isMember = ch.members.has(user);
+  if (modestr === undefined) {
+    ctx.numeric(N.RPL_CHANNELMODEIS, ch.name, ...ch.modeString(isMember).split(' '));
+    ctx.numeric(N.RPL_CREATIONTIME, ch.name, String(Math.floor(ch.createdAt / 1000)));
+    return;
+  }
+  const parsed = parseChannelModes(modestr, params, server.config.maxModes);
+  for (const c of parsed.unknown) ctx.numeric(N.ERR_UNKNOWNMODE, c, 'is unknown mode char to me');
+  for (const c of parsed.missingParam) {
+    ctx.numeric(N.ERR_INVALIDMODEPARAM, ch.name, c, '*', `You must specify a parameter for the ${PARAM_MODE_NAMES[c] ?? c} mode`);
+  }
+  if (parsed.changes.length > 0) {
+    try {
+      server.ops.changeChannelModes(user, ch, parsed.changes, (e) => replyError(ctx, e));
+    } catch (e) {
+      if (!(e instanceof ReplyError)) throw e;
+      replyError(ctx, e);
+    }
+  }
+  for (const m of parsed.listQueries) sendList(ctx, ch, m as ListMode, isMember);
+}
+
+function sendList(ctx: CommandContext, ch: Channel, mode: ListMode, isMember: boolean): void {
+  if (!isMember && ch.hidden) {
+    ctx.numeric(N.ERR_NOTONCHANNEL, ch.name, "You're not on that channel");
+    return;
+  }
+  const [item, end, text] = LIST_REPLIES[mode];
+  for (const e of ch.lists[mode]) ctx.numeric(item, ch.name, e.mask, e.setBy, String(Math.floor(e.setAt / 1000)));
+  ctx.numeric(end, ch.name, text);
+}

@@ -10,7 +10,8 @@ export default defineCommand({
   help: 'PART <#channel>[,<#channel>...] [:<reason>]\nLeaves channels.',
   run(ctx, [chans, reason]) {
     const { server, user } = ctx;
-    const r = reason !== undefined ? clipUtf8(reason, server.config.kickLen) : undefined;
+    // an empty reason (`PART #c :`) is no reason; PART has no length token of its own, KICKLEN applies
+    const r = reason ? clipUtf8(reason, server.config.kickLen) : undefined;
     for (const name of chans!.split(',')) {
       if (!name) continue;
       const ch = server.world.findChannel(name);

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseToml } from 'smol-toml';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { OPTIONS, camel, envName, type OptionSpec } from './options.js';
-import { parseAddr, parseBytes, parseDuration } from './units.js';
+import { formatBytes, formatDuration, parseAddr, parseBytes, parseDuration } from './units.js';
 import type { Config, OperBlock } from './schema.js';
 
 export class ConfigError extends Error {
@@ -27,10 +27,12 @@ const OperSchema = z.object({
   name: z.string().min(1).regex(/^[^\s]+$/, 'must not contain spaces'),
   password: z.string().min(8, 'must be at least 8 characters'),
   class: z.enum(['admin', 'moderator']).default('admin'),
+  vhost: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9./-]{0,62}$/, 'letters, digits, dots, slashes and dashes only (at most 63)').optional(),
 }).strict();
 
+/** `where` names the source precisely: `config file key "nick-len"`, `environment FREEQ_NICK_LEN`, `--nick-len`. */
 function coerce(o: OptionSpec, raw: unknown, where: string, problems: string[]): unknown {
-  const bad = (why: string) => { problems.push(`${where} ${o.name}: ${why}`); return undefined; };
+  const bad = (why: string) => { problems.push(`${where}: ${why}`); return undefined; };
   switch (o.type) {
     case 'string':
       if (typeof raw !== 'string') return bad('expected a string');
@@ -85,7 +87,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
   }
   const out: Record<string, unknown> = {};
   for (const o of OPTIONS) {
-    if (o.default !== undefined) out[camel(o.name)] = coerce(o, o.default, 'default', problems);
+    if (o.default !== undefined) out[camel(o.name)] = coerce(o, o.default, `default of ${o.name}`, problems);
   }
   let opers: OperBlock[] = [];
   for (const [k, v] of Object.entries(file)) {
@@ -101,7 +103,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
     }
     const o = byName.get(k);
     if (!o) { problems.push(`config file: unknown key "${k}"`); continue; }
-    const val = coerce(o, v, 'config file', problems);
+    const val = coerce(o, v, `config file key "${k}"`, problems);
     if (val !== undefined) out[camel(o.name)] = val;
   }
   const env = src.env ?? {};
@@ -114,7 +116,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
     for (const name of [...(o.envAliases ?? []), envName(o)]) {
       const v = env[name];
       if (v === undefined || v === '') continue;
-      const val = coerce(o, v, `environment ${name}:`, problems);
+      const val = coerce(o, v, `environment ${name}`, problems);
       if (val !== undefined) out[camel(o.name)] = val;
     }
   }
@@ -122,11 +124,21 @@ export function loadConfig(src: ConfigSources = {}): Config {
     if (v === undefined) continue;
     const o = byName.get(k);
     if (!o) { problems.push(`command line: unknown option --${k}`); continue; }
-    const val = coerce(o, v, 'command line', problems);
+    const val = coerce(o, v, `--${k}`, problems);
     if (val !== undefined) out[camel(o.name)] = val;
   }
   if (typeof out.logLevel === 'string' && !LOG_LEVELS.includes(out.logLevel)) problems.push(`log-level: must be one of ${LOG_LEVELS.join(', ')}`);
   if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) problems.push('tls-cert and tls-key must be given together');
+  for (const k of ['tlsCert', 'tlsKey'] as const) {
+    const f = out[k];
+    if (typeof f !== 'string') continue;
+    try { accessSync(f, fsConstants.R_OK); } catch (e) {
+      problems.push(`${k === 'tlsCert' ? 'tls-cert' : 'tls-key'}: cannot read ${f} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  for (const k of ['registrationTimeout', 'pingInterval', 'pingTimeout'] as const) {
+    if (out[k] === 0) problems.push(`${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}: must be longer than 0`);
+  }
   if (typeof out.pingTimeout === 'number' && typeof out.pingInterval === 'number' && out.pingTimeout <= out.pingInterval) {
     problems.push('ping-timeout must be longer than ping-interval');
   }
@@ -149,6 +161,35 @@ export function describeConfig(cfg: Config): Record<string, unknown> {
     const v = (cfg as unknown as Record<string, unknown>)[camel(o.name)];
     out[o.name] = o.secret && v !== undefined ? '<redacted>' : v;
   }
-  out.oper = cfg.opers.map((op) => ({ name: op.name, class: op.class, password: '<redacted>' }));
+  out.oper = cfg.opers.map((op) => ({ ...op, password: '<redacted>' }));
   return out;
+}
+
+/**
+ * `config print`: the effective configuration as a TOML file that loadConfig accepts again
+ * (durations, sizes and addresses in their config spelling; unset options as comments;
+ * secrets redacted).
+ */
+export function configToToml(cfg: Config): string {
+  const values: Record<string, unknown> = {};
+  const unset: string[] = [];
+  for (const o of OPTIONS) {
+    const v = (cfg as unknown as Record<string, unknown>)[camel(o.name)];
+    if (v === undefined) { unset.push(o.name); continue; }
+    if (o.secret) { values[o.name] = '<redacted>'; continue; }
+    switch (o.type) {
+      case 'duration': values[o.name] = formatDuration(v as number); break;
+      case 'bytes': { const f = formatBytes(v as number); values[o.name] = /^\d+$/.test(f) ? v : f; break; }
+      case 'addr': {
+        const a = v as { host: string; port: number };
+        values[o.name] = `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+        break;
+      }
+      default: values[o.name] = v;
+    }
+  }
+  const head = '# freeq-server effective configuration (secrets redacted)\n';
+  const tail = unset.map((n) => `# ${n} is unset\n`).join('');
+  const opers = cfg.opers.length ? '\n' + stringifyToml({ oper: cfg.opers.map((op) => ({ ...op, password: '<redacted>' })) }) + '\n' : '';
+  return head + stringifyToml(values) + '\n' + tail + opers;
 }

@@ -39,10 +39,11 @@ export const OPTIONS: readonly OptionSpec[] = [
 
   // Storage
   { group: 'Storage', name: 'data-dir', type: 'string', default: './data', help: 'data directory (database, key files)' },
-  { group: 'Storage', name: 'db-path', type: 'string', help: 'SQLite database path (default: <data-dir>/freeq.db)' },
+  { group: 'Storage', name: 'db-path', type: 'string', help: 'SQLite database path (unset: <data-dir>/freeq.db)' },
 
   // Operators
   { group: 'Operators', name: 'oper-password', type: 'string', secret: true, help: 'password for OPER <any name> <password> (admin class); named operator blocks go in the config file as [[oper]]' },
+  { group: 'Operators', name: 'oper-attempt-interval', type: 'duration', default: '10s', help: 'minimum time between two OPER attempts of one connection; an earlier attempt gets 464 without its password being checked (hardening.md D2)' },
 
   // Limits (defaults from hardening.md)
   { group: 'Limits', name: 'nick-len', type: 'int', default: 64, min: 1, max: 64, help: 'NICKLEN' },

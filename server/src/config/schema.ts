@@ -6,6 +6,8 @@ export interface OperBlock {
   password: string;
   /** 'admin' may KILL and everything a moderator may; 'moderator' may KILL */
   class: 'admin' | 'moderator';
+  /** host shown after a successful OPER (CHGHOST), e.g. `staff/alice`; unset: unchanged */
+  vhost?: string;
 }
 
 /** The validated, frozen configuration every module reads. Times in ms, sizes in bytes. */
@@ -27,6 +29,8 @@ export interface Config {
   dbPath?: string;
   operPassword?: string;
   opers: OperBlock[];
+  /** ms between two OPER attempts per connection (D2) */
+  operAttemptInterval: number;
   nickLen: number;
   channelLen: number;
   topicLen: number;

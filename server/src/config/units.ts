@@ -13,7 +13,7 @@ export function parseDuration(v: unknown): number | undefined {
 export function parseBytes(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
   if (typeof v !== 'string') return undefined;
-  const m = /^\s*(\d+)\s*([kKmMgG])?i?[bB]?\s*$/.exec(v);
+  const m = /^\s*(\d+)\s*(?:([kKmMgG])i?)?[bB]?\s*$/.exec(v);
   if (!m) return undefined;
   const mult = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as 'k'] ?? 1;
   return Number(m[1]) * mult;

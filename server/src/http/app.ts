@@ -15,6 +15,11 @@ export interface HttpDeps {
   health(): Record<string, unknown>;
 }
 
+/** Origins compare as serialized by browsers: lower-case scheme and host, no trailing slash. */
+function normalizeOrigin(o: string): string {
+  return o.trim().replace(/\/+$/, '').toLowerCase();
+}
+
 /** HTTP port: `/irc` (IRCv3 WebSocket) and `/api/v1/health`. */
 export function createHttpApp(d: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, requestTimeout: 30_000 });
@@ -22,15 +27,17 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     noServer: true,
     maxPayload: d.config.readq, // E1: never the 100 MiB default
     perMessageDeflate: false,   // E3
-    handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+    // "The server MUST accept any subprotocol it supports, respecting the client's order of
+    // preference" (ircv3 websocket); ws hands us the offers in header order.
+    handleProtocols: (offered) => [...offered].find((p) => SUBPROTOCOLS.includes(p)) ?? false,
   });
+  const allowedOrigins = new Set(d.config.wsAllowedOrigins.map(normalizeOrigin));
   app.get('/api/v1/health', async () => d.health());
   app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const url = (req.url ?? '').split('?')[0];
     if (url !== '/irc') { socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n'); return; }
     const origin = req.headers.origin;
-    const allowed = d.config.wsAllowedOrigins;
-    if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) {
+    if (origin !== undefined && allowedOrigins.size > 0 && !allowedOrigins.has(normalizeOrigin(origin))) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }

@@ -22,6 +22,7 @@ export function isupportTokens(c: Config): string[] {
     `MAXLIST=beI:${c.maxListEntries}`,
     `MAXTARGETS=${t}`,
     `MODES=${c.maxModes}`,
+    `NAMELEN=${c.realnameLen}`, // IRCv3 setname: MUST be advertised
     `NETWORK=${c.networkName}`,
     `NICKLEN=${c.nickLen}`,
     'PREFIX=(ov)@+',

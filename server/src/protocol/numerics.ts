@@ -62,6 +62,7 @@ export const RPL_MOTDSTART = '375';
 export const RPL_ENDOFMOTD = '376';
 export const RPL_WHOISHOST = '378';
 export const RPL_WHOISMODES = '379';
+export const RPL_WHOISSECURE = '671';
 export const RPL_YOUREOPER = '381';
 export const RPL_TIME = '391';
 export const ERR_UNKNOWNERROR = '400';

@@ -8,7 +8,10 @@ import { serializeTags } from './tags.js';
  */
 export function serialize(m: IrcMessage): string {
   let s = '';
-  if (m.tags.size > 0) s = `@${serializeTags(m.tags)} `;
+  if (m.tags.size > 0) {
+    const t = serializeTags(m.tags);
+    if (t) s = `@${t} `;
+  }
   if (m.source) s += `:${m.source} `;
   s += m.command;
   const n = m.params.length;

@@ -31,9 +31,12 @@ export function isClientOnlyTag(k: string): boolean {
   return k.startsWith('+');
 }
 
+/** Keys that are not valid tag keys are dropped: a key is never escaped, so one carrying a space,
+ * ';' or '=' would otherwise end the tag section early and let its remainder become the command. */
 export function serializeTags(tags: Map<string, string>): string {
   let s = '';
   for (const [k, v] of tags) {
+    if (!isValidTagKey(k)) continue;
     if (s) s += ';';
     s += v === '' ? k : `${k}=${escapeTagValue(v)}`;
   }

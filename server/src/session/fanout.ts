@@ -71,7 +71,7 @@ export class Fanout {
         const max = this.d.maxModes();
         for (let i = 0; i < ev.changes.length; i += max) {
           const chunk = ev.changes.slice(i, i + max);
-          const out = new Outgoing(m(ev.source, 'MODE', [ev.channel.name, ...renderModeChanges(chunk)]), this.meta());
+          const out = new Outgoing(m(ev.source ?? this.d.serverName(), 'MODE', [ev.channel.name, ...renderModeChanges(chunk)]), this.meta());
           this.toChannel(ev.channel, out);
         }
         return;
@@ -82,8 +82,8 @@ export class Fanout {
       }
       case 'away': {
         const out = new Outgoing(m(ev.user.mask, 'AWAY', ev.user.away !== undefined ? [ev.user.away] : []), this.meta(ev.user));
+        // the user themself gets 305/306 from AWAY, not an echo (as Ergo)
         for (const u of this.d.world.neighbours(ev.user)) if (u.link.hasCap('away-notify')) u.link.deliver(out);
-        if (ev.user.link.hasCap('away-notify')) ev.user.link.deliver(out);
         return;
       }
       case 'setname': {
@@ -131,10 +131,13 @@ export class Fanout {
       const extended = new Outgoing(m(user.mask, 'JOIN', [ch.name, user.account ?? '*', user.realname]), meta);
       const prefixes = ch.members.get(user)?.modes ?? '';
       const mode = prefixes ? new Outgoing(m(this.d.serverName(), 'MODE', [ch.name, `+${prefixes}`, ...[...prefixes].map(() => user.nick)]), this.meta()) : undefined;
+      // the "new" user is still away: away-notify clients learn it as after any JOIN
+      const away = user.away !== undefined ? new Outgoing(m(user.mask, 'AWAY', [user.away]), this.meta(user)) : undefined;
       for (const u of ch.members.keys()) {
         if (u === user || seen.has(u)) continue;
         u.link.deliver(u.link.hasCap('extended-join') ? extended : plain);
         if (mode) u.link.deliver(mode);
+        if (away && u.link.hasCap('away-notify')) u.link.deliver(away);
       }
     }
   }

@@ -11,6 +11,10 @@ export function newBatchId(): string {
  */
 export class ReplyBuffer {
   readonly lines: IrcMessage[] = [];
+  /** side effects that are not part of the response (e.g. a PRIVMSG to oneself): never labeled */
+  private readonly sideEffects: IrcMessage[] = [];
+  /** in arrival order, for the unlabeled case */
+  private readonly all: IrcMessage[] = [];
 
   constructor(
     private readonly serverName: string,
@@ -20,12 +24,27 @@ export class ReplyBuffer {
 
   add(m: IrcMessage): void {
     this.lines.push(m);
+    this.all.push(m);
+  }
+
+  /**
+   * A message caused by the command that is not a response to it. labeled-response: "When a
+   * client sends a message to itself, the server MUST NOT include the label tag, except for any
+   * acknowledgment sent with the echo-message mechanism."
+   */
+  addSideEffect(m: IrcMessage): void {
+    this.sideEffects.push(m);
+    this.all.push(m);
   }
 
   /** Final lines: labeled as one line, an ACK, or wrapped in a labeled-response batch. */
   finish(): IrcMessage[] {
     const label = this.label;
-    if (label === undefined) return this.lines;
+    if (label === undefined) return this.all;
+    return [...this.labeled(label), ...this.sideEffects];
+  }
+
+  private labeled(label: string): IrcMessage[] {
     if (this.lines.length === 0) {
       return [{ tags: new Map([['label', label]]), source: this.serverName, command: 'ACK', params: [] }];
     }

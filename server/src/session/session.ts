@@ -38,6 +38,8 @@ export class Session implements Recipient {
   readonly connectedAt: number;
   lastActivity: number;
   pingSent = false;
+  /** a deferred sendq check is pending (checkSendq) */
+  private sendqCheckQueued = false;
   private linesBeforeReg = 0;
   private firstLine = true;
   /** no more output or input is accepted */
@@ -88,12 +90,34 @@ export class Session implements Recipient {
     if (this.closed) return;
     if (this.rb) { this.rb.add(out.messageFor(this.tagMask)); return; }
     this.conn.write(out.bytesFor(this.tagMask));
-    if (this.conn.pendingBytes() > this.deps.server.config.sendq) {
-      // C4: a slow reader is dropped, never slows others. Not now: we are inside someone
-      // else's fan-out loop, and closing mutates the channel member sets being iterated.
-      this.closed = true;
-      queueMicrotask(() => this.close('SendQ exceeded'));
-    }
+    this.checkSendq();
+  }
+
+  /**
+   * A message this client's own command causes for itself that is not a response to it (a
+   * PRIVMSG to oneself): delivered, but never labeled (labeled-response).
+   */
+  deliverSideEffect(out: Outgoing): void {
+    if (this.closed) return;
+    if (this.rb) { this.rb.addSideEffect(out.messageFor(this.tagMask)); return; }
+    this.conn.write(out.bytesFor(this.tagMask));
+  }
+
+  /**
+   * C4: a slow reader is dropped, never slows others. Output is written to the kernel once per
+   * event-loop turn (transport/conn.ts), so what is pending right now includes this turn's
+   * burst, which a healthy reader takes at once. Decide after that flush (setImmediate runs
+   * after the flush scheduled by the write above): what the kernel did not take is the sendq.
+   * Deferring also keeps us out of the fan-out loop that is iterating channel member sets.
+   */
+  private checkSendq(): void {
+    const limit = this.deps.server.config.sendq;
+    if (this.sendqCheckQueued || this.conn.pendingBytes() <= limit) return;
+    this.sendqCheckQueued = true;
+    setImmediate(() => {
+      this.sendqCheckQueued = false;
+      if (!this.closed && this.conn.pendingBytes() > limit) this.close('SendQ exceeded');
+    });
   }
 
   // ---- input -------------------------------------------------------------------------------
@@ -132,7 +156,9 @@ export class Session implements Recipient {
 
   private dispatch(msg: IrcMessage, invalidUtf8: boolean): void {
     const server = this.deps.server;
-    const label = this.caps.has('labeled-response') ? msg.tags.get('label') : undefined;
+    // labeled-response depends on batch, which "MUST be negotiated to use labeled responses"
+    // (order of negotiation not enforced): without both, the label is ignored.
+    const label = this.caps.has('labeled-response') && this.caps.has('batch') ? msg.tags.get('label') || undefined : undefined;
     const rb = new ReplyBuffer(this.serverName, label);
     this.rb = rb;
     const isNotice = msg.command === 'NOTICE';
@@ -167,7 +193,9 @@ export class Session implements Recipient {
         // I1: one client's bad input never takes the server down; log, drop only this client
         server.log.error({ err: e, session: this.id, command: msg.command }, 'command handler failed');
         this.rb = undefined;
-        for (const m of rb.finish()) this.conn.write(toWire(m));
+        try {
+          for (const m of rb.finish()) this.conn.write(toWire(m));
+        } catch { /* the failure may be in these very replies; the ERROR below still goes out */ }
         this.close('Internal error');
         return;
       }
@@ -175,7 +203,16 @@ export class Session implements Recipient {
       this.rb = undefined;
     }
     if (this.closed) return;
-    for (const m of rb.finish()) this.conn.write(toWire(m));
+    let wire: Buffer[];
+    try {
+      wire = rb.finish().map(toWire);
+    } catch (e) {
+      // a reply that cannot be serialized is a bug; it must cost only this client (I1)
+      server.log.error({ err: e, session: this.id, command: msg.command }, 'reply serialization failed');
+      this.close('Internal error');
+      return;
+    }
+    for (const b of wire) this.conn.write(b);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -190,7 +227,7 @@ export class Session implements Recipient {
     }
     const idle = now - this.lastActivity;
     if (idle > cfg.pingTimeout) {
-      this.close(`Ping timeout: ${Math.round(idle / 1000)} seconds`);
+      this.close(`Ping timeout: ${Math.round(cfg.pingTimeout / 1000)} seconds`);
     } else if (idle > cfg.pingInterval && !this.pingSent) {
       this.pingSent = true;
       this.send({ tags: new Map(), command: 'PING', params: [this.serverName] });
@@ -207,7 +244,14 @@ export class Session implements Recipient {
     this.closed = true;
     const rb = this.rb;
     this.rb = undefined;
-    if (rb) for (const m of rb.finish()) this.conn.write(toWire(m)); // replies of the command that closed us
+    if (rb) {
+      // replies of the command that closed us; a bad one must not stop the close procedure
+      try {
+        for (const m of rb.finish()) this.conn.write(toWire(m));
+      } catch (e) {
+        this.deps.server.log.error({ err: e, session: this.id }, 'reply serialization failed');
+      }
+    }
     this.conn.write(toWire({ tags: new Map(), command: 'ERROR', params: [errorText] }));
     this.conn.close();
     this.deps.server.ops.removeUser(this.user, quitReason ?? errorText);

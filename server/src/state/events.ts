@@ -15,7 +15,7 @@ export type StateEvent =
   | { kind: 'quit'; user: User; reason: string; /** users who shared a channel (before removal) */ audience: Set<User> }
   | { kind: 'nick'; user: User; oldMask: string; audience: Set<User> }
   | { kind: 'topic'; source: string; channel: Channel }
-  | { kind: 'channel-mode'; source: string; channel: Channel; changes: ModeChange[] }
+  | { kind: 'channel-mode'; /** mask of the user, or undefined for the server itself */ source?: string; channel: Channel; changes: ModeChange[] }
   | { kind: 'user-mode'; user: User; changes: ModeChange[] }
   | { kind: 'away'; user: User }
   | { kind: 'setname'; user: User }

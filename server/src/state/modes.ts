@@ -82,3 +82,8 @@ export function renderModeChanges(changes: ModeChange[]): string[] {
   }
   return [s, ...params];
 }
+
+/** `+iw` for RPL_UMODEIS, letters in USER_MODES order (`+` alone when none are set). */
+export function userModeString(modes: ReadonlySet<string>): string {
+  return '+' + [...USER_MODES].filter((m) => modes.has(m)).join('');
+}

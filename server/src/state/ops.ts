@@ -11,7 +11,12 @@ import type { World } from './world.js';
 export interface OpsLimits {
   maxListEntries: number;
   whowasLen: number;
+  /** channels one user may be in (405) */
+  maxChannels: number;
 }
+
+/** pending invites kept per user; the oldest is forgotten beyond this */
+const MAX_PENDING_INVITES = 100;
 
 export interface Clock { now(): number }
 
@@ -154,17 +159,19 @@ export class Ops {
     const folded = foldCase(name);
     let ch = this.world.channels.get(folded);
     if (ch?.members.has(u)) return false;
+    if (u.channels.size >= this.limits.maxChannels) throw new ReplyError(N.ERR_TOOMANYCHANNELS, [ch?.name ?? name], 'You have joined too many channels');
     const now = this.clock.now();
     let creating = false;
     if (!ch) {
       ch = new Channel(name, folded, now);
       creating = true;
     } else {
-      const invited = u.invitedTo.has(folded) || ch.lists.I.some((e) => this.matches(u, e.mask));
-      if (this.isBanned(ch, u) && !u.invitedTo.has(folded)) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
+      const hasInvite = u.invitedTo.has(ch);
+      const invited = hasInvite || ch.lists.I.some((e) => this.matches(u, e.mask));
+      if (this.isBanned(ch, u) && !hasInvite) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
       if (ch.modes.i && !invited) throw new ReplyError(N.ERR_INVITEONLYCHAN, [ch.name], 'Cannot join channel (+i)');
-      if (ch.modes.k !== undefined && ch.modes.k !== key && !u.invitedTo.has(folded)) throw new ReplyError(N.ERR_BADCHANNELKEY, [ch.name], 'Cannot join channel (+k)');
-      if (ch.modes.l !== undefined && ch.members.size >= ch.modes.l && !u.invitedTo.has(folded)) throw new ReplyError(N.ERR_CHANNELISFULL, [ch.name], 'Cannot join channel (+l)');
+      if (ch.modes.k !== undefined && ch.modes.k !== key && !hasInvite) throw new ReplyError(N.ERR_BADCHANNELKEY, [ch.name], 'Cannot join channel (+k)');
+      if (ch.modes.l !== undefined && ch.members.size >= ch.modes.l && !hasInvite) throw new ReplyError(N.ERR_CHANNELISFULL, [ch.name], 'Cannot join channel (+l)');
     }
     // An empty (persisted) channel is re-founded by whoever joins first, as on any ircd.
     const founding = creating || ch.members.size === 0;
@@ -176,9 +183,9 @@ export class Ops {
     if (founding) mem.add('o');
     ch.members.set(u, mem);
     u.channels.add(ch);
-    u.invitedTo.delete(folded);
+    u.invitedTo.delete(ch);
     this.emit({ kind: 'join', user: u, channel: ch });
-    if (founding && !creating) this.emit({ kind: 'channel-mode', source: ch.name, channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
+    if (founding && !creating) this.emit({ kind: 'channel-mode', channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
     return true;
   }
 
@@ -218,7 +225,9 @@ export class Ops {
     if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
     if (ch.modes.i && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     if (ch.members.has(target)) throw new ReplyError(N.ERR_USERONCHANNEL, [target.nick, ch.name], 'is already on channel');
-    target.invitedTo.add(ch.folded);
+    target.invitedTo.delete(ch); // re-insert as newest
+    target.invitedTo.add(ch);
+    if (target.invitedTo.size > MAX_PENDING_INVITES) target.invitedTo.delete(target.invitedTo.values().next().value!);
     this.emit({ kind: 'invite', source: by, target, channel: ch });
   }
 
@@ -243,19 +252,23 @@ export class Ops {
       } else if (m === 'b' || m === 'e' || m === 'I') {
         const list = ch.lists[m as ListMode];
         const mask = canonicalMask(c.param!);
+        // a mask is echoed as a middle parameter (367/348/346): no spaces, no leading ':'
+        if (/\s/.test(mask) || mask.startsWith(':')) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, m, '*'], 'Invalid mask')); continue; }
         const idx = list.findIndex((e) => foldCase(e.mask) === foldCase(mask));
         if (c.adding) {
           if (idx !== -1) continue;
-          if (list.length >= this.limits.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, mask], 'Channel list is full')); continue; }
+          if (list.length >= this.limits.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
           const entry = { mask, setBy: by.mask, setAt: now };
           list.push(entry);
           this.store.addListEntry(ch, m as ListMode, entry);
+          applied.push({ adding: true, mode: m, param: mask });
         } else {
           if (idx === -1) continue;
           const [removed] = list.splice(idx, 1);
           this.store.removeListEntry(ch, m as ListMode, removed!.mask);
+          // echo the entry as stored, so clients can drop it from their copy of the list
+          applied.push({ adding: false, mode: m, param: removed!.mask });
         }
-        applied.push({ adding: c.adding, mode: m, param: mask });
       } else if (m === 'k') {
         if (c.adding) {
           const key = c.param!;

@@ -28,8 +28,11 @@ export class User {
   signonAt: number;
   /** last PRIVMSG/NOTICE, for WHOIS idle */
   lastSpokeAt: number;
-  /** channels this user was INVITEd to (folded names) */
-  invitedTo = new Set<string>();
+  /**
+   * Pending INVITEs. Channel objects, not names: a channel that is deleted and re-created is a
+   * new object, so a stale invite never opens it. Bounded (oldest dropped) in Ops.invite.
+   */
+  invitedTo = new Set<Channel>();
 
   constructor(
     readonly id: number,

@@ -19,7 +19,8 @@ export class SocketConn implements IrcConn {
     const reader = new LineReader(this.readq, {
       line: (l) => h.line(l),
       overflow: () => h.overflow(),
-      flood: () => this.destroy(),
+      // hardening B1: after 1 MiB of one line without LF, say why and close
+      flood: () => { this.write(Buffer.from('ERROR :Input line too long\r\n')); this.close(); },
     });
     this.socket.on('data', (chunk: Buffer) => { if (!this.closing) reader.push(chunk); });
     this.socket.on('error', () => this.destroy());

@@ -13,22 +13,25 @@ export interface ConnectOptions {
 
 export type Matcher = string | RegExp | ((line: string, msg: IrcMessage) => boolean);
 
+// server lines may carry up to 8191 bytes of tags (IRCv3 message-tags), and we parse leniently
+const SERVER_LINE_LIMITS = { maxBodyBytes: 1 << 20, maxTagDataBytes: 1 << 20 };
+
 function matches(m: Matcher, line: string): boolean {
   if (typeof m === 'string') {
     // a bare command/numeric matches the command field; otherwise a substring
     if (/^[A-Z0-9]+$/.test(m)) {
-      const p = parseLine(Buffer.from(line));
+      const p = parseLine(Buffer.from(line), SERVER_LINE_LIMITS);
       return p.ok && p.msg.command === m;
     }
     return line.includes(m);
   }
   if (m instanceof RegExp) return m.test(line);
-  const p = parseLine(Buffer.from(line));
+  const p = parseLine(Buffer.from(line), SERVER_LINE_LIMITS);
   return p.ok && m(line, p.msg);
 }
 
 export function parse(line: string): IrcMessage {
-  const p = parseLine(Buffer.from(line), { maxBodyBytes: 1 << 20, maxTagDataBytes: 1 << 20 });
+  const p = parseLine(Buffer.from(line), SERVER_LINE_LIMITS);
   if (!p.ok) throw new Error(`unparseable line from server: ${line}`);
   return p.msg;
 }
@@ -150,10 +153,15 @@ export class RawClient {
   }
 
   async waitClosed(timeoutMs = 3000): Promise<void> {
-    await Promise.race([
-      this.closed,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('connection not closed in time')), timeoutMs)),
-    ]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.closed,
+        new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('connection not closed in time')), timeoutMs); }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   destroy(): void { this.socket.destroy(); }

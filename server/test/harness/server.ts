@@ -26,9 +26,11 @@ export interface TestServer {
  * Boot the real server through the production composition root (startServer + loadConfig),
  * on 127.0.0.1 port 0 with a fresh data dir. Tests vary config, never code paths.
  */
-export async function bootServer(options: Record<string, unknown> = {}, dataDir?: string): Promise<TestServer> {
+export async function bootServer(options: Record<string, unknown> = {}, dataDir?: string, fileValues?: Record<string, unknown>): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'freeq-test-'));
   const config = loadConfig({
+    // config-file-only settings ([[oper]] blocks), as parsed from TOML
+    fileValues,
     env: {},
     cli: {
       'listen-addr': '127.0.0.1:0',
@@ -60,7 +62,7 @@ export async function bootServer(options: Record<string, unknown> = {}, dataDir?
     async restart() {
       for (const c of clients) c.destroy();
       await server.stop();
-      return bootServer(options, dir);
+      return bootServer(options, dir, fileValues);
     },
     async stop() {
       for (const c of clients) c.destroy();

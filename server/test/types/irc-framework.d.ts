@@ -1,0 +1,27 @@
+// Minimal typings for the parts of irc-framework (which ships none) the tests use.
+declare module 'irc-framework' {
+  import { EventEmitter } from 'node:events';
+
+  export interface MessageEvent {
+    nick: string;
+    ident: string;
+    hostname: string;
+    target: string;
+    message: string;
+    type: string;
+  }
+
+  export class Client extends EventEmitter {
+    constructor(options?: Record<string, unknown>);
+    connect(options?: { host?: string; port?: number; nick?: string; username?: string; gecos?: string; tls?: boolean; auto_reconnect?: boolean }): void;
+    join(channel: string, key?: string): void;
+    say(target: string, message: string): void;
+    quit(message?: string): void;
+    readonly connected: boolean;
+    readonly user: { nick: string };
+    network: { cap: { enabled: string[] } };
+  }
+
+  const IRC: { Client: typeof Client };
+  export default IRC;
+}
