@@ -6,6 +6,7 @@ import type { Config } from './config/schema.js';
 import type { ServerContext } from './commands/context.js';
 import { commandTable } from './commands/index.js';
 import { createHttpApp } from './http/app.js';
+import { createIdentityService } from './identity/service.js';
 import { createLogger, type Logger } from './observability/log.js';
 import { isupportTokens } from './protocol/isupport.js';
 import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
@@ -50,6 +51,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
 
   const context: ServerContext = {
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
+    identity: createIdentityService({ config, db, log: log.child({ sub: 'identity' }), now: () => clock.now() }),
+    serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     isupport: isupportTokens(config),
     stats: { connections: 0 },
     // read on demand (MOTD is rare) so an operator can edit the file without a restart

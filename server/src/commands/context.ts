@@ -7,6 +7,7 @@ import type { Logger } from '../observability/log.js';
 import type { Session } from '../session/session.js';
 import type { ReplyBuffer } from '../session/reply-buffer.js';
 import type { Fanout } from '../session/fanout.js';
+import type { IdentityService } from '../identity/types.js';
 
 /** What the server offers commands (the ports of DESIGN.md §4; built once in server.ts). */
 export interface ServerContext {
@@ -14,6 +15,10 @@ export interface ServerContext {
   readonly world: World;
   readonly ops: Ops;
   readonly fanout: Fanout;
+  /** AT Protocol identity: DID resolution, signatures, PDS calls (identity/types.ts) */
+  readonly identity: IdentityService;
+  /** this server's DID, the audience of service-auth tokens */
+  readonly serverDid: string;
   readonly clock: Clock;
   readonly log: Logger;
   readonly version: string;
@@ -39,4 +44,9 @@ export interface CommandContext {
   fail(command: string, code: string, ...rest: string[]): void;
   /** any message to this client, via the reply buffer */
   send(m: IrcMessage): void;
+  /**
+   * For async handlers: run `fn` with this command's reply buffer active again, so that lines the
+   * state changes in `fn` send to this client (e.g. its own ACCOUNT/CHGHOST) join the reply.
+   */
+  resume<T>(fn: () => T): T;
 }

@@ -12,7 +12,12 @@ export interface CommandSpec {
   oper?: boolean;
   /** HELP text (first line is the usage) */
   help?: string;
-  run(ctx: CommandContext, params: string[]): void;
+  /**
+   * The handler. It may return a Promise (network work such as SASL verification): the session
+   * then stops reading that client until it settles, so commands stay in order, and the reply
+   * buffer (labeled-response) is flushed when it does.
+   */
+  run(ctx: CommandContext, params: string[]): void | Promise<void>;
 }
 
 export function defineCommand(spec: CommandSpec): CommandSpec {

@@ -143,6 +143,18 @@ export function loadConfig(src: ConfigSources = {}): Config {
     problems.push('ping-timeout must be longer than ping-interval');
   }
   if (typeof out.serverName === 'string' && !/^[A-Za-z0-9.-]+$/.test(out.serverName)) problems.push('server-name: letters, digits, dots and dashes only');
+  const oneOf = (key: string, name: string, allowed: string[]) => {
+    const v = out[key];
+    if (Array.isArray(v)) for (const x of v) if (!allowed.includes(x)) problems.push(`${name}: unknown value "${x}" (allowed: ${allowed.join(', ')})`);
+  };
+  oneOf('saslMechanisms', 'sasl-mechanisms', ['ATPROTO-CHALLENGE', 'PLAIN']);
+  oneOf('atprotoMethods', 'atproto-methods', ['crypto', 'pds-session', 'pds-oauth', 'service-auth']);
+  if (Array.isArray(out.operDids)) for (const d of out.operDids as string[]) if (!/^did:[a-z]+:[A-Za-z0-9._:%-]+$/.test(d)) problems.push(`oper-dids: "${d}" is not a DID`);
+  for (const [key, name] of [['plcUrl', 'plc-url'], ['handleResolverUrl', 'handle-resolver-url']] as const) {
+    const v = out[key];
+    if (typeof v === 'string' && !/^https?:\/\/[^\s/]+/.test(v)) problems.push(`${name}: expected an http(s) URL, got ${JSON.stringify(v)}`);
+  }
+  if (typeof out.serverDid === 'string' && !/^did:[a-z]+:[A-Za-z0-9._:%-]+$/.test(out.serverDid)) problems.push('server-did: not a DID');
   if (typeof out.operPassword === 'string' && out.operPassword.length < 8) problems.push('oper-password: must be at least 8 characters');
   const names = new Set<string>();
   for (const op of opers) {

@@ -16,7 +16,7 @@ export interface OptionSpec {
   secret?: boolean;
   min?: number;
   max?: number;
-  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Limits' | 'Logging';
+  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Limits' | 'Logging';
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -44,6 +44,21 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Operators
   { group: 'Operators', name: 'oper-password', type: 'string', secret: true, help: 'password for OPER <any name> <password> (admin class); named operator blocks go in the config file as [[oper]]' },
   { group: 'Operators', name: 'oper-attempt-interval', type: 'duration', default: '10s', help: 'minimum time between two OPER attempts of one connection; an earlier attempt gets 464 without its password being checked (hardening.md D2)' },
+
+  { group: 'Operators', name: 'oper-dids', type: 'list', default: [], envAliases: ['OPER_DIDS'], help: 'DIDs that become server operators (admin class) when they log in with SASL (comma-separated)' },
+
+  // Identity: AT Protocol (Bluesky) login with SASL
+  { group: 'Identity', name: 'sasl-mechanisms', type: 'list', default: ['ATPROTO-CHALLENGE', 'PLAIN'], help: 'SASL mechanisms offered: ATPROTO-CHALLENGE and/or PLAIN (PLAIN = Bluesky handle or DID + app password); empty disables SASL' },
+  { group: 'Identity', name: 'atproto-methods', type: 'list', default: ['crypto', 'pds-session', 'pds-oauth', 'service-auth'], help: 'ATPROTO-CHALLENGE verification methods accepted: crypto, pds-session, pds-oauth, service-auth' },
+  { group: 'Identity', name: 'challenge-timeout-secs', type: 'int', default: 60, min: 5, max: 600, help: 'seconds an ATPROTO-CHALLENGE challenge stays valid (both directions of clock skew)' },
+  { group: 'Identity', name: 'plc-url', type: 'string', default: 'https://plc.directory', help: 'PLC directory used to resolve did:plc identities' },
+  { group: 'Identity', name: 'handle-resolver-url', type: 'string', help: 'XRPC service used to resolve handles (com.atproto.identity.resolveHandle), e.g. https://public.api.bsky.app; unset: DNS TXT _atproto.<handle> then https://<handle>/.well-known/atproto-did. The DID document must list the handle either way' },
+  { group: 'Identity', name: 'server-did', type: 'string', help: 'this server\'s DID: the audience service-auth tokens must name (default: did:web:<server-name>)' },
+  { group: 'Identity', name: 'require-sasl', type: 'bool', default: false, help: 'refuse clients that have not logged in with SASL by the end of registration (no guests)' },
+  { group: 'Identity', name: 'did-cache-ttl', type: 'duration', default: '1h', help: 'how long a resolved DID document is reused before it is fetched again' },
+  { group: 'Identity', name: 'http-timeout', type: 'duration', default: '3s', help: 'timeout of every outbound HTTP request (PLC, did:web, PDS, handle resolution)' },
+  { group: 'Identity', name: 'ssrf-allow-loopback', type: 'bool', default: false, help: 'allow outbound identity requests to loopback addresses (127.0.0.0/8, ::1) — for local test stacks only; private, link-local and other special ranges stay refused' },
+  { group: 'Identity', name: 'sasl-max-bytes', type: 'int', default: 8192, min: 1024, max: 65536, help: 'largest decoded AUTHENTICATE response (bytes); larger gets 904' },
 
   // Limits (defaults from hardening.md)
   { group: 'Limits', name: 'nick-len', type: 'int', default: 64, min: 1, max: 64, help: 'NICKLEN' },

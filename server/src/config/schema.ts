@@ -31,6 +31,18 @@ export interface Config {
   opers: OperBlock[];
   /** ms between two OPER attempts per connection (D2) */
   operAttemptInterval: number;
+  operDids: string[];
+  saslMechanisms: string[];
+  atprotoMethods: string[];
+  challengeTimeoutSecs: number;
+  plcUrl: string;
+  handleResolverUrl?: string;
+  serverDid?: string;
+  requireSasl: boolean;
+  didCacheTtl: number;
+  httpTimeout: number;
+  ssrfAllowLoopback: boolean;
+  saslMaxBytes: number;
   nickLen: number;
   channelLen: number;
   topicLen: number;

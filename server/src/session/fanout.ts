@@ -93,6 +93,12 @@ export class Fanout {
         return;
       }
       case 'chghost': return this.chghost(ev.user, ev.oldUsername, ev.oldHost);
+      case 'account': {
+        // IRCv3 account-notify: `*` when logged out
+        const out = new Outgoing(m(ev.user.mask, 'ACCOUNT', [ev.user.account ?? '*']), this.meta(ev.user));
+        for (const u of this.d.world.neighbours(ev.user)) if (u.link.hasCap('account-notify')) u.link.deliver(out);
+        return;
+      }
       case 'invite': {
         const out = new Outgoing(m(ev.source.mask, 'INVITE', [ev.target.nick, ev.channel.name]), this.meta(ev.source));
         ev.target.link.deliver(out);

@@ -11,6 +11,8 @@ import type { IrcConn } from '../transport/conn.js';
 import { TagCap, type Outgoing } from './outgoing.js';
 import { ReplyBuffer } from './reply-buffer.js';
 
+/** input kept while an async command runs (reading is paused, so one socket read at most) */
+const MAX_QUEUED_INPUT_BYTES = 256 * 1024;
 const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']);
 const TAG_CAPS: Record<string, number> = { 'message-tags': TagCap.MessageTags, 'server-time': TagCap.ServerTime, 'account-tag': TagCap.AccountTag };
 
@@ -42,6 +44,10 @@ export class Session implements Recipient {
   private sendqCheckQueued = false;
   private linesBeforeReg = 0;
   private firstLine = true;
+  /** an async command is running; input waits in `queued` */
+  private busy = false;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
   /** no more output or input is accepted */
   private closed = false;
   /** the close procedure (ERROR, QUIT fan-out, bookkeeping) has run */
@@ -124,6 +130,13 @@ export class Session implements Recipient {
 
   private onLine(line: Buffer): void {
     if (this.closed) return;
+    if (this.busy) {
+      // an async command is running: keep order; reading is paused, so this is bounded by one read
+      this.queued.push(Buffer.from(line));
+      this.queuedBytes += line.length;
+      if (this.queuedBytes > MAX_QUEUED_INPUT_BYTES) this.close('Input queue exceeded');
+      return;
+    }
     const server = this.deps.server;
     this.lastActivity = server.clock.now();
     this.pingSent = false;
@@ -162,12 +175,20 @@ export class Session implements Recipient {
     const rb = new ReplyBuffer(this.serverName, label);
     this.rb = rb;
     const isNotice = msg.command === 'NOTICE';
+    // ctx writes go to this command's buffer even after an await (async handlers)
+    const add = (m: IrcMessage) => { if (!this.closed) rb.add(m); };
     const ctx: CommandContext = {
       server, session: this, user: this.user, msg, reply: rb,
-      numeric: (code, ...params) => this.numeric(code, ...params),
-      fail: (command, code, ...rest) => this.send({ tags: new Map(), source: this.serverName, command: 'FAIL', params: [command, code, ...rest] }),
-      send: (m) => this.send(m),
+      numeric: (code, ...params) => add({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...params] }),
+      fail: (command, code, ...rest) => add({ tags: new Map(), source: this.serverName, command: 'FAIL', params: [command, code, ...rest] }),
+      send: add,
+      resume: <T>(fn: () => T): T => {
+        const prev = this.rb;
+        this.rb = this.closed ? undefined : rb;
+        try { return fn(); } finally { this.rb = prev; }
+      },
     };
+    let pending: Promise<void> | undefined;
     try {
       const cmd = this.deps.commands.get(msg.command);
       if (invalidUtf8) {
@@ -184,31 +205,66 @@ export class Session implements Recipient {
       } else if (cmd.oper && !this.user.isOper) {
         this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You do not have the correct operator privileges');
       } else {
-        cmd.run(ctx, msg.params);
+        const r = cmd.run(ctx, msg.params);
+        if (r instanceof Promise) pending = r;
       }
     } catch (e) {
-      if (e instanceof ReplyError) {
-        if (!isNotice) this.numeric(e.code, ...e.params, e.text);
-      } else {
-        // I1: one client's bad input never takes the server down; log, drop only this client
-        server.log.error({ err: e, session: this.id, command: msg.command }, 'command handler failed');
-        this.rb = undefined;
-        try {
-          for (const m of rb.finish()) this.conn.write(toWire(m));
-        } catch { /* the failure may be in these very replies; the ERROR below still goes out */ }
-        this.close('Internal error');
-        return;
-      }
+      if (!this.handleFailure(e, rb, msg.command, isNotice)) return;
     } finally {
       this.rb = undefined;
     }
+    if (pending) {
+      this.busy = true;
+      this.conn.pause();
+      pending.then(
+        () => this.finishCommand(rb, msg.command),
+        (e) => { if (this.handleFailure(e, rb, msg.command, isNotice)) this.finishCommand(rb, msg.command); },
+      ).finally(() => {
+        this.busy = false;
+        if (this.closed) return;
+        this.conn.resume();
+        this.drainQueued();
+      });
+      return;
+    }
+    this.finishCommand(rb, msg.command);
+  }
+
+  /** ReplyError → its numeric (true: go on and flush); anything else → close this client (I1). */
+  private handleFailure(e: unknown, rb: ReplyBuffer, command: string, isNotice: boolean): boolean {
+    if (e instanceof ReplyError) {
+      if (!isNotice && !this.closed) rb.add({ tags: new Map(), source: this.serverName, command: e.code, params: [this.user.nick, ...e.params, e.text] });
+      return true;
+    }
+    // I1: one client's bad input never takes the server down; log, drop only this client
+    this.deps.server.log.error({ err: e, session: this.id, command }, 'command handler failed');
+    this.rb = undefined;
+    if (this.closed) return false;
+    try {
+      for (const m of rb.finish()) this.conn.write(toWire(m));
+    } catch { /* the failure may be in these very replies; the ERROR below still goes out */ }
+    this.close('Internal error');
+    return false;
+  }
+
+  /** Lines that arrived while an async command ran, in order. */
+  private drainQueued(): void {
+    while (!this.busy && !this.closed && this.queued.length > 0) {
+      const line = this.queued.shift()!;
+      this.queuedBytes -= line.length;
+      this.onLine(line);
+    }
+  }
+
+  private finishCommand(rb: ReplyBuffer, command: string): void {
+    const server = this.deps.server;
     if (this.closed) return;
     let wire: Buffer[];
     try {
       wire = rb.finish().map(toWire);
     } catch (e) {
       // a reply that cannot be serialized is a bug; it must cost only this client (I1)
-      server.log.error({ err: e, session: this.id, command: msg.command }, 'reply serialization failed');
+      server.log.error({ err: e, session: this.id, command }, 'reply serialization failed');
       this.close('Internal error');
       return;
     }

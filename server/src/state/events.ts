@@ -20,6 +20,8 @@ export type StateEvent =
   | { kind: 'away'; user: User }
   | { kind: 'setname'; user: User }
   | { kind: 'chghost'; user: User; oldUsername: string; oldHost: string }
-  | { kind: 'invite'; source: User; target: User; channel: Channel };
+  | { kind: 'invite'; source: User; target: User; channel: Channel }
+  /** the user logged in (account = DID) or out (undefined): IRCv3 account-notify */
+  | { kind: 'account'; user: User };
 
 export type EventSink = (ev: StateEvent) => void;

@@ -96,6 +96,17 @@ export class Ops {
     if (this.world.whowas.length > this.limits.whowasLen) this.world.whowas.splice(0, this.world.whowas.length - this.limits.whowasLen);
   }
 
+  /**
+   * SASL success: the user's account becomes the DID. (Nick ownership, cloak, founders and DID
+   * ops build on this.)
+   */
+  login(u: User, account: { did: string; handle?: string }): void {
+    if (u.account === account.did) return;
+    u.account = account.did;
+    u.handle = account.handle;
+    if (u.registered) this.emit({ kind: 'account', user: u });
+  }
+
   setAway(u: User, text: string | undefined): void {
     if (u.away === text) return;
     u.away = text;

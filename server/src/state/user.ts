@@ -22,8 +22,10 @@ export class User {
   operClass?: OperClass;
   operName?: string;
   away?: string;
-  /** account name (a DID once identity lands); undefined for guests */
+  /** account = the DID the user logged in as with SASL; undefined for guests */
   account?: string;
+  /** AT Protocol handle of the account (display only; never used for authorization) */
+  handle?: string;
   channels = new Set<Channel>();
   signonAt: number;
   /** last PRIVMSG/NOTICE, for WHOIS idle */

@@ -32,4 +32,38 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'identity',
+    sql: `
+      -- a DID owns one nick (the last it used while logged in)
+      CREATE TABLE accounts (
+        did           TEXT PRIMARY KEY,
+        nick          TEXT,
+        nick_folded   TEXT UNIQUE,
+        handle        TEXT,
+        last_login_at INTEGER NOT NULL
+      ) STRICT;
+      ALTER TABLE channels ADD COLUMN founder_did TEXT;
+      CREATE TABLE channel_did_ops (
+        channel    TEXT NOT NULL REFERENCES channels(name_folded) ON DELETE CASCADE,
+        did        TEXT NOT NULL,
+        granted_by TEXT NOT NULL,
+        granted_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, did)
+      ) STRICT;
+      CREATE TABLE channel_did_invites (
+        channel    TEXT NOT NULL REFERENCES channels(name_folded) ON DELETE CASCADE,
+        did        TEXT NOT NULL,
+        invited_by TEXT NOT NULL,
+        invited_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, did)
+      ) STRICT;
+      CREATE TABLE did_cache (
+        did        TEXT PRIMARY KEY,
+        doc        TEXT NOT NULL,
+        fetched_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
