@@ -33,7 +33,9 @@ export class WsConn implements IrcConn {
       if (line.length > this.readq) { h.overflow(); return; }
       h.line(line);
     });
-    this.ws.on('error', () => this.ws.terminate());
+    // ws has already queued a close frame (1009 too big, 1007 bad UTF-8…); give it a moment to
+    // leave, then make sure the socket is gone
+    this.ws.on('error', () => { setTimeout(() => this.ws.terminate(), 1000).unref(); });
     this.ws.on('close', () => {
       const hh = this.handler;
       this.handler = undefined;
