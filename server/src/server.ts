@@ -15,7 +15,9 @@ import { Session } from './session/session.js';
 import { Ops, type Clock } from './state/ops.js';
 import { World } from './state/world.js';
 import { openDb, type Db } from './storage/db.js';
+import { SqliteAccountStore } from './storage/repos/accounts.js';
 import { SqliteChannelStore } from './storage/repos/channels.js';
+import { loadPeerIdentity } from './keys/peer-identity.js';
 import type { IrcConn } from './transport/conn.js';
 import { createTcpListener, createTlsListener, listen } from './transport/listeners.js';
 import { VERSION } from './version.js';
@@ -39,12 +41,14 @@ export interface RunningServer {
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const clock = opts.clock ?? { now: () => Date.now() };
   const log = opts.logger ?? createLogger(config.logLevel);
+  // before the database: a key file with loose permissions stops the start (DESIGN.md §7)
+  const peer = loadPeerIdentity(config.dataDir);
   const dbPath = config.dbPath ?? join(config.dataDir, 'freeq.db');
   const db: Db = openDb(dbPath);
   const world = new World();
   let fanout: Fanout | undefined;
-  const ops = new Ops(world, new SqliteChannelStore(db), (ev) => fanout!.onEvent(ev), {
-    maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels,
+  const ops = new Ops(world, new SqliteChannelStore(db), new SqliteAccountStore(db), (ev) => fanout!.onEvent(ev), {
+    maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
   }, clock);
   ops.restore();
   fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
@@ -53,6 +57,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
     identity: createIdentityService({ config, db, log: log.child({ sub: 'identity' }), now: () => clock.now() }),
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
+    peerId: peer.peerId,
     isupport: isupportTokens(config),
     stats: { connections: 0 },
     // read on demand (MOTD is rare) so an operator can edit the file without a restart

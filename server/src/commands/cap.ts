@@ -1,6 +1,8 @@
 import * as N from '../protocol/numerics.js';
 import { safeParam } from '../protocol/validate.js';
-import { CAPABILITIES, CAP_NAMES } from '../session/caps.js';
+import { abortSasl } from '../auth/sasl/session-state.js';
+import * as S from '../auth/sasl/numerics.js';
+import { SASL_CAP, advertisedCaps, isAdvertised } from '../session/caps.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 import { tryCompleteRegistration } from './registration.js';
@@ -47,7 +49,7 @@ export default defineCommand({
         }
         // the reply follows this request's version; the stored (highest) version is kept
         const v302 = v >= 302;
-        const items = CAPABILITIES.map((c) => (v302 && c.value ? `${c.name}=${c.value}` : c.name));
+        const items = advertisedCaps(ctx.server.config).map((c) => (v302 && c.value ? `${c.name}=${c.value}` : c.name));
         capReply(ctx, 'LS', items, v302);
         return;
       }
@@ -59,7 +61,7 @@ export default defineCommand({
         const wanted = (arg ?? '').split(' ').filter(Boolean);
         const ok = wanted.length > 0 && wanted.every((w) => {
           const name = w.startsWith('-') ? w.slice(1) : w;
-          if (!CAP_NAMES.has(name)) return false;
+          if (!isAdvertised(ctx.server.config, name)) return false;
           // cap-notify cannot be disabled by a 302 client (it is implied by the version)
           return !(w === '-cap-notify' && s.capVersion >= 302);
         });
@@ -68,11 +70,16 @@ export default defineCommand({
           return;
         }
         for (const w of wanted) s.setCap(w.replace(/^-/, ''), !w.startsWith('-'));
+        // disabling sasl ends an exchange in progress (silently: the client asked for it)
+        if (wanted.includes(`-${SASL_CAP}`)) abortSasl(s);
         ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'CAP', params: [ctx.user.nick, 'ACK', wanted.join(' ')] });
         return;
       }
       case 'END':
         if (ctx.user.registered) return;
+        // sasl-3.1: registering while SASL is in progress SHOULD abort it with 906; the client
+        // then registers without a login
+        if (abortSasl(s)) ctx.numeric(S.ERR_SASLABORTED, S.TEXT_SASLABORTED);
         s.capNegotiating = false;
         tryCompleteRegistration(ctx);
         return;

@@ -19,6 +19,8 @@ export interface ServerContext {
   readonly identity: IdentityService;
   /** this server's DID, the audience of service-auth tokens */
   readonly serverDid: string;
+  /** federation peer ID: hex ed25519 public key of <data-dir>/iroh-key.secret (keys/peer-identity.ts) */
+  readonly peerId: string;
   readonly clock: Clock;
   readonly log: Logger;
   readonly version: string;

@@ -1,5 +1,6 @@
 import type { CommandSpec } from './registry.js';
 import admin from './admin.js';
+import authenticate from './authenticate.js';
 import away from './away.js';
 import cap from './cap.js';
 import help from './help.js';
@@ -37,7 +38,7 @@ import whowas from './whowas.js';
 
 /** The command table: one file per verb, registered here. */
 export const COMMANDS: readonly CommandSpec[] = [
-  admin, away, cap, help, info, invite, ison, join, kick, kill, list, lusers, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, user, userhost, version, wallops, who, whois, whowas,
+  admin, authenticate, away, cap, help, info, invite, ison, join, kick, kill, list, lusers, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, user, userhost, version, wallops, who, whois, whowas,
 ];
 
 export function commandTable(): Map<string, CommandSpec> {

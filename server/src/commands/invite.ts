@@ -10,6 +10,8 @@ import { defineCommand } from './registry.js';
  * 442 / 482 (+i and not op) / 443 come from ops.invite, which also records the invite (it lets
  * the target past +i, +k, +l and +b once) and emits the event: the target gets
  * `:inviter INVITE target #chan`, invite-notify channel operators get the same line.
+ * A logged-in target is also invited by DID: persisted (bounded per channel), it survives reconnects
+ * and restarts and is consumed by that DID's next join.
  * INVITE without parameters (RPL_INVITELIST 336/337) is not offered: 461.
  */
 export default defineCommand({

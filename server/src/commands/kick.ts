@@ -1,6 +1,7 @@
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { clipUtf8, safeParam } from '../protocol/validate.js';
+import { ERR_ISCHANSERVICE } from '../state/ops.js';
 import { defineCommand } from './registry.js';
 
 /**
@@ -9,6 +10,8 @@ import { defineCommand } from './registry.js';
  * Authorization (442, 482, 441) lives in ops.kick. 442 and 482 do not depend on the target,
  * so they are reported once and stop the loop. The default reason is the kicker's nick; the
  * reason is clipped to KICKLEN bytes.
+ * The channel founder (a DID) can be kicked only by the founder: anyone else gets
+ * 484 ERR_ISCHANSERVICE `<nick> <channel> :Cannot kick or deop the channel founder`.
  */
 export default defineCommand({
   name: 'KICK',
@@ -30,7 +33,8 @@ export default defineCommand({
       } catch (e) {
         if (!(e instanceof ReplyError)) throw e;
         ctx.numeric(e.code, ...e.params, e.text);
-        if (e.code !== N.ERR_USERNOTINCHANNEL) return;
+        // 441 and 484 (the founder cannot be kicked) concern one target: go on with the others
+        if (e.code !== N.ERR_USERNOTINCHANNEL && e.code !== ERR_ISCHANSERVICE) return;
       }
     }
   },

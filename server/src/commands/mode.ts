@@ -31,6 +31,9 @@ function replyError(ctx: CommandContext, e: ReplyError): void {
  * - 324 shows the key to members only (`*` for everyone else); the limit is public.
  * - b/e/I lists are visible to members, and to non-members unless the channel is +s or +p (442).
  * - +s and +p may coexist (as on Ergo, InspIRCd, Charybdis).
+ * - identity (ops.changeChannelModes): +o/-o on a logged-in user also grants/revokes a DID op
+ *   (persisted; +o again on every join); -o on the channel founder by anyone but the founder is
+ *   refused with 484 ERR_ISCHANSERVICE; `+b did:…` bans an identity exactly (also +e/+I).
  */
 export default defineCommand({
   name: 'MODE',

@@ -22,8 +22,14 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
     session.close('Bad password');
     return;
   }
-  server.ops.completeRegistration(user);
   const cfg = server.config;
+  // --require-sasl: no guests (same text as the sasl-only lockdown of hardening.md I3)
+  if (cfg.requireSasl && user.account === undefined) {
+    session.close('This server currently requires SASL');
+    return;
+  }
+  // settles the nick against nick ownership first: 001 carries the final nick
+  const notices = server.ops.completeRegistration(user);
   ctx.numeric(N.RPL_WELCOME, `Welcome to the ${cfg.networkName} IRC Network ${user.mask}`);
   ctx.numeric(N.RPL_YOURHOST, `Your host is ${cfg.serverName}, running version ${server.version}`);
   ctx.numeric(N.RPL_CREATED, `This server was created ${new Date(server.startedAt).toUTCString()}`);
@@ -31,4 +37,6 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
   for (const line of isupportLines(server.isupport)) ctx.numeric(N.RPL_ISUPPORT, ...line, 'are supported by this server');
   sendLusers(ctx);
   sendMotd(ctx);
+  for (const text of notices) ctx.send({ tags: new Map(), source: cfg.serverName, command: 'NOTICE', params: [user.nick, text] });
+  server.ops.applyAccountPrivileges(user); // --oper-dids: MODE +o after the welcome, as after OPER
 }

@@ -1,6 +1,14 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
 import type { Db } from '../storage/db.js';
+import { DidCacheRepo } from '../storage/repos/did-cache.js';
+import { atprotoKey, challengeKeys, handleOf, pdsEndpoint } from './did-doc.js';
+import { DidResolver } from './did-resolver.js';
+import { HandleResolver } from './handle.js';
+import { HttpClient } from './http.js';
+import { verifySignature } from './keys.js';
+import { createSession, deleteSession, getSession } from './pds.js';
+import { ServiceAuthVerifier } from './service-auth.js';
 import type { IdentityService } from './types.js';
 
 export interface IdentityDeps {
@@ -8,13 +16,43 @@ export interface IdentityDeps {
   db: Db;
   log: Logger;
   now: () => number;
+  /** DNS servers for handle TXT lookups (tests); default: the system's resolvers */
+  dnsServers?: string[];
 }
 
-/** Placeholder wiring: replaced by the real resolver/verifier (identity issue, in progress). */
-export function createIdentityService(_d: IdentityDeps): IdentityService {
-  const no = (): never => { throw new Error('identity service not implemented yet'); };
+/**
+ * The identity service: SSRF-guarded HTTP, DID resolution with a SQLite-backed cache, key parsing,
+ * signature checks, handle resolution, PDS calls and service-auth verification. `now` is the clock
+ * for cache ages and JWT times.
+ */
+export function createIdentityService(d: IdentityDeps): IdentityService {
+  const { config, now } = d;
+  const http = new HttpClient({ timeoutMs: config.httpTimeout, allowLoopback: config.ssrfAllowLoopback });
+  const dids = new DidResolver({
+    http, now, log: d.log,
+    plcUrl: config.plcUrl,
+    allowLoopback: config.ssrfAllowLoopback,
+    ttlMs: config.didCacheTtl,
+    repo: new DidCacheRepo(d.db),
+  });
+  const handles = new HandleResolver({
+    http, dids, timeoutMs: config.httpTimeout,
+    ...(config.handleResolverUrl ? { resolverUrl: config.handleResolverUrl } : {}),
+    ...(d.dnsServers ? { dnsServers: d.dnsServers } : {}),
+  });
+  const serviceAuth = new ServiceAuthVerifier({ dids, now });
+
   return {
-    resolveDid: no, challengeKeys: no, atprotoKey: no, verifySignature: no, pdsEndpoint: no, handleOf: no,
-    resolveHandle: no, getSession: no, createSession: no, deleteSession: no, verifyServiceAuth: no,
+    resolveDid: async (did) => (await dids.resolve(did)).doc,
+    challengeKeys,
+    atprotoKey,
+    verifySignature,
+    pdsEndpoint,
+    handleOf,
+    resolveHandle: (handle) => handles.resolve(handle),
+    getSession: (pdsUrl, auth) => getSession(http, pdsUrl, auth),
+    createSession: (pdsUrl, identifier, password) => createSession(http, pdsUrl, identifier, password),
+    deleteSession: (pdsUrl, refreshJwt) => deleteSession(http, pdsUrl, refreshJwt),
+    verifyServiceAuth: (jwt, audience) => serviceAuth.verify(jwt, audience),
   };
 }

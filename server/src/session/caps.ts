@@ -23,3 +23,22 @@ export const CAPABILITIES: ReadonlyArray<{ name: string; value?: string }> = [
 ];
 
 export const CAP_NAMES = new Set(CAPABILITIES.map((c) => c.name));
+
+/**
+ * `sasl` depends on configuration, so it is not in CAPABILITIES: advertised only when
+ * `sasl-mechanisms` is non-empty, with the mechanism list as its value for CAP 302 clients
+ * (IRCv3 sasl-3.2: `sasl=ATPROTO-CHALLENGE,PLAIN`). Implemented in commands/authenticate.ts.
+ */
+export const SASL_CAP = 'sasl';
+
+/** Everything this server advertises with its configuration, sorted by name. */
+export function advertisedCaps(config: { saslMechanisms: readonly string[] }): Array<{ name: string; value?: string }> {
+  const caps: Array<{ name: string; value?: string }> = [...CAPABILITIES];
+  if (config.saslMechanisms.length > 0) caps.push({ name: SASL_CAP, value: config.saslMechanisms.join(',') });
+  return caps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** `name` can be requested with CAP REQ under this configuration. */
+export function isAdvertised(config: { saslMechanisms: readonly string[] }, name: string): boolean {
+  return CAP_NAMES.has(name) || (name === SASL_CAP && config.saslMechanisms.length > 0);
+}

@@ -99,6 +99,10 @@ export class Fanout {
         for (const u of this.d.world.neighbours(ev.user)) if (u.link.hasCap('account-notify')) u.link.deliver(out);
         return;
       }
+      case 'server-notice': {
+        const out = new Outgoing(m(this.d.serverName(), 'NOTICE', [ev.target.nick, ev.text]), this.meta());
+        return ev.target.link.deliver(out);
+      }
       case 'invite': {
         const out = new Outgoing(m(ev.source.mask, 'INVITE', [ev.target.nick, ev.channel.name]), this.meta(ev.source));
         ev.target.link.deliver(out);

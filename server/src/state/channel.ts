@@ -3,6 +3,8 @@ import type { User } from './user.js';
 export interface ListEntry { mask: string; setBy: string; setAt: number }
 export type ListMode = 'b' | 'e' | 'I';
 export interface Topic { text: string; setBy: string; setAt: number }
+/** A DID-keyed grant (DID op or DID invite): who gave it (DID, or mask for a guest) and when. */
+export interface DidGrant { by: string; at: number }
 
 /** Membership prefixes, highest first: PREFIX=(ov)@+ */
 export const PREFIX_MODES = 'ov';
@@ -45,6 +47,15 @@ export class Channel {
   topic?: Topic;
   modes: ChannelModes = { i: false, m: false, n: true, s: false, p: false, t: true };
   lists: Record<ListMode, ListEntry[]> = { b: [], e: [], I: [] };
+  /**
+   * DID of the founder: the first logged-in user to create the channel. Permanent; the founder
+   * gets +o on every join, bypasses +b/+i/+k/+l, and cannot be de-opped or kicked by others.
+   */
+  founder?: string;
+  /** DID → grant: users opped while logged in get +o again on every join (persisted) */
+  didOps = new Map<string, DidGrant>();
+  /** DID → grant: pending invites by identity, consumed on that DID's next join (persisted, bounded) */
+  didInvites = new Map<string, DidGrant>();
 
   constructor(
     public name: string,
@@ -68,10 +79,16 @@ export class Channel {
     return [flags, ...params].join(' ');
   }
 
-  /** Nothing worth keeping once empty: default modes, no topic, empty lists. */
+  /** Is `u` logged in as this channel's founder? */
+  isFounder(u: User): boolean { return this.founder !== undefined && u.account === this.founder; }
+
+  /**
+   * Nothing worth keeping once empty: default modes, no topic, empty lists, no founder, no DID ops.
+   * (Pending DID invites alone do not keep a channel: with default modes there is nothing to bypass.)
+   */
   get isDefault(): boolean {
     const m = this.modes;
-    return !this.topic && m.n && m.t && !m.i && !m.m && !m.s && !m.p && m.k === undefined && m.l === undefined
+    return this.founder === undefined && this.didOps.size === 0 && !this.topic && m.n && m.t && !m.i && !m.m && !m.s && !m.p && m.k === undefined && m.l === undefined
       && this.lists.b.length === 0 && this.lists.e.length === 0 && this.lists.I.length === 0;
   }
 }

@@ -21,6 +21,8 @@ export type StateEvent =
   | { kind: 'setname'; user: User }
   | { kind: 'chghost'; user: User; oldUsername: string; oldHost: string }
   | { kind: 'invite'; source: User; target: User; channel: Channel }
+  /** a server NOTICE to one user (e.g. "your nick was taken back by its owner") */
+  | { kind: 'server-notice'; target: User; text: string }
   /** the user logged in (account = DID) or out (undefined): IRCv3 account-notify */
   | { kind: 'account'; user: User };
 

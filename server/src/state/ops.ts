@@ -1,10 +1,11 @@
+import { randomInt } from 'node:crypto';
 import { foldCase } from '../protocol/casemap.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { canonicalMask, maskMatch } from '../protocol/validate.js';
 import { Channel, Membership, type ListMode } from './channel.js';
 import type { EventSink, ModeChange } from './events.js';
-import type { ChannelStore } from './store.js';
+import type { AccountStore, ChannelStore } from './store.js';
 import type { User } from './user.js';
 import type { World } from './world.js';
 
@@ -13,10 +14,33 @@ export interface OpsLimits {
   whowasLen: number;
   /** channels one user may be in (405) */
   maxChannels: number;
+  /** DIDs that become server operators (admin class) when they log in (--oper-dids) */
+  operDids: readonly string[];
 }
 
 /** pending invites kept per user; the oldest is forgotten beyond this */
 const MAX_PENDING_INVITES = 100;
+/** pending DID invites kept per channel (persisted); the oldest is forgotten beyond this */
+export const MAX_DID_INVITES = 500;
+/**
+ * ERR_ISCHANSERVICE (Solanum/Charybdis): `<nick> <channel> :Cannot kick or deop …` — the refusal
+ * when a non-founder tries to kick or de-op the channel founder. Clearer than a bare 482, which
+ * would tell a channel operator they are not one.
+ */
+export const ERR_ISCHANSERVICE = '484';
+
+/**
+ * The host shown for a logged-in user: `did:<method>:<id>` → `freeq/<method>/<first 8 chars of id>`
+ * (freeq-reference §1.6), lower-cased and reduced to [a-z0-9.-] so it is always a safe hostmask
+ * part. A DID without a method-specific id gives `freeq/did`.
+ */
+export function cloakForDid(did: string): string {
+  const clean = (x: string): string => x.toLowerCase().replace(/[^a-z0-9.-]/g, '');
+  const m = /^did:([^:]+):(.+)$/.exec(did);
+  const method = m ? clean(m[1]!) : '';
+  const id = m ? clean(m[2]!).slice(0, 8) : '';
+  return method && id ? `freeq/${method}/${id}` : 'freeq/did';
+}
 
 export interface Clock { now(): number }
 
@@ -29,13 +53,24 @@ export class Ops {
   constructor(
     private readonly world: World,
     private readonly store: ChannelStore,
+    private readonly accounts: AccountStore,
     private readonly emit: EventSink,
     private readonly limits: OpsLimits,
     private readonly clock: Clock,
   ) {}
 
-  /** Load persisted channels at startup (no events: nobody is connected). */
+  /** random source of Guest nick numbers (10000–99999); the generator still probes for a free nick */
+  guestNumber: () => number = () => randomInt(10000, 100000);
+
+  /** Load persisted channels and nick ownership at startup (no events: nobody is connected). */
   restore(): void {
+    for (const a of this.accounts.loadAll()) {
+      if (a.nick === undefined) continue;
+      const folded = foldCase(a.nick);
+      if (this.world.nickOwners.has(folded)) continue; // cannot happen (UNIQUE), but never let two DIDs own one nick
+      this.world.nickOwners.set(folded, a.did);
+      this.world.accountNicks.set(a.did, { nick: a.nick, folded });
+    }
     for (const p of this.store.loadAll()) {
       const ch = new Channel(p.name, foldCase(p.name), p.createdAt);
       ch.topic = p.topic;
@@ -43,6 +78,9 @@ export class Ops {
       ch.modes.k = p.key;
       ch.modes.l = p.limit;
       ch.lists = p.lists;
+      ch.founder = p.founder;
+      for (const o of p.didOps) ch.didOps.set(o.did, { by: o.by, at: o.at });
+      for (const i of p.didInvites) ch.didInvites.set(i.did, { by: i.by, at: i.at });
       this.world.channels.set(ch.folded, ch);
     }
   }
@@ -53,11 +91,28 @@ export class Ops {
     this.world.users.set(u.id, u);
   }
 
-  /** Set or change a nick. Caller validated syntax; we check uniqueness (433). */
+  /**
+   * Set or change a nick. Caller validated syntax; we check uniqueness (433) and ownership: after
+   * registration a nick owned by another DID is refused with 433; before registration it is
+   * allowed and settled when registration completes (SASL usually finishes after NICK). A
+   * registered, logged-in user changing nick rebinds its DID to the new nick.
+   */
   setNick(u: User, nick: string): void {
     const folded = foldCase(nick);
     const holder = this.world.nicks.get(folded);
     if (holder && holder !== u) throw new ReplyError(N.ERR_NICKNAMEINUSE, [nick], 'Nickname is already in use');
+    const owner = this.world.nickOwners.get(folded);
+    if (u.registered && owner !== undefined && owner !== u.account) {
+      throw new ReplyError(N.ERR_NICKNAMEINUSE, [nick], 'Nickname is registered to another identity');
+    }
+    if (u.nick === nick) return;
+    this.changeNick(u, nick);
+    if (u.registered && u.account !== undefined) this.bindNick(u.account, nick);
+  }
+
+  /** The nick change itself (caller checked that `nick` is free): index, WHOWAS, NICK event. */
+  private changeNick(u: User, nick: string): void {
+    const folded = foldCase(nick);
     if (u.nick === nick) return;
     const oldMask = u.mask;
     if (u.nickFolded && this.world.nicks.get(u.nickFolded) === u) this.world.nicks.delete(u.nickFolded);
@@ -71,10 +126,89 @@ export class Ops {
     }
   }
 
-  completeRegistration(u: User): void {
+  /**
+   * Registration completes: first the nick is settled against nick ownership (a guest on an owned
+   * nick becomes Guest<digits>; a logged-in owner reclaims its nick from whoever holds it, or
+   * binds its current one). Returns server notices for the user (sent after the welcome burst).
+   * The caller then sends the welcome and calls `applyAccountPrivileges`.
+   */
+  completeRegistration(u: User): string[] {
+    const notices: string[] = [];
+    const text = this.settleNick(u);
+    if (text) notices.push(text);
     u.registered = true;
     this.world.registeredCount++;
     this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
+    return notices;
+  }
+
+  /** What a logged-in identity grants beyond its account: server operator for --oper-dids. */
+  applyAccountPrivileges(u: User): void {
+    if (!u.registered || u.account === undefined) return;
+    if (this.limits.operDids.includes(u.account)) this.grantOper(u, u.account, 'admin');
+  }
+
+  /**
+   * Bring a user's nick in line with nick ownership; used at login (registered users) and at
+   * registration completion. Returns the notice for `u` when `u` was renamed.
+   *  - guest on an owned nick → Guest<digits>
+   *  - the DID owns a nick someone else (not logged in as this DID) holds → that user becomes
+   *    Guest<digits> (with a notice), and `u` takes the nick
+   *  - logged in, on a nick another DID owns (only possible before registration) → its own nick
+   *    if free, else Guest<digits>
+   *  - otherwise the DID now owns the current nick (unless another session of the same DID is
+   *    using the owned nick: then the binding stays)
+   */
+  private settleNick(u: User): string | undefined {
+    if (u.nickFolded === '') return undefined;
+    const did = u.account;
+    const current = this.world.nickOwners.get(u.nickFolded);
+    if (did === undefined) return current !== undefined ? this.renameAway(u) : undefined;
+    const owned = this.world.accountNicks.get(did);
+    if (owned && owned.folded !== u.nickFolded) {
+      const holder = this.world.nicks.get(owned.folded);
+      if (holder && holder.account !== did) {
+        this.emit({ kind: 'server-notice', target: holder, text: this.renameAway(holder) });
+        this.changeNick(u, owned.nick);
+        return undefined;
+      }
+      if (current !== undefined && current !== did) return this.renameAway(u, holder ? undefined : owned.nick);
+      if (holder) return undefined;
+    } else if (current !== undefined && current !== did) {
+      return this.renameAway(u);
+    }
+    this.bindNick(did, u.nick);
+    return undefined;
+  }
+
+  /** Move `u` off a nick it may not keep: to `to`, or a free Guest<digits>. Returns the notice text. */
+  private renameAway(u: User, to?: string): string {
+    const old = u.nick;
+    const nick = to ?? this.freeGuestNick();
+    this.changeNick(u, nick);
+    const hint = u.account === undefined ? ' Log in with SASL to use it.' : '';
+    return `Nick ${old} is registered to another identity; you are now ${nick}.${hint}`;
+  }
+
+  /** `Guest<digits>` that nobody uses and no DID owns (random start, then probe upwards). */
+  private freeGuestNick(): string {
+    let n = this.guestNumber();
+    for (;;) {
+      const nick = `Guest${n}`;
+      const folded = foldCase(nick);
+      if (!this.world.nicks.has(folded) && !this.world.nickOwners.has(folded)) return nick;
+      n++;
+    }
+  }
+
+  /** The DID now owns `nick` (releasing the nick it owned before); persisted. */
+  private bindNick(did: string, nick: string): void {
+    const folded = foldCase(nick);
+    const old = this.world.accountNicks.get(did);
+    if (old && old.folded !== folded && this.world.nickOwners.get(old.folded) === did) this.world.nickOwners.delete(old.folded);
+    this.world.nickOwners.set(folded, did);
+    this.world.accountNicks.set(did, { nick, folded });
+    this.accounts.save({ did, nick, nickFolded: folded, lastLoginAt: this.clock.now() });
   }
 
   removeUser(u: User, reason: string): void {
@@ -97,14 +231,29 @@ export class Ops {
   }
 
   /**
-   * SASL success: the user's account becomes the DID. (Nick ownership, cloak, founders and DID
-   * ops build on this.)
+   * SASL success: the user's account becomes the DID. The host becomes the DID cloak (CHGHOST
+   * when registered), account-notify goes out, and — for a registered user; otherwise at
+   * registration completion — the nick is settled against nick ownership (reclaim / bind) and
+   * --oper-dids are applied. Founders, DID ops, DID bans and DID invites key on `u.account`.
    */
   login(u: User, account: { did: string; handle?: string }): void {
-    if (u.account === account.did) return;
+    const now = this.clock.now();
+    if (u.account === account.did) {
+      if (account.handle !== undefined && account.handle !== u.handle) {
+        u.handle = account.handle;
+        this.accounts.save({ did: account.did, handle: account.handle, lastLoginAt: now });
+      }
+      return;
+    }
     u.account = account.did;
     u.handle = account.handle;
+    this.accounts.save({ did: account.did, handle: account.handle, lastLoginAt: now });
     if (u.registered) this.emit({ kind: 'account', user: u });
+    this.setHost(u, u.username, cloakForDid(account.did));
+    if (!u.registered) return;
+    const text = this.settleNick(u);
+    if (text) this.emit({ kind: 'server-notice', target: u, text });
+    this.applyAccountPrivileges(u);
   }
 
   setAway(u: User, text: string | undefined): void {
@@ -154,6 +303,8 @@ export class Ops {
 
   /** Does `mask` (a ban/except/invex entry) match this user? Matches the displayed host and the real IP. */
   matches(u: User, mask: string): boolean {
+    // a DID entry matches the logged-in identity exactly (survives nick and host changes)
+    if (mask.startsWith('did:')) return u.account !== undefined && u.account === mask;
     if (mask.startsWith('$a:')) return u.account !== undefined && foldCase(u.account) === foldCase(mask.slice(3));
     return maskMatch(mask, u.mask) || maskMatch(mask, `${u.nick}!${u.username}@${u.ip}`);
   }
@@ -163,8 +314,12 @@ export class Ops {
   }
 
   /**
-   * JOIN: create the channel if needed (creator gets +o), else check +b/+i/+k/+l.
-   * Returns false if the user was already on the channel.
+   * JOIN: create the channel if needed (creator gets +o; a logged-in creator becomes the
+   * permanent founder), else check +b/+i/+k/+l — the founder bypasses them all; an INVITE (by
+   * nick, or a persisted DID invite, consumed here) bypasses +b/+i/+k/+l once. The founder and
+   * DID ops get +o on every join (a server MODE after the JOIN). An empty channel without founder
+   * or DID ops is re-founded by its first joiner; one with either is not (no takeover after a
+   * restart). Returns false if the user was already on the channel.
    */
   join(u: User, name: string, key: string | undefined): boolean {
     const folded = foldCase(name);
@@ -172,31 +327,36 @@ export class Ops {
     if (ch?.members.has(u)) return false;
     if (u.channels.size >= this.limits.maxChannels) throw new ReplyError(N.ERR_TOOMANYCHANNELS, [ch?.name ?? name], 'You have joined too many channels');
     const now = this.clock.now();
+    const did = u.account;
     let creating = false;
     if (!ch) {
       ch = new Channel(name, folded, now);
+      ch.founder = did;
       creating = true;
-    } else {
-      const hasInvite = u.invitedTo.has(ch);
+    } else if (!ch.isFounder(u)) {
+      const hasInvite = u.invitedTo.has(ch) || (did !== undefined && ch.didInvites.has(did));
       const invited = hasInvite || ch.lists.I.some((e) => this.matches(u, e.mask));
       if (this.isBanned(ch, u) && !hasInvite) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
       if (ch.modes.i && !invited) throw new ReplyError(N.ERR_INVITEONLYCHAN, [ch.name], 'Cannot join channel (+i)');
       if (ch.modes.k !== undefined && ch.modes.k !== key && !hasInvite) throw new ReplyError(N.ERR_BADCHANNELKEY, [ch.name], 'Cannot join channel (+k)');
       if (ch.modes.l !== undefined && ch.members.size >= ch.modes.l && !hasInvite) throw new ReplyError(N.ERR_CHANNELISFULL, [ch.name], 'Cannot join channel (+l)');
     }
-    // An empty (persisted) channel is re-founded by whoever joins first, as on any ircd.
-    const founding = creating || ch.members.size === 0;
+    // An empty (persisted) channel is re-founded by whoever joins first, as on any ircd — unless
+    // it has a founder or DID ops, whose +o must not go to a guest who happens to come first.
+    const founding = creating || (ch.members.size === 0 && ch.founder === undefined && ch.didOps.size === 0);
+    const autoOp = !founding && (ch.isFounder(u) || (did !== undefined && ch.didOps.has(did)));
     if (creating) {
       this.world.channels.set(folded, ch);
       this.store.saveChannel(ch);
     }
     const mem = new Membership(now);
-    if (founding) mem.add('o');
+    if (founding || autoOp) mem.add('o');
     ch.members.set(u, mem);
     u.channels.add(ch);
     u.invitedTo.delete(ch);
+    if (did !== undefined && ch.didInvites.delete(did)) this.store.removeDidInvite(ch, did);
     this.emit({ kind: 'join', user: u, channel: ch });
-    if (founding && !creating) this.emit({ kind: 'channel-mode', channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
+    if ((founding && !creating) || autoOp) this.emit({ kind: 'channel-mode', channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
     return true;
   }
 
@@ -210,6 +370,7 @@ export class Ops {
     if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
     if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     if (!ch.members.has(target)) throw new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel");
+    if (ch.isFounder(target) && !ch.isFounder(by)) throw new ReplyError(ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder');
     this.emit({ kind: 'kick', source: by.mask, channel: ch, target, reason });
     this.leave(target, ch);
   }
@@ -239,6 +400,19 @@ export class Ops {
     target.invitedTo.delete(ch); // re-insert as newest
     target.invitedTo.add(ch);
     if (target.invitedTo.size > MAX_PENDING_INVITES) target.invitedTo.delete(target.invitedTo.values().next().value!);
+    // a logged-in target is also invited by identity: persisted, it survives reconnects and restarts
+    const did = target.account;
+    if (did !== undefined) {
+      const grant = { by: by.account ?? by.mask, at: this.clock.now() };
+      ch.didInvites.delete(did); // re-insert as newest
+      ch.didInvites.set(did, grant);
+      this.store.addDidInvite(ch, did, grant);
+      if (ch.didInvites.size > MAX_DID_INVITES) {
+        const oldest = ch.didInvites.keys().next().value!;
+        ch.didInvites.delete(oldest);
+        this.store.removeDidInvite(ch, oldest);
+      }
+    }
     this.emit({ kind: 'invite', source: by, target, channel: ch });
   }
 
@@ -259,7 +433,23 @@ export class Ops {
         if (!target) { onError(new ReplyError(N.ERR_NOSUCHNICK, [c.param!], 'No such nick/channel')); continue; }
         const mem = ch.members.get(target);
         if (!mem) { onError(new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel")); continue; }
-        if (c.adding ? mem.add(m) : mem.remove(m)) applied.push({ adding: c.adding, mode: m, param: target.nick });
+        if (m === 'o' && !c.adding && ch.isFounder(target) && !ch.isFounder(by)) {
+          onError(new ReplyError(ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder'));
+          continue;
+        }
+        const changed = c.adding ? mem.add(m) : mem.remove(m);
+        // +o/-o on a logged-in user grants/revokes a persisted DID op (the founder needs none)
+        const tdid = target.account;
+        if (m === 'o' && tdid !== undefined && !ch.isFounder(target)) {
+          if (c.adding && !ch.didOps.has(tdid)) {
+            const grant = { by: by.account ?? by.mask, at: now };
+            ch.didOps.set(tdid, grant);
+            this.store.addDidOp(ch, tdid, grant);
+          } else if (!c.adding && ch.didOps.delete(tdid)) {
+            this.store.removeDidOp(ch, tdid);
+          }
+        }
+        if (changed) applied.push({ adding: c.adding, mode: m, param: target.nick });
       } else if (m === 'b' || m === 'e' || m === 'I') {
         const list = ch.lists[m as ListMode];
         const mask = canonicalMask(c.param!);

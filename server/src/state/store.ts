@@ -1,4 +1,4 @@
-import type { Channel, ListEntry, ListMode } from './channel.js';
+import type { Channel, DidGrant, ListEntry, ListMode } from './channel.js';
 
 /** Persistence port for channel state; implemented in storage/repos/channels.ts. */
 export interface PersistedChannel {
@@ -9,13 +9,35 @@ export interface PersistedChannel {
   key?: string;
   limit?: number;
   lists: Record<ListMode, ListEntry[]>;
+  /** DID of the founder */
+  founder?: string;
+  didOps: Array<{ did: string } & DidGrant>;
+  /** oldest first */
+  didInvites: Array<{ did: string } & DidGrant>;
 }
 
 export interface ChannelStore {
   loadAll(): PersistedChannel[];
-  /** upsert name, topic, modes, key, limit */
+  /** upsert name, topic, modes, key, limit, founder */
   saveChannel(ch: Channel): void;
   deleteChannel(folded: string): void;
   addListEntry(ch: Channel, mode: ListMode, e: ListEntry): void;
   removeListEntry(ch: Channel, mode: ListMode, mask: string): void;
+  addDidOp(ch: Channel, did: string, grant: DidGrant): void;
+  removeDidOp(ch: Channel, did: string): void;
+  addDidInvite(ch: Channel, did: string, grant: DidGrant): void;
+  removeDidInvite(ch: Channel, did: string): void;
+}
+
+/** A DID's account row: the nick it owns (if any) and its last known handle. */
+export interface PersistedAccount { did: string; nick?: string; handle?: string; lastLoginAt: number }
+
+/** Persistence port for accounts (nick ownership); implemented in storage/repos/accounts.ts. */
+export interface AccountStore {
+  loadAll(): PersistedAccount[];
+  /**
+   * Upsert the account. `nick` undefined keeps the stored nick. The caller guarantees no other
+   * DID owns the nick (nick_folded is UNIQUE).
+   */
+  save(a: { did: string; nick?: string; nickFolded?: string; handle?: string; lastLoginAt: number }): void;
 }

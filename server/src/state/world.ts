@@ -15,6 +15,10 @@ export class World {
   readonly nicks = new Map<string, User>();
   readonly channels = new Map<string, Channel>();
   readonly whowas: WhowasEntry[] = [];
+  /** nick ownership: folded nick → owning DID (a DID owns at most one nick; persisted in accounts) */
+  readonly nickOwners = new Map<string, string>();
+  /** DID → the nick it owns, as last used */
+  readonly accountNicks = new Map<string, { nick: string; folded: string }>();
   registeredCount = 0;
   maxRegistered = 0;
   operCount = 0;

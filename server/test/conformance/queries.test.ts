@@ -42,18 +42,20 @@ describe('WHOIS', () => {
   before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); });
   after(async () => { await srv.stop(); });
 
-  test('another user: 311 312 317 318, cloaked host, no real address', async () => {
+  test('another user: 311 312 672 317 318, cloaked host, no real address', async () => {
     const alice = await srv.client('wAlice', { localAddress: '127.0.0.2' });
     const bob = await srv.client('wBob');
     const lines = await ask(bob, 'WHOIS wAlice', '318');
-    assert.deepEqual(lines.map((l) => parse(l).command), ['311', '312', '317', '318']);
+    assert.deepEqual(lines.map((l) => parse(l).command), ['311', '312', '672', '317', '318']);
     assert.equal(lines[0], ':irc.test 311 wBob wAlice walice freeq/guest * :wAlice Real');
     assert.equal(lines[1], ':irc.test 312 wBob wAlice irc.test freeq');
-    const m = /^:irc\.test 317 wBob wAlice (\d+) (\d+) :seconds idle, signon time$/.exec(lines[2]!);
-    assert.ok(m, lines[2]);
+    // 672: the federation peer ID of the server the user is on (identity-whois.test.ts checks its value)
+    assert.match(lines[2]!, /^:irc\.test 672 wBob wAlice [0-9a-f]{64} :is connected via server [0-9a-f]{64}$/);
+    const m = /^:irc\.test 317 wBob wAlice (\d+) (\d+) :seconds idle, signon time$/.exec(lines[3]!);
+    assert.ok(m, lines[3]);
     const signon = Number(m[2]);
     assert.ok(Math.abs(signon - Date.now() / 1000) < 30, `signon ${signon}`);
-    assert.equal(lines[3], ':irc.test 318 wBob wAlice :End of /WHOIS list');
+    assert.equal(lines[4], ':irc.test 318 wBob wAlice :End of /WHOIS list');
     assert.ok(!lines.join('\n').includes('127.0.0.2'));
     alice.destroy();
   });

@@ -1,12 +1,14 @@
-import type { Channel, ListEntry, ListMode } from '../../state/channel.js';
+import type { Channel, DidGrant, ListEntry, ListMode } from '../../state/channel.js';
 import type { ChannelStore, PersistedChannel } from '../../state/store.js';
 import type { Db } from '../db.js';
 
 interface ChannelRow {
   name_folded: string; name: string; created_at: number; topic: string | null; topic_set_by: string | null;
-  topic_set_at: number | null; modes: string; chan_key: string | null; user_limit: number | null;
+  topic_set_at: number | null; modes: string; chan_key: string | null; user_limit: number | null; founder_did: string | null;
 }
 interface ListRow { channel: string; mode: ListMode; mask: string; set_by: string; set_at: number }
+interface DidOpRow { channel: string; did: string; granted_by: string; granted_at: number }
+interface DidInviteRow { channel: string; did: string; invited_by: string; invited_at: number }
 
 /** All channel SQL lives here; prepared statements only. */
 export class SqliteChannelStore implements ChannelStore {
@@ -14,17 +16,29 @@ export class SqliteChannelStore implements ChannelStore {
   private readonly del;
   private readonly addEntry;
   private readonly delEntry;
+  private readonly addOp;
+  private readonly delOp;
+  private readonly addInvite;
+  private readonly delInvite;
 
   constructor(private readonly db: Db) {
     this.upsert = db.prepare(`
-      INSERT INTO channels (name_folded, name, created_at, topic, topic_set_by, topic_set_at, modes, chan_key, user_limit)
-      VALUES (@folded, @name, @createdAt, @topic, @topicSetBy, @topicSetAt, @modes, @key, @limit)
+      INSERT INTO channels (name_folded, name, created_at, topic, topic_set_by, topic_set_at, modes, chan_key, user_limit, founder_did)
+      VALUES (@folded, @name, @createdAt, @topic, @topicSetBy, @topicSetAt, @modes, @key, @limit, @founder)
       ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name, topic = excluded.topic, topic_set_by = excluded.topic_set_by,
-        topic_set_at = excluded.topic_set_at, modes = excluded.modes, chan_key = excluded.chan_key, user_limit = excluded.user_limit`);
+        topic_set_at = excluded.topic_set_at, modes = excluded.modes, chan_key = excluded.chan_key, user_limit = excluded.user_limit,
+        founder_did = excluded.founder_did`);
+    // (children go by ON DELETE CASCADE; foreign_keys is on in storage/db.ts)
     this.del = db.prepare('DELETE FROM channels WHERE name_folded = ?');
     this.addEntry = db.prepare(`INSERT OR IGNORE INTO channel_lists (channel, mode, mask, set_by, set_at, position)
       VALUES (?, ?, ?, ?, ?, COALESCE((SELECT MAX(position) + 1 FROM channel_lists WHERE channel = ? AND mode = ?), 0))`);
     this.delEntry = db.prepare('DELETE FROM channel_lists WHERE channel = ? AND mode = ? AND mask = ?');
+    this.addOp = db.prepare(`INSERT INTO channel_did_ops (channel, did, granted_by, granted_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (channel, did) DO UPDATE SET granted_by = excluded.granted_by, granted_at = excluded.granted_at`);
+    this.delOp = db.prepare('DELETE FROM channel_did_ops WHERE channel = ? AND did = ?');
+    this.addInvite = db.prepare(`INSERT INTO channel_did_invites (channel, did, invited_by, invited_at) VALUES (?, ?, ?, ?)
+      ON CONFLICT (channel, did) DO UPDATE SET invited_by = excluded.invited_by, invited_at = excluded.invited_at`);
+    this.delInvite = db.prepare('DELETE FROM channel_did_invites WHERE channel = ? AND did = ?');
   }
 
   loadAll(): PersistedChannel[] {
@@ -36,6 +50,20 @@ export class SqliteChannelStore implements ChannelStore {
       if (!rec) { rec = { b: [], e: [], I: [] }; byChan.set(l.channel, rec); }
       rec[l.mode].push({ mask: l.mask, setBy: l.set_by, setAt: l.set_at });
     }
+    const ops = this.db.prepare('SELECT * FROM channel_did_ops ORDER BY granted_at, rowid').all() as DidOpRow[];
+    const invites = this.db.prepare('SELECT * FROM channel_did_invites ORDER BY invited_at, rowid').all() as DidInviteRow[];
+    const opsBy = new Map<string, Array<{ did: string } & DidGrant>>();
+    for (const o of ops) {
+      const arr = opsBy.get(o.channel) ?? [];
+      arr.push({ did: o.did, by: o.granted_by, at: o.granted_at });
+      opsBy.set(o.channel, arr);
+    }
+    const invBy = new Map<string, Array<{ did: string } & DidGrant>>();
+    for (const i of invites) {
+      const arr = invBy.get(i.channel) ?? [];
+      arr.push({ did: i.did, by: i.invited_by, at: i.invited_at });
+      invBy.set(i.channel, arr);
+    }
     return rows.map((r) => ({
       name: r.name,
       createdAt: r.created_at,
@@ -44,6 +72,9 @@ export class SqliteChannelStore implements ChannelStore {
       key: r.chan_key ?? undefined,
       limit: r.user_limit ?? undefined,
       lists: byChan.get(r.name_folded) ?? { b: [], e: [], I: [] },
+      founder: r.founder_did ?? undefined,
+      didOps: opsBy.get(r.name_folded) ?? [],
+      didInvites: invBy.get(r.name_folded) ?? [],
     }));
   }
 
@@ -53,7 +84,7 @@ export class SqliteChannelStore implements ChannelStore {
     this.upsert.run({
       folded: ch.folded, name: ch.name, createdAt: ch.createdAt,
       topic: ch.topic?.text ?? null, topicSetBy: ch.topic?.setBy ?? null, topicSetAt: ch.topic?.setAt ?? null,
-      modes: flags, key: m.k ?? null, limit: m.l ?? null,
+      modes: flags, key: m.k ?? null, limit: m.l ?? null, founder: ch.founder ?? null,
     });
   }
 
@@ -68,5 +99,23 @@ export class SqliteChannelStore implements ChannelStore {
 
   removeListEntry(ch: Channel, mode: ListMode, mask: string): void {
     this.delEntry.run(ch.folded, mode, mask);
+  }
+
+  addDidOp(ch: Channel, did: string, g: DidGrant): void {
+    this.saveChannel(ch);
+    this.addOp.run(ch.folded, did, g.by, g.at);
+  }
+
+  removeDidOp(ch: Channel, did: string): void {
+    this.delOp.run(ch.folded, did);
+  }
+
+  addDidInvite(ch: Channel, did: string, g: DidGrant): void {
+    this.saveChannel(ch);
+    this.addInvite.run(ch.folded, did, g.by, g.at);
+  }
+
+  removeDidInvite(ch: Channel, did: string): void {
+    this.delInvite.run(ch.folded, did);
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * Handle → DID (atproto.com/specs/handle): an XRPC resolver when configured, else DNS TXT
+ * `_atproto.<handle>` then https://<handle>/.well-known/atproto-did. Always bidirectional: the
+ * DID document must list `at://<handle>`, otherwise 'mismatch'.
+ */
+import { Resolver } from 'node:dns/promises';
+import { claimsHandle } from './did-doc.js';
+import type { DidResolver } from './did-resolver.js';
+import { parseJsonBody, type HttpClient } from './http.js';
+import { isValidDid, isValidHandle, normalizeHandle } from './syntax.js';
+import { IdentityError } from './types.js';
+
+export interface HandleResolverOptions {
+  http: HttpClient;
+  dids: DidResolver;
+  timeoutMs: number;
+  /** XRPC service for com.atproto.identity.resolveHandle (config handle-resolver-url) */
+  resolverUrl?: string;
+  /** DNS servers for the TXT lookup (tests); default: the system's */
+  dnsServers?: string[];
+}
+
+const DID_METHODS = /^did:(plc|web):/;
+
+export class HandleResolver {
+  constructor(private readonly o: HandleResolverOptions) {}
+
+  async resolve(input: string): Promise<string> {
+    if (typeof input !== 'string' || !isValidHandle(input)) throw new IdentityError('bad-did', 'invalid handle syntax');
+    const handle = normalizeHandle(input);
+    const did = this.o.resolverUrl ? await this.viaXrpc(handle, this.o.resolverUrl) : await this.viaDnsThenHttps(handle);
+    if (!isValidDid(did) || !DID_METHODS.test(did)) throw new IdentityError('bad-document', `${handle}: resolved to an unusable DID`);
+    const { doc } = await this.o.dids.resolve(did);
+    if (!claimsHandle(doc, handle)) throw new IdentityError('mismatch', `${did} does not claim the handle ${handle}`);
+    return did;
+  }
+
+  private async viaXrpc(handle: string, base: string): Promise<string> {
+    const url = `${base.replace(/\/+$/, '')}/xrpc/com.atproto.identity.resolveHandle?handle=${encodeURIComponent(handle)}`;
+    const res = await this.o.http.request(url);
+    if (res.status === 400 || res.status === 404) throw new IdentityError('not-found', `${handle}: handle not found`);
+    if (res.status !== 200) throw new IdentityError('network', `${handle}: handle resolver answered ${res.status}`);
+    const body = parseJsonBody(res.body, 'resolveHandle') as { did?: unknown } | null;
+    if (!body || typeof body.did !== 'string') throw new IdentityError('bad-document', 'resolveHandle: no did in the answer');
+    return body.did;
+  }
+
+  private async viaDnsThenHttps(handle: string): Promise<string> {
+    const fromDns = await this.viaDns(handle);
+    if (fromDns) return fromDns;
+    return this.viaWellKnown(handle);
+  }
+
+  /** TXT `_atproto.<handle>` = `did=<did>`; exactly one distinct DID, else nothing. */
+  private async viaDns(handle: string): Promise<string | undefined> {
+    const resolver = new Resolver({ timeout: this.o.timeoutMs, tries: 1 });
+    if (this.o.dnsServers?.length) resolver.setServers(this.o.dnsServers);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => { resolver.cancel(); reject(new Error('timeout')); }, this.o.timeoutMs);
+    });
+    try {
+      const records = await Promise.race([resolver.resolveTxt(`_atproto.${handle}`), deadline]);
+      const dids = new Set(records.map((chunks) => chunks.join('')).filter((t) => t.startsWith('did=')).map((t) => t.slice(4).trim()));
+      return dids.size === 1 ? [...dids][0] : undefined;
+    } catch {
+      return undefined; // NXDOMAIN, no TXT, timeout: fall through to HTTPS
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async viaWellKnown(handle: string): Promise<string> {
+    const res = await this.o.http.request(`https://${handle}/.well-known/atproto-did`);
+    if (res.status === 404) throw new IdentityError('not-found', `${handle}: handle not found`);
+    if (res.status !== 200) throw new IdentityError('network', `${handle}: well-known answered ${res.status}`);
+    const text = res.body.toString('utf8').trim();
+    if (!isValidDid(text)) throw new IdentityError('bad-document', `${handle}: well-known is not a DID`);
+    return text;
+  }
+}
