@@ -168,7 +168,8 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
       server.ops.login(user, { did: o.did, handle: o.handle });
       server.log.debug({ session: ctx.session.id, did: o.did, ...detail }, 'SASL login');
       // the mask after login (login may set the cloak)
-      ctx.numeric(S.RPL_LOGGEDIN, user.mask, o.did, `You are now logged in as ${o.handle ?? o.did}`);
+      // clients often authenticate before USER: show an unknown ident as `*`, not an empty field
+      ctx.numeric(S.RPL_LOGGEDIN, `${user.nick}!${user.username || '*'}@${user.host}`, o.did, `You are now logged in as ${o.handle ?? o.did}`);
       ctx.numeric(S.RPL_SASLSUCCESS, S.TEXT_SASLSUCCESS);
       return;
   }

@@ -1,7 +1,6 @@
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { clipUtf8, safeParam } from '../protocol/validate.js';
-import { ERR_ISCHANSERVICE } from '../state/ops.js';
 import { defineCommand } from './registry.js';
 
 /**
@@ -34,7 +33,7 @@ export default defineCommand({
         if (!(e instanceof ReplyError)) throw e;
         ctx.numeric(e.code, ...e.params, e.text);
         // 441 and 484 (the founder cannot be kicked) concern one target: go on with the others
-        if (e.code !== N.ERR_USERNOTINCHANNEL && e.code !== ERR_ISCHANSERVICE) return;
+        if (e.code !== N.ERR_USERNOTINCHANNEL && e.code !== N.ERR_ISCHANSERVICE) return;
       }
     }
   },

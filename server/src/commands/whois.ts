@@ -41,8 +41,6 @@ function sendChannels(ctx: CommandContext, target: User, chans: string[]): void 
 }
 
 /** freeq WHOIS extensions (freeq-reference §1.5); 671 is also RPL_WHOISSECURE, both are sent when both apply */
-const RPL_WHOISHANDLE = '671';
-const RPL_WHOISPEER = '672';
 
 /**
  * WHOIS [<server>] <nick> — modern.ircdocs.horse#whois-message (one target: TARGMAX WHOIS:1).
@@ -72,8 +70,8 @@ export default defineCommand({
     ctx.numeric(N.RPL_WHOISSERVER, t.nick, cfg.serverName, cfg.networkName);
     if (t.isOper) ctx.numeric(N.RPL_WHOISOPERATOR, t.nick, 'is an IRC operator');
     if (t.account !== undefined) ctx.numeric(N.RPL_WHOISACCOUNT, t.nick, t.account, 'is logged in as');
-    if (t.account !== undefined && t.handle !== undefined) ctx.numeric(RPL_WHOISHANDLE, t.nick, `is using AT Protocol handle ${t.handle}`);
-    ctx.numeric(RPL_WHOISPEER, t.nick, server.peerId, `is connected via server ${server.peerId}`);
+    if (t.account !== undefined && t.handle !== undefined) ctx.numeric(N.RPL_WHOISHANDLE, t.nick, `is using AT Protocol handle ${t.handle}`);
+    ctx.numeric(N.RPL_WHOISPEER, t.nick, `is connected via server ${server.peerId}`);
     if (t.isBot) ctx.numeric(N.RPL_WHOISBOT, t.nick, `is a Bot on ${cfg.networkName}`);
     if (t.secure) ctx.numeric(N.RPL_WHOISSECURE, t.nick, 'is using a secure connection');
     if (canSeeRealIp(asker, t)) {

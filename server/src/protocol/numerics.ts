@@ -109,3 +109,18 @@ export const RPL_HELPSTART = '704';
 export const RPL_HELPTXT = '705';
 export const RPL_ENDOFHELP = '706';
 export const ERR_INVALIDMODEPARAM = '696';
+export const ERR_ISCHANSERVICE = '484';
+/** freeq: `<nick> :is using AT Protocol handle <handle>` (shares 671 with RPL_WHOISSECURE, as the reference does) */
+export const RPL_WHOISHANDLE = '671';
+/** freeq: `<nick> :is connected via server <peer id>` (the server's federation peer ID) */
+export const RPL_WHOISPEER = '672';
+// IRCv3 SASL 3.1
+export const RPL_LOGGEDIN = '900';
+export const RPL_LOGGEDOUT = '901';
+export const ERR_NICKLOCKED = '902';
+export const RPL_SASLSUCCESS = '903';
+export const ERR_SASLFAIL = '904';
+export const ERR_SASLTOOLONG = '905';
+export const ERR_SASLABORTED = '906';
+export const ERR_SASLALREADY = '907';
+export const RPL_SASLMECHS = '908';

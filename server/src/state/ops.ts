@@ -22,12 +22,6 @@ export interface OpsLimits {
 const MAX_PENDING_INVITES = 100;
 /** pending DID invites kept per channel (persisted); the oldest is forgotten beyond this */
 export const MAX_DID_INVITES = 500;
-/**
- * ERR_ISCHANSERVICE (Solanum/Charybdis): `<nick> <channel> :Cannot kick or deop …` — the refusal
- * when a non-founder tries to kick or de-op the channel founder. Clearer than a bare 482, which
- * would tell a channel operator they are not one.
- */
-export const ERR_ISCHANSERVICE = '484';
 
 /**
  * The host shown for a logged-in user: `did:<method>:<id>` → `freeq/<method>/<first 8 chars of id>`
@@ -370,7 +364,7 @@ export class Ops {
     if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
     if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     if (!ch.members.has(target)) throw new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel");
-    if (ch.isFounder(target) && !ch.isFounder(by)) throw new ReplyError(ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder');
+    if (ch.isFounder(target) && !ch.isFounder(by)) throw new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder') /* 484 (Solanum): a bare 482 would tell an op they are not one */;
     this.emit({ kind: 'kick', source: by.mask, channel: ch, target, reason });
     this.leave(target, ch);
   }
@@ -434,7 +428,7 @@ export class Ops {
         const mem = ch.members.get(target);
         if (!mem) { onError(new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel")); continue; }
         if (m === 'o' && !c.adding && ch.isFounder(target) && !ch.isFounder(by)) {
-          onError(new ReplyError(ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder'));
+          onError(new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder'));
           continue;
         }
         const changed = c.adding ? mem.add(m) : mem.remove(m);

@@ -1,15 +1,5 @@
-// SASL numerics (IRCv3 sasl-3.1 / modern.ircdocs.horse), named as in irctest numerics.py.
-// Kept here rather than in protocol/numerics.ts so the SASL module is self-contained; they can be
-// moved there verbatim.
-export const RPL_LOGGEDIN = '900';
-export const RPL_LOGGEDOUT = '901';
-export const ERR_NICKLOCKED = '902';
-export const RPL_SASLSUCCESS = '903';
-export const ERR_SASLFAIL = '904';
-export const ERR_SASLTOOLONG = '905';
-export const ERR_SASLABORTED = '906';
-export const ERR_SASLALREADY = '907';
-export const RPL_SASLMECHS = '908';
+// SASL reply texts; the codes live in protocol/numerics.ts with every other numeric.
+export { RPL_LOGGEDIN, RPL_LOGGEDOUT, ERR_NICKLOCKED, RPL_SASLSUCCESS, ERR_SASLFAIL, ERR_SASLTOOLONG, ERR_SASLABORTED, ERR_SASLALREADY, RPL_SASLMECHS } from '../../protocol/numerics.js';
 
 export const TEXT_SASLSUCCESS = 'SASL authentication successful';
 export const TEXT_SASLFAIL = 'SASL authentication failed';
