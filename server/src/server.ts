@@ -8,6 +8,7 @@ import { commandTable } from './commands/index.js';
 import { createHttpApp } from './http/app.js';
 import { createIdentityService } from './identity/service.js';
 import { createLogger, type Logger } from './observability/log.js';
+import { Metrics } from './observability/metrics.js';
 import { isupportTokens } from './protocol/isupport.js';
 import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
 import { Fanout } from './session/fanout.js';
@@ -60,6 +61,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     peerId: peer.peerId,
     isupport: isupportTokens(config),
     stats: { connections: 0 },
+    metrics: new Metrics(),
     // read on demand (MOTD is rare) so an operator can edit the file without a restart
     motd() {
       if (!config.motdFile || !existsSync(config.motdFile)) return undefined;
@@ -78,9 +80,15 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   let nextId = 1;
   const accept = (conn: IrcConn): void => {
     context.stats.connections++;
+    context.metrics.connectionOpened(conn.peer.kind);
     const s = new Session(nextId++, conn, {
       server: context, commands, lineLimits: CLIENT_LINE_LIMITS,
-      onClosed: (x) => { sessions.delete(x); context.stats.connections--; },
+      onClosed: (x) => {
+        sessions.delete(x);
+        context.stats.connections--;
+        context.metrics.connectionClosed(conn.peer.kind);
+        if (x.registered) context.metrics.userGone();
+      },
     });
     sessions.add(s);
   };

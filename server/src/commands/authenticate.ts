@@ -61,6 +61,7 @@ function authenticate(ctx: CommandContext, arg: string): void | Promise<void> {
   }
   const st = saslState(session, cfg, server.clock);
   if (arg === '*') {
+    if (st.mechanism) server.metrics.sasl(st.mechanism, 'abort');
     st.reset();
     ctx.numeric(S.ERR_SASLABORTED, S.TEXT_SASLABORTED);
     return;
@@ -159,6 +160,7 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
       sendChallenge(ctx, st.challenges.issue());
       return;
     case 'ok':
+      if (st.mechanism) server.metrics.sasl(st.mechanism, 'success');
       st.reset();
       if (user.account !== undefined) {
         // cannot happen while input is serialized; never switch the DID of a connection
@@ -178,6 +180,7 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
 /** 904, counted; the third closes the connection. `reason` is logged, never sent. */
 function fail(ctx: CommandContext, st: SaslState, reason: string, detail: Record<string, unknown> = {}): void {
   const mechanism = st.mechanism;
+  if (mechanism) ctx.server.metrics.sasl(mechanism, 'failure');
   st.reset();
   st.failures++;
   ctx.server.log.debug({ session: ctx.session.id, mechanism, ...detail, reason, failures: st.failures }, 'SASL failure');

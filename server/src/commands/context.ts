@@ -8,6 +8,7 @@ import type { Session } from '../session/session.js';
 import type { ReplyBuffer } from '../session/reply-buffer.js';
 import type { Fanout } from '../session/fanout.js';
 import type { IdentityService } from '../identity/types.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** What the server offers commands (the ports of DESIGN.md §4; built once in server.ts). */
 export interface ServerContext {
@@ -29,6 +30,8 @@ export interface ServerContext {
   readonly isupport: readonly string[];
   /** MOTD lines, or undefined when there is none (422) */
   motd(): string[] | undefined;
+  /** Prometheus counters (observability/metrics.ts) */
+  readonly metrics: Metrics;
   /** counters shown by LUSERS and metrics */
   readonly stats: { connections: number };
 }

@@ -39,6 +39,7 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
   for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k)) (clientTags ??= new Map()).set(k, v);
   if (command === 'TAGMSG' && !clientTags) return; // nothing to relay
   if (command !== 'TAGMSG') user.lastSpokeAt = server.clock.now();
+  server.metrics.message(command);
   const onlyTags = command === 'TAGMSG';
   // TAGMSG (and its echo) only ever reaches message-tags clients
   const canReceive = (u: User): boolean => !onlyTags || u.link.hasCap('message-tags');

@@ -30,6 +30,7 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
   }
   // settles the nick against nick ownership first: 001 carries the final nick
   const notices = server.ops.completeRegistration(user);
+  server.metrics.registered();
   ctx.numeric(N.RPL_WELCOME, `Welcome to the ${cfg.networkName} IRC Network ${user.mask}`);
   ctx.numeric(N.RPL_YOURHOST, `Your host is ${cfg.serverName}, running version ${server.version}`);
   ctx.numeric(N.RPL_CREATED, `This server was created ${new Date(server.startedAt).toUTCString()}`);

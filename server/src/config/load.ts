@@ -1,9 +1,20 @@
+import { isIP } from 'node:net';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { OPTIONS, camel, envName, type OptionSpec } from './options.js';
 import { formatBytes, formatDuration, parseAddr, parseBytes, parseDuration } from './units.js';
 import type { Config, OperBlock } from './schema.js';
+
+/** An IPv4/IPv6 address, optionally with /prefix. */
+function isCidr(s: string): boolean {
+  const [ip, bits, extra] = s.split('/');
+  if (extra !== undefined || !ip) return false;
+  const v = isIP(ip);
+  if (v === 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128);
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -153,6 +164,13 @@ export function loadConfig(src: ConfigSources = {}): Config {
   for (const [key, name] of [['plcUrl', 'plc-url'], ['handleResolverUrl', 'handle-resolver-url']] as const) {
     const v = out[key];
     if (typeof v === 'string' && !/^https?:\/\/[^\s/]+/.test(v)) problems.push(`${name}: expected an http(s) URL, got ${JSON.stringify(v)}`);
+  }
+  if (typeof out.lockdown === 'string' && !['off', 'sasl-only', 'closed'].includes(out.lockdown)) problems.push('lockdown: must be off, sasl-only or closed');
+  if (Array.isArray(out.apiKeys)) for (const k of out.apiKeys as string[]) if (k.length < 32) problems.push('api-keys: every key must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+  if (Array.isArray(out.corsOrigins)) for (const o of out.corsOrigins as string[]) if (o === '*' || !/^https?:\/\/[^\s/]+$/.test(o)) problems.push(`cors-origins: "${o}" is not an origin like https://chat.example.com (never *)`);
+  for (const [key, name] of [['limitExempt', 'limit-exempt'], ['throttleExempt', 'throttle-exempt'], ['trustedProxies', 'trusted-proxies']] as const) {
+    const v = out[key];
+    if (Array.isArray(v)) for (const c of v as string[]) if (!isCidr(c)) problems.push(`${name}: "${c}" is not an IP address or CIDR`);
   }
   if (typeof out.serverDid === 'string' && !/^did:[a-z]+:[A-Za-z0-9._:%-]+$/.test(out.serverDid)) problems.push('server-did: not a DID');
   if (typeof out.operPassword === 'string' && out.operPassword.length < 8) problems.push('oper-password: must be at least 8 characters');

@@ -16,7 +16,7 @@ export interface OptionSpec {
   secret?: boolean;
   min?: number;
   max?: number;
-  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Limits' | 'Logging';
+  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Admission' | 'Flood' | 'HTTP API' | 'Limits' | 'Logging';
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -59,6 +59,35 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Identity', name: 'http-timeout', type: 'duration', default: '3s', help: 'timeout of every outbound HTTP request (PLC, did:web, PDS, handle resolution)' },
   { group: 'Identity', name: 'ssrf-allow-loopback', type: 'bool', default: false, help: 'allow outbound identity requests to loopback addresses (127.0.0.0/8, ::1) — for local test stacks only; private, link-local and other special ranges stay refused' },
   { group: 'Identity', name: 'sasl-max-bytes', type: 'int', default: 8192, min: 1024, max: 65536, help: 'largest decoded AUTHENTICATE response (bytes); larger gets 904' },
+
+  // Admission (hardening.md A1–A3, A7, A8, I3): checked before the TLS handshake / WebSocket upgrade
+  { group: 'Admission', name: 'max-connections-per-ip', type: 'int', default: 20, min: 1, max: 100000, help: 'concurrent connections per IP (IPv6: per /64), all transports together' },
+  { group: 'Admission', name: 'connection-throttle', type: 'int', default: 32, min: 1, max: 100000, help: 'new connections per IP (IPv6: /64) within connection-throttle-window' },
+  { group: 'Admission', name: 'connection-throttle-window', type: 'duration', default: '10m', help: 'window of connection-throttle' },
+  { group: 'Admission', name: 'max-connections', type: 'int', default: 10000, min: 1, max: 1000000, help: 'connections server-wide' },
+  { group: 'Admission', name: 'limit-exempt', type: 'list', default: [], help: 'IPs/CIDRs exempt from the per-IP connection limit and the throttle (comma-separated)' },
+  { group: 'Admission', name: 'throttle-exempt', type: 'list', default: ['127.0.0.0/8', '::1/128'], help: 'IPs/CIDRs exempt from the connection-rate throttle only (loopback by default, as Ergo)' },
+  { group: 'Admission', name: 'trusted-proxies', type: 'list', default: ['127.0.0.1/32', '::1/128'], help: 'IPs/CIDRs whose PROXY protocol (v1/v2) header and X-Forwarded-For are honoured; limits then apply to the real client address' },
+  { group: 'Admission', name: 'tls-handshake-timeout', type: 'duration', default: '10s', help: 'time a TLS client has to finish the handshake' },
+  { group: 'Admission', name: 'lockdown', type: 'string', default: 'off', help: 'off, sasl-only (new connections must log in with SASL) or closed (only limit-exempt addresses); operators change it at run time with LOCKDOWN' },
+
+  // Flood control (hardening.md C1–C3)
+  { group: 'Flood', name: 'fakelag', type: 'bool', default: true, help: 'delay (never drop) commands beyond the burst: reading pauses instead of buffering' },
+  { group: 'Flood', name: 'fakelag-burst', type: 'int', default: 5, min: 1, max: 1000, help: 'commands accepted at once before fakelag applies' },
+  { group: 'Flood', name: 'fakelag-rate', type: 'int', default: 2, min: 1, max: 1000, help: 'commands per fakelag-window once throttled' },
+  { group: 'Flood', name: 'fakelag-window', type: 'duration', default: '1s', help: 'fakelag window' },
+  { group: 'Flood', name: 'fakelag-cooldown', type: 'duration', default: '2s', help: 'idle time after which the burst is available again' },
+  { group: 'Flood', name: 'message-rate', type: 'int', default: 5, min: 1, max: 100000, help: 'PRIVMSG+NOTICE (and separately TAGMSG) per message-rate-window per client; beyond: 404 Flood protection / FAIL TAGMSG RATE_LIMITED' },
+  { group: 'Flood', name: 'message-rate-window', type: 'duration', default: '2s', help: 'window of message-rate' },
+  { group: 'Flood', name: 'nick-change-rate', type: 'int', default: 3, min: 1, max: 1000, help: 'NICK changes per minute after registration (438 beyond)' },
+  { group: 'Flood', name: 'ws-ping-interval', type: 'duration', default: '55s', help: 'WebSocket protocol ping interval; two unanswered pings close the connection' },
+  { group: 'Flood', name: 'sasl-attempts-per-identity', type: 'int', default: 30, min: 1, max: 100000, help: 'SASL attempts per (identity, IP) per 5 minutes, across connections' },
+
+  // HTTP API (hardening.md F1–F4)
+  { group: 'HTTP API', name: 'api-keys', type: 'list', default: [], secret: true, help: 'keys accepted in X-API-Key for admin endpoints and /metrics (comma-separated; several at once for rotation; at least 32 characters each)' },
+  { group: 'HTTP API', name: 'cors-origins', type: 'list', default: [], help: 'origins allowed to call the API from a browser (exact, never *)' },
+  { group: 'HTTP API', name: 'http-rate-limit', type: 'int', default: 100, min: 1, max: 1000000, help: 'HTTP requests per minute per IP (429 beyond)' },
+  { group: 'HTTP API', name: 'fix-key-permissions', type: 'bool', default: false, help: 'chmod 600 key files that are readable by group or others instead of refusing to start' },
 
   // Limits (defaults from hardening.md)
   { group: 'Limits', name: 'nick-len', type: 'int', default: 64, min: 1, max: 64, help: 'NICKLEN' },

@@ -122,7 +122,10 @@ export class Session implements Recipient {
     this.sendqCheckQueued = true;
     setImmediate(() => {
       this.sendqCheckQueued = false;
-      if (!this.closed && this.conn.pendingBytes() > limit) this.close('SendQ exceeded');
+      if (!this.closed && this.conn.pendingBytes() > limit) {
+        this.deps.server.metrics.sendqDrop();
+        this.close('SendQ exceeded');
+      }
     });
   }
 

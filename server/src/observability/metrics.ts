@@ -1,0 +1,34 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics (served at /metrics). One registry per server instance, so several servers
+ * in one process (tests) never share counters. Default Node metrics include the event-loop lag.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly connections = new Gauge({ name: 'freeq_connections', help: 'open client connections', labelNames: ['transport'] as const, registers: [this.registry] });
+  private readonly connectionsTotal = new Counter({ name: 'freeq_connections_total', help: 'client connections accepted', labelNames: ['transport'] as const, registers: [this.registry] });
+  private readonly registrations = new Counter({ name: 'freeq_registrations_total', help: 'clients that completed registration', registers: [this.registry] });
+  private readonly users = new Gauge({ name: 'freeq_users', help: 'registered users', registers: [this.registry] });
+  private readonly messages = new Counter({ name: 'freeq_messages_total', help: 'PRIVMSG/NOTICE/TAGMSG accepted for relay', labelNames: ['command'] as const, registers: [this.registry] });
+  private readonly limitHits = new Counter({ name: 'freeq_limit_hits_total', help: 'requests refused or delayed by a limit', labelNames: ['kind'] as const, registers: [this.registry] });
+  private readonly saslResults = new Counter({ name: 'freeq_sasl_total', help: 'SASL exchanges by mechanism and result', labelNames: ['mechanism', 'result'] as const, registers: [this.registry] });
+  private readonly sendqDrops = new Counter({ name: 'freeq_sendq_drops_total', help: 'clients disconnected for SendQ exceeded', registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+  }
+
+  connectionOpened(transport: string): void { this.connections.inc({ transport }); this.connectionsTotal.inc({ transport }); }
+  connectionClosed(transport: string): void { this.connections.dec({ transport }); }
+  registered(): void { this.registrations.inc(); this.users.inc(); }
+  userGone(): void { this.users.dec(); }
+  message(command: string): void { this.messages.inc({ command }); }
+  /** kind: per-ip, throttle, global, tls-handshake, fakelag, message-rate, nick-rate, sasl-rate, oper-rate, banned, lockdown, … */
+  limitHit(kind: string): void { this.limitHits.inc({ kind }); }
+  sasl(mechanism: string, result: 'success' | 'failure' | 'abort'): void { this.saslResults.inc({ mechanism, result }); }
+  sendqDrop(): void { this.sendqDrops.inc(); }
+
+  text(): Promise<string> { return this.registry.metrics(); }
+  get contentType(): string { return this.registry.contentType; }
+}
