@@ -184,12 +184,17 @@ export function loadConfig(src: ConfigSources = {}): Config {
   return Object.freeze(out) as unknown as Config;
 }
 
+/** A secret's printable form: lists keep their length (an empty list stays empty). */
+function redact(v: unknown): unknown {
+  return Array.isArray(v) ? v.map(() => '<redacted>') : '<redacted>';
+}
+
 /** The effective configuration for `config print`, secrets redacted. */
 export function describeConfig(cfg: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const o of OPTIONS) {
     const v = (cfg as unknown as Record<string, unknown>)[camel(o.name)];
-    out[o.name] = o.secret && v !== undefined ? '<redacted>' : v;
+    out[o.name] = o.secret && v !== undefined ? redact(v) : v;
   }
   out.oper = cfg.opers.map((op) => ({ ...op, password: '<redacted>' }));
   return out;
@@ -206,7 +211,7 @@ export function configToToml(cfg: Config): string {
   for (const o of OPTIONS) {
     const v = (cfg as unknown as Record<string, unknown>)[camel(o.name)];
     if (v === undefined) { unset.push(o.name); continue; }
-    if (o.secret) { values[o.name] = '<redacted>'; continue; }
+    if (o.secret) { values[o.name] = redact(v); continue; }
     switch (o.type) {
       case 'duration': values[o.name] = formatDuration(v as number); break;
       case 'bytes': { const f = formatBytes(v as number); values[o.name] = /^\d+$/.test(f) ? v : f; break; }
