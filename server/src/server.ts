@@ -62,6 +62,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     isupport: isupportTokens(config),
     stats: { connections: 0 },
     metrics: new Metrics(),
+    runtime: { lockdown: config.lockdown as 'off' | 'sasl-only' | 'closed' },
     // read on demand (MOTD is rare) so an operator can edit the file without a restart
     motd() {
       if (!config.motdFile || !existsSync(config.motdFile)) return undefined;

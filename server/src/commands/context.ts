@@ -30,6 +30,8 @@ export interface ServerContext {
   readonly isupport: readonly string[];
   /** MOTD lines, or undefined when there is none (422) */
   motd(): string[] | undefined;
+  /** settings operators change at run time (LOCKDOWN, admin API) */
+  readonly runtime: { lockdown: 'off' | 'sasl-only' | 'closed' };
   /** Prometheus counters (observability/metrics.ts) */
   readonly metrics: Metrics;
   /** counters shown by LUSERS and metrics */

@@ -66,4 +66,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'hardening',
+    sql: `
+      -- server bans (UBAN): a nick!user@host mask, an IP or a CIDR; expires_at NULL = permanent
+      CREATE TABLE server_bans (
+        target     TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('mask', 'ip', 'cidr')),
+        reason     TEXT NOT NULL,
+        set_by     TEXT NOT NULL,
+        set_at     INTEGER NOT NULL,
+        expires_at INTEGER
+      ) STRICT;
+      -- small facts about the database itself, e.g. the encryption key check value
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+      -- every message-signing public key this server has used, so old signatures still verify
+      CREATE TABLE signing_keys (
+        kid        TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER
+      ) STRICT;
+      -- user API tokens: only a SHA-256 of the token is stored
+      CREATE TABLE api_tokens (
+        token_hash TEXT PRIMARY KEY,
+        did        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX api_tokens_did ON api_tokens (did);
+    `,
+  },
 ];
