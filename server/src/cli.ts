@@ -3,9 +3,13 @@ import { OPTIONS, camel, envName } from './config/options.js';
 import { VERSION } from './version.js';
 
 export interface CliResult {
-  action: 'run' | 'config-print';
+  action: 'run' | 'config-print' | 'keys' | 'db-rekey';
   configFile?: string;
   values: Record<string, unknown>;
+  /** `keys --force`: rotate instead of only creating missing keys */
+  force?: boolean;
+  /** `keys [name...]`: msg-signing, db-encryption, iroh (default: all) */
+  keyNames?: string[];
 }
 
 function defaultText(d: unknown): string {
@@ -49,6 +53,21 @@ export function buildProgram(onResult: (r: CliResult) => void): Command {
     .action(() => {
       const opts = program.opts();
       onResult({ action: 'config-print', configFile: opts.config as string | undefined, values: collect(opts) });
+    });
+  program.command('keys')
+    .description('create missing key files in the data dir (0600) and print their public IDs; --force rotates msg-signing and iroh keys (server stopped)')
+    .argument('[name...]', 'msg-signing, db-encryption, iroh (default: all)')
+    .option('--force', 'replace existing keys: the old message-signing public key stays listed; iroh gets a new peer ID; the database key is only changed by `db rekey`')
+    .action((names: string[], o: { force?: boolean }) => {
+      const opts = program.opts();
+      onResult({ action: 'keys', configFile: opts.config as string | undefined, values: collect(opts), force: o.force === true, keyNames: names });
+    });
+  const dbCmd = program.command('db').description('database maintenance (server stopped)');
+  dbCmd.command('rekey')
+    .description('re-encrypt the database under a new random db-encryption-key.secret (the previous key is kept as .old)')
+    .action(() => {
+      const opts = program.opts();
+      onResult({ action: 'db-rekey', configFile: opts.config as string | undefined, values: collect(opts) });
     });
   return program;
 }

@@ -1,6 +1,7 @@
 import { buildProgram, type CliResult } from './cli.js';
 import { ConfigError, configToToml, loadConfig } from './config/load.js';
 import { createLogger } from './observability/log.js';
+import { runDbRekey, runKeysCommand } from './keys/commands.js';
 import { startServer } from './server.js';
 
 async function run(r: CliResult): Promise<void> {
@@ -16,6 +17,16 @@ async function run(r: CliResult): Promise<void> {
   }
   if (r.action === 'config-print') {
     process.stdout.write(configToToml(config));
+    return;
+  }
+  if (r.action === 'keys' || r.action === 'db-rekey') {
+    try {
+      const lines = r.action === 'keys' ? runKeysCommand(config, { force: r.force ?? false, names: r.keyNames ?? [] }) : runDbRekey(config);
+      process.stdout.write(lines.map((l) => l + '\n').join(''));
+    } catch (e) {
+      process.stderr.write(`freeq-server: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
     return;
   }
   const log = createLogger(config.logLevel);

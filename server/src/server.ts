@@ -18,8 +18,17 @@ import { World } from './state/world.js';
 import { openDb, type Db } from './storage/db.js';
 import { SqliteAccountStore } from './storage/repos/accounts.js';
 import { SqliteChannelStore } from './storage/repos/channels.js';
+import { SqliteServerBanStore } from './storage/repos/server-bans.js';
+import { ServerBans } from './limits/server-bans.js';
+import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
+import { ApiTokenService } from './auth/api-tokens.js';
 import { loadPeerIdentity } from './keys/peer-identity.js';
+import { createMessageSigner, loadSigningSeed } from './keys/signer.js';
+import { unlockDatabase } from './keys/db-key.js';
+import { acquireServerLock } from './keys/server-lock.js';
+import { SigningKeyRepo } from './storage/repos/signing-keys.js';
 import type { IrcConn } from './transport/conn.js';
+import { Admission } from './transport/admission.js';
 import { createTcpListener, createTlsListener, listen } from './transport/listeners.js';
 import { VERSION } from './version.js';
 
@@ -32,6 +41,8 @@ export interface RunningServer {
   readonly context: ServerContext;
   /** bound addresses (port 0 in config → the real port here) */
   readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo };
+  /** connection admission (per-IP counters, throttle, cap): `open` counts admitted sockets until they close */
+  readonly admission: Admission;
   stop(reason?: string): Promise<void>;
 }
 
@@ -43,12 +54,26 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const clock = opts.clock ?? { now: () => Date.now() };
   const log = opts.logger ?? createLogger(config.logLevel);
   // before the database: a key file with loose permissions stops the start (DESIGN.md §7)
-  const peer = loadPeerIdentity(config.dataDir);
+  // (keys/: three independent random keys, 0600; --fix-key-permissions chmods instead of refusing)
+  const keyOpts = { fixPermissions: config.fixKeyPermissions, onFixed: (path: string, mode: number) => log.warn({ path, mode: mode.toString(8) }, 'key file permissions fixed (chmod 600)') };
+  const peer = loadPeerIdentity(config.dataDir, keyOpts);
+  const signingSeed = loadSigningSeed(config.dataDir, keyOpts);
   const dbPath = config.dbPath ?? join(config.dataDir, 'freeq.db');
   const db: Db = openDb(dbPath);
+  // a wrong or missing db-encryption-key.secret stops the start here (never garbage, never a new key over data)
+  let unlocked: ReturnType<typeof unlockDatabase>;
+  try {
+    unlocked = unlockDatabase(db, config.dataDir, keyOpts);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const signing = createMessageSigner(signingSeed.key, new SigningKeyRepo(db), clock.now());
+  // public identifiers only: never key material
+  log.info({ peerId: peer.peerId, signingKid: signing.kid, dbKey: unlocked.cipher.fingerprint, created: [peer, signingSeed, unlocked].filter((k) => k.created).map((k) => k.path), encryptedExisting: unlocked.adopted }, 'keys loaded');
   const world = new World();
   let fanout: Fanout | undefined;
-  const ops = new Ops(world, new SqliteChannelStore(db), new SqliteAccountStore(db), (ev) => fanout!.onEvent(ev), {
+  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), new SqliteAccountStore(db), (ev) => fanout!.onEvent(ev), {
     maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
   }, clock);
   ops.restore();
@@ -59,9 +84,12 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     identity: createIdentityService({ config, db, log: log.child({ sub: 'identity' }), now: () => clock.now() }),
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     peerId: peer.peerId,
+    signing,
     isupport: isupportTokens(config),
     stats: { connections: 0 },
     metrics: new Metrics(),
+    bans: new ServerBans(new SqliteServerBanStore(db), clock),
+    apiTokens: new ApiTokenService(new SqliteApiTokenStore(db), () => clock.now()),
     runtime: { lockdown: config.lockdown as 'off' | 'sasl-only' | 'closed' },
     // read on demand (MOTD is rare) so an operator can edit the file without a restart
     motd() {
@@ -76,6 +104,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     },
   };
 
+  context.bans.load();
   const commands = commandTable();
   const sessions = new Set<Session>();
   let nextId = 1;
@@ -102,15 +131,21 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   }, tickMs);
   sweep.unref();
 
-  const tcp: NetServer = createTcpListener(config.readq, accept);
+  // hardening A1–A3, A7, I3: one admission (per-IP key counter, throttle, cap, lockdown) for every transport
+  const admission = new Admission({
+    config, clock, lockdown: () => context.runtime.lockdown,
+    limitHit: (kind) => context.metrics.limitHit(kind), log: log.child({ sub: 'admission' }),
+  });
+  const listenerDeps = { readq: config.readq, accept, admission };
+  const tcp: NetServer = createTcpListener(listenerDeps);
   await listen(tcp, config.listenAddr);
   let tls: NetServer | undefined;
   if (config.tlsCert && config.tlsKey) {
-    tls = createTlsListener(config.tlsCert, config.tlsKey, config.readq, accept);
+    tls = createTlsListener(config.tlsCert, config.tlsKey, listenerDeps);
     await listen(tls, config.tlsListenAddr);
   }
   const http = createHttpApp({
-    config, accept,
+    config, accept, admission, context,
     health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
   });
   await http.listen({ host: config.webAddr.host, port: config.webAddr.port });
@@ -120,11 +155,14 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     web: http.server.address() as AddressInfo,
   };
   log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName }, 'freeq listening');
+  // offline key/database commands (`keys --force`, `db rekey`) refuse while this file names a live process
+  const releaseLock = acquireServerLock(config.dataDir);
 
   let stopped = false;
   return {
     context,
     addresses,
+    admission,
     async stop(reason = 'Server shutting down') {
       if (stopped) return;
       stopped = true;
@@ -135,6 +173,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       await http.close();
       await new Promise((r) => setTimeout(r, 20));
       db.close();
+      releaseLock();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { parseAtprotoResponse, verifyAtproto, type VerifyOutcome } from '../auth/sasl/atproto-challenge.js';
 import { chunkOutgoing } from '../auth/sasl/buffer.js';
 import type { IssuedChallenge } from '../auth/sasl/challenge-store.js';
+import { allowSaslAttempt } from '../auth/sasl/identity-limit.js';
 import * as S from '../auth/sasl/numerics.js';
 import { parsePlain, verifyPlain } from '../auth/sasl/plain.js';
 import { MAX_DPOP_NONCE_RETRIES, MAX_SASL_FAILURES, saslState, type SaslMechanism, type SaslState } from '../auth/sasl/session-state.js';
@@ -27,6 +28,9 @@ import { defineCommand } from './registry.js';
  * - Framing (auth/sasl/buffer.ts): chunks ≤ 400 bytes, `+` terminator; > 400 → `905` and the
  *   exchange ends (not counted); a response that could decode to more than `sasl-max-bytes` → `904`
  *   (counted).
+ * - More than `sasl-attempts-per-identity` attempts for one claimed identity (DID, handle or
+ *   authcid) from one IP in 5 minutes, across connections (hardening.md D2) → `904` without any
+ *   verification, counted like any failure.
  * - Every other `904` counts; the third closes the connection with `ERROR :Too many SASL failures`.
  * - 904 carries a generic text; the precise reason is logged at debug level without tokens,
  *   signatures or passwords.
@@ -115,6 +119,7 @@ async function finishAtproto(ctx: CommandContext, st: SaslState, text: string): 
   if (typeof r === 'string') { fail(ctx, st, r); return; }
   const detail = { method: r.method, did: r.did };
   if (!server.config.atprotoMethods.includes(r.method)) { fail(ctx, st, `method ${r.method} is disabled`, detail); return; }
+  if (!identityAttemptAllowed(ctx, r.did)) { fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
   const outcome = await bounded(ctx, verifyAtproto({ identity: server.identity, serverDid: server.serverDid }, r, ch));
   ctx.resume(() => conclude(ctx, st, outcome, detail));
 }
@@ -123,9 +128,17 @@ async function finishPlain(ctx: CommandContext, st: SaslState, text: string): Pr
   const cred = parsePlain(text);
   if (typeof cred === 'string') { fail(ctx, st, cred); return; }
   const detail = { authcid: cred.authcid };
+  if (!identityAttemptAllowed(ctx, cred.authcid)) { cred.password = ''; fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
   const outcome = await bounded(ctx, verifyPlain(ctx.server.identity, cred));
   cred.password = '';
   ctx.resume(() => conclude(ctx, st, outcome, detail));
+}
+
+/** D2: per (claimed identity, IP) across connections; over the limit nothing is verified. */
+function identityAttemptAllowed(ctx: CommandContext, identity: string): boolean {
+  if (allowSaslAttempt(ctx.server, identity, ctx.user.ip)) return true;
+  ctx.server.metrics.limitHit('sasl-rate');
+  return false;
 }
 
 /**

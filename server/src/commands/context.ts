@@ -9,6 +9,9 @@ import type { ReplyBuffer } from '../session/reply-buffer.js';
 import type { Fanout } from '../session/fanout.js';
 import type { IdentityService } from '../identity/types.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { MessageSigner } from '../keys/signer.js';
+import type { ServerBans } from '../limits/server-bans.js';
+import type { ApiTokenService } from '../auth/api-tokens.js';
 
 /** What the server offers commands (the ports of DESIGN.md §4; built once in server.ts). */
 export interface ServerContext {
@@ -22,6 +25,8 @@ export interface ServerContext {
   readonly serverDid: string;
   /** federation peer ID: hex ed25519 public key of <data-dir>/iroh-key.secret (keys/peer-identity.ts) */
   readonly peerId: string;
+  /** message signing (+freeq.at/sig) with msg-signing-key.secret; public keys for GET /api/v1/signing-key (keys/signer.ts) */
+  readonly signing: MessageSigner;
   readonly clock: Clock;
   readonly log: Logger;
   readonly version: string;
@@ -34,6 +39,10 @@ export interface ServerContext {
   readonly runtime: { lockdown: 'off' | 'sasl-only' | 'closed' };
   /** Prometheus counters (observability/metrics.ts) */
   readonly metrics: Metrics;
+  /** HTTP API bearer tokens (APITOKEN, GET /api/v1/me): random, hashed, bound to a DID */
+  readonly apiTokens: ApiTokenService;
+  /** server bans by mask / IP / CIDR (UBAN, limits/server-bans.ts); persisted */
+  readonly bans: ServerBans;
   /** counters shown by LUSERS and metrics */
   readonly stats: { connections: number };
 }

@@ -1,5 +1,6 @@
 import type { CommandSpec } from './registry.js';
 import admin from './admin.js';
+import apitoken from './apitoken.js';
 import authenticate from './authenticate.js';
 import away from './away.js';
 import cap from './cap.js';
@@ -11,6 +12,7 @@ import join from './join.js';
 import kick from './kick.js';
 import kill from './kill.js';
 import list from './list.js';
+import lockdown from './lockdown.js';
 import lusers from './lusers.js';
 import mode from './mode.js';
 import motd from './motd.js';
@@ -27,6 +29,7 @@ import quit from './quit.js';
 import setname from './setname.js';
 import tagmsg from './tagmsg.js';
 import time from './time.js';
+import uban from './uban.js';
 import topic from './topic.js';
 import user from './user.js';
 import userhost from './userhost.js';
@@ -38,7 +41,7 @@ import whowas from './whowas.js';
 
 /** The command table: one file per verb, registered here. */
 export const COMMANDS: readonly CommandSpec[] = [
-  admin, authenticate, away, cap, help, info, invite, ison, join, kick, kill, list, lusers, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, user, userhost, version, wallops, who, whois, whowas,
+  admin, apitoken, authenticate, away, cap, help, info, invite, ison, join, kick, kill, list, lockdown, lusers, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
 ];
 
 export function commandTable(): Map<string, CommandSpec> {

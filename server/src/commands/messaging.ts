@@ -1,5 +1,8 @@
 import { foldCase } from '../protocol/casemap.js';
 import { isClientOnlyTag } from '../protocol/tags.js';
+import { channelVenue, dmVenue, SIG_TAG } from '../keys/chat-signature.js';
+import { stampSignature } from '../keys/signer.js';
+import { SlidingWindow } from '../limits/rate.js';
 import * as N from '../protocol/numerics.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import { isChannelName, safeParam } from '../protocol/validate.js';
@@ -9,6 +12,30 @@ import { Outgoing } from '../session/outgoing.js';
 import type { CommandContext } from './context.js';
 
 export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+
+/**
+ * C2 (freeq parity, messaging.rs:1784-1807,985-1020): per connection, `message-rate` PRIVMSG+NOTICE
+ * and separately `message-rate` TAGMSG per `message-rate-window`. Keyed by the User, which lives
+ * as long as its connection; a WeakMap so nothing needs cleaning up.
+ */
+const rates = new WeakMap<User, { text: SlidingWindow; tags: SlidingWindow }>();
+
+/** false (and the refusal sent) when this message is over the sender's rate */
+function withinRate(ctx: CommandContext, command: RelayCommand, targets: string): boolean {
+  const { server, user } = ctx;
+  const cfg = server.config;
+  let r = rates.get(user);
+  if (!r) {
+    r = { text: new SlidingWindow(cfg.messageRate, cfg.messageRateWindow), tags: new SlidingWindow(cfg.messageRate, cfg.messageRateWindow) };
+    rates.set(user, r);
+  }
+  if ((command === 'TAGMSG' ? r.tags : r.text).take(server.clock.now())) return true;
+  server.metrics.limitHit('message-rate');
+  // NOTICE is dropped silently (never answer a NOTICE with an error)
+  if (command === 'PRIVMSG') ctx.numeric(N.ERR_CANNOTSENDTOCHAN, safeParam(targets), 'Flood protection: sending too fast');
+  else if (command === 'TAGMSG') ctx.fail('TAGMSG', 'RATE_LIMITED', safeParam(targets), 'Sending too fast');
+  return false;
+}
 
 /** Why a user may not speak in a channel, or undefined if they may. */
 export function cannotSend(ctx: CommandContext, ch: Channel, u: User): string | undefined {
@@ -36,8 +63,10 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
   if (list.length > server.config.maxTargets) { err(N.ERR_TOOMANYTARGETS, safeParam(list[server.config.maxTargets]), `Too many targets. Maximum is ${server.config.maxTargets}`); return; }
 
   let clientTags: Map<string, string> | undefined;
-  for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k)) (clientTags ??= new Map()).set(k, v);
+  // a client's +freeq.at/sig is dropped, never relayed unverified (verifying client signatures: future work)
+  for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k) && k !== SIG_TAG) (clientTags ??= new Map()).set(k, v);
   if (command === 'TAGMSG' && !clientTags) return; // nothing to relay
+  if (!withinRate(ctx, command, targets)) return;
   if (command !== 'TAGMSG') user.lastSpokeAt = server.clock.now();
   server.metrics.message(command);
   const onlyTags = command === 'TAGMSG';
@@ -69,11 +98,13 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
         // a member with the prefix or any higher one receives it
         return [...PREFIX_MODES.slice(0, PREFIX_MODES.indexOf(minRank) + 1)].some((m) => mem.has(m));
       };
+      stampSignature(server.signing, out, { command, from: user.account, body: text, venue: channelVenue(ch.name) });
       server.fanout.toChannel(ch, out, user, rankOk);
     } else {
       const dest = server.world.findUser(name);
       if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
       if (command === 'PRIVMSG' && dest.away !== undefined) ctx.numeric(N.RPL_AWAY, dest.nick, dest.away);
+      stampSignature(server.signing, out, { command, from: user.account, body: text, venue: user.account && dest.account ? dmVenue(user.account, dest.account) : undefined });
       if (canReceive(dest)) {
         // to oneself it is a delivered message, not a response: never labeled (labeled-response)
         if (dest === user) session.deliverSideEffect(out);

@@ -23,9 +23,17 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
     return;
   }
   const cfg = server.config;
-  // --require-sasl: no guests (same text as the sasl-only lockdown of hardening.md I3)
-  if (cfg.requireSasl && user.account === undefined) {
+  // --require-sasl, or LOCKDOWN sasl-only (hardening.md I3): no guests
+  if ((cfg.requireSasl || server.runtime.lockdown === 'sasl-only') && user.account === undefined) {
     session.close('This server currently requires SASL');
+    return;
+  }
+  // I3 server bans (UBAN): masks against nick!user@cloak and nick!user@IP, IP/CIDR against the IP
+  const ban = server.bans.match(user);
+  if (ban) {
+    server.metrics.limitHit('banned');
+    ctx.numeric(N.ERR_YOUREBANNEDCREEP, `You are banned from this server (${ban.reason})`);
+    session.close(`You are banned from this server (${ban.reason})`);
     return;
   }
   // settles the nick against nick ownership first: 001 carries the final nick

@@ -17,6 +17,7 @@ export interface Config {
   tlsCert?: string;
   tlsKey?: string;
   webAddr: Addr;
+  webTls: boolean;
   wsAllowedOrigins: string[];
   serverName: string;
   networkName: string;

@@ -1,18 +1,63 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { WebSocketServer } from 'ws';
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import type { Config } from '../config/schema.js';
-import type { Accept } from '../transport/listeners.js';
-import { peerOf } from '../transport/listeners.js';
-import { WsConn } from '../transport/ws-conn.js';
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { ServerContext } from '../commands/context.js';
+import type { Logger } from '../observability/log.js';
+import { ApiKeys, AuthFailures } from './auth.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/me.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { signingKeyRoutes } from './routes/signing-key.js';
+import { attachIrcUpgrade, type IrcUpgradeDeps } from './ws-upgrade.js';
 
-const SUBPROTOCOLS = ['binary.ircv3.net', 'text.ircv3.net'];
-
-export interface HttpDeps {
-  config: Config;
-  accept: Accept;
+/** config, accept and admission: what the `/irc` upgrade needs (http/ws-upgrade.ts) */
+export interface HttpDeps extends IrcUpgradeDeps {
   health(): Record<string, unknown>;
+  /** world, metrics, runtime settings, API tokens: what the API routes read and change */
+  context: ServerContext;
+}
+
+/** What every route group gets (http/routes/*.ts). */
+export interface ApiDeps {
+  context: ServerContext;
+  keys: ApiKeys;
+  /** failed key/token checks per IP (F2: 30 / 5 min, then 429) */
+  authFailures: AuthFailures;
+  /** metrics.limitHit('http-auth') + a debug line, when an IP is refused for too many failures */
+  authBlocked(req: { ip: string }): void;
+  log: Logger;
+  health(): Record<string, unknown>;
+  /** web-addr is a loopback address: /metrics may be scraped without a key (routes/metrics.ts) */
+  loopbackBind: boolean;
+}
+
+/** hardening.md F1 */
+export const HTTP_LIMITS = {
+  bodyLimit: 64 * 1024,
+  requestTimeout: 30_000,
+  headersTimeout: 10_000,
+  keepAliveTimeout: 72_000,
+  /** how often Node checks the two timeouts above (its default, 30 s, would stretch 10 s to 40 s) */
+  connectionsCheckingInterval: 1_000,
+} as const;
+
+const HSTS_MAX_AGE = 63_072_000; // 2 years
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`: the configured bind host, not the peer address */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  return family !== 0 && LOOPBACK.check(h, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** Origins compare as serialized by browsers: lower-case scheme and host, no trailing slash. */
@@ -20,30 +65,91 @@ function normalizeOrigin(o: string): string {
   return o.trim().replace(/\/+$/, '').toLowerCase();
 }
 
-/** HTTP port: `/irc` (IRCv3 WebSocket) and `/api/v1/health`. */
+/** 'Payload Too Large' → 'PayloadTooLarge' */
+function errorName(status: number): string {
+  return (STATUS_CODES[status] ?? 'Error').replace(/[^A-Za-z]/g, '');
+}
+
+/**
+ * The HTTP port (web-addr): `/irc` (IRCv3 WebSocket, http/ws-upgrade.ts) and the HTTP API
+ * (hardening.md F1–F4): health, metrics, admin, signing key, user tokens. Plain HTTP unless
+ * web-tls is on and tls-cert/tls-key are set.
+ */
 export function createHttpApp(d: HttpDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, requestTimeout: 30_000 });
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: d.config.readq, // E1: never the 100 MiB default
-    perMessageDeflate: false,   // E3
-    // "The server MUST accept any subprotocol it supports, respecting the client's order of
-    // preference" (ircv3 websocket); ws hands us the offers in header order.
-    handleProtocols: (offered) => [...offered].find((p) => SUBPROTOCOLS.includes(p)) ?? false,
-  });
-  const allowedOrigins = new Set(d.config.wsAllowedOrigins.map(normalizeOrigin));
-  app.get('/api/v1/health', async () => d.health());
-  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const url = (req.url ?? '').split('?')[0];
-    if (url !== '/irc') { socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n'); return; }
-    const origin = req.headers.origin;
-    if (origin !== undefined && allowedOrigins.size > 0 && !allowedOrigins.has(normalizeOrigin(origin))) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      return;
+  const { config } = d;
+  const log = d.context.log.child({ sub: 'http' });
+  const tls = config.webTls && config.tlsCert !== undefined && config.tlsKey !== undefined;
+  if (config.webTls && !tls) log.warn('web-tls is on but tls-cert/tls-key are not set: the HTTP listener stays plain HTTP');
+  const nodeServerOptions = { headersTimeout: HTTP_LIMITS.headersTimeout, connectionsCheckingInterval: HTTP_LIMITS.connectionsCheckingInterval };
+  const base: FastifyServerOptions = {
+    logger: false,
+    bodyLimit: HTTP_LIMITS.bodyLimit,
+    requestTimeout: HTTP_LIMITS.requestTimeout,
+    keepAliveTimeout: HTTP_LIMITS.keepAliveTimeout,
+    // X-Forwarded-For only from the configured reverse proxies; request.ip is the real client then
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    return503OnClosing: true,
+  };
+  const opts = tls
+    ? { ...base, https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), ...nodeServerOptions } }
+    : { ...base, http: nodeServerOptions };
+  // https changes only the type of app.server (an https.Server is an http.Server for our use)
+  const app = Fastify(opts as FastifyServerOptions) as unknown as FastifyInstance;
+  app.server.headersTimeout = HTTP_LIMITS.headersTimeout;
+
+  // generic 5xx bodies (F3): the details go to the log only
+  app.setErrorHandler((err: { statusCode?: number; validation?: unknown; message?: string }, req, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) {
+      log.error({ err, method: req.method, route: req.routeOptions.url }, 'HTTP handler failed');
+      return reply.code(500).send({ error: 'InternalServerError' });
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      d.accept(new WsConn(ws, socket, peerOf(socket, 'ws', socket.constructor.name === 'TLSSocket'), d.config.readq));
-    });
+    // client errors: a validation message describes the request, never the server
+    return reply.code(status).send(err.validation ? { error: errorName(status), message: err.message } : { error: errorName(status) });
   });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'NotFound' }));
+
+  void app.register(helmet, {
+    global: true,
+    // a JSON API: nothing may load or frame it
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: tls ? { maxAge: HSTS_MAX_AGE, includeSubDomains: true, preload: false } : false,
+  });
+  const origins = new Set(config.corsOrigins.map(normalizeOrigin));
+  void app.register(cors, {
+    // exact allowlist; other origins get no Access-Control-Allow-Origin at all (never *)
+    origin: (origin, cb) => cb(null, origin !== undefined && origins.has(normalizeOrigin(origin))),
+    methods: ['GET', 'HEAD'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    credentials: false,
+    maxAge: 600,
+    strictPreflight: true,
+  });
+  void app.register(rateLimit, {
+    global: true,
+    max: config.httpRateLimit,
+    timeWindow: 60_000,
+    keyGenerator: (req) => req.ip,
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: ctx.statusCode, error: 'TooManyRequests', message: `retry in ${ctx.after}` }),
+    onExceeded: (req) => { d.context.metrics.limitHit('http-rate'); log.debug({ ip: req.ip }, 'HTTP rate limit'); },
+  });
+
+  const deps: ApiDeps = {
+    context: d.context, keys: new ApiKeys(config.apiKeys), log, health: d.health, loopbackBind: isLoopbackHost(config.webAddr.host),
+    authFailures: new AuthFailures(() => d.context.clock.now()),
+    authBlocked: (req) => { d.context.metrics.limitHit('http-auth'); log.debug({ ip: req.ip }, 'HTTP auth failures limit'); },
+  };
+  // registered after the plugins above, so their hooks (rate limit, headers, CORS) cover every route
+  void app.register(async (api) => {
+    healthRoutes(api, deps);
+    metricsRoutes(api, deps);
+    signingKeyRoutes(api, deps);
+    meRoutes(api, deps);
+    await api.register(async (admin) => adminRoutes(admin, deps), { prefix: '/api/v1/admin' });
+  });
+
+  attachIrcUpgrade(app.server as HttpServer, d); // /irc WebSocket upgrade, admission first
   return app;
 }

@@ -83,6 +83,7 @@ export const ERR_NOMOTD = '422';
 export const ERR_NONICKNAMEGIVEN = '431';
 export const ERR_ERRONEUSNICKNAME = '432';
 export const ERR_NICKNAMEINUSE = '433';
+export const ERR_NICKCHANGETOOFAST = '438';
 export const ERR_USERNOTINCHANNEL = '441';
 export const ERR_NOTONCHANNEL = '442';
 export const ERR_USERONCHANNEL = '443';

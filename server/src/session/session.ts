@@ -1,6 +1,7 @@
 import type { ServerContext, CommandContext } from '../commands/context.js';
 import type { CommandSpec } from '../commands/registry.js';
 import type { IrcMessage } from '../protocol/message.js';
+import { DEFAULT_FAKELAG_BUDGETS, Fakelag } from '../limits/fakelag.js';
 import * as N from '../protocol/numerics.js';
 import { parseLine, type LineLimits } from '../protocol/parse.js';
 import { ReplyError } from '../protocol/reply-error.js';
@@ -48,6 +49,10 @@ export class Session implements Recipient {
   private busy = false;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
+  /** C1: delays registered clients' commands beyond a burst (undefined: fakelag off) */
+  private readonly fakelag?: Fakelag;
+  /** a command held back by fakelag runs when this fires; reading is paused meanwhile */
+  private holdTimer?: NodeJS.Timeout;
   /** no more output or input is accepted */
   private closed = false;
   /** the close procedure (ERROR, QUIT fan-out, bookkeeping) has run */
@@ -60,6 +65,13 @@ export class Session implements Recipient {
     this.passOk = s.config.serverPassword === undefined;
     this.user = new User(id, conn.peer.ip, conn.peer.secure, this, this.connectedAt, 'freeq/guest');
     s.ops.addUser(this.user);
+    const cfg = s.config;
+    if (cfg.fakelag) {
+      this.fakelag = new Fakelag({
+        burst: cfg.fakelagBurst, perWindow: cfg.fakelagRate, windowMs: cfg.fakelagWindow, cooldownMs: cfg.fakelagCooldown, budgets: DEFAULT_FAKELAG_BUDGETS,
+      }, s.clock);
+    }
+    conn.keepalive?.(cfg.wsPingInterval);
     conn.start({
       line: (l) => this.onLine(l),
       overflow: () => this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'),
@@ -167,7 +179,34 @@ export class Session implements Recipient {
       }
     }
     if (p.bodyTooLong) { this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); return; }
+    // C1 fakelag, after registration only (as Ergo; before it, max-registration-lines and the
+    // registration timeout bound a client). Operators are exempt (Ergo's `nofakelag` capability).
+    if (this.fakelag && this.registered && !this.user.isOper) {
+      const wait = this.fakelag.delayFor(msg.command);
+      if (wait > 0) { this.hold(wait, () => this.dispatch(msg, p.invalidUtf8)); return; }
+    }
     this.dispatch(msg, p.invalidUtf8);
+  }
+
+  /**
+   * Fakelag as backpressure: stop reading this client, run `then` after `ms`, then read on. Lines
+   * already read wait in `queued` (as during an async command), so nothing is ever dropped and
+   * order is kept; the kernel's buffers and TCP flow control hold the rest.
+   */
+  private hold(ms: number, then: () => void): void {
+    this.deps.server.metrics.limitHit('fakelag');
+    this.busy = true;
+    this.conn.pause();
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.busy = false;
+      if (this.closed) return;
+      then();
+      // `then` may have started an async command (busy again): that one resumes when it settles
+      if (this.busy || this.closed) return;
+      this.conn.resume();
+      this.drainQueued();
+    }, ms);
   }
 
   private dispatch(msg: IrcMessage, invalidUtf8: boolean): void {
@@ -301,6 +340,7 @@ export class Session implements Recipient {
     if (this.finished) return;
     this.finished = true;
     this.closed = true;
+    clearTimeout(this.holdTimer);
     const rb = this.rb;
     this.rb = undefined;
     if (rb) {
@@ -318,6 +358,7 @@ export class Session implements Recipient {
   }
 
   private onConnClosed(): void {
+    clearTimeout(this.holdTimer);
     if (this.finished) return;
     this.finished = true;
     this.closed = true;

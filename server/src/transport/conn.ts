@@ -31,6 +31,8 @@ export interface IrcConn {
   /** stop reading (backpressure) / resume */
   pause(): void;
   resume(): void;
+  /** transport-level keepalive, where the transport has one (WebSocket ping every `intervalMs`) */
+  keepalive?(intervalMs: number): void;
   /** flush what is queued, then close */
   close(): void;
 }

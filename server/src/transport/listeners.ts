@@ -1,39 +1,120 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Addr } from '../config/schema.js';
-import type { IrcConn, TransportKind } from './conn.js';
+import { normalizeIp as normalizeAddress } from '../limits/cidr.js';
+import type { IrcConn, PeerInfo, TransportKind } from './conn.js';
+import { REFUSAL, type Admission, type RefusalKind, type Ticket } from './admission.js';
+import { PROXY_HEADER_TIMEOUT_MS, readProxyHeader } from './proxy-protocol.js';
 import { SocketConn } from './socket-conn.js';
 
 export type Accept = (conn: IrcConn) => void;
 
-function normalizeIp(ip: string | undefined): string {
+export function normalizeIp(ip: string | undefined): string {
   if (!ip) return '0.0.0.0';
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  return normalizeAddress(ip);
 }
 
-export function peerOf(socket: Socket, kind: TransportKind, secure: boolean) {
+export function peerOf(socket: Socket, kind: TransportKind, secure: boolean): PeerInfo {
   return { ip: normalizeIp(socket.remoteAddress), port: socket.remotePort ?? 0, kind, secure };
 }
 
-export function listen(server: NetServer | TlsServer, addr: Addr): Promise<void> {
+export function listen(server: NetServer, addr: Addr): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(addr.port, addr.host, () => { server.off('error', reject); resolve(); });
   });
 }
 
-export function createTcpListener(readq: number, accept: Accept): NetServer {
-  return createNetServer({ noDelay: true }, (socket) => accept(new SocketConn(socket, peerOf(socket, 'tcp', false), readq)));
+export interface ListenerDeps {
+  readq: number;
+  accept: Accept;
+  admission: Admission;
+  /** deadline for a trusted proxy's PROXY header (default 5 s) */
+  proxyHeaderTimeoutMs?: number;
 }
 
-export function createTlsListener(certFile: string, keyFile: string, readq: number, accept: Accept): TlsServer {
-  const server = createTlsServer({
+/** Say why, close (the peer gets the line, then EOF), and never read what it sent. */
+function refuseSocket(socket: Socket, kind: RefusalKind): void {
+  socket.resume(); // discard input, so unread bytes don't turn our FIN into a RST
+  socket.end(`ERROR :${REFUSAL[kind].text}\r\n`);
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
+
+/**
+ * Everything before a connection exists: from a trusted proxy, the optional PROXY v1/v2 header
+ * (its address replaces the peer's); then admission with the resolved address. `admitted` gets
+ * the raw socket (paused when a header was read) and the ticket, released when the socket closes.
+ */
+function admitSocket(socket: Socket, kind: TransportKind, d: ListenerDeps, admitted: (ip: string, port: number, ticket: Ticket) => void): void {
+  socket.on('error', () => socket.destroy());
+  const peerIp = normalizeIp(socket.remoteAddress);
+  const peerPort = socket.remotePort ?? 0;
+  const decide = (ip: string, port: number): void => {
+    if (socket.destroyed) return;
+    const r = d.admission.admit(ip, kind);
+    if (typeof r === 'string') { refuseSocket(socket, r); return; }
+    socket.once('close', () => r.release());
+    admitted(ip, port, r);
+  };
+  if (!d.admission.isTrustedProxy(peerIp)) { decide(peerIp, peerPort); return; }
+  readProxyHeader(socket, d.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS, (res) => {
+    if (!res.ok) {
+      // a proxy's health check connects and closes without a byte: not worth a warning
+      if (!res.closed) d.admission.badProxyHeader(peerIp, res.reason);
+      socket.destroy();
+      return;
+    }
+    decide(res.source?.ip ?? peerIp, res.source?.port ?? peerPort);
+  });
+}
+
+/** Plain IRC: admission on the raw socket, then a SocketConn. */
+export function createTcpListener(d: ListenerDeps): NetServer {
+  return createNetServer({ noDelay: true }, (socket) => {
+    admitSocket(socket, 'tcp', d, (ip, port) => d.accept(new SocketConn(socket, { ip, port, kind: 'tcp', secure: false }, d.readq)));
+  });
+}
+
+export interface TlsListener extends NetServer {
+  /** re-read the certificate and key (SIGHUP); new connections use them */
+  reloadCertificate(): void;
+}
+
+/**
+ * IRC over TLS as a plain net.Server: PROXY header and admission happen on the raw socket (a
+ * refused client costs no handshake and gets a plaintext ERROR), then the socket is wrapped in a
+ * server-side TLSSocket. The whole pre-registration phase — PROXY header plus handshake — must
+ * finish within tls-handshake-timeout.
+ */
+export function createTlsListener(certFile: string, keyFile: string, d: ListenerDeps): TlsListener {
+  const load = (): SecureContext => createSecureContext({
     cert: readFileSync(certFile),
     key: readFileSync(keyFile),
     minVersion: 'TLSv1.2', // hardening A8
-  }, (socket) => accept(new SocketConn(socket, peerOf(socket, 'tls', true), readq)));
-  // a failed handshake must not surface as an unhandled error
-  server.on('tlsClientError', () => {});
+  });
+  let secureContext = load();
+  const server = createNetServer({ noDelay: true }, (socket) => {
+    let tlsSocket: TLSSocket | undefined;
+    const timer = setTimeout(() => {
+      d.admission.handshakeTimedOut(normalizeIp(socket.remoteAddress));
+      tlsSocket?.destroy();
+      socket.destroy();
+    }, d.admission.handshakeTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    admitSocket(socket, 'tls', d, (ip, port, ticket) => {
+      const t = new TLSSocket(socket, { isServer: true, secureContext, requestCert: false, rejectUnauthorized: false });
+      tlsSocket = t;
+      // a failed handshake must not surface as an unhandled error
+      t.on('error', () => { clearTimeout(timer); t.destroy(); });
+      t.once('close', () => { clearTimeout(timer); ticket.release(); });
+      t.once('secure', () => {
+        clearTimeout(timer);
+        d.accept(new SocketConn(t, { ip, port, kind: 'tls', secure: true }, d.readq));
+      });
+    });
+  }) as TlsListener;
+  server.reloadCertificate = () => { secureContext = load(); };
   return server;
 }

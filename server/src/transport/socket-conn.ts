@@ -26,6 +26,8 @@ export class SocketConn implements IrcConn {
     this.socket.on('error', () => this.destroy());
     this.socket.on('end', () => this.destroy());
     this.socket.on('close', () => this.finish());
+    // a socket whose PROXY header was read arrives paused with the rest pushed back (listeners.ts)
+    this.socket.resume();
   }
 
   write(line: Buffer): void {

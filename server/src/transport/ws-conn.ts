@@ -15,6 +15,9 @@ export class WsConn implements IrcConn {
   private handler?: ConnHandler;
   private closing = false;
   private readonly binary: boolean;
+  private pingTimer?: NodeJS.Timeout;
+  /** pings sent since the last pong */
+  private unanswered = 0;
 
   constructor(private readonly ws: WebSocket, private readonly socket: Socket, readonly peer: PeerInfo, private readonly readq: number) {
     this.binary = ws.protocol === 'binary.ircv3.net';
@@ -36,7 +39,9 @@ export class WsConn implements IrcConn {
     // ws has already queued a close frame (1009 too big, 1007 bad UTF-8…); give it a moment to
     // leave, then make sure the socket is gone
     this.ws.on('error', () => { setTimeout(() => this.ws.terminate(), 1000).unref(); });
+    this.ws.on('pong', () => { this.unanswered = 0; });
     this.ws.on('close', () => {
+      clearInterval(this.pingTimer);
       const hh = this.handler;
       this.handler = undefined;
       hh?.closed();
@@ -67,6 +72,23 @@ export class WsConn implements IrcConn {
     return this.queued + this.ws.bufferedAmount;
   }
 
+  /**
+   * hardening.md A6 / seed 003 §3.1: a protocol ping every `intervalMs` (55 s by default, below
+   * common proxy idle timeouts, strfry:strfry.conf:108); a connection that leaves two pings in a
+   * row unanswered is dead and is terminated (the session then sees an ordinary close). While
+   * reading is paused (fakelag, an async command) a pong cannot be read, so nothing is counted.
+   */
+  keepalive(intervalMs: number): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (this.ws.readyState !== this.ws.OPEN || this.ws.isPaused) return;
+      if (this.unanswered >= 2) { this.ws.terminate(); return; }
+      this.unanswered++;
+      this.ws.ping();
+    }, intervalMs);
+    this.pingTimer.unref();
+  }
+
   pause(): void { this.ws.pause(); }
   resume(): void { this.ws.resume(); }
 
@@ -74,6 +96,7 @@ export class WsConn implements IrcConn {
     if (this.closing) return;
     this.flush();
     this.closing = true;
+    clearInterval(this.pingTimer);
     this.ws.close(1000);
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }

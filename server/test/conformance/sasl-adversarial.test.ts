@@ -38,7 +38,9 @@ describe('SASL adversarial, real PLC + PDS', () => {
   before(async () => {
     stack = await startAtprotoStack({ accounts: ['alice', 'bob'] });
     web = await startDidWebServer();
-    const base = { 'plc-url': stack.plcUrl, 'handle-resolver-url': stack.pdsUrl, 'server-name': 'irc.test', 'http-timeout': '1s' };
+    // these tests keep dozens of connections from 127.0.0.1 open; the per-IP limit (A1, 20) is
+    // tested in admission.test.ts
+    const base = { 'plc-url': stack.plcUrl, 'handle-resolver-url': stack.pdsUrl, 'server-name': 'irc.test', 'http-timeout': '1s', 'max-connections-per-ip': 1000 };
     srv = await bootServer({ ...base, 'ssrf-allow-loopback': 'true' });
     strict = await bootServer({ ...base, 'ssrf-allow-loopback': 'false' });
     observer = await srv.client('observer');

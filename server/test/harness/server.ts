@@ -39,6 +39,11 @@ export async function bootServer(options: Record<string, unknown> = {}, dataDir?
       'data-dir': dir,
       'log-level': 'silent',
       'server-name': 'irc.test',
+      // test configuration: most suites send bursts of commands, which C1 fakelag would only slow
+      // down and C2 (5 messages / 2 s) would refuse; the flood tests set both back explicitly
+      // (production defaults: fakelag on, message-rate 5)
+      fakelag: false,
+      'message-rate': 100000,
       ...options,
     },
   });

@@ -1,6 +1,7 @@
 import type { Channel, DidGrant, ListEntry, ListMode } from '../../state/channel.js';
 import type { ChannelStore, PersistedChannel } from '../../state/store.js';
 import type { Db } from '../db.js';
+import { aadFor, type FieldCipher } from '../crypto.js';
 
 interface ChannelRow {
   name_folded: string; name: string; created_at: number; topic: string | null; topic_set_by: string | null;
@@ -10,7 +11,12 @@ interface ListRow { channel: string; mode: ListMode; mask: string; set_by: strin
 interface DidOpRow { channel: string; did: string; granted_by: string; granted_at: number }
 interface DidInviteRow { channel: string; did: string; invited_by: string; invited_at: number }
 
-/** All channel SQL lives here; prepared statements only. */
+/**
+ * All channel SQL lives here; prepared statements only. User content (the topic text and the
+ * channel key) is stored encrypted (storage/crypto.ts; AAD `channels.<column>:<name_folded>`).
+ * Names, modes, who set a topic, list masks (part of a primary key) and DIDs stay plaintext:
+ * they are identifiers and metadata, not what users wrote.
+ */
 export class SqliteChannelStore implements ChannelStore {
   private readonly upsert;
   private readonly del;
@@ -21,7 +27,7 @@ export class SqliteChannelStore implements ChannelStore {
   private readonly addInvite;
   private readonly delInvite;
 
-  constructor(private readonly db: Db) {
+  constructor(private readonly db: Db, private readonly cipher: FieldCipher) {
     this.upsert = db.prepare(`
       INSERT INTO channels (name_folded, name, created_at, topic, topic_set_by, topic_set_at, modes, chan_key, user_limit, founder_did)
       VALUES (@folded, @name, @createdAt, @topic, @topicSetBy, @topicSetAt, @modes, @key, @limit, @founder)
@@ -64,12 +70,13 @@ export class SqliteChannelStore implements ChannelStore {
       arr.push({ did: i.did, by: i.invited_by, at: i.invited_at });
       invBy.set(i.channel, arr);
     }
+    // a value that does not decrypt throws (DecryptError): never a placeholder (reference §1.10)
     return rows.map((r) => ({
       name: r.name,
       createdAt: r.created_at,
-      topic: r.topic !== null ? { text: r.topic, setBy: r.topic_set_by ?? '', setAt: r.topic_set_at ?? 0 } : undefined,
+      topic: r.topic !== null ? { text: this.cipher.decrypt(r.topic, aadFor('channels', 'topic', r.name_folded)), setBy: r.topic_set_by ?? '', setAt: r.topic_set_at ?? 0 } : undefined,
       modes: r.modes,
-      key: r.chan_key ?? undefined,
+      key: this.cipher.decryptOpt(r.chan_key, aadFor('channels', 'chan_key', r.name_folded)),
       limit: r.user_limit ?? undefined,
       lists: byChan.get(r.name_folded) ?? { b: [], e: [], I: [] },
       founder: r.founder_did ?? undefined,
@@ -83,8 +90,9 @@ export class SqliteChannelStore implements ChannelStore {
     const flags = (['i', 'm', 'n', 'p', 's', 't'] as const).filter((f) => m[f]).join('');
     this.upsert.run({
       folded: ch.folded, name: ch.name, createdAt: ch.createdAt,
-      topic: ch.topic?.text ?? null, topicSetBy: ch.topic?.setBy ?? null, topicSetAt: ch.topic?.setAt ?? null,
-      modes: flags, key: m.k ?? null, limit: m.l ?? null, founder: ch.founder ?? null,
+      topic: this.cipher.encryptOpt(ch.topic?.text, aadFor('channels', 'topic', ch.folded)),
+      topicSetBy: ch.topic?.setBy ?? null, topicSetAt: ch.topic?.setAt ?? null,
+      modes: flags, key: this.cipher.encryptOpt(m.k, aadFor('channels', 'chan_key', ch.folded)), limit: m.l ?? null, founder: ch.founder ?? null,
     });
   }
 

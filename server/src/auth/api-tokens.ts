@@ -1,0 +1,44 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiTokenOwner, SqliteApiTokenStore } from '../storage/repos/api-tokens.js';
+
+/** 24 hours */
+export const API_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+/** live tokens kept per account; issuing more drops the oldest */
+export const API_TOKENS_PER_ACCOUNT = 10;
+/** 32 random bytes, base64url without padding */
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+
+function digest(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * User-facing bearer tokens for the HTTP API (freeq-reference.md §6: never a session id).
+ * A token is 256 random bits from the CSPRNG, bound to an account (DID), valid 24 hours and
+ * revocable; only its SHA-256 is stored, so a database leak reveals no usable token.
+ */
+export class ApiTokenService {
+  constructor(private readonly store: SqliteApiTokenStore, private readonly now: () => number) {}
+
+  issue(did: string): { token: string; expiresAt: number } {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.now();
+    const expiresAt = now + API_TOKEN_TTL_MS;
+    this.store.purgeExpired(now);
+    this.store.insert(digest(token), did, now, expiresAt);
+    this.store.trim(did, API_TOKENS_PER_ACCOUNT);
+    return { token, expiresAt };
+  }
+
+  /** the account a presented token belongs to, or undefined (unknown, malformed, expired or revoked) */
+  verify(token: string | undefined): ApiTokenOwner | undefined {
+    if (token === undefined || !TOKEN_RE.test(token)) return undefined;
+    return this.store.lookup(digest(token), this.now());
+  }
+
+  /** revoke every token of an account; returns how many were live */
+  revokeAll(did: string): number {
+    this.store.purgeExpired(this.now());
+    return this.store.revokeAll(did);
+  }
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../app.js';
+import { bearerToken, refuseIfBlocked, unauthorized } from '../auth.js';
+
+/**
+ * GET /api/v1/me with `Authorization: Bearer <token>` (a token from the APITOKEN command) →
+ * `{did, handle?}`; 401 for a missing, malformed, unknown, expired or revoked token; 429 after
+ * 30 failures from one IP within 5 minutes.
+ */
+export function meRoutes(app: FastifyInstance, d: ApiDeps): void {
+  app.get('/api/v1/me', async (req, reply) => {
+    if (refuseIfBlocked(d.authFailures, req, reply, d.authBlocked)) return reply;
+    const owner = d.context.apiTokens.verify(bearerToken(req));
+    if (!owner) return unauthorized(d.authFailures, req, reply, 'Bearer');
+    void reply.header('cache-control', 'no-store');
+    return owner.handle !== undefined ? { did: owner.did, handle: owner.handle } : { did: owner.did };
+  });
+}

@@ -1,0 +1,53 @@
+import type { Db } from '../db.js';
+
+export interface ApiTokenOwner { did: string; handle?: string }
+
+/**
+ * User API tokens (migration 3 `api_tokens`): only the SHA-256 of a token is stored, never the
+ * token. Prepared statements only.
+ */
+export class SqliteApiTokenStore {
+  private readonly insertStmt;
+  private readonly lookupStmt;
+  private readonly revokeStmt;
+  private readonly purgeStmt;
+  private readonly trimStmt;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare('INSERT INTO api_tokens (token_hash, did, created_at, expires_at) VALUES (?, ?, ?, ?)');
+    // the handle comes from the account (display only)
+    this.lookupStmt = db.prepare(`
+      SELECT t.did AS did, a.handle AS handle FROM api_tokens t LEFT JOIN accounts a ON a.did = t.did
+      WHERE t.token_hash = ? AND t.expires_at > ?`);
+    this.revokeStmt = db.prepare('DELETE FROM api_tokens WHERE did = ?');
+    this.purgeStmt = db.prepare('DELETE FROM api_tokens WHERE expires_at <= ?');
+    // keep the newest `keep` tokens of a DID
+    this.trimStmt = db.prepare(`
+      DELETE FROM api_tokens WHERE did = @did AND token_hash NOT IN
+        (SELECT token_hash FROM api_tokens WHERE did = @did ORDER BY created_at DESC, rowid DESC LIMIT @keep)`);
+  }
+
+  insert(hash: string, did: string, createdAt: number, expiresAt: number): void {
+    this.insertStmt.run(hash, did, createdAt, expiresAt);
+  }
+
+  /** the owner of an unexpired token hash */
+  lookup(hash: string, now: number): ApiTokenOwner | undefined {
+    const row = this.lookupStmt.get(hash, now) as { did: string; handle: string | null } | undefined;
+    if (!row) return undefined;
+    return row.handle ? { did: row.did, handle: row.handle } : { did: row.did };
+  }
+
+  /** delete every token of a DID; returns how many */
+  revokeAll(did: string): number {
+    return this.revokeStmt.run(did).changes;
+  }
+
+  purgeExpired(now: number): number {
+    return this.purgeStmt.run(now).changes;
+  }
+
+  trim(did: string, keep: number): void {
+    this.trimStmt.run({ did, keep });
+  }
+}
