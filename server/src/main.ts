@@ -45,6 +45,10 @@ async function run(r: CliResult): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // hardening A8: renewed certificates are picked up without a restart
+  process.on('SIGHUP', () => {
+    try { server.reloadTls(); } catch (err) { log.error({ err }, 'TLS certificate reload failed; keeping the old one'); }
+  });
 }
 
 let pending: Promise<void> | undefined;

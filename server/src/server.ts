@@ -29,7 +29,7 @@ import { acquireServerLock } from './keys/server-lock.js';
 import { SigningKeyRepo } from './storage/repos/signing-keys.js';
 import type { IrcConn } from './transport/conn.js';
 import { Admission } from './transport/admission.js';
-import { createTcpListener, createTlsListener, listen } from './transport/listeners.js';
+import { createTcpListener, createTlsListener, listen, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
 
 export interface ServerOptions {
@@ -43,6 +43,8 @@ export interface RunningServer {
   readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo };
   /** connection admission (per-IP counters, throttle, cap): `open` counts admitted sockets until they close */
   readonly admission: Admission;
+  /** re-read the TLS certificate and key (SIGHUP, after a renewal); existing connections keep theirs */
+  reloadTls(): void;
   stop(reason?: string): Promise<void>;
 }
 
@@ -135,11 +137,12 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const admission = new Admission({
     config, clock, lockdown: () => context.runtime.lockdown,
     limitHit: (kind) => context.metrics.limitHit(kind), log: log.child({ sub: 'admission' }),
+    isIpBanned: (ip) => context.bans.isIpBanned(ip),
   });
   const listenerDeps = { readq: config.readq, accept, admission };
   const tcp: NetServer = createTcpListener(listenerDeps);
   await listen(tcp, config.listenAddr);
-  let tls: NetServer | undefined;
+  let tls: TlsListener | undefined;
   if (config.tlsCert && config.tlsKey) {
     tls = createTlsListener(config.tlsCert, config.tlsKey, listenerDeps);
     await listen(tls, config.tlsListenAddr);
@@ -163,6 +166,11 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     context,
     addresses,
     admission,
+    reloadTls() {
+      if (!tls) return;
+      tls.reloadCertificate();
+      log.info('TLS certificate reloaded');
+    },
     async stop(reason = 'Server shutting down') {
       if (stopped) return;
       stopped = true;

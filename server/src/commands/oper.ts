@@ -34,6 +34,7 @@ export default defineCommand({
     if (last !== undefined && now - last < cfg.operAttemptInterval) {
       // D2: refused without looking at the password, so guessing costs a full interval per try
       server.log.warn({ session: ctx.session.id, nick: user.nick }, 'OPER attempt throttled');
+      server.metrics.limitHit('oper-rate');
       ctx.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
       return;
     }

@@ -13,11 +13,13 @@ import type { TransportKind } from './conn.js';
  * TLS handshake or the WebSocket upgrade. One counter per IP key across TCP, TLS and WebSocket.
  */
 
-export type RefusalKind = 'lockdown' | 'global' | 'per-ip' | 'throttle';
+export type RefusalKind = 'banned' | 'lockdown' | 'global' | 'per-ip' | 'throttle';
 export type LockdownLevel = 'off' | 'sasl-only' | 'closed';
 
 /** the IRC `ERROR :<text>` (TCP/TLS) and the HTTP status (WebSocket) of each refusal */
 export const REFUSAL: Record<RefusalKind, { text: string; status: number; reason: string }> = {
+  // the ban's reason is shown at registration for mask bans; an IP ban is refused before any protocol
+  banned: { text: 'You are banned from this server', status: 403, reason: 'Forbidden' },
   lockdown: { text: 'This server is temporarily closed to new connections', status: 503, reason: 'Service Unavailable' },
   global: { text: 'Server is full', status: 503, reason: 'Service Unavailable' },
   'per-ip': { text: 'Too many connections from your IP', status: 429, reason: 'Too Many Requests' },
@@ -25,6 +27,7 @@ export const REFUSAL: Record<RefusalKind, { text: string; status: number; reason
 };
 
 const LOG_TEXT: Record<RefusalKind, string> = {
+  banned: 'connection refused: server ban',
   lockdown: 'connection refused: lockdown closed',
   global: 'server full: max-connections reached',
   'per-ip': 'per-IP limit reached',
@@ -43,6 +46,8 @@ export interface AdmissionDeps {
   lockdown(): LockdownLevel;
   /** metrics.limitHit */
   limitHit(kind: string): void;
+  /** UBAN: the reason if this IP is banned (IP/CIDR bans), checked before TLS or the WebSocket upgrade */
+  isIpBanned?(ip: string): string | undefined;
   log: Logger;
 }
 
@@ -89,6 +94,7 @@ export class Admission {
   admit(ip: string, transport: TransportKind): Ticket | RefusalKind {
     const key = ipKey(ip);
     const exempt = this.limitExempt.size > 0 && this.limitExempt.has(ip);
+    if (this.d.isIpBanned?.(ip) !== undefined) return this.refuse('banned', key, ip, transport);
     if (this.d.lockdown() === 'closed' && !exempt) return this.refuse('lockdown', key, ip, transport);
     if (this.total >= this.d.config.maxConnections) return this.refuse('global', key, ip, transport);
     if (exempt) {
@@ -135,7 +141,7 @@ export class Admission {
     }
     this.logged.set(logKey, { at: now, suppressed: 0 });
     const fields = { ipKey: key, ip, transport, ...(prev?.suppressed ? { suppressed: prev.suppressed } : {}) };
-    if (kind === 'lockdown') this.d.log.info(fields, LOG_TEXT[kind]);
+    if (kind === 'lockdown' || kind === 'banned') this.d.log.info(fields, LOG_TEXT[kind]);
     else this.d.log.warn(fields, LOG_TEXT[kind]);
     return kind;
   }

@@ -29,6 +29,27 @@ describe('TLS listener', () => {
     rmSync(certDir, { recursive: true, force: true });
   });
 
+  test('reloadTls (SIGHUP) serves a renewed certificate to new connections; old ones keep working', async () => {
+    const old = await srv.client('tlsold', { tls: true, port: srv.tlsPort });
+    const fp = (c: { socket: unknown }) => (c.socket as tls.TLSSocket).getPeerCertificate().fingerprint256;
+    const before = fp(old);
+    const renewed = await generate([{ name: 'commonName', value: 'irc.test' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' });
+    writeFileSync(join(certDir, 'cert.pem'), renewed.cert);
+    writeFileSync(join(certDir, 'key.pem'), renewed.private, { mode: 0o600 });
+    try {
+      srv.server.reloadTls();
+      const fresh = await srv.client('tlsnew', { tls: true, port: srv.tlsPort });
+      assert.notEqual(fp(fresh), before, 'a new connection gets the renewed certificate');
+      old.send('PING still-here');
+      assert.equal(await old.expect('PONG'), ':irc.test PONG irc.test still-here');
+    } finally {
+      // put the original back for the other tests of this suite
+      writeFileSync(join(certDir, 'cert.pem'), pems.cert);
+      writeFileSync(join(certDir, 'key.pem'), pems.private, { mode: 0o600 });
+      srv.server.reloadTls();
+    }
+  });
+
   test('a client registers over TLS and is marked secure', async () => {
     assert.ok(srv.tlsPort, 'TLS port bound');
     const c = await srv.client('tlsuser', { tls: true, port: srv.tlsPort });

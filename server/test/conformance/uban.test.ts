@@ -21,8 +21,9 @@ async function oper(srv: TestServer, nick: string): Promise<RawClient> {
 async function tryRegister(srv: TestServer, nick: string, ip = '127.0.0.1'): Promise<{ c: RawClient; banned: boolean; lines: string[] }> {
   const c = await srv.connect({ localAddress: ip });
   c.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick}`);
-  const lines = await c.collectUntil(/ (001|465) /);
-  const banned = / 465 /.test(lines.at(-1)!);
+  // IP/CIDR bans are refused at admission (before TLS or any IRC), mask bans at registration (465)
+  const lines = await c.collectUntil(/ (001|465) |^ERROR :You are banned from this server$/);
+  const banned = / 465 |^ERROR :You are banned/.test(lines.at(-1)!);
   return { c, banned, lines };
 }
 
