@@ -9,6 +9,7 @@ import { createHttpApp } from './http/app.js';
 import { createIdentityService } from './identity/service.js';
 import { createLogger, type Logger } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
+import { NO_PLUGINS } from './plugins/api.js';
 import { isupportTokens } from './protocol/isupport.js';
 import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
 import { Fanout } from './session/fanout.js';
@@ -90,6 +91,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     isupport: isupportTokens(config),
     stats: { connections: 0 },
     metrics: new Metrics(),
+    // history and plugins are wired by their modules (issue 5); until then: keep nothing, allow all
+    history: { record() {} },
+    plugins: NO_PLUGINS,
     bans: new ServerBans(new SqliteServerBanStore(db), clock),
     apiTokens: new ApiTokenService(new SqliteApiTokenStore(db), () => clock.now()),
     runtime: { lockdown: config.lockdown as 'off' | 'sasl-only' | 'closed' },

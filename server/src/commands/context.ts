@@ -9,6 +9,8 @@ import type { ReplyBuffer } from '../session/reply-buffer.js';
 import type { Fanout } from '../session/fanout.js';
 import type { IdentityService } from '../identity/types.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { HistoryPort } from '../history/types.js';
+import type { PluginPort } from '../plugins/api.js';
 import type { MessageSigner } from '../keys/signer.js';
 import type { ServerBans } from '../limits/server-bans.js';
 import type { ApiTokenService } from '../auth/api-tokens.js';
@@ -37,6 +39,10 @@ export interface ServerContext {
   motd(): string[] | undefined;
   /** settings operators change at run time (LOCKDOWN, admin API) */
   readonly runtime: { lockdown: 'off' | 'sasl-only' | 'closed' };
+  /** message history (history/): every delivered message is offered here */
+  readonly history: HistoryPort;
+  /** server plugins (plugins/): hooks on connect, auth, join, message, nick change */
+  readonly plugins: PluginPort;
   /** Prometheus counters (observability/metrics.ts) */
   readonly metrics: Metrics;
   /** HTTP API bearer tokens (APITOKEN, GET /api/v1/me): random, hashed, bound to a DID */

@@ -77,10 +77,17 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
     let statusPrefix = '';
     let name = target;
     while (name.length > 1 && PREFIX_CHARS.includes(name[0]!) && isChannelName(name.slice(1))) { statusPrefix = name[0]!; name = name.slice(1); }
-    const params = command === 'TAGMSG' ? [target] : [target, text!];
+    // plugins (onMessage) may allow, rewrite or suppress a text message; suppression is silent
+    let body = text;
+    if (command !== 'TAGMSG') {
+      const d = server.plugins.onMessage({ nick: user.nick, account: user.account, command, target, text: body! });
+      if (d.action === 'suppress') continue;
+      if (d.action === 'rewrite') body = d.text;
+    }
+    const params = command === 'TAGMSG' ? [target] : [target, body!];
     // B2: the relayed line (with our full prefix) must fit in 512 bytes; reject, never truncate
     if (command !== 'TAGMSG') {
-      const relayedLen = Buffer.byteLength(`:${user.mask} ${command} ${target} :${text}\r\n`);
+      const relayedLen = Buffer.byteLength(`:${user.mask} ${command} ${target} :${body}\r\n`);
       if (relayedLen > MAX_BODY_BYTES) { err(N.ERR_INPUTTOOLONG, 'Line too long to be relayed without truncation'); continue; }
     }
     // one msgid per message delivered to one target; recipients and the echo share it
@@ -98,13 +105,18 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
         // a member with the prefix or any higher one receives it
         return [...PREFIX_MODES.slice(0, PREFIX_MODES.indexOf(minRank) + 1)].some((m) => mem.has(m));
       };
-      stampSignature(server.signing, out, { command, from: user.account, body: text, venue: channelVenue(ch.name) });
+      stampSignature(server.signing, out, { command, from: user.account, body, venue: channelVenue(ch.name) });
       server.fanout.toChannel(ch, out, user, rankOk);
+      // STATUSMSG (@#chan) is not channel history: not everyone in the channel saw it
+      if (!statusPrefix) remember(ctx, out, command, ch.folded, target, body, clientTags);
     } else {
       const dest = server.world.findUser(name);
       if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
       if (command === 'PRIVMSG' && dest.away !== undefined) ctx.numeric(N.RPL_AWAY, dest.nick, dest.away);
-      stampSignature(server.signing, out, { command, from: user.account, body: text, venue: user.account && dest.account ? dmVenue(user.account, dest.account) : undefined });
+      const venue = user.account && dest.account ? dmVenue(user.account, dest.account) : undefined;
+      stampSignature(server.signing, out, { command, from: user.account, body, venue });
+      // DM history only between two accounts, visible only to them (issue 5)
+      if (venue) remember(ctx, out, command, venue, target, body, clientTags);
       if (canReceive(dest)) {
         // to oneself it is a delivered message, not a response: never labeled (labeled-response)
         if (dest === user) session.deliverSideEffect(out);
@@ -113,4 +125,14 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
     }
     if (session.hasCap('echo-message') && canReceive(user)) session.deliver(out);
   }
+}
+
+/** Offer a delivered message to history (the store decides what it keeps). */
+function remember(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined): void {
+  const { user, server } = ctx;
+  server.history.record({
+    msgid: out.meta.msgid!, time: Date.parse(out.meta.time), command, venue, target,
+    source: user.mask, account: user.account, text,
+    clientTags: clientTags ? Object.fromEntries(clientTags) : undefined,
+  });
 }
