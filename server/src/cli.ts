@@ -30,8 +30,10 @@ export function buildProgram(onResult: (r: CliResult) => void): Command {
     .exitOverride((err) => { if (err.exitCode !== 0) process.exit(2); })
     .option('-c, --config <file>', 'TOML configuration file (env FREEQ_CONFIG)');
   for (const o of OPTIONS) {
-    const flag = o.type === 'bool' ? `--${o.name} [bool]` : `--${o.name} <${o.type === 'list' ? 'list' : 'value'}>`;
+    const flag = o.type === 'bool' ? `--${o.name} [bool]` : `--${o.name} <${o.type === 'list' ? 'list' : o.type === 'plugins' ? 'spec' : 'value'}>`;
     const opt = new Option(flag, `${o.help} (default: ${defaultText(o.default)}; env ${envName(o)}${o.envAliases ? ', ' + o.envAliases.join(', ') : ''})`);
+    // repeatable: every --plugin adds one spec (commas belong to the spec, so no list splitting)
+    if (o.type === 'plugins') opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
     opt.helpGroup(o.group);
     program.addOption(opt);
   }

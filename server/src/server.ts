@@ -10,6 +10,9 @@ import { createIdentityService } from './identity/service.js';
 import { createLogger, type Logger } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
 import { NO_PLUGINS } from './plugins/api.js';
+import { pluginEventSink } from './plugins/events.js';
+import { pluginOutput } from './plugins/host.js';
+import { PluginManager } from './plugins/manager.js';
 import { isupportTokens } from './protocol/isupport.js';
 import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
 import { Fanout } from './session/fanout.js';
@@ -19,6 +22,9 @@ import { World } from './state/world.js';
 import { openDb, type Db } from './storage/db.js';
 import { SqliteAccountStore } from './storage/repos/accounts.js';
 import { SqliteChannelStore } from './storage/repos/channels.js';
+import { SqliteMessageRepo } from './storage/repos/messages.js';
+import { SqliteReadMarkerRepo } from './storage/repos/read-markers.js';
+import { HistoryStore } from './history/store.js';
 import { SqliteServerBanStore } from './storage/repos/server-bans.js';
 import { ServerBans } from './limits/server-bans.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
@@ -76,11 +82,25 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   log.info({ peerId: peer.peerId, signingKid: signing.kid, dbKey: unlocked.cipher.fingerprint, created: [peer, signingSeed, unlocked].filter((k) => k.created).map((k) => k.path), encryptedExisting: unlocked.adopted }, 'keys loaded');
   const world = new World();
   let fanout: Fanout | undefined;
-  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), new SqliteAccountStore(db), (ev) => fanout!.onEvent(ev), {
+  let pluginEvents: ((ev: Parameters<Fanout['onEvent']>[0]) => void) | undefined;
+  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), new SqliteAccountStore(db), (ev) => { fanout!.onEvent(ev); pluginEvents?.(ev); }, {
     maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
   }, clock);
   ops.restore();
   fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
+  // plugins (plugins/manager.ts): each hook guarded by try/catch and plugin-hook-budget
+  const pluginSpecs = [...config.plugin, ...config.pluginsFromDir];
+  const plugins = pluginSpecs.length === 0 ? NO_PLUGINS : new PluginManager({
+    specs: pluginSpecs, hookBudgetMs: config.pluginHookBudget, maxStrikes: config.pluginMaxStrikes,
+    output: pluginOutput({ world, fanout, serverName: () => config.serverName }),
+    log: log.child({ sub: 'plugins' }), limitHit: (kind) => context.metrics.limitHit(kind),
+  });
+  if (plugins !== NO_PLUGINS) pluginEvents = pluginEventSink(plugins);
+
+  // message history (issue 5): batched writes, retention by count and age (history/store.ts)
+  const history = new HistoryStore(new SqliteMessageRepo(db, unlocked.cipher), {
+    maxPerTarget: config.historyMaxPerTarget, maxAge: config.historyMaxAge, now: () => clock.now(), log: log.child({ sub: 'history' }),
+  });
 
   const context: ServerContext = {
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
@@ -91,9 +111,10 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     isupport: isupportTokens(config),
     stats: { connections: 0 },
     metrics: new Metrics(),
-    // history and plugins are wired by their modules (issue 5); until then: keep nothing, allow all
-    history: { record() {} },
-    plugins: NO_PLUGINS,
+    history,
+    historyReader: history,
+    readMarkers: new SqliteReadMarkerRepo(db),
+    plugins,
     bans: new ServerBans(new SqliteServerBanStore(db), clock),
     apiTokens: new ApiTokenService(new SqliteApiTokenStore(db), () => clock.now()),
     runtime: { lockdown: config.lockdown as 'off' | 'sasl-only' | 'closed' },
@@ -127,6 +148,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       },
     });
     sessions.add(s);
+    context.plugins.onConnect({ sessionId: s.id, ip: conn.peer.ip, transport: conn.peer.kind });
   };
 
   // one sweep for every session's deadlines (cheaper than a timer per connection)
@@ -184,6 +206,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       for (const s of [...sessions]) s.close(reason);
       await http.close();
       await new Promise((r) => setTimeout(r, 20));
+      history.close();
       db.close();
       releaseLock();
     },

@@ -181,10 +181,13 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
         return;
       }
       server.ops.login(user, { did: o.did, handle: o.handle });
+      // plugins may change the DISPLAYED handle only; user.account (the DID) is what authorizes
+      const shown = server.plugins.onAuth({ nick: user.nick, did: o.did, handle: user.handle }).displayHandle;
+      if (shown !== undefined) user.handle = shown;
       server.log.debug({ session: ctx.session.id, did: o.did, ...detail }, 'SASL login');
       // the mask after login (login may set the cloak)
       // clients often authenticate before USER: show an unknown ident as `*`, not an empty field
-      ctx.numeric(S.RPL_LOGGEDIN, `${user.nick}!${user.username || '*'}@${user.host}`, o.did, `You are now logged in as ${o.handle ?? o.did}`);
+      ctx.numeric(S.RPL_LOGGEDIN, `${user.nick}!${user.username || '*'}@${user.host}`, o.did, `You are now logged in as ${user.handle ?? o.did}`);
       ctx.numeric(S.RPL_SASLSUCCESS, S.TEXT_SASLSUCCESS);
       return;
   }

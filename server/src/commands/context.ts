@@ -9,7 +9,8 @@ import type { ReplyBuffer } from '../session/reply-buffer.js';
 import type { Fanout } from '../session/fanout.js';
 import type { IdentityService } from '../identity/types.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { HistoryPort } from '../history/types.js';
+import type { HistoryPort, HistoryReader } from '../history/types.js';
+import type { SqliteReadMarkerRepo } from '../storage/repos/read-markers.js';
 import type { PluginPort } from '../plugins/api.js';
 import type { MessageSigner } from '../keys/signer.js';
 import type { ServerBans } from '../limits/server-bans.js';
@@ -41,6 +42,10 @@ export interface ServerContext {
   readonly runtime: { lockdown: 'off' | 'sasl-only' | 'closed' };
   /** message history (history/): every delivered message is offered here */
   readonly history: HistoryPort;
+  /** message history, read side (CHATHISTORY, replay on join, REST API): history/store.ts */
+  readonly historyReader: HistoryReader;
+  /** draft/read-marker markers per account (MARKREAD) */
+  readonly readMarkers: SqliteReadMarkerRepo;
   /** server plugins (plugins/): hooks on connect, auth, join, message, nick change */
   readonly plugins: PluginPort;
   /** Prometheus counters (observability/metrics.ts) */

@@ -3,7 +3,9 @@ import admin from './admin.js';
 import apitoken from './apitoken.js';
 import authenticate from './authenticate.js';
 import away from './away.js';
+import batch from './batch.js';
 import cap from './cap.js';
+import chathistory from './chathistory.js';
 import help from './help.js';
 import info from './info.js';
 import invite from './invite.js';
@@ -14,6 +16,7 @@ import kill from './kill.js';
 import list from './list.js';
 import lockdown from './lockdown.js';
 import lusers from './lusers.js';
+import markread from './markread.js';
 import mode from './mode.js';
 import motd from './motd.js';
 import names from './names.js';
@@ -41,7 +44,7 @@ import whowas from './whowas.js';
 
 /** The command table: one file per verb, registered here. */
 export const COMMANDS: readonly CommandSpec[] = [
-  admin, apitoken, authenticate, away, cap, help, info, invite, ison, join, kick, kill, list, lockdown, lusers, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
+  admin, apitoken, authenticate, away, batch, cap, chathistory, help, info, invite, ison, join, kick, kill, list, lockdown, lusers, markread, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
 ];
 
 export function commandTable(): Map<string, CommandSpec> {

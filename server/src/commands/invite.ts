@@ -1,6 +1,16 @@
+import { SlidingWindow } from '../limits/rate.js';
 import * as N from '../protocol/numerics.js';
 import { safeParam } from '../protocol/validate.js';
+import type { User } from '../state/user.js';
 import { defineCommand } from './registry.js';
+
+/**
+ * C3: at most `invite-rate` INVITEs per `invite-rate-window` per client (UnrealIRCd's 4 / 60 s).
+ * Only invites that are sent count (a 401/403/442/482/443 does not); beyond the limit the INVITE
+ * is dropped with `263 RPL_TRYAGAIN`, as UnrealIRCd does (unreal:src/modules/invite.c).
+ * Operators are exempt.
+ */
+const inviteRates = new WeakMap<User, SlidingWindow>();
 
 /**
  * INVITE <nick> <channel> — modern.ircdocs.horse#invite-message
@@ -24,7 +34,18 @@ export default defineCommand({
     if (!target) { ctx.numeric(N.ERR_NOSUCHNICK, safeParam(nick), 'No such nick/channel'); return; }
     const ch = server.world.findChannel(chanName!);
     if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(chanName), 'No such channel'); return; }
+    let w: SlidingWindow | undefined;
+    if (!user.isOper) {
+      w = inviteRates.get(user);
+      if (!w) { w = new SlidingWindow(server.config.inviteRate, server.config.inviteRateWindow); inviteRates.set(user, w); }
+      if (w.count(server.clock.now()) >= w.limit) {
+        server.metrics.limitHit('invite-rate');
+        ctx.numeric(N.RPL_TRYAGAIN, 'INVITE', 'Please wait a while and try again.');
+        return;
+      }
+    }
     server.ops.invite(user, target, ch); // throws ReplyError → numeric via the dispatcher
+    w?.take(server.clock.now());
     ctx.numeric(N.RPL_INVITING, target.nick, ch.name);
     if (target.away !== undefined) ctx.numeric(N.RPL_AWAY, target.nick, target.away);
   },

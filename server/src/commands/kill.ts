@@ -12,7 +12,7 @@ import { defineCommand } from './registry.js';
 export default defineCommand({
   name: 'KILL',
   minParams: 1,
-  oper: true,
+  oper: 'kill',
   help: 'KILL <nick> [:<reason>]\nDisconnects a user from the server.',
   run(ctx, [nick, reason]) {
     const { server, user } = ctx;

@@ -16,10 +16,11 @@ const DESCRIBE: Record<Level, string> = {
  * ServerContext.runtime.lockdown, logs it and tells every operator with a server WALLOPS.
  * Only new connections are affected: `closed` is enforced at admission (transport/admission.ts),
  * `sasl-only` when a client completes registration (commands/registration.ts).
+ * Admin-class operators only (capability `lockdown`, Ergo's `defcon`).
  */
 export default defineCommand({
   name: 'LOCKDOWN',
-  oper: true,
+  oper: 'lockdown',
   help: 'LOCKDOWN [off|sasl-only|closed]\nShows or sets the lockdown level for new connections: off; sasl-only (clients must log in with SASL); closed (only limit-exempt addresses may connect). Existing connections are not affected.',
   run(ctx, [arg]) {
     const { server, user } = ctx;

@@ -10,6 +10,7 @@ import { PREFIX_CHARS, PREFIX_MODES, type Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import { Outgoing } from '../session/outgoing.js';
 import type { CommandContext } from './context.js';
+import { MultilineOut, type MultilineLine } from './multiline.js';
 
 export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
 
@@ -50,8 +51,10 @@ export function cannotSend(ctx: CommandContext, ch: Channel, u: User): string | 
 /**
  * PRIVMSG / NOTICE / TAGMSG to channels (with STATUSMSG prefixes) and nicks. NOTICE never
  * produces an error reply (RFC 2812 §3.3.2). Client-only tags are relayed; others are dropped.
+ * `multiline`: the lines of a completed draft/multiline batch (commands/batch.ts; `text` is
+ * their combined message): one message for every check, delivered as a batch or its fallback.
  */
-export function relay(ctx: CommandContext, command: RelayCommand, targets: string, text: string | undefined): void {
+export function relay(ctx: CommandContext, command: RelayCommand, targets: string, text: string | undefined, multiline?: readonly MultilineLine[]): void {
   const { server, user, session } = ctx;
   const quiet = command === 'NOTICE';
   const err = (code: string, ...p: string[]) => { if (!quiet) ctx.numeric(code, ...p); };
@@ -79,19 +82,27 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
     while (name.length > 1 && PREFIX_CHARS.includes(name[0]!) && isChannelName(name.slice(1))) { statusPrefix = name[0]!; name = name.slice(1); }
     // plugins (onMessage) may allow, rewrite or suppress a text message; suppression is silent
     let body = text;
+    let lines = multiline;
     if (command !== 'TAGMSG') {
       const d = server.plugins.onMessage({ nick: user.nick, account: user.account, command, target, text: body! });
       if (d.action === 'suppress') continue;
-      if (d.action === 'rewrite') body = d.text;
+      if (d.action === 'rewrite') {
+        body = d.text;
+        // a rewritten multiline message is delivered as the rewritten text's lines
+        if (lines) lines = d.text.split('\n').map((t) => ({ text: t, concat: false }));
+      }
     }
     const params = command === 'TAGMSG' ? [target] : [target, body!];
     // B2: the relayed line (with our full prefix) must fit in 512 bytes; reject, never truncate
     if (command !== 'TAGMSG') {
-      const relayedLen = Buffer.byteLength(`:${user.mask} ${command} ${target} :${body}\r\n`);
+      const relayedLen = Math.max(...(lines ?? [{ text: body! }]).map((l) => Buffer.byteLength(`:${user.mask} ${command} ${target} :${l.text}\r\n`)));
       if (relayedLen > MAX_BODY_BYTES) { err(N.ERR_INPUTTOOLONG, 'Line too long to be relayed without truncation'); continue; }
     }
     // one msgid per message delivered to one target; recipients and the echo share it
     const out = new Outgoing({ tags: new Map(), source: user.mask, command, params }, server.fanout.meta(user, { clientTags }));
+    // what one recipient gets: this line, or the multiline batch (or its fallback lines)
+    const ml = lines ? new MultilineOut(out, lines) : undefined;
+    const give = (link: { hasCap(c: string): boolean }, sink: (o: Outgoing) => void): void => { if (ml) ml.send(link, sink); else sink(out); };
     if (isChannelName(name)) {
       const ch = server.world.findChannel(name);
       if (!ch) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
@@ -106,9 +117,10 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
         return [...PREFIX_MODES.slice(0, PREFIX_MODES.indexOf(minRank) + 1)].some((m) => mem.has(m));
       };
       stampSignature(server.signing, out, { command, from: user.account, body, venue: channelVenue(ch.name) });
-      server.fanout.toChannel(ch, out, user, rankOk);
+      if (ml) ml.toChannel(server.fanout, ch, user, rankOk);
+      else server.fanout.toChannel(ch, out, user, rankOk);
       // STATUSMSG (@#chan) is not channel history: not everyone in the channel saw it
-      if (!statusPrefix) remember(ctx, out, command, ch.folded, target, body, clientTags);
+      if (!statusPrefix) remember(ctx, out, command, ch.folded, target, body, clientTags, lines);
     } else {
       const dest = server.world.findUser(name);
       if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
@@ -116,23 +128,25 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
       const venue = user.account && dest.account ? dmVenue(user.account, dest.account) : undefined;
       stampSignature(server.signing, out, { command, from: user.account, body, venue });
       // DM history only between two accounts, visible only to them (issue 5)
-      if (venue) remember(ctx, out, command, venue, target, body, clientTags);
+      if (venue) remember(ctx, out, command, venue, target, body, clientTags, lines);
       if (canReceive(dest)) {
         // to oneself it is a delivered message, not a response: never labeled (labeled-response)
-        if (dest === user) session.deliverSideEffect(out);
-        else dest.link.deliver(out);
+        if (dest === user) give(session, (o) => session.deliverSideEffect(o));
+        else give(dest.link, (o) => dest.link.deliver(o));
       }
     }
-    if (session.hasCap('echo-message') && canReceive(user)) session.deliver(out);
+    if (session.hasCap('echo-message') && canReceive(user)) give(session, (o) => session.deliver(o));
   }
 }
 
 /** Offer a delivered message to history (the store decides what it keeps). */
-function remember(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined): void {
+function remember(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined, lines?: readonly MultilineLine[]): void {
   const { user, server } = ctx;
   server.history.record({
     msgid: out.meta.msgid!, time: Date.parse(out.meta.time), command, venue, target,
     source: user.mask, account: user.account, text,
-    clientTags: clientTags ? Object.fromEntries(clientTags) : undefined,
+    // as delivered: with the server's +freeq.at/sig (stamped on out.meta), so replayed history still verifies
+    clientTags: (out.meta.clientTags ?? clientTags) ? Object.fromEntries(out.meta.clientTags ?? clientTags!) : undefined,
+    ...(lines ? { lines: lines.map((l) => ({ ...l })) } : {}),
   });
 }

@@ -12,10 +12,11 @@ export function bannedText(reason: string): string {
 
 /**
  * UBAN ADD <target> [<duration>] [:<reason>] | UBAN DEL <target> | UBAN LIST — server bans
- * (hardening.md I3; named after Ergo's UBAN, ergo:docs/MANUAL.md:503-516). Operators of either
- * class. `target`: a `nick!user@host` glob mask (matched against the displayed host/cloak and the
- * real IP), an IP address or a CIDR range (matched against the real IP). `duration`: 90s, 30m,
- * 2h, 1d, 1w; omitted = permanent. Replies are server NOTICEs; errors are `FAIL UBAN <code>`.
+ * (hardening.md I3; named after Ergo's UBAN, ergo:docs/MANUAL.md:503-516). Admin-class
+ * operators only (capability `ban`; moderators get 481). `target`: a `nick!user@host` glob mask
+ * (matched against the displayed host/cloak and the real IP), an IP address or a CIDR range
+ * (matched against the real IP). `duration`: 90s, 30m, 2h, 1d, 1w; omitted = permanent. Replies
+ * are server NOTICEs; errors are `FAIL UBAN <code>`.
  *
  * ADD disconnects matching users at once (`465` then `ERROR :You are banned from this server
  * (<reason>)`), except operators (so an oper cannot lock the staff out by mistake); new
@@ -24,7 +25,7 @@ export function bannedText(reason: string): string {
 export default defineCommand({
   name: 'UBAN',
   minParams: 1,
-  oper: true,
+  oper: 'ban',
   help: 'UBAN ADD <mask|ip|cidr> [<duration>] [:<reason>] | UBAN DEL <mask|ip|cidr> | UBAN LIST\n'
     + 'Server bans. Masks are nick!user@host globs; durations like 30m, 2h, 1d (omitted: permanent). Adding a ban disconnects matching users.',
   run(ctx, params) {

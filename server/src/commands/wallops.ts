@@ -10,7 +10,7 @@ import { defineCommand } from './registry.js';
 export default defineCommand({
   name: 'WALLOPS',
   minParams: 1,
-  oper: true,
+  oper: 'wallops',
   help: 'WALLOPS :<text>\nSends a message to every operator and every user with user mode +w.',
   run(ctx, [text]) {
     const { server, user } = ctx;

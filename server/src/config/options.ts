@@ -2,7 +2,8 @@
  * Every option in one table: CLI flag, TOML key and environment variable are derived from the
  * name, so they can never drift apart. Precedence: default < file < env < CLI (config/load.ts).
  */
-export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'bytes' | 'addr' | 'list';
+/** `plugins`: repeatable `name:key=value,key2=value2` (CLI, env `;`-separated) or TOML `[[plugin]]` tables */
+export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'bytes' | 'addr' | 'list' | 'plugins';
 
 export interface OptionSpec {
   /** kebab-case: `--listen-addr`, TOML `listen-addr`, env `FREEQ_LISTEN_ADDR` */
@@ -16,7 +17,7 @@ export interface OptionSpec {
   secret?: boolean;
   min?: number;
   max?: number;
-  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Admission' | 'Flood' | 'HTTP API' | 'Limits' | 'Logging';
+  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Admission' | 'Flood' | 'HTTP API' | 'Limits' | 'Plugins' | 'Logging';
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -41,6 +42,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Storage
   { group: 'Storage', name: 'data-dir', type: 'string', default: './data', help: 'data directory (database, key files)' },
   { group: 'Storage', name: 'db-path', type: 'string', help: 'SQLite database path (unset: <data-dir>/freeq.db)' },
+  // message history (history/store.ts; hardening.md C7, H2)
+  { group: 'Storage', name: 'history-max-per-target', type: 'int', default: 10000, min: 1, max: 10000000, help: 'messages kept per channel and per private conversation; older ones are deleted as new ones arrive' },
+  { group: 'Storage', name: 'history-max-age', type: 'duration', default: '90d', help: 'messages older than this are deleted (checked periodically) and never returned; 0 keeps them until history-max-per-target pushes them out' },
+  { group: 'Storage', name: 'history-replay-on-join', type: 'int', default: 0, min: 0, max: 500, help: 'on JOIN, send the channel\'s last N messages in a chathistory batch to clients with batch and server-time that did not negotiate draft/chathistory (0: off)' },
+  { group: 'Storage', name: 'history-query-limit', type: 'int', default: 500, min: 1, max: 10000, help: 'most messages one CHATHISTORY request returns (larger limits are clamped); advertised as CHATHISTORY in RPL_ISUPPORT' },
 
   // Operators
   { group: 'Operators', name: 'oper-password', type: 'string', secret: true, help: 'password for OPER <any name> <password> (admin class); named operator blocks go in the config file as [[oper]]' },
@@ -81,6 +87,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Flood', name: 'message-rate', type: 'int', default: 5, min: 1, max: 100000, help: 'PRIVMSG+NOTICE (and separately TAGMSG) per message-rate-window per client; beyond: 404 Flood protection / FAIL TAGMSG RATE_LIMITED' },
   { group: 'Flood', name: 'message-rate-window', type: 'duration', default: '2s', help: 'window of message-rate' },
   { group: 'Flood', name: 'nick-change-rate', type: 'int', default: 3, min: 1, max: 1000, help: 'NICK changes per minute after registration (438 beyond)' },
+  { group: 'Flood', name: 'join-rate', type: 'int', default: 3, min: 1, max: 1000, help: 'JOINs of one channel per join-rate-window per client (operators exempt); beyond: 500 Too many join requests' },
+  { group: 'Flood', name: 'join-rate-window', type: 'duration', default: '90s', help: 'window of join-rate' },
+  { group: 'Flood', name: 'invite-rate', type: 'int', default: 4, min: 1, max: 1000, help: 'INVITEs per invite-rate-window per client (operators exempt); beyond: 263 Please wait a while and try again' },
+  { group: 'Flood', name: 'invite-rate-window', type: 'duration', default: '60s', help: 'window of invite-rate' },
+  { group: 'Flood', name: 'away-rate', type: 'int', default: 4, min: 1, max: 1000, help: 'AWAY changes per away-rate-window per client (operators exempt); beyond: 263 Please wait a while and try again' },
+  { group: 'Flood', name: 'away-rate-window', type: 'duration', default: '120s', help: 'window of away-rate' },
   { group: 'Flood', name: 'ws-ping-interval', type: 'duration', default: '55s', help: 'WebSocket protocol ping interval; two unanswered pings close the connection' },
   { group: 'Flood', name: 'sasl-attempts-per-identity', type: 'int', default: 30, min: 1, max: 100000, help: 'SASL attempts per (identity, IP) per 5 minutes, across connections' },
 
@@ -104,11 +116,19 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Limits', name: 'max-modes', type: 'int', default: 20, min: 1, max: 100, help: 'mode changes with a parameter per MODE line (MODES)' },
   { group: 'Limits', name: 'whowas-len', type: 'int', default: 1000, min: 0, max: 100000, help: 'WHOWAS history entries kept' },
   { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded"' },
+  { group: 'Limits', name: 'multiline-max-bytes', type: 'int', default: 40000, min: 512, max: 1000000, help: 'draft/multiline: bytes of one multiline message (lines plus joining line feeds); beyond: FAIL BATCH MULTILINE_MAX_BYTES' },
+  { group: 'Limits', name: 'multiline-max-lines', type: 'int', default: 100, min: 1, max: 10000, help: 'draft/multiline: lines of one multiline message; beyond: FAIL BATCH MULTILINE_MAX_LINES' },
   { group: 'Limits', name: 'readq', type: 'bytes', default: 8704, min: 4608, max: 65536, help: 'longest input line buffered (bytes); longer lines get 417 and are discarded' },
   { group: 'Limits', name: 'registration-timeout', type: 'duration', default: '60s', help: 'time from connect to completed registration' },
   { group: 'Limits', name: 'ping-interval', type: 'duration', default: '90s', help: 'idle time before the server sends PING' },
   { group: 'Limits', name: 'ping-timeout', type: 'duration', default: '150s', help: 'idle time before an unresponsive client is disconnected' },
   { group: 'Limits', name: 'max-registration-lines', type: 'int', default: 1024, min: 8, help: 'lines accepted before registration completes' },
+
+  // Plugins (plugins/, docs/plugins.md): compiled in, activated by name
+  { group: 'Plugins', name: 'plugin', type: 'plugins', default: [], help: 'enable a plugin: name or name:key=value,key2=value2 (repeat the flag for several; list values use |, e.g. word-filter:words=foo|bar,action=mask). Config file: [[plugin]] tables with name and [plugin.options]; env: specs separated by ;' },
+  { group: 'Plugins', name: 'plugin-dir', type: 'string', help: 'directory of *.toml plugin files (each: name = "..." plus its options), enabled after the plugin option ones' },
+  { group: 'Plugins', name: 'plugin-hook-budget', type: 'duration', default: '50ms', help: 'time one plugin hook call may take; longer calls are logged and their result ignored' },
+  { group: 'Plugins', name: 'plugin-max-strikes', type: 'int', default: 5, min: 1, max: 1000, help: 'consecutive errors or budget overruns after which a plugin is disabled until restart' },
 
   // Logging
   { group: 'Logging', name: 'log-level', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },

@@ -1,10 +1,13 @@
 export interface Addr { host: string; port: number }
 
+/** One enabled plugin (plugins/registry.ts validates name and options). */
+export interface PluginSpec { name: string; options: Record<string, string> }
+
 export interface OperBlock {
   name: string;
   /** compared in constant time; keep the config file private (mode 0600) */
   password: string;
-  /** 'admin' may KILL and everything a moderator may; 'moderator' may KILL */
+  /** 'moderator': KILL, WALLOPS; 'admin': also UBAN, LOCKDOWN (commands/registry.ts OPER_CLASS_CAPABILITIES) */
   class: 'admin' | 'moderator';
   /** host shown after a successful OPER (CHGHOST), e.g. `staff/alice`; unset: unchanged */
   vhost?: string;
@@ -28,6 +31,11 @@ export interface Config {
   adminEmail: string;
   dataDir: string;
   dbPath?: string;
+  /** message history (history/store.ts): retention per venue, by age in ms (0 = forever), replay on JOIN, CHATHISTORY clamp */
+  historyMaxPerTarget: number;
+  historyMaxAge: number;
+  historyReplayOnJoin: number;
+  historyQueryLimit: number;
   operPassword?: string;
   opers: OperBlock[];
   /** ms between two OPER attempts per connection (D2) */
@@ -61,6 +69,15 @@ export interface Config {
   messageRate: number;
   messageRateWindow: number;
   nickChangeRate: number;
+  /** C3: JOINs of one channel per joinRateWindow ms */
+  joinRate: number;
+  joinRateWindow: number;
+  /** C3: INVITEs per inviteRateWindow ms */
+  inviteRate: number;
+  inviteRateWindow: number;
+  /** C3: AWAY commands per awayRateWindow ms */
+  awayRate: number;
+  awayRateWindow: number;
   wsPingInterval: number;
   saslAttemptsPerIdentity: number;
   apiKeys: string[];
@@ -80,10 +97,21 @@ export interface Config {
   maxModes: number;
   whowasLen: number;
   sendq: number;
+  /** C6 draft/multiline: bytes (lines + joining line feeds) and lines of one multiline message */
+  multilineMaxBytes: number;
+  multilineMaxLines: number;
   readq: number;
   registrationTimeout: number;
   pingInterval: number;
   pingTimeout: number;
   maxRegistrationLines: number;
+  /** enabled plugins in order: the plugin option, then plugin-dir files (sorted by file name) */
+  plugin: PluginSpec[];
+  pluginDir?: string;
+  /** the plugins enabled by plugin-dir files (not an option itself: `config print` leaves them out) */
+  pluginsFromDir: PluginSpec[];
+  /** ms */
+  pluginHookBudget: number;
+  pluginMaxStrikes: number;
   logLevel: string;
 }

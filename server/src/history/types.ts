@@ -31,14 +31,22 @@ export interface HistoryPort {
 /** A point in a venue's history: by msgid or by time (CHATHISTORY selectors). */
 export type HistoryRef = { msgid: string } | { time: number };
 
+/** Read options (an optional extension of the contract). */
+export interface HistoryReadOptions {
+  /** include stored TAGMSGs (reactions; draft/event-playback); default true */
+  tagmsg?: boolean;
+}
+
 /** Read side, used by CHATHISTORY, replay on join and the REST API (history/store.ts). */
 export interface HistoryReader {
   /** newest first is NOT assumed: results are always returned oldest → newest */
-  latest(venue: string, limit: number, after?: HistoryRef): StoredMessage[];
-  before(venue: string, ref: HistoryRef, limit: number): StoredMessage[];
-  after(venue: string, ref: HistoryRef, limit: number): StoredMessage[];
-  around(venue: string, ref: HistoryRef, limit: number): StoredMessage[];
-  between(venue: string, start: HistoryRef, end: HistoryRef, limit: number): StoredMessage[];
+  latest(venue: string, limit: number, after?: HistoryRef, o?: HistoryReadOptions): StoredMessage[];
+  before(venue: string, ref: HistoryRef, limit: number, o?: HistoryReadOptions): StoredMessage[];
+  after(venue: string, ref: HistoryRef, limit: number, o?: HistoryReadOptions): StoredMessage[];
+  around(venue: string, ref: HistoryRef, limit: number, o?: HistoryReadOptions): StoredMessage[];
+  between(venue: string, start: HistoryRef, end: HistoryRef, limit: number, o?: HistoryReadOptions): StoredMessage[];
   /** venues (channels the caller may see / DM venues of `account`) with their latest message time, for TARGETS */
   targets(venues: string[], from: number, to: number, limit: number): { venue: string; latest: number }[];
+  /** the DM venues (`dm:<a>,<b>`) that have history and include `account` */
+  dmVenuesOf(account: string): string[];
 }

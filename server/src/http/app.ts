@@ -9,6 +9,7 @@ import type { ServerContext } from '../commands/context.js';
 import type { Logger } from '../observability/log.js';
 import { ApiKeys, AuthFailures } from './auth.js';
 import { adminRoutes } from './routes/admin.js';
+import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -147,6 +148,7 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     metricsRoutes(api, deps);
     signingKeyRoutes(api, deps);
     meRoutes(api, deps);
+    channelRoutes(api, deps);
     await api.register(async (admin) => adminRoutes(admin, deps), { prefix: '/api/v1/admin' });
   });
 

@@ -1,13 +1,15 @@
 /**
  * The plugin hook API (seed 004: on_connect, on_auth, on_join, on_message, on_nick_change).
- * Hooks are synchronous and get plain data, never live server objects. A hook that throws or
- * exceeds its time budget is logged and skipped; it never crashes the server.
+ * Hooks are synchronous and get plain data, never live server objects. A hook that throws is
+ * logged and skipped; one that exceeds its time budget is logged; a plugin that keeps doing
+ * either is disabled (plugins/manager.ts). Nothing a plugin does crashes the server.
  */
 export interface ConnectEvent { sessionId: number; ip: string; transport: string }
 export interface AuthEvent { nick: string; did: string; handle?: string }
 /** onAuth may change the DISPLAYED handle only; the account used for authorization never changes */
 export interface AuthResult { displayHandle?: string }
 export interface JoinEvent { nick: string; account?: string; channel: string; created: boolean }
+/** `text`: a draft/multiline message has its lines joined with \n (a rewrite may keep them) */
 export interface MessageEvent { nick: string; account?: string; command: 'PRIVMSG' | 'NOTICE'; target: string; text: string }
 export type MessageDecision = { action: 'allow' } | { action: 'rewrite'; text: string } | { action: 'suppress'; reason?: string };
 export interface NickChangeEvent { oldNick: string; newNick: string; account?: string }

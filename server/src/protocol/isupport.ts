@@ -14,6 +14,7 @@ export function isupportTokens(c: Config): string[] {
     `CHANLIMIT=#:${c.maxChannels}`,
     `CHANMODES=${CHANMODES_TOKEN}`,
     `CHANNELLEN=${c.channelLen}`,
+    `CHATHISTORY=${c.historyQueryLimit}`, // draft/chathistory: most messages per request
     'CHANTYPES=#',
     'ELIST=CMNTU',
     'EXCEPTS=e',
@@ -22,6 +23,7 @@ export function isupportTokens(c: Config): string[] {
     `MAXLIST=beI:${c.maxListEntries}`,
     `MAXTARGETS=${t}`,
     `MODES=${c.maxModes}`,
+    'MSGREFTYPES=msgid,timestamp', // draft/chathistory message references
     `NAMELEN=${c.realnameLen}`, // IRCv3 setname: MUST be advertised
     `NETWORK=${c.networkName}`,
     `NICKLEN=${c.nickLen}`,

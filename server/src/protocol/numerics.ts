@@ -14,6 +14,8 @@ export const RPL_ADMINME = '256';
 export const RPL_ADMINLOC1 = '257';
 export const RPL_ADMINLOC2 = '258';
 export const RPL_ADMINEMAIL = '259';
+/** `<client> <command> :Please wait a while and try again.` (a command dropped unprocessed: C3 INVITE/AWAY rate) */
+export const RPL_TRYAGAIN = '263';
 export const RPL_LOCALUSERS = '265';
 export const RPL_GLOBALUSERS = '266';
 export const RPL_AWAY = '301';
@@ -102,6 +104,8 @@ export const ERR_BANLISTFULL = '478';
 export const ERR_NOPRIVILEGES = '481';
 export const ERR_CHANOPRIVSNEEDED = '482';
 export const ERR_NOOPERHOST = '491';
+/** UnrealIRCd's (unreal:include/numeric.h): `<client> <channel> :Too many join requests. Please wait a while and try again.` */
+export const ERR_TOOMANYJOINS = '500';
 export const ERR_UMODEUNKNOWNFLAG = '501';
 export const ERR_USERSDONTMATCH = '502';
 export const ERR_HELPNOTFOUND = '524';

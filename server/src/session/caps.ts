@@ -1,7 +1,9 @@
 /**
  * Capabilities we advertise. Each is implemented end to end (nothing advertised is a stub):
  * message-tags / server-time / account-tag / batch / labeled-response are applied in
- * session/outgoing.ts and reply-buffer.ts; the notify caps in session/fanout.ts.
+ * session/outgoing.ts and reply-buffer.ts; the notify caps in session/fanout.ts; draft/multiline
+ * in commands/multiline.ts + batch.ts (its value here is the default; advertisedCaps() puts the
+ * configured multiline-max-bytes / multiline-max-lines in it).
  */
 export const CAPABILITIES: ReadonlyArray<{ name: string; value?: string }> = [
   { name: 'account-notify' },
@@ -10,6 +12,10 @@ export const CAPABILITIES: ReadonlyArray<{ name: string; value?: string }> = [
   { name: 'batch' },
   { name: 'cap-notify' },
   { name: 'chghost' },
+  { name: 'draft/chathistory' },
+  { name: 'draft/event-playback' },
+  { name: 'draft/multiline', value: 'max-bytes=40000,max-lines=100' },
+  { name: 'draft/read-marker' },
   { name: 'echo-message' },
   { name: 'extended-join' },
   { name: 'invite-notify' },
@@ -32,8 +38,10 @@ export const CAP_NAMES = new Set(CAPABILITIES.map((c) => c.name));
 export const SASL_CAP = 'sasl';
 
 /** Everything this server advertises with its configuration, sorted by name. */
-export function advertisedCaps(config: { saslMechanisms: readonly string[] }): Array<{ name: string; value?: string }> {
-  const caps: Array<{ name: string; value?: string }> = [...CAPABILITIES];
+export function advertisedCaps(config: { saslMechanisms: readonly string[]; multilineMaxBytes: number; multilineMaxLines: number }): Array<{ name: string; value?: string }> {
+  const caps: Array<{ name: string; value?: string }> = CAPABILITIES.map((c) => (c.name === 'draft/multiline'
+    ? { name: c.name, value: `max-bytes=${config.multilineMaxBytes},max-lines=${config.multilineMaxLines}` }
+    : c));
   if (config.saslMechanisms.length > 0) caps.push({ name: SASL_CAP, value: config.saslMechanisms.join(',') });
   return caps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -19,8 +19,17 @@ export class ReplyBuffer {
   constructor(
     private readonly serverName: string,
     /** label tag of the command, only when labeled-response is negotiated */
-    private readonly label: string | undefined,
+    private labelTag: string | undefined,
   ) {}
+
+  /** the label this response will carry (undefined: unlabeled) */
+  get label(): string | undefined { return this.labelTag; }
+
+  /**
+   * Client batches (draft/multiline): `BATCH +` is answered by nothing, and the response to
+   * `BATCH -` carries the opening BATCH's label (commands/multiline.ts).
+   */
+  relabel(label: string | undefined): void { this.labelTag = label; }
 
   add(m: IrcMessage): void {
     this.lines.push(m);
@@ -39,7 +48,7 @@ export class ReplyBuffer {
 
   /** Final lines: labeled as one line, an ACK, or wrapped in a labeled-response batch. */
   finish(): IrcMessage[] {
-    const label = this.label;
+    const label = this.labelTag;
     if (label === undefined) return this.all;
     return [...this.labeled(label), ...this.sideEffects];
   }
@@ -54,6 +63,12 @@ export class ReplyBuffer {
       tags.set('label', label);
       return [{ ...only, tags }];
     }
+    // multiline + echo-message: "Servers MUST only include the label tag on the opening BATCH
+    // command" when the response is exactly one draft/multiline batch
+    if (isOneMultilineBatch(this.lines)) {
+      const [first, ...rest] = this.lines;
+      return [{ ...first!, tags: new Map([['label', label], ...first!.tags]) }, ...rest];
+    }
     const id = newBatchId();
     const out: IrcMessage[] = [{ tags: new Map([['label', label]]), source: this.serverName, command: 'BATCH', params: [`+${id}`, 'labeled-response'] }];
     for (const m of this.lines) {
@@ -64,4 +79,15 @@ export class ReplyBuffer {
     out.push({ tags: new Map(), source: this.serverName, command: 'BATCH', params: [`-${id}`] });
     return out;
   }
+}
+
+/** `BATCH +x draft/multiline …`, lines tagged batch=x, `BATCH -x`, and nothing else */
+function isOneMultilineBatch(lines: readonly IrcMessage[]): boolean {
+  const first = lines[0];
+  const last = lines[lines.length - 1];
+  if (lines.length < 3 || first?.command !== 'BATCH' || last?.command !== 'BATCH') return false;
+  const open = first.params[0] ?? '';
+  if (!open.startsWith('+') || first.params[1] !== 'draft/multiline' || first.tags.has('batch')) return false;
+  const id = open.slice(1);
+  return last.params[0] === `-${id}` && lines.slice(1, -1).every((m) => m.tags.get('batch') === id);
 }

@@ -1,5 +1,6 @@
 import type { ServerContext, CommandContext } from '../commands/context.js';
-import type { CommandSpec } from '../commands/registry.js';
+import { operHas, type CommandSpec } from '../commands/registry.js';
+import { collectLine, isBatchedLine, sweepBatches } from '../commands/multiline.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { DEFAULT_FAKELAG_BUDGETS, Fakelag } from '../limits/fakelag.js';
 import * as N from '../protocol/numerics.js';
@@ -181,7 +182,8 @@ export class Session implements Recipient {
     if (p.bodyTooLong) { this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); return; }
     // C1 fakelag, after registration only (as Ergo; before it, max-registration-lines and the
     // registration timeout bound a client). Operators are exempt (Ergo's `nofakelag` capability).
-    if (this.fakelag && this.registered && !this.user.isOper) {
+    // lines inside an open draft/multiline batch are one message (BATCH + and - count): not each delayed
+    if (this.fakelag && this.registered && !this.user.isOper && !isBatchedLine(this, msg)) {
       const wait = this.fakelag.delayFor(msg.command);
       if (wait > 0) { this.hold(wait, () => this.dispatch(msg, p.invalidUtf8)); return; }
     }
@@ -236,6 +238,9 @@ export class Session implements Recipient {
       if (invalidUtf8) {
         // IRCv3 utf8-only: reject, never relay
         ctx.fail(safeParam(msg.command), 'INVALID_UTF8', 'Message rejected, your IRC software MUST use UTF-8');
+      } else if (this.registered && msg.tags.has('batch') && msg.command !== 'BATCH') {
+        // a line of a client batch (draft/multiline): collected, relayed when the batch closes
+        collectLine(ctx);
       } else if (!cmd) {
         this.numeric(N.ERR_UNKNOWNCOMMAND, safeParam(msg.command), 'Unknown command');
       } else if (!this.registered && !cmd.preReg) {
@@ -244,7 +249,7 @@ export class Session implements Recipient {
         this.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
       } else if (msg.params.length < (cmd.minParams ?? 0)) {
         if (!isNotice) this.numeric(N.ERR_NEEDMOREPARAMS, msg.command, 'Not enough parameters');
-      } else if (cmd.oper && !this.user.isOper) {
+      } else if (cmd.oper && !operHas(this.user.isOper ? this.user.operClass : undefined, cmd.oper)) {
         this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You do not have the correct operator privileges');
       } else {
         const r = cmd.run(ctx, msg.params);
@@ -323,6 +328,7 @@ export class Session implements Recipient {
       if (now - this.connectedAt > cfg.registrationTimeout) this.close('Registration timed out');
       return;
     }
+    sweepBatches(this, now);
     const idle = now - this.lastActivity;
     if (idle > cfg.pingTimeout) {
       this.close(`Ping timeout: ${Math.round(cfg.pingTimeout / 1000)} seconds`);

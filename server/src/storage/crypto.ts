@@ -20,6 +20,9 @@ export interface EncryptedColumn { table: string; column: string; rowKey: string
 export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'channels', column: 'topic', rowKey: 'name_folded' },
   { table: 'channels', column: 'chan_key', rowKey: 'name_folded' },
+  { table: 'messages', column: 'body', rowKey: 'msgid' },
+  { table: 'messages', column: 'tags', rowKey: 'msgid' },
+  { table: 'messages', column: 'lines', rowKey: 'msgid' },
 ];
 
 export const aadFor = (table: string, column: string, rowKey: string): string => `${table}.${column}:${rowKey}`;

@@ -101,4 +101,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_tokens_did ON api_tokens (did);
     `,
   },
+  {
+    version: 4,
+    name: 'history',
+    sql: `
+      -- message history (history/store.ts): every delivered PRIVMSG / NOTICE (and whitelisted TAGMSG).
+      -- body, tags and lines are encrypted (storage/crypto.ts, AAD messages.<column>:<msgid>);
+      -- id orders messages that share a millisecond
+      CREATE TABLE messages (
+        id      INTEGER PRIMARY KEY,
+        msgid   TEXT NOT NULL UNIQUE,
+        venue   TEXT NOT NULL,
+        time    INTEGER NOT NULL,
+        command TEXT NOT NULL CHECK (command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')),
+        source  TEXT NOT NULL,
+        account TEXT,
+        target  TEXT NOT NULL,
+        body    TEXT,
+        tags    TEXT,
+        lines   TEXT
+      ) STRICT;
+      CREATE INDEX messages_venue_time ON messages (venue, time, id);
+      CREATE INDEX messages_time ON messages (time);
+      -- draft/read-marker: per account and target (folded channel name, or the other account's DID)
+      CREATE TABLE read_markers (
+        account TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        time    INTEGER NOT NULL,
+        PRIMARY KEY (account, target)
+      ) STRICT;
+    `,
+  },
 ];

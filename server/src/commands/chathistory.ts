@@ -1,0 +1,164 @@
+import { historyBatch, wantsTagmsg } from '../history/replay.js';
+import type { HistoryRef, StoredMessage } from '../history/types.js';
+import { foldCase } from '../protocol/casemap.js';
+import type { IrcMessage } from '../protocol/message.js';
+import { isChannelName, safeParam } from '../protocol/validate.js';
+import { newBatchId } from '../session/reply-buffer.js';
+import { nowIso } from '../session/outgoing.js';
+import { dmVenue } from '../keys/chat-signature.js';
+import type { CommandContext } from './context.js';
+import { defineCommand } from './registry.js';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+/** `timestamp=YYYY-MM-DDThh:mm:ss.sssZ` → ms, or undefined if it is not a real UTC instant */
+export function parseTimestamp(v: string): number | undefined {
+  if (!v.startsWith('timestamp=')) return undefined;
+  const iso = v.slice('timestamp='.length);
+  if (!ISO.test(iso)) return undefined;
+  const t = Date.parse(iso);
+  // reject dates that do not exist (2024-02-30 would roll over)
+  if (!Number.isFinite(t) || new Date(t).toISOString().slice(0, 19) !== iso.slice(0, 19)) return undefined;
+  return t;
+}
+
+/** a CHATHISTORY message reference (MSGREFTYPES=msgid,timestamp) */
+export function parseRef(v: string): HistoryRef | undefined {
+  if (v.startsWith('msgid=')) {
+    const id = v.slice('msgid='.length);
+    return id !== '' && !/[\s,]/.test(id) ? { msgid: id } : undefined;
+  }
+  const t = parseTimestamp(v);
+  return t === undefined ? undefined : { time: t };
+}
+
+/** Where a history target's messages live, if this user may read them. */
+export type ResolvedTarget = { venue: string; name: string; did?: string };
+
+/**
+ * A channel the user is in (its folded name: not being a member, a +s/+p channel and a channel
+ * that does not exist all look the same), or a nick / DID when both sides are logged in (the
+ * account pair's `dm:` venue: only those two accounts can read it).
+ */
+export function resolveTarget(ctx: CommandContext, target: string): ResolvedTarget | undefined {
+  const { server, user } = ctx;
+  if (isChannelName(target)) {
+    const ch = server.world.findChannel(target);
+    if (!ch || !ch.members.has(user)) return undefined;
+    return { venue: ch.folded, name: ch.name };
+  }
+  if (!user.account) return undefined;
+  const did = target.startsWith('did:') ? target : server.world.findUser(target)?.account ?? server.world.nickOwners.get(foldCase(target));
+  if (!did) return undefined;
+  return { venue: dmVenue(user.account, did), name: target, did };
+}
+
+/** The nick to show for a DM venue's other account (its owned nick, else the DID). */
+function dmName(ctx: CommandContext, venue: string, me: string): string {
+  const [a, b] = venue.slice(3).split(',') as [string, string];
+  const other = a === me ? b : a;
+  return ctx.server.world.accountNicks.get(other)?.nick ?? other;
+}
+
+const SUBCOMMANDS = new Set(['LATEST', 'BEFORE', 'AFTER', 'AROUND', 'BETWEEN', 'TARGETS']);
+
+/**
+ * CHATHISTORY (IRCv3 draft/chathistory): LATEST, BEFORE, AFTER, AROUND, BETWEEN with `msgid=`
+ * and `timestamp=` references, TARGETS. The limit is clamped to history-query-limit
+ * (`CHATHISTORY=<n>` in 005). Results come in one `chathistory` batch, oldest first, each line as
+ * originally delivered (msgid, time). The capabilities are not required (the spec says servers
+ * SHOULD NOT), they only shape the lines.
+ */
+export default defineCommand({
+  name: 'CHATHISTORY',
+  help: 'CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <msgid=…|timestamp=…|*> <limit>\n'
+    + 'CHATHISTORY BETWEEN <target> <ref> <ref> <limit> | CHATHISTORY TARGETS <timestamp=…> <timestamp=…> <limit>\n'
+    + 'Message history of a channel you are in, or of your private messages with another logged-in account.',
+  run(ctx, params) {
+    const { server, user, session } = ctx;
+    const sub = (params[0] ?? '').toUpperCase();
+    if (!params[0]) { ctx.fail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Missing parameters'); return; }
+    if (!SUBCOMMANDS.has(sub)) { ctx.fail('CHATHISTORY', 'UNKNOWN_COMMAND', safeParam(params[0]), 'Unknown subcommand'); return; }
+    const need = sub === 'BETWEEN' ? 5 : 4;
+    if (params.length < need) { ctx.fail('CHATHISTORY', 'NEED_MORE_PARAMS', sub, 'Missing parameters'); return; }
+    const invalid = (why: string): void => ctx.fail('CHATHISTORY', 'INVALID_PARAMS', sub, why);
+    const rawLimit = params[need - 1]!;
+    if (!/^\d{1,9}$/.test(rawLimit) || Number(rawLimit) < 1) { invalid('Invalid limit'); return; }
+    const limit = Math.min(Number(rawLimit), server.config.historyQueryLimit);
+    const reader = server.historyReader;
+
+    if (sub === 'TARGETS') {
+      const from = parseTimestamp(params[1]!);
+      const to = parseTimestamp(params[2]!);
+      if (from === undefined || to === undefined) { invalid('Invalid timestamp'); return; }
+      const venues = [...user.channels].map((c) => c.folded);
+      if (user.account) venues.push(...reader.dmVenuesOf(user.account));
+      let rows: { venue: string; latest: number }[];
+      try {
+        rows = reader.targets(venues, from, to, limit);
+      } catch (e) {
+        server.log.error({ err: e }, 'CHATHISTORY TARGETS failed');
+        ctx.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, '*', 'Messages could not be retrieved');
+        return;
+      }
+      const lines: IrcMessage[] = rows.map((r) => ({
+        tags: new Map(), source: server.config.serverName, command: 'CHATHISTORY',
+        params: ['TARGETS', r.venue.startsWith('dm:') ? dmName(ctx, r.venue, user.account!) : server.world.channels.get(r.venue)?.name ?? r.venue, nowIso(r.latest)],
+      }));
+      if (session.hasCap('batch')) {
+        const id = newBatchId();
+        ctx.send({ tags: new Map(), source: server.config.serverName, command: 'BATCH', params: [`+${id}`, 'draft/chathistory-targets'] });
+        for (const l of lines) ctx.send({ ...l, tags: new Map([['batch', id]]) });
+        ctx.send({ tags: new Map(), source: server.config.serverName, command: 'BATCH', params: [`-${id}`] });
+      } else {
+        for (const l of lines) ctx.send(l);
+      }
+      return;
+    }
+
+    const target = params[1]!;
+    const resolved = resolveTarget(ctx, target);
+    if (!resolved) { ctx.fail('CHATHISTORY', 'INVALID_TARGET', sub, safeParam(target), 'Messages could not be retrieved'); return; }
+    const o = { tagmsg: wantsTagmsg(session) };
+    const v = resolved.venue;
+    let msgs: StoredMessage[];
+    try {
+      if (sub === 'LATEST') {
+        const after = params[2] === '*' ? undefined : parseRef(params[2]!);
+        if (params[2] !== '*' && !after) { invalid('Invalid message reference'); return; }
+        msgs = reader.latest(v, limit, after, o);
+      } else if (sub === 'BETWEEN') {
+        const a = parseRef(params[2]!);
+        const b = parseRef(params[3]!);
+        if (!a || !b) { invalid('Invalid message reference'); return; }
+        msgs = reader.between(v, a, b, limit, o);
+      } else {
+        const ref = parseRef(params[2]!);
+        if (!ref) { invalid('Invalid message reference'); return; }
+        msgs = sub === 'BEFORE' ? reader.before(v, ref, limit, o) : sub === 'AFTER' ? reader.after(v, ref, limit, o) : reader.around(v, ref, limit, o);
+      }
+    } catch (e) {
+      server.log.error({ err: e, venue: v }, 'CHATHISTORY query failed');
+      ctx.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, safeParam(target), 'Messages could not be retrieved');
+      return;
+    }
+    for (const line of historyBatch(server.config.serverName, resolved.name, msgs, session)) ctx.send(line);
+  },
+});
+
+/**
+ * history-replay-on-join: the channel's last N messages after a JOIN, in a chathistory batch,
+ * for clients that negotiated batch and server-time but not draft/chathistory (those fetch what
+ * they need themselves). A failed read only loses the replay, never the JOIN.
+ */
+export function replayOnJoin(ctx: CommandContext, ch: { folded: string; name: string }): void {
+  const { server, session } = ctx;
+  const n = server.config.historyReplayOnJoin;
+  if (n <= 0 || !session.hasCap('batch') || !session.hasCap('server-time') || session.hasCap('draft/chathistory')) return;
+  try {
+    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session) });
+    if (msgs.length > 0) for (const line of historyBatch(server.config.serverName, ch.name, msgs, session)) ctx.send(line);
+  } catch (e) {
+    server.log.error({ err: e, venue: ch.folded }, 'history replay on join failed');
+  }
+}

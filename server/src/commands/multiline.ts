@@ -1,0 +1,259 @@
+import type { IrcMessage } from '../protocol/message.js';
+import { foldCase } from '../protocol/casemap.js';
+import { isClientOnlyTag } from '../protocol/tags.js';
+import { safeParam } from '../protocol/validate.js';
+import { Outgoing } from '../session/outgoing.js';
+import { newBatchId } from '../session/reply-buffer.js';
+import type { Channel } from '../state/channel.js';
+import type { User } from '../state/user.js';
+import type { CommandContext } from './context.js';
+
+/**
+ * IRCv3 draft/multiline (https://ircv3.net/specs/extensions/multiline), hardening.md C6.
+ *
+ * Client side: `BATCH +<ref> draft/multiline <target>` opens a batch (commands/batch.ts), lines
+ * tagged `batch=<ref>` are collected here (routed by session/session.ts, never relayed one by
+ * one), `BATCH -<ref>` hands the whole message to relay() (commands/messaging.ts), which applies
+ * every check of a single message once. Delivery side: MultilineOut gives each recipient either
+ * one draft/multiline batch (msgid on the BATCH start) or the plain fallback lines.
+ */
+export const MULTILINE_CAP = 'draft/multiline';
+export const MULTILINE_BATCH = 'draft/multiline';
+export const CONCAT_TAG = 'draft/multiline-concat';
+/** C6: open client batches per connection (freeq parity: draft_multiline.rs) */
+export const MAX_OPEN_BATCHES = 5;
+/** C6 (ours): an open batch with no line for this long is discarded */
+export const BATCH_IDLE_MS = 30_000;
+/** longest batch reference we accept (bytes) */
+const MAX_REF_BYTES = 64;
+
+export interface MultilineLine { text: string; concat: boolean }
+
+/** The combined message: lines joined by \n, except a concat line which joins directly. */
+export function joinLines(lines: readonly MultilineLine[]): string {
+  let s = '';
+  lines.forEach((l, i) => { s += i > 0 && !l.concat ? `\n${l.text}` : l.text; });
+  return s;
+}
+
+// ---- client batches (input side) ---------------------------------------------------------
+
+interface OpenBatch {
+  ref: string;
+  target: string;
+  /** client-only tags of the opening BATCH (the message's tags: "sent attached to the initial BATCH") */
+  tags: Map<string, string>;
+  /** label of the opening BATCH (labeled-response): the response to `BATCH -` carries it */
+  label: string | undefined;
+  /** PRIVMSG or NOTICE, fixed by the first line */
+  command?: 'PRIVMSG' | 'NOTICE';
+  lines: MultilineLine[];
+  /** max-bytes accounting: text bytes plus one per joining line feed */
+  bytes: number;
+  lastActivity: number;
+  /** refused (FAIL sent): its remaining lines and its end are dropped silently */
+  failed: boolean;
+}
+
+interface SessionBatches {
+  open: Map<string, OpenBatch>;
+  /** references whose `BATCH +` was refused (FIFO, bounded): their lines are dropped silently */
+  refused: string[];
+}
+
+/** per connection (keyed by the Session object; a WeakMap so nothing needs cleaning up) */
+const state = new WeakMap<object, SessionBatches>();
+
+function batchesOf(session: object): SessionBatches {
+  let s = state.get(session);
+  if (!s) { s = { open: new Map(), refused: [] }; state.set(session, s); }
+  return s;
+}
+
+function refuse(s: SessionBatches, ref: string): void {
+  if (s.refused.includes(ref)) return;
+  s.refused.push(ref);
+  if (s.refused.length > MAX_OPEN_BATCHES) s.refused.shift();
+}
+
+/** `line` belongs to a client batch of this connection (open or refused): collected, not relayed. */
+export function isBatchedLine(session: object, msg: IrcMessage): boolean {
+  const ref = msg.tags.get('batch');
+  if (ref === undefined || msg.command === 'BATCH') return false;
+  const s = state.get(session);
+  return s !== undefined && (s.open.has(ref) || s.refused.includes(ref));
+}
+
+const failBatch = (ctx: CommandContext, code: string, ...rest: string[]): void => ctx.fail('BATCH', code, ...rest);
+
+/** `BATCH +<ref> <type> [<target>]` */
+export function openBatch(ctx: CommandContext, ref: string, type: string | undefined, target: string | undefined): void {
+  const s = batchesOf(ctx.session);
+  const why = ((): string | undefined => {
+    if (ref === '' || Buffer.byteLength(ref) > MAX_REF_BYTES) return 'Invalid batch reference';
+    if (type !== MULTILINE_BATCH) return 'Unsupported batch type';
+    if (!ctx.session.hasCap(MULTILINE_CAP)) return 'The draft/multiline capability is not enabled';
+    if (target === undefined || target === '') return 'No multiline batch target';
+    if (s.open.has(ref)) return 'Batch reference already in use';
+    if (s.open.size >= MAX_OPEN_BATCHES) return `Too many open multiline batches (at most ${MAX_OPEN_BATCHES})`;
+    return undefined;
+  })();
+  if (why) {
+    // a reference in use stays with its open batch
+    if (!s.open.has(ref)) refuse(s, ref);
+    failBatch(ctx, 'MULTILINE_INVALID', why);
+    return;
+  }
+  const tags = new Map<string, string>();
+  for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k)) tags.set(k, v);
+  s.refused = s.refused.filter((r) => r !== ref);
+  s.open.set(ref, {
+    ref, target: target!, tags, label: ctx.reply.label, lines: [], bytes: 0,
+    lastActivity: ctx.server.clock.now(), failed: false,
+  });
+  // the label is answered by the response to `BATCH -` (multiline: on the echo's BATCH start)
+  ctx.reply.relabel(undefined);
+}
+
+/** Refuse an open batch: FAIL once, then its lines are dropped until `BATCH -` (or the timeout). */
+function failOpen(ctx: CommandContext, b: OpenBatch, code: string, ...rest: string[]): void {
+  b.failed = true;
+  b.lines = [];
+  failBatch(ctx, code, ...rest);
+}
+
+/** A line tagged `batch=<ref>` (session/session.ts routes it here instead of the command table). */
+export function collectLine(ctx: CommandContext): void {
+  const { msg, server } = ctx;
+  const ref = msg.tags.get('batch')!;
+  const s = batchesOf(ctx.session);
+  const b = s.open.get(ref);
+  if (!b) {
+    if (!s.refused.includes(ref)) failBatch(ctx, 'MULTILINE_INVALID', 'Unknown batch reference');
+    return;
+  }
+  b.lastActivity = server.clock.now();
+  if (b.failed) return;
+  const cmd = msg.command;
+  if ((cmd !== 'PRIVMSG' && cmd !== 'NOTICE') || (b.command !== undefined && b.command !== cmd)) {
+    failOpen(ctx, b, 'MULTILINE_INVALID', 'A multiline batch may only contain PRIVMSG lines or NOTICE lines');
+    return;
+  }
+  const [target, text] = msg.params;
+  if (target === undefined || text === undefined) { failOpen(ctx, b, 'MULTILINE_INVALID', 'Multiline line without target or text'); return; }
+  if (foldCase(target) !== foldCase(b.target)) {
+    failOpen(ctx, b, 'MULTILINE_INVALID_TARGET', safeParam(b.target), safeParam(target), 'Invalid multiline target');
+    return;
+  }
+  const concat = msg.tags.has(CONCAT_TAG);
+  if (concat && text === '') { failOpen(ctx, b, 'MULTILINE_INVALID', 'Blank line with draft/multiline-concat'); return; }
+  const cfg = server.config;
+  if (b.lines.length >= cfg.multilineMaxLines) {
+    failOpen(ctx, b, 'MULTILINE_MAX_LINES', String(cfg.multilineMaxLines), 'Multiline batch max-lines exceeded');
+    return;
+  }
+  // each joining line feed counts one byte; none after the last line
+  const bytes = b.bytes + Buffer.byteLength(text) + (b.lines.length > 0 && !concat ? 1 : 0);
+  if (bytes > cfg.multilineMaxBytes) {
+    failOpen(ctx, b, 'MULTILINE_MAX_BYTES', String(cfg.multilineMaxBytes), 'Multiline batch max-bytes exceeded');
+    return;
+  }
+  b.command = cmd;
+  b.bytes = bytes;
+  b.lines.push({ text, concat });
+}
+
+/** What `BATCH -<ref>` completes: a message for relay(), or undefined (a FAIL was sent, or nothing to do). */
+export function closeBatch(ctx: CommandContext, ref: string): { command: 'PRIVMSG' | 'NOTICE'; target: string; tags: Map<string, string>; lines: MultilineLine[] } | undefined {
+  const s = batchesOf(ctx.session);
+  const b = s.open.get(ref);
+  if (!b) {
+    if (s.refused.includes(ref)) s.refused = s.refused.filter((r) => r !== ref);
+    else failBatch(ctx, 'MULTILINE_INVALID', 'Unknown batch reference');
+    return undefined;
+  }
+  s.open.delete(ref);
+  if (b.failed) return undefined;
+  // labeled-response: the response (echo, errors) answers the opening BATCH's label
+  if (b.label !== undefined) ctx.reply.relabel(b.label);
+  if (b.lines.length === 0 || b.command === undefined) { failBatch(ctx, 'MULTILINE_INVALID', 'Empty multiline batch'); return undefined; }
+  // "Clients MUST NOT send messages consisting entirely of blank lines"
+  if (b.lines.every((l) => l.text === '')) { failBatch(ctx, 'MULTILINE_INVALID', 'Multiline message is blank'); return undefined; }
+  return { command: b.command, target: b.target, tags: b.tags, lines: b.lines };
+}
+
+/** Periodic sweep (Session.tick): discard batches idle for BATCH_IDLE_MS, telling the client. */
+export function sweepBatches(session: { send(m: IrcMessage): void; readonly serverName: string }, now: number): void {
+  const s = state.get(session);
+  if (!s) return;
+  for (const [ref, b] of s.open) {
+    if (now - b.lastActivity < BATCH_IDLE_MS) continue;
+    s.open.delete(ref);
+    refuse(s, ref);
+    session.send({ tags: new Map(), source: session.serverName, command: 'FAIL', params: ['BATCH', 'TIMEOUT', safeParam(ref), 'Multiline batch timed out'] });
+  }
+}
+
+// ---- delivery (output side) ----------------------------------------------------------------
+
+/** An Outgoing whose tags are the same for every recipient (lines inside a server batch). */
+class FixedTagsOutgoing extends Outgoing {
+  constructor(base: IrcMessage, private readonly fixed: ReadonlyMap<string, string>) { super(base, { time: '' }); }
+  override tagsFor(): Map<string, string> { return new Map(this.fixed); }
+}
+
+const canMultiline = (link: { hasCap(c: string): boolean }): boolean => link.hasCap(MULTILINE_CAP) && link.hasCap('batch');
+
+/**
+ * One multiline message to one target, built from relay()'s Outgoing for that target (its meta:
+ * msgid, time, account, client tags and signature). Each form is built once, when first needed
+ * (after signing), and shared by every recipient of that form (serialize once, fan out many).
+ */
+export class MultilineOut {
+  private batchForm?: Outgoing[];
+  private fallbackForm?: Outgoing[];
+
+  constructor(private readonly out: Outgoing, readonly lines: readonly MultilineLine[]) {}
+
+  /** multiline clients: `BATCH +ref draft/multiline <target>` with the message's tags, the lines, `BATCH -ref` */
+  private batch(): Outgoing[] {
+    if (this.batchForm) return this.batchForm;
+    const { source, command, params } = this.out.base;
+    const target = params[0]!;
+    const ref = newBatchId();
+    const start = new Outgoing({ tags: new Map(), source, command: 'BATCH', params: [`+${ref}`, MULTILINE_BATCH, target] }, this.out.meta);
+    const body = this.lines.map((l) => new FixedTagsOutgoing(
+      { tags: new Map(), source, command, params: [target, l.text] },
+      new Map(l.concat ? [['batch', ref], [CONCAT_TAG, '']] : [['batch', ref]]),
+    ));
+    const end = new FixedTagsOutgoing({ tags: new Map(), source, command: 'BATCH', params: [`-${ref}`] }, new Map());
+    this.batchForm = [start, ...body, end];
+    return this.batchForm;
+  }
+
+  /**
+   * Others: the lines as sent (never blank ones), the message's tags (msgid, client tags,
+   * signature) on the first only; server-time and account on every line.
+   */
+  private fallback(): Outgoing[] {
+    if (this.fallbackForm) return this.fallbackForm;
+    const { source, command, params } = this.out.base;
+    const meta = this.out.meta;
+    this.fallbackForm = this.lines.filter((l) => l.text !== '').map((l, i) => new Outgoing(
+      { tags: new Map(), source, command, params: [params[0]!, l.text] },
+      i === 0 ? meta : { time: meta.time, account: meta.account, bot: meta.bot },
+    ));
+    return this.fallbackForm;
+  }
+
+  /** What `link` gets, in order, each through `sink` (deliver, deliverSideEffect…). */
+  send(link: { hasCap(c: string): boolean }, sink: (o: Outgoing) => void): void {
+    for (const o of canMultiline(link) ? this.batch() : this.fallback()) sink(o);
+  }
+
+  /** To every member of `ch` but `skip` that passes `filter` (one pass per form and line). */
+  toChannel(fanout: { toChannel(ch: Channel, out: Outgoing, skip?: User, filter?: (u: User) => boolean): void }, ch: Channel, skip: User, filter: (u: User) => boolean): void {
+    for (const o of this.batch()) fanout.toChannel(ch, o, skip, (u) => filter(u) && canMultiline(u.link));
+    for (const o of this.fallback()) fanout.toChannel(ch, o, skip, (u) => filter(u) && !canMultiline(u.link));
+  }
+}

@@ -1,0 +1,86 @@
+import type { PluginSpec } from '../config/schema.js';
+import type { PluginFactory } from './api.js';
+import { greeter } from './builtin/greeter.js';
+import { wordFilter } from './builtin/word-filter.js';
+
+/**
+ * Plugins are compiled in (seed 004): each is a PluginDefinition registered here by name and
+ * activated by configuration (`--plugin name:key=value,...`, `[[plugin]]` tables, `plugin-dir`).
+ * Options are strings; every key a plugin accepts is declared, so a typo is a configuration
+ * error reported with the others at start-up, never a silently ignored setting.
+ */
+export interface PluginDefinition {
+  readonly name: string;
+  readonly description: string;
+  /** accepted option keys → help text */
+  readonly options: Readonly<Record<string, string>>;
+  /** keys that must be given */
+  readonly required?: readonly string[];
+  /** further problems with a set of options (empty or undefined: fine) */
+  validate?(options: Record<string, string>): string[] | undefined;
+  readonly create: PluginFactory;
+}
+
+/** One enabled plugin as configuration names it (config/schema.ts). */
+export type { PluginSpec };
+
+const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const registry = new Map<string, PluginDefinition>();
+
+/**
+ * Add a compiled-in plugin. The built-ins below are registered at import; an embedding program
+ * (or a test) may register its own before loading the configuration.
+ */
+export function registerPlugin(def: PluginDefinition): void {
+  if (!PLUGIN_NAME.test(def.name)) throw new Error(`plugin name "${def.name}": lower-case letters, digits and dashes, at most 32`);
+  if (registry.has(def.name)) throw new Error(`plugin "${def.name}" is already registered`);
+  registry.set(def.name, def);
+}
+
+export function findPlugin(name: string): PluginDefinition | undefined {
+  return registry.get(name);
+}
+
+export function pluginNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/** Problems with one enabled plugin (unknown name, unknown or missing keys, bad values). */
+export function validatePluginSpec(spec: PluginSpec, where: string): string[] {
+  const def = registry.get(spec.name);
+  if (!def) return [`${where}: unknown plugin "${spec.name}" (available: ${pluginNames().join(', ') || 'none'})`];
+  const problems: string[] = [];
+  for (const k of Object.keys(spec.options)) {
+    if (!Object.hasOwn(def.options, k)) problems.push(`${where}: plugin ${spec.name} has no option "${k}" (options: ${Object.keys(def.options).join(', ') || 'none'})`);
+  }
+  for (const k of def.required ?? []) if (spec.options[k] === undefined) problems.push(`${where}: plugin ${spec.name} needs option "${k}"`);
+  if (problems.length === 0) for (const p of def.validate?.(spec.options) ?? []) problems.push(`${where}: plugin ${spec.name}: ${p}`);
+  return problems;
+}
+
+/**
+ * The command-line form `name:key=value,key2=value2` (freeq-reference.md §1.13). Values may
+ * not contain commas; list-valued options use `|` (`words=foo|bar`). Returns a problem text
+ * for a malformed spec.
+ */
+export function parsePluginArg(arg: string): PluginSpec | string {
+  const s = arg.trim();
+  const colon = s.indexOf(':');
+  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
+  if (!name) return `"${arg}": expected name or name:key=value,key2=value2`;
+  const options: Record<string, string> = {};
+  if (colon >= 0) {
+    for (const part of s.slice(colon + 1).split(',')) {
+      if (part.trim() === '') continue;
+      const eq = part.indexOf('=');
+      if (eq <= 0) return `"${arg}": "${part}" is not key=value`;
+      const k = part.slice(0, eq).trim();
+      if (Object.hasOwn(options, k)) return `"${arg}": option "${k}" given twice`;
+      options[k] = part.slice(eq + 1).trim();
+    }
+  }
+  return { name, options };
+}
+
+registerPlugin(wordFilter);
+registerPlugin(greeter);
