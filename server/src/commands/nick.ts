@@ -18,7 +18,8 @@ export default defineCommand({
     if (nick === undefined || nick === '') { ctx.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given'); return; }
     if (!isValidNick(nick, ctx.server.config.nickLen)) { ctx.numeric(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname'); return; }
     const { user, server } = ctx;
-    if (user.registered && nick !== user.nick) {
+    // operators are exempt, as from the JOIN/INVITE/AWAY churn limits
+    if (user.registered && nick !== user.nick && !user.isOper) {
       let w = nickRates.get(user);
       if (!w) { w = new SlidingWindow(server.config.nickChangeRate, NICK_WINDOW_MS); nickRates.set(user, w); }
       // every attempt counts (a taken nick too): the point is the churn
