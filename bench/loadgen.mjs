@@ -1,0 +1,263 @@
+// freeq bench load generator: Node worker_threads, raw net sockets, no IRC library.
+//
+// The main thread (bench/run.mjs) creates a LoadGen; each worker owns a slice of the client
+// connections and talks to the server with plain NICK/USER/JOIN/PRIVMSG lines. Setup phases
+// (registration, JOIN) parse lines; the measured phase only scans received bytes for the
+// benchmark marker " :BM " and the timestamp after it, so the generator stays cheap.
+//
+// Latency: the sender embeds process.hrtime.bigint() (CLOCK_MONOTONIC, the same clock in every
+// thread) taken right before socket.write; the receiver subtracts it from its own clock on arrival.
+// Latencies go into a log-bucket histogram (2 % bucket width) merged by the main thread.
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const BUCKET_BASE = Math.log(1.02);
+const NBUCKETS = 1400; // 1.02^1400 µs ≈ far beyond any run
+const bucketOf = (us) => (us <= 1 ? 0 : Math.min(NBUCKETS - 1, Math.ceil(Math.log(us) / BUCKET_BASE)));
+const bucketUpper = (b) => Math.pow(1.02, b);
+const nowNs = () => Number(process.hrtime.bigint());
+
+// ---------------------------------------------------------------- main thread side
+export class LoadGen {
+  /** @param {{workers:number, host:string, port:number, srcAddrs:number}} opts */
+  constructor(opts) {
+    this.opts = opts;
+    this.workers = [];
+    this.seq = 0;
+    this.pending = new Map();
+  }
+  async start() {
+    const file = fileURLToPath(import.meta.url);
+    for (let w = 0; w < this.opts.workers; w++) {
+      const worker = new Worker(file, { workerData: { index: w, ...this.opts } });
+      worker.on('message', (m) => {
+        const p = this.pending.get(m.reqId);
+        if (p) { this.pending.delete(m.reqId); p(m); }
+      });
+      worker.on('error', (e) => { console.error('loadgen worker error', e); process.exitCode = 1; });
+      this.workers.push(worker);
+    }
+  }
+  /** send one request to every worker; args(w) gives the per-worker payload */
+  all(cmd, args = () => ({})) {
+    return Promise.all(this.workers.map((worker, w) => new Promise((resolve) => {
+      const reqId = ++this.seq;
+      this.pending.set(reqId, resolve);
+      worker.postMessage({ cmd, reqId, ...args(w) });
+    })));
+  }
+  /** split client ids 0..n-1 round-robin over workers */
+  idsFor(w, n) {
+    const ids = [];
+    for (let i = w; i < n; i += this.workers.length) ids.push(i);
+    return ids;
+  }
+  async stop() {
+    await this.all('close').catch(() => {});
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+export function mergeHist(results) {
+  const h = new Float64Array(NBUCKETS);
+  let max = 0, n = 0;
+  for (const r of results) {
+    if (!r.hist) continue;
+    for (let i = 0; i < NBUCKETS; i++) h[i] += r.hist[i];
+    if (r.maxUs > max) max = r.maxUs;
+    n += r.latN;
+  }
+  const pct = (p) => {
+    if (n === 0) return null;
+    const target = Math.ceil(n * p);
+    let acc = 0;
+    for (let i = 0; i < NBUCKETS; i++) { acc += h[i]; if (acc >= target) return Math.min(bucketUpper(i), max); }
+    return max;
+  };
+  const ms = (us) => (us == null ? null : Math.round(us) / 1000);
+  return { samples: n, p50_ms: ms(pct(0.5)), p90_ms: ms(pct(0.9)), p99_ms: ms(pct(0.99)), max_ms: ms(max) };
+}
+
+// ---------------------------------------------------------------- worker side
+if (!isMainThread) {
+  const { host, port, srcAddrs } = workerData;
+  /** @type {Map<number, Conn>} */
+  const conns = new Map();
+  let hist = new Float64Array(NBUCKETS);
+  let maxUs = 0, latN = 0, received = 0;
+  const MARK = Buffer.from(' :BM ');
+  const NL = 10;
+
+  class Conn {
+    constructor(id) {
+      this.id = id;
+      this.nick = `b${id}`;
+      this.carry = null;
+      this.fast = false;
+      this.registered = false;
+      this.waiters = [];
+      this.closed = false;
+      this.sock = null;
+    }
+    connect(onDone) {
+      const localAddress = srcAddrs > 1 ? `127.0.0.${2 + (this.id % Math.min(srcAddrs, 250))}` : undefined;
+      const sock = net.connect({ host, port, localAddress, noDelay: true });
+      this.sock = sock;
+      let done = false;
+      const finish = (ok, why) => { if (!done) { done = true; onDone(ok, why); } };
+      sock.on('connect', () => {
+        sock.write(`NICK ${this.nick}\r\nUSER b${this.id} 0 * :freeq bench\r\n`);
+      });
+      sock.on('data', (buf) => this.onData(buf));
+      sock.on('error', (e) => { finish(false, e.code || String(e)); });
+      sock.on('close', () => { this.closed = true; finish(false, 'closed'); });
+      this.waitFor((cmd) => cmd === '376' || cmd === '422', () => { this.registered = true; finish(true); });
+      this.waitFor((cmd, line) => cmd === 'ERROR' || cmd === '433' || cmd === '432' || cmd === '465', (line) => finish(false, line.slice(0, 120)));
+    }
+    waitFor(pred, cb) { this.waiters.push({ pred, cb }); }
+    onData(buf) {
+      if (this.carry) { buf = Buffer.concat([this.carry, buf]); this.carry = null; }
+      const last = buf.lastIndexOf(NL);
+      if (last < 0) { this.carry = Buffer.from(buf); return; }
+      if (last < buf.length - 1) this.carry = Buffer.from(buf.subarray(last + 1));
+      const body = last === buf.length - 1 ? buf : buf.subarray(0, last + 1);
+      if (this.fast) this.scanFast(body);
+      else this.scanLines(body.toString('latin1'));
+    }
+    scanFast(buf) {
+      let at = 0;
+      const t = nowNs();
+      for (;;) {
+        const i = buf.indexOf(MARK, at);
+        if (i < 0) break;
+        let j = i + MARK.length, ts = 0;
+        for (let c = buf[j]; c >= 48 && c <= 57; c = buf[++j]) ts = ts * 10 + (c - 48);
+        const us = (t - ts) / 1000;
+        hist[bucketOf(us)]++;
+        if (us > maxUs) maxUs = us;
+        latN++; received++;
+        at = j;
+      }
+      // PING may arrive during the measured phase (server keepalive): answer it.
+      if (buf.indexOf('PING ') >= 0) this.scanLines(buf.toString('latin1'), true);
+    }
+    scanLines(text, pingOnly = false) {
+      for (const raw of text.split('\n')) {
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (!line) continue;
+        let rest = line;
+        if (rest[0] === '@') rest = rest.slice(rest.indexOf(' ') + 1);
+        if (rest[0] === ':') rest = rest.slice(rest.indexOf(' ') + 1);
+        const sp = rest.indexOf(' ');
+        const cmd = sp < 0 ? rest : rest.slice(0, sp);
+        if (cmd === 'PING') { this.sock.write(`PONG ${rest.slice(5)}\r\n`); continue; }
+        if (pingOnly) continue;
+        if (cmd === 'PRIVMSG' && rest.includes(' :BM ')) this.scanFast(Buffer.from(line + '\n', 'latin1'));
+        if (this.waiters.length) {
+          for (let k = 0; k < this.waiters.length; k++) {
+            const w = this.waiters[k];
+            if (w.pred(cmd, rest)) { this.waiters.splice(k, 1); k--; w.cb(line); }
+          }
+        }
+      }
+    }
+  }
+
+  const reply = (m, extra) => parentPort.postMessage({ reqId: m.reqId, ...extra });
+
+  parentPort.on('message', async (m) => {
+    switch (m.cmd) {
+      case 'connect': {
+        // m.ids: global client ids; m.inflight: concurrent connection attempts in this worker
+        const ids = m.ids;
+        let next = 0, ok = 0, failed = 0, active = 0;
+        const reasons = {};
+        const t0 = nowNs();
+        let lastDone = t0;
+        await new Promise((resolve) => {
+          if (ids.length === 0) return resolve();
+          const launch = () => {
+            while (active < m.inflight && next < ids.length) {
+              const c = new Conn(ids[next++]);
+              conns.set(c.id, c);
+              active++;
+              c.connect((good, why) => {
+                active--;
+                if (good) ok++; else { failed++; reasons[why] = (reasons[why] || 0) + 1; conns.delete(c.id); }
+                lastDone = nowNs();
+                if (ok + failed === ids.length) resolve(); else launch();
+              });
+            }
+          };
+          launch();
+        });
+        reply(m, { ok, failed, reasons, t0, lastDone });
+        break;
+      }
+      case 'join': {
+        // m.channels: {id: channel}; wait for 366 (end of NAMES) per join
+        const entries = Object.entries(m.channels);
+        let done = 0, failed = 0;
+        await new Promise((resolve) => {
+          if (entries.length === 0) return resolve();
+          for (const [idStr, chan] of entries) {
+            const c = conns.get(Number(idStr));
+            if (!c) { failed++; if (++done === entries.length) resolve(); continue; }
+            c.waitFor((cmd) => cmd === '366' || cmd === '405' || cmd === '471' || cmd === '500' || cmd === '403', (line) => {
+              if (!/ 366 /.test(line)) failed++;
+              if (++done === entries.length) resolve();
+            });
+            c.sock.write(`JOIN ${chan}\r\n`);
+          }
+        });
+        reply(m, { joined: done - failed, failed });
+        break;
+      }
+      case 'fast': {
+        for (const c of conns.values()) c.fast = true;
+        hist = new Float64Array(NBUCKETS); maxUs = 0; latN = 0; received = 0;
+        reply(m, {});
+        break;
+      }
+      case 'send': {
+        // m.senders: [[id, target], ...]; m.rate: messages/s per sender; m.durationMs; m.pad
+        const senders = m.senders.map(([id, target]) => ({ c: conns.get(id), target, sent: 0 })).filter((s) => s.c);
+        const pad = 'x'.repeat(m.pad);
+        const start = nowNs();
+        const endNs = start + m.durationMs * 1e6;
+        let sent = 0;
+        await new Promise((resolve) => {
+          const tick = () => {
+            const t = nowNs();
+            const el = Math.min(t, endNs) - start;
+            for (const s of senders) {
+              const due = Math.floor((el / 1e9) * m.rate) - s.sent;
+              if (due <= 0) continue;
+              let out = '';
+              for (let k = 0; k < due; k++) out += `PRIVMSG ${s.target} :BM ${nowNs()} ${pad}\r\n`;
+              s.c.sock.write(out);
+              s.sent += due; sent += due;
+            }
+            if (t >= endNs) resolve(); else setTimeout(tick, 2);
+          };
+          tick();
+        });
+        const byTarget = {};
+        for (const s of senders) byTarget[s.target] = (byTarget[s.target] || 0) + s.sent;
+        reply(m, { sent, byTarget });
+        break;
+      }
+      case 'stats': {
+        reply(m, { received, hist: Array.from(hist), maxUs, latN, open: [...conns.values()].filter((c) => !c.closed).length });
+        break;
+      }
+      case 'close': {
+        for (const c of conns.values()) c.sock.destroy();
+        conns.clear();
+        reply(m, {});
+        break;
+      }
+    }
+  });
+}
