@@ -11,6 +11,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ed25519 } from '@noble/curves/ed25519.js';
 
 const BUCKET_BASE = Math.log(1.02);
 const NBUCKETS = 1400; // 1.02^1400 µs ≈ far beyond any run
@@ -86,6 +87,7 @@ if (!isMainThread) {
   const conns = new Map();
   let hist = new Float64Array(NBUCKETS);
   let maxUs = 0, latN = 0, received = 0;
+  let histBatches = 0, histMsgs = 0, histFails = 0;
   const MARK = Buffer.from(' :BM ');
   const NL = 10;
 
@@ -100,15 +102,41 @@ if (!isMainThread) {
       this.closed = false;
       this.sock = null;
     }
-    connect(onDone) {
+    /**
+     * opts.caps: capabilities to request (CAP LS 302 / CAP REQ / … / CAP END);
+     * opts.sasl: {did, priv} → SASL ATPROTO-CHALLENGE crypto login before CAP END.
+     */
+    connect(onDone, opts = {}) {
       const localAddress = srcAddrs > 1 ? `127.0.0.${2 + (this.id % Math.min(srcAddrs, 250))}` : undefined;
       const sock = net.connect({ host, port, localAddress, noDelay: true });
       this.sock = sock;
       let done = false;
       const finish = (ok, why) => { if (!done) { done = true; onDone(ok, why); } };
+      const caps = opts.sasl ? ['sasl', ...(opts.caps || [])] : opts.caps || [];
       sock.on('connect', () => {
-        sock.write(`NICK ${this.nick}\r\nUSER b${this.id} 0 * :freeq bench\r\n`);
+        const pre = caps.length ? `CAP LS 302\r\nCAP REQ :${caps.join(' ')}\r\n` : '';
+        const post = opts.sasl ? 'AUTHENTICATE ATPROTO-CHALLENGE\r\n' : caps.length ? 'CAP END\r\n' : '';
+        sock.write(`${pre}NICK ${this.nick}\r\nUSER b${this.id} 0 * :freeq bench\r\n${post}`);
       });
+      if (caps.length) this.waitFor((cmd, rest) => cmd === 'CAP' && / NAK /.test(rest), (line) => finish(false, `CAP NAK`));
+      if (opts.sasl) {
+        let ch = '';
+        const onAuth = (line) => {
+          const arg = line.slice(line.indexOf('AUTHENTICATE ') + 13);
+          if (arg !== '+') ch += arg;
+          if (arg === '+' || arg.length < 400) {
+            const sig = ed25519.sign(Buffer.from(ch, 'base64url'), opts.sasl.priv);
+            const resp = Buffer.from(JSON.stringify({ did: opts.sasl.did, method: 'crypto', signature: Buffer.from(sig).toString('base64url') })).toString('base64url');
+            let out = '';
+            for (let i = 0; i < resp.length; i += 400) out += `AUTHENTICATE ${resp.slice(i, i + 400)}\r\n`;
+            if (resp.length % 400 === 0) out += 'AUTHENTICATE +\r\n';
+            sock.write(out);
+          }
+        };
+        this.onAuth = onAuth;
+        this.waitFor((cmd) => cmd === '903', () => { this.loggedIn = true; sock.write('CAP END\r\n'); });
+        this.waitFor((cmd) => cmd === '904' || cmd === '905' || cmd === '906', (line) => finish(false, line.slice(0, 120)));
+      }
       sock.on('data', (buf) => this.onData(buf));
       sock.on('error', (e) => { finish(false, e.code || String(e)); });
       sock.on('close', () => { this.closed = true; finish(false, 'closed'); });
@@ -122,8 +150,24 @@ if (!isMainThread) {
       if (last < 0) { this.carry = Buffer.from(buf); return; }
       if (last < buf.length - 1) this.carry = Buffer.from(buf.subarray(last + 1));
       const body = last === buf.length - 1 ? buf : buf.subarray(0, last + 1);
-      if (this.fast) this.scanFast(body);
+      if (this.hist) this.scanHist(body);
+      else if (this.fast) this.scanFast(body);
       else this.scanLines(body.toString('latin1'));
+    }
+    /** history phase: count batch ends and PRIVMSG lines; each batch end triggers the next query */
+    scanHist(buf) {
+      let at = 0;
+      for (;;) { const i = buf.indexOf(' PRIVMSG ', at); if (i < 0) break; histMsgs++; at = i + 9; }
+      at = 0;
+      for (;;) {
+        const i = buf.indexOf(' BATCH -', at);
+        if (i < 0) break;
+        at = i + 8;
+        histBatches++;
+        if (this.hist.running) this.hist.next();
+      }
+      if (buf.indexOf('FAIL ') >= 0) { histFails++; if (this.hist.running) this.hist.next(); }
+      if (buf.indexOf('PING ') >= 0) this.scanLines(buf.toString('latin1'), true);
     }
     scanFast(buf) {
       let at = 0;
@@ -153,6 +197,7 @@ if (!isMainThread) {
         const cmd = sp < 0 ? rest : rest.slice(0, sp);
         if (cmd === 'PING') { this.sock.write(`PONG ${rest.slice(5)}\r\n`); continue; }
         if (pingOnly) continue;
+        if (cmd === 'AUTHENTICATE' && this.onAuth) { this.onAuth(line); continue; }
         if (cmd === 'PRIVMSG' && rest.includes(' :BM ')) this.scanFast(Buffer.from(line + '\n', 'latin1'));
         if (this.waiters.length) {
           for (let k = 0; k < this.waiters.length; k++) {
@@ -164,6 +209,17 @@ if (!isMainThread) {
     }
   }
 
+  /** id → {priv, did} for the sasl scenario */
+  const keys = new Map();
+  const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+  function base58(bytes) {
+    let n = 0n;
+    for (const b of bytes) n = n * 256n + BigInt(b);
+    let out = '';
+    while (n > 0n) { out = B58[Number(n % 58n)] + out; n /= 58n; }
+    for (const b of bytes) { if (b !== 0) break; out = '1' + out; }
+    return out;
+  }
   const reply = (m, extra) => parentPort.postMessage({ reqId: m.reqId, ...extra });
 
   parentPort.on('message', async (m) => {
@@ -182,17 +238,95 @@ if (!isMainThread) {
               const c = new Conn(ids[next++]);
               conns.set(c.id, c);
               active++;
+              const sasl = m.sasl ? keys.get(c.id) : undefined;
               c.connect((good, why) => {
+                if (good && m.sasl && !c.loggedIn) { good = false; why = 'registered without 903'; }
                 active--;
                 if (good) ok++; else { failed++; reasons[why] = (reasons[why] || 0) + 1; conns.delete(c.id); }
                 lastDone = nowNs();
                 if (ok + failed === ids.length) resolve(); else launch();
-              });
+              }, { sasl, caps: m.caps });
             }
           };
           launch();
         });
         reply(m, { ok, failed, reasons, t0, lastDone });
+        break;
+      }
+      case 'keys': {
+        // pre-generate ed25519 did:key identities for m.ids (outside the timed phase)
+        for (const id of m.ids) {
+          const priv = ed25519.utils.randomSecretKey ? ed25519.utils.randomSecretKey() : ed25519.utils.randomPrivateKey();
+          const pub = ed25519.getPublicKey(priv);
+          keys.set(id, { priv, did: `did:key:z${base58(Uint8Array.from([0xed, 0x01, ...pub]))}` });
+        }
+        reply(m, { n: m.ids.length, sample: keys.get(m.ids[0])?.did });
+        break;
+      }
+      case 'prefill': {
+        // m.id sends m.count PRIVMSGs to m.target (m.perTick every 5 ms), then polls
+        // CHATHISTORY LATEST until the last one is stored; replies with the last server-time
+        const c = conns.get(m.id);
+        if (!c || m.count === 0) { reply(m, { sent: 0, lastTime: null }); break; }
+        const pad = 'x'.repeat(m.pad);
+        let i = 0;
+        await new Promise((resolve) => {
+          const tick = () => {
+            let out = '';
+            for (let k = 0; k < m.perTick && i < m.count; k++, i++) out += `PRIVMSG ${m.target} :h${i} ${pad}\r\n`;
+            c.sock.write(out);
+            if (i >= m.count) resolve(); else setTimeout(tick, 5);
+          };
+          tick();
+        });
+        const want = `:h${m.count - 1} `;
+        let lastTime = null;
+        for (let tries = 0; tries < 600 && !lastTime; tries++) {
+          lastTime = await new Promise((resolve) => {
+            let found = null;
+            c.waitFor((cmd, rest) => cmd === 'PRIVMSG' && rest.includes(want) , (line) => { found = /time=([^; ]+)/.exec(line)?.[1] ?? null; });
+            c.waitFor((cmd, rest) => cmd === 'BATCH' && rest.startsWith('BATCH -'), () => resolve(found));
+            c.sock.write(`CHATHISTORY LATEST ${m.target} * 1\r\n`);
+          });
+          // drop a leftover PRIVMSG waiter if this poll did not find the message
+          c.waiters = c.waiters.filter((w) => !String(w.pred).includes('want'));
+          if (!lastTime) await new Promise((r) => setTimeout(r, 100));
+        }
+        reply(m, { sent: i, lastTime });
+        break;
+      }
+      case 'history': {
+        // every connection in m.ids runs a closed loop of CHATHISTORY queries for m.durationMs
+        histBatches = 0; histMsgs = 0; histFails = 0;
+        const t0 = Date.now();
+        const endAt = t0 + m.durationMs;
+        let queries = 0;
+        const span = m.toMs - m.fromMs;
+        await new Promise((resolve) => {
+          let running = 0;
+          for (const id of m.ids) {
+            const c = conns.get(id);
+            if (!c) continue;
+            running++;
+            let n = 0;
+            c.hist = {
+              running: true,
+              next() {
+                if (Date.now() >= endAt) { this.running = false; if (--running === 0) resolve(); return; }
+                n++; queries++;
+                const q = (n + id) % 2 === 0
+                  ? `CHATHISTORY LATEST ${m.target} * ${m.limit}`
+                  : `CHATHISTORY BEFORE ${m.target} timestamp=${new Date(m.fromMs + Math.random() * span).toISOString()} ${m.limit}`;
+                c.sock.write(q + '\r\n');
+              },
+            };
+            c.hist.next();
+          }
+          if (running === 0) resolve();
+        });
+        const secs = (Date.now() - t0) / 1000;
+        for (const id of m.ids) { const c = conns.get(id); if (c) c.hist = null; }
+        reply(m, { queries, batches: histBatches, msgs: histMsgs, fails: histFails, secs });
         break;
       }
       case 'join': {

@@ -5,7 +5,7 @@
 // another server (ngircd, inspircd, or any command with {port}/{dir} placeholders) in the same
 // run and adds the ratio freeq/other for every numeric result.
 //
-//   node bench/run.mjs <connect|idle|fanout|channels> [--clients N] [--senders S] [--rate R]
+//   node bench/run.mjs <connect|idle|fanout|channels|sasl|history> [--clients N] [--senders S] [--rate R]
 //        [--channels C] [--duration s] [--workers W] [--inflight K] [--pad bytes]
 //        [--against ngircd|inspircd|"<command with {port} and {dir}>"] [--keep]
 //
@@ -30,7 +30,7 @@ const argv = process.argv.slice(2);
 const scenario = argv[0];
 const opt = {
   clients: undefined, senders: 1, rate: 1000, channels: 50, duration: 10, workers: 2, inflight: 200,
-  pad: 32, against: undefined, settle: 3, srcAddrs: 50, keep: false,
+  pad: 32, against: undefined, settle: 3, srcAddrs: 50, keep: false, prefill: 5000, limit: 100,
 };
 for (let i = 1; i < argv.length; i++) {
   const a = argv[i];
@@ -43,10 +43,10 @@ for (let i = 1; i < argv.length; i++) {
   opt[key] = key === 'against' ? v : Number(v);
   if (key !== 'against' && !Number.isFinite(opt[key])) die(`${a}: not a number: ${v}`);
 }
-const defaults = { connect: 2000, idle: 5000, fanout: 200, channels: 1000 };
-const NOT_YET = ['sasl', 'history'];
+const defaults = { connect: 2000, idle: 5000, fanout: 200, channels: 1000, sasl: 2000, history: 50 };
+const NOT_YET = [];
 if (NOT_YET.includes(scenario)) die(`scenario "${scenario}" is not implemented yet (see docs/performance.md)`, 2);
-if (!(scenario in defaults)) die(`usage: node bench/run.mjs <connect|idle|fanout|channels> [options]  (sasl, history: not implemented yet)`);
+if (!(scenario in defaults)) die(`usage: node bench/run.mjs <connect|idle|fanout|channels|sasl|history> [options]`);
 opt.clients ??= defaults[scenario];
 
 function die(msg, code = 1) {
@@ -136,10 +136,10 @@ async function startServer(kind) {
 }
 
 // ---------------------------------------------------------------- scenarios
-async function connectAll(lg, srv, n) {
+async function connectAll(lg, srv, n, extra = {}) {
   const t0 = process.hrtime.bigint();
   const cpu0 = cpuSec(srv.pid);
-  const res = await lg.all('connect', (w) => ({ ids: lg.idsFor(w, n), inflight: Math.max(1, Math.ceil(opt.inflight / lg.workers.length)) }));
+  const res = await lg.all('connect', (w) => ({ ids: lg.idsFor(w, n), inflight: Math.max(1, Math.ceil(opt.inflight / lg.workers.length)), ...extra }));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const ok = res.reduce((a, r) => a + r.ok, 0);
   const failed = res.reduce((a, r) => a + r.failed, 0);
@@ -156,12 +156,26 @@ async function runScenario(kind) {
     const base = rssKb(srv.pid);
     const out = { server: srv.name, rss_base_kb: base.rss };
     const n = opt.clients;
-    const c = await connectAll(lg, srv, n);
+    if (scenario === 'sasl') {
+      // keys are generated before the timed phase; did:key resolves locally (no network, no cache miss)
+      const kt = Date.now();
+      const kr = await lg.all('keys', (w) => ({ ids: lg.idsFor(w, n) }));
+      out.keygen_s = round((Date.now() - kt) / 1000, 2);
+      out.sample_did = kr[0].sample;
+    }
+    const c = await connectAll(lg, srv, n, scenario === 'sasl' ? { sasl: true }
+      : scenario === 'history' ? { caps: ['draft/chathistory', 'batch', 'server-time', 'message-tags'] } : {});
+    if (scenario === 'sasl') {
+      out.logins = c.ok;
+      out.logins_per_s = round(c.ok / c.secs, 0);
+      out.server_cpu_per_login_ms = round((c.serverCpu * 1000) / Math.max(1, c.ok), 3);
+      out.inflight = opt.inflight;
+    }
     Object.assign(out, {
       registered: c.ok, failed: c.failed, ...(c.failed ? { fail_reasons: c.reasons } : {}),
       time_to_all_s: round(c.secs, 3), registrations_per_s: round(c.ok / c.secs, 0), server_cpu_s: round(c.serverCpu, 2),
     });
-    if (scenario === 'connect') {
+    if (scenario === 'connect' || scenario === 'sasl') {
       const r = rssKb(srv.pid);
       out.rss_kb = r.rss;
       out.rss_per_conn_kb = round((r.rss - base.rss) / Math.max(1, c.ok), 2);
@@ -171,6 +185,33 @@ async function runScenario(kind) {
       Object.assign(out, { held_s: opt.settle, rss_kb: r.rss, rss_peak_kb: r.hwm, rss_per_conn_kb: round((r.rss - base.rss) / Math.max(1, c.ok), 2) });
       const st = await lg.all('stats');
       out.open_after = st.reduce((a, s) => a + s.open, 0);
+    } else if (scenario === 'history') {
+      // client 0 joins alone and pre-fills #hist through the server; then everyone joins and
+      // runs a closed loop of CHATHISTORY LATEST/BEFORE (one query in flight per client)
+      const chan = '#hist';
+      await lg.all('join', (w) => ({ channels: w === 0 ? { 0: chan } : {} }));
+      const fromMs = Date.now();
+      const tp = Date.now();
+      const pf = await lg.all('prefill', (w) => (w === 0 ? { id: 0, target: chan, count: opt.prefill, perTick: 100, pad: opt.pad } : { id: -1, target: chan, count: 0, perTick: 0, pad: 0 }));
+      if (!pf[0].lastTime) throw new Error('prefill: last message never showed up in CHATHISTORY LATEST');
+      const toMs = Date.parse(pf[0].lastTime);
+      out.prefilled = pf[0].sent;
+      out.prefill_s = round((Date.now() - tp) / 1000, 2);
+      const j = await lg.all('join', (w) => ({ channels: Object.fromEntries(lg.idsFor(w, n).filter((id) => id !== 0).map((id) => [id, chan])) }));
+      out.joined = j.reduce((a, r) => a + r.joined, 0) + 1;
+      await sleep(500);
+      const cpu0 = cpuSec(srv.pid);
+      const hr = await lg.all('history', (w) => ({ ids: lg.idsFor(w, n), target: chan, limit: opt.limit, durationMs: opt.duration * 1000, fromMs, toMs }));
+      const secs = Math.max(...hr.map((r) => r.secs));
+      const cpu = cpuSec(srv.pid) - cpu0;
+      const batches = hr.reduce((a, r) => a + r.batches, 0);
+      const msgs = hr.reduce((a, r) => a + r.msgs, 0);
+      Object.assign(out, {
+        query_clients: n, limit: opt.limit, queries: hr.reduce((a, r) => a + r.queries, 0), batches, fails: hr.reduce((a, r) => a + r.fails, 0),
+        batches_per_s: round(batches / secs, 0), msgs_per_batch: round(msgs / Math.max(1, batches), 1), msgs_per_s: round(msgs / secs, 0),
+        server_cpu_util: round(cpu / secs, 2), server_cpu_per_query_ms: round((cpu * 1000) / Math.max(1, batches), 3),
+        rss_kb: rssKb(srv.pid).rss,
+      });
     } else if (scenario === 'fanout' || scenario === 'channels') {
       const C = scenario === 'fanout' ? 1 : opt.channels;
       const chanOf = (id) => (C === 1 ? '#bench' : `#c${id % C}`);
