@@ -3,6 +3,7 @@
  * method encodings → compressed SEC1 (secp256k1, p256) or raw 32 bytes (ed25519); signature checks
  * that never throw. Curves from @noble/curves, base58btc from multiformats.
  */
+import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -152,7 +153,10 @@ export function verifySignature(key: VerificationKey, data: Uint8Array, sig: Uin
     if (!(sig instanceof Uint8Array) || sig.length !== 64 || !(data instanceof Uint8Array)) return false;
     if (key.type === 'ed25519') {
       if (key.publicKey.length !== 32) return false;
-      return ed25519.verify(sig, data, key.publicKey, { zip215: false });
+      // Native (OpenSSL) verification: ~50× faster than pure JS, which was 3.3 ms per SASL login
+      // (bench sasl profile). OpenSSL is RFC 8032 cofactorless with the S < L check and compares R
+      // by encoding; A's canonical encoding is enforced when the key is parsed (strict fromBytes).
+      return nodeVerify(null, data, ed25519KeyObject(key.publicKey), sig);
     }
     if (key.type !== 'secp256k1' && key.type !== 'p256') return false;
     const curve = curveOf(key.type);
@@ -162,4 +166,19 @@ export function verifySignature(key: VerificationKey, data: Uint8Array, sig: Uin
   } catch {
     return false;
   }
+}
+
+// SubjectPublicKeyInfo DER prefix for a raw ed25519 key (RFC 8410): SEQUENCE { AlgorithmIdentifier
+// id-Ed25519, BIT STRING <32 bytes> }. KeyObjects are cached per key bytes (documents are cached,
+// so the same Uint8Array comes back for every login of one identity).
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const ed25519KeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+function ed25519KeyObject(raw: Uint8Array): KeyObject {
+  let k = ed25519KeyObjects.get(raw);
+  if (!k) {
+    k = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    ed25519KeyObjects.set(raw, k);
+  }
+  return k;
 }

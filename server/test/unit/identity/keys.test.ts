@@ -238,3 +238,23 @@ describe('document helpers', () => {
     assert.equal(handleOf({ id: did }), undefined);
   });
 });
+
+test('ed25519 (native verify): a malleated signature with S + L is rejected, the original accepted', () => {
+  const sk = ed25519.utils.randomSecretKey();
+  const pub = ed25519.getPublicKey(sk);
+  const msg = new TextEncoder().encode('challenge bytes');
+  const sig = ed25519.sign(msg, sk);
+  const key = { id: 'did:key:x#x', type: 'ed25519' as const, publicKey: pub };
+  assert.equal(verifySignature(key, msg, sig), true);
+  // S is little-endian in the second half; S + L is the classic malleation (RFC 8032 §5.1.7 requires S < L)
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+  let s = 0n;
+  for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i]!);
+  const s2 = s + L;
+  const forged = new Uint8Array(sig);
+  let v = s2;
+  for (let i = 32; i < 64; i++) { forged[i] = Number(v & 0xffn); v >>= 8n; }
+  assert.equal(v, 0n, 'S + L still fits in 32 bytes');
+  assert.equal(verifySignature(key, msg, forged), false);
+  assert.equal(verifySignature(key, new TextEncoder().encode('other bytes'), sig), false);
+});
