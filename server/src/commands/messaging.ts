@@ -143,7 +143,7 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
 function remember(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined, lines?: readonly MultilineLine[]): void {
   const { user, server } = ctx;
   server.history.record({
-    msgid: out.meta.msgid!, time: Date.parse(out.meta.time), command, venue, target,
+    msgid: out.meta.msgid!, time: out.meta.at ?? Date.parse(out.meta.time), command, venue, target,
     source: user.mask, account: user.account, text,
     // as delivered: with the server's +freeq.at/sig (stamped on out.meta), so replayed history still verifies
     clientTags: (out.meta.clientTags ?? clientTags) ? Object.fromEntries(out.meta.clientTags ?? clientTags!) : undefined,

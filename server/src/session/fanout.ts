@@ -25,7 +25,8 @@ export class Fanout {
   constructor(private readonly d: FanoutDeps) {}
 
   meta(user?: User, extra?: Partial<OutMeta>): OutMeta {
-    return { time: nowIso(this.d.now()), msgid: newMsgid(), account: user?.account, bot: user?.isBot, ...extra };
+    const at = this.d.now();
+    return { time: nowIso(at), at, msgid: newMsgid(), account: user?.account, bot: user?.isBot, ...extra };
   }
 
   /** Deliver to every member of a channel (optionally skipping one, e.g. the sender). */

@@ -11,6 +11,8 @@ export const newMsgid = monotonicFactory();
 export interface OutMeta {
   /** server-time `time` tag (ISO 8601 with ms) */
   time: string;
+  /** the same instant in ms since the epoch (history), when the sender knows it */
+  at?: number;
   /** message-ids `msgid` (needs message-tags) */
   msgid?: string;
   /** account-tag `account` */

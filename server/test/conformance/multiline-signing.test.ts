@@ -3,25 +3,12 @@ import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse, type RawClient } from '../harness/raw-client.js';
 import { channelVenue, messageEvent } from '../../src/keys/chat-signature.js';
-import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl, type Signer } from './sasl-helpers.js';
+import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl, type Signer, loginWithDidKey } from './sasl-helpers.js';
 
 // draft/multiline + message signing: the server signs the combined message (lines joined with
 // \n, as the reference's chat-signing vectors define for a multiline batch) once; the signature
 // rides on the BATCH start, or on the first fallback line
 
-async function login(srv: TestServer, nick: string, signer: Signer, caps: string[]): Promise<RawClient> {
-  const c = await srv.connect();
-  await startSasl(c, nick);
-  c.send('AUTHENTICATE ATPROTO-CHALLENGE');
-  const ch = await readChallenge(c);
-  c.send(...responseLines(await cryptoResponse(signer, ch)));
-  await c.expect(/ 903 /);
-  c.send(`CAP REQ :${caps.join(' ')}`);
-  await c.expect(/ CAP \S+ ACK /);
-  c.send('CAP END');
-  await c.expect(/ (376|422) /);
-  return c;
-}
 
 describe('draft/multiline signing', () => {
   let srv: TestServer;
@@ -30,9 +17,9 @@ describe('draft/multiline signing', () => {
 
   test('+freeq.at/sig on the BATCH start (and first fallback line) verifies over the joined body', async () => {
     const alice = ed25519Signer();
-    const a = await login(srv, 'mlsigA', alice, ['batch', 'draft/multiline', 'message-tags']);
-    const b = await login(srv, 'mlsigB', ed25519Signer(), ['batch', 'draft/multiline', 'message-tags']);
-    const p = await login(srv, 'mlsigP', ed25519Signer(), ['message-tags']);
+    const a = await loginWithDidKey(srv, 'mlsigA', alice, ['batch', 'draft/multiline', 'message-tags']);
+    const b = await loginWithDidKey(srv, 'mlsigB', ed25519Signer(), ['batch', 'draft/multiline', 'message-tags']);
+    const p = await loginWithDidKey(srv, 'mlsigP', ed25519Signer(), ['message-tags']);
     for (const c of [a, b, p]) { c.send('JOIN #mlsig'); await c.expect(/ 366 /); }
     await a.sync();
     a.send('BATCH +s draft/multiline #mlsig', '@batch=s PRIVMSG #mlsig :signed ', '@batch=s;draft/multiline-concat PRIVMSG #mlsig :together', '@batch=s PRIVMSG #mlsig :second line', 'BATCH -s');

@@ -55,3 +55,18 @@ export async function startSasl(c: RawClient, nick: string): Promise<void> {
   c.send('CAP LS 302', `NICK ${nick}`, `USER ${nick} 0 * :${nick}`, 'CAP REQ :sasl');
   await c.expect(/ CAP \S+ ACK :?sasl$/);
 }
+
+/** Log in with a did:key over ATPROTO-CHALLENGE, then finish registration with extra caps. */
+export async function loginWithDidKey(srv: { connect(): Promise<RawClient> }, nick: string, signer: Signer, caps: string[] = ['message-tags', 'echo-message']): Promise<RawClient> {
+  const c = await srv.connect();
+  await startSasl(c, nick);
+  c.send('AUTHENTICATE ATPROTO-CHALLENGE');
+  const ch = await readChallenge(c);
+  c.send(...responseLines(await cryptoResponse(signer, ch)));
+  await c.expect(/ 903 /);
+  c.send(`CAP REQ :${caps.join(' ')}`);
+  await c.expect(/ CAP \S+ ACK /);
+  c.send('CAP END');
+  await c.expect(/ (376|422) /);
+  return c;
+}

@@ -11,26 +11,12 @@ import { parse, RawClient } from '../harness/raw-client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startServer } from '../../src/server.js';
 import { canonicalForm, channelVenue, dmVenue, kidOf, messageEvent, verifySigTag } from '../../src/keys/chat-signature.js';
-import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl, type Signer } from './sasl-helpers.js';
+import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl, type Signer, loginWithDidKey } from './sasl-helpers.js';
 
 // Message signing (reference §1.8): the server signs each PRIVMSG/NOTICE it relays for a
 // logged-in user with msg-signing-key.secret, tag +freeq.at/sig, verifiable with the public key of
 // GET /api/v1/signing-key (ServerContext.signing.signingKeyInfo()).
 
-/** Log in with a did:key over ATPROTO-CHALLENGE and finish registration with extra caps. */
-async function login(srv: { connect(): Promise<RawClient> }, nick: string, signer: Signer, caps: string[] = ['message-tags', 'echo-message']): Promise<RawClient> {
-  const c = await srv.connect();
-  await startSasl(c, nick);
-  c.send('AUTHENTICATE ATPROTO-CHALLENGE');
-  const ch = await readChallenge(c);
-  c.send(...responseLines(await cryptoResponse(signer, ch)));
-  await c.expect(/ 903 /);
-  c.send(`CAP REQ :${caps.join(' ')}`);
-  await c.expect(/ CAP \S+ ACK /);
-  c.send('CAP END');
-  await c.expect(/ (376|422) /);
-  return c;
-}
 
 function publicKeyOf(srv: TestServer): Buffer {
   return Buffer.from(srv.server.context.signing.signingKeyInfo().public_key, 'base64url');
@@ -44,8 +30,8 @@ describe('signing: relayed messages carry +freeq.at/sig', () => {
   after(async () => { await srv.stop(); });
 
   test('a channel PRIVMSG from a logged-in user verifies against the published key', async () => {
-    const a = await login(srv, 'sigA', alice);
-    const b = await login(srv, 'sigB', bob);
+    const a = await loginWithDidKey(srv, 'sigA', alice);
+    const b = await loginWithDidKey(srv, 'sigB', bob);
     a.send('JOIN #Sig');
     await a.expect(/ 366 /);
     b.send('JOIN #sig');
@@ -72,8 +58,8 @@ describe('signing: relayed messages carry +freeq.at/sig', () => {
   });
 
   test('a private message between two logged-in users is signed for the dm: venue; a NOTICE too', async () => {
-    const a = await login(srv, 'dmA', alice);
-    const b = await login(srv, 'dmB', bob);
+    const a = await loginWithDidKey(srv, 'dmA', alice);
+    const b = await loginWithDidKey(srv, 'dmB', bob);
     a.send('PRIVMSG dmB :psst');
     const msg = parse(await b.expect(/PRIVMSG dmB :?psst$/));
     const pub = publicKeyOf(srv);
@@ -87,8 +73,8 @@ describe('signing: relayed messages carry +freeq.at/sig', () => {
   });
 
   test('client reply tags are covered by the signed document', async () => {
-    const a = await login(srv, 'rpA', alice);
-    const b = await login(srv, 'rpB', bob);
+    const a = await loginWithDidKey(srv, 'rpA', alice);
+    const b = await loginWithDidKey(srv, 'rpB', bob);
     a.send('@+reply=01KYVT1W2P0000000000000000 PRIVMSG rpB :answer');
     const msg = parse(await b.expect(/PRIVMSG rpB :?answer$/));
     assert.equal(msg.tags.get('+reply'), '01KYVT1W2P0000000000000000');
@@ -102,7 +88,7 @@ describe('signing: relayed messages carry +freeq.at/sig', () => {
 
   test('a guest\'s message carries no signature', async () => {
     const g = await srv.client('guestS', { caps: ['message-tags'] });
-    const b = await login(srv, 'gB', bob);
+    const b = await loginWithDidKey(srv, 'gB', bob);
     g.send('JOIN #guests');
     await g.expect(/ 366 /);
     b.send('JOIN #guests');
@@ -116,8 +102,8 @@ describe('signing: relayed messages carry +freeq.at/sig', () => {
 
   test('a client-supplied +freeq.at/sig is not relayed (guest or logged in)', async () => {
     const g = await srv.client('forger', { caps: ['message-tags'] });
-    const a = await login(srv, 'forgA', alice);
-    const b = await login(srv, 'forgB', bob);
+    const a = await loginWithDidKey(srv, 'forgA', alice);
+    const b = await loginWithDidKey(srv, 'forgB', bob);
     const forged = 'ed25519:NHUPmL1Z_PyUbaRaqr6TOw:_82Len7Z3lcnJsRKEZ9fYPfR4UqC0KhkxW01m9LTeqXN36TPPNdN-jROTIWYFvjiPyEXZUH7ZCyEJC4f0JH_BQ';
     g.send(`@+freeq.at/sig=${forged};+other=kept PRIVMSG forgB :trust me`);
     const fromGuest = parse(await b.expect(/PRIVMSG forgB :trust me$/));
@@ -158,7 +144,7 @@ describe('signing: no key material in the log', () => {
     const config = loadConfig({ env: {}, cli: { 'listen-addr': '127.0.0.1:0', 'web-addr': '127.0.0.1:0', 'data-dir': dir, 'server-name': 'irc.test' } });
     const server = await startServer(config, { logger: pino({ level: 'trace' }, sink) });
     try {
-      const a = await login({ connect: () => RawClient.connect({ port: server.addresses.irc.port }) }, 'logA', ed25519Signer());
+      const a = await loginWithDidKey({ connect: () => RawClient.connect({ port: server.addresses.irc.port }) }, 'logA', ed25519Signer());
       a.send('JOIN #log', 'TOPIC #log :secret topic', 'PRIVMSG #log :logged?');
       await a.expect(/PRIVMSG #log :?logged\?$/);
       a.destroy();
