@@ -83,7 +83,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const world = new World();
   let fanout: Fanout | undefined;
   let pluginEvents: ((ev: Parameters<Fanout['onEvent']>[0]) => void) | undefined;
-  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), new SqliteAccountStore(db), (ev) => { fanout!.onEvent(ev); pluginEvents?.(ev); }, {
+  const accountStore = new SqliteAccountStore(db, (err, did) => log.error({ err, did }, 'account write failed'));
+  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), accountStore, (ev) => { fanout!.onEvent(ev); pluginEvents?.(ev); }, {
     maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
   }, clock);
   ops.restore();
@@ -207,6 +208,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       await http.close();
       await new Promise((r) => setTimeout(r, 20));
       history.close();
+      accountStore.flush();
       db.close();
       releaseLock();
     },

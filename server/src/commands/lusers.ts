@@ -5,8 +5,7 @@ import { defineCommand } from './registry.js';
 export function sendLusers(ctx: CommandContext): void {
   const w = ctx.server.world;
   const users = w.registeredCount;
-  let invisible = 0;
-  for (const u of w.users.values()) if (u.registered && u.modes.has('i')) invisible++;
+  const invisible = w.invisibleCount;
   const unknown = w.users.size - users;
   ctx.numeric(N.RPL_LUSERCLIENT, `There are ${users - invisible} users and ${invisible} invisible on 1 servers`);
   ctx.numeric(N.RPL_LUSEROP, String(w.operCount), 'operator(s) online');

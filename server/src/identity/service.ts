@@ -6,7 +6,7 @@ import { atprotoKey, challengeKeys, handleOf, pdsEndpoint } from './did-doc.js';
 import { DidResolver } from './did-resolver.js';
 import { HandleResolver } from './handle.js';
 import { HttpClient } from './http.js';
-import { verifySignature } from './keys.js';
+import { verifySignatureAsync } from './keys.js';
 import { createSession, deleteSession, getSession } from './pds.js';
 import { ServiceAuthVerifier } from './service-auth.js';
 import type { IdentityService } from './types.js';
@@ -46,7 +46,7 @@ export function createIdentityService(d: IdentityDeps): IdentityService {
     resolveDid: async (did) => (await dids.resolve(did)).doc,
     challengeKeys,
     atprotoKey,
-    verifySignature,
+    verifySignature: verifySignatureAsync,
     pdsEndpoint,
     handleOf,
     resolveHandle: (handle) => handles.resolve(handle),

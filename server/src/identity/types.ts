@@ -62,7 +62,7 @@ export interface IdentityService {
    * Signature check over raw bytes: secp256k1 and p256 = ECDSA/SHA-256, 64-byte compact r‖s,
    * low-S only (DER and high-S rejected); ed25519 = 64-byte RFC 8032 signature.
    */
-  verifySignature(key: VerificationKey, data: Uint8Array, sig: Uint8Array): boolean;
+  verifySignature(key: VerificationKey, data: Uint8Array, sig: Uint8Array): Promise<boolean>;
   /** `#atproto_pds` AtprotoPersonalDataServer endpoint, without a trailing slash */
   pdsEndpoint(doc: DidDocument): string | undefined;
   /** first `at://` alias, without the scheme */

@@ -132,6 +132,7 @@ export class Ops {
     if (text) notices.push(text);
     u.registered = true;
     this.world.registeredCount++;
+    if (u.modes.has('i')) this.world.invisibleCount++;
     this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
     return notices;
   }
@@ -212,6 +213,7 @@ export class Ops {
     if (!u.registered) return;
     this.world.registeredCount--;
     if (u.isOper) this.world.operCount--;
+    if (u.modes.has('i')) this.world.invisibleCount--;
     this.remember(u);
     const audience = this.world.neighbours(u);
     for (const ch of [...u.channels]) this.leave(u, ch);
@@ -276,6 +278,7 @@ export class Ops {
       if (c.mode === 'o' && c.adding) continue; // only OPER grants +o
       if (c.adding === u.modes.has(c.mode)) continue;
       if (c.adding) u.modes.add(c.mode); else u.modes.delete(c.mode);
+      if (c.mode === 'i' && u.registered) this.world.invisibleCount += c.adding ? 1 : -1;
       if (c.mode === 'o') { this.world.operCount--; u.operClass = undefined; u.operName = undefined; }
       applied.push({ adding: c.adding, mode: c.mode });
     }

@@ -22,6 +22,8 @@ export class World {
   registeredCount = 0;
   maxRegistered = 0;
   operCount = 0;
+  /** registered users with user mode +i (LUSERS without a scan) */
+  invisibleCount = 0;
 
   findUser(nick: string): User | undefined {
     const u = this.nicks.get(foldCase(nick));

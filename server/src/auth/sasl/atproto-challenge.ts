@@ -79,7 +79,9 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         const keys = identity.challengeKeys(doc);
         if (keys.length === 0) return { kind: 'fail', reason: 'no usable key in the DID document' };
         const data = new Uint8Array(ch.bytes);
-        const ok = keys.some((k) => identity.verifySignature(k, data, new Uint8Array(sig)));
+        const sigBytes = new Uint8Array(sig);
+        let ok = false;
+        for (const k of keys) if ((ok = await identity.verifySignature(k, data, sigBytes))) break;
         if (!ok) return { kind: 'fail', reason: `signature matches none of ${keys.length} key(s)` };
         return { kind: 'ok', did: r.did, handle: safeHandle(identity.handleOf(doc)) };
       }

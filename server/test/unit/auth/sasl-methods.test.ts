@@ -97,7 +97,7 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
     const id = fakeIdentity({
       resolveDid: async () => doc,
       challengeKeys: () => [{ id: `${DID}#a`, type: 'ed25519', publicKey: new Uint8Array(32) }, { id: `${DID}#b`, type: 'ed25519', publicKey: new Uint8Array(32) }],
-      verifySignature: (k, data) => { seen.push(k.id); assert.deepEqual(Buffer.from(data), ch.bytes); return k.id.endsWith('#b'); },
+      verifySignature: async (k, data) => { seen.push(k.id); assert.deepEqual(Buffer.from(data), ch.bytes); return k.id.endsWith('#b'); },
     });
     const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'crypto', signature: Buffer.alloc(64, 1).toString('base64url') }, ch);
     assert.equal(r.kind, 'ok');

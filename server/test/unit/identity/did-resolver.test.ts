@@ -67,10 +67,10 @@ describe('did:web and did:plc resolution against local servers', () => {
       [`${webDid}#inline`, 'p256'],
     ]);
     const msg = enc.encode('{"session_id":"1","nonce":"abc","timestamp":1}');
-    assert.equal(id.svc.verifySignature(keys[0]!, msg, ed25519.sign(msg, ed.secretKey)), true);
-    assert.equal(id.svc.verifySignature(keys[1]!, msg, secp256k1.sign(msg, k1Priv)), true);
-    assert.equal(id.svc.verifySignature(keys[2]!, msg, p256.sign(msg, r1Priv)), true);
-    assert.equal(id.svc.verifySignature(keys[1]!, msg, ed25519.sign(msg, ed.secretKey)), false);
+    assert.equal(await id.svc.verifySignature(keys[0]!, msg, ed25519.sign(msg, ed.secretKey)), true);
+    assert.equal(await id.svc.verifySignature(keys[1]!, msg, secp256k1.sign(msg, k1Priv)), true);
+    assert.equal(await id.svc.verifySignature(keys[2]!, msg, p256.sign(msg, r1Priv)), true);
+    assert.equal(await id.svc.verifySignature(keys[1]!, msg, ed25519.sign(msg, ed.secretKey)), false);
     assert.equal(id.svc.pdsEndpoint(doc), 'http://localhost:2583');
     assert.equal(id.svc.handleOf(doc), 'web.example');
     assert.equal(id.svc.atprotoKey(doc), undefined);
@@ -170,7 +170,7 @@ describe('did:web and did:plc resolution against local servers', () => {
       const doc = await id.svc.resolveDid(did);
       const keys = id.svc.challengeKeys(doc);
       assert.deepEqual(keys.map((k) => k.id), [`${did}#irc`], 'the PDS-held #atproto key is not a challenge key');
-      assert.equal(id.svc.verifySignature(keys[0]!, msg, sig), true);
+      assert.equal(await id.svc.verifySignature(keys[0]!, msg, sig), true);
       assert.deepEqual(id.svc.atprotoKey(doc)?.publicKey, pdsKey.publicKeyBytes());
     }
     assert.ok(plc.hits.includes(`GET /${prod}`));

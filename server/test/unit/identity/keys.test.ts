@@ -8,7 +8,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { base58btc } from 'multiformats/bases/base58';
 import { challengeKeys, atprotoKey, handleOf, pdsEndpoint } from '../../../src/identity/did-doc.js';
 import { didKeyDocument } from '../../../src/identity/did-resolver.js';
-import { formatMultikey, parseMultikey, parseVerificationMethod, verifySignature } from '../../../src/identity/keys.js';
+import { formatMultikey, parseMultikey, parseVerificationMethod, verifySignature, verifySignatureAsync } from '../../../src/identity/keys.js';
 import type { DidDocument, VerificationKey } from '../../../src/identity/types.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../fixtures/atproto/${name}`, import.meta.url), 'utf8')) as unknown;
@@ -24,7 +24,7 @@ describe('signature fixtures (atproto interop vectors)', () => {
   const fixtures = fixture('signature-fixtures.json') as SigFixture[];
   assert.ok(fixtures.length >= 6);
   for (const f of fixtures) {
-    test(f.comment, () => {
+    test(f.comment, async () => {
       const data = new Uint8Array(Buffer.from(f.messageBase64, 'base64'));
       const sig = new Uint8Array(Buffer.from(f.signatureBase64, 'base64'));
       // the key as a legacy verification method (raw compressed key, no multicodec) …
@@ -38,6 +38,9 @@ describe('signature fixtures (atproto interop vectors)', () => {
       assert.deepEqual(viaDidKey.publicKey, legacy.publicKey);
       assert.equal(verifySignature(legacy, data, sig), f.validSignature);
       assert.equal(verifySignature(viaDidKey, data, sig), f.validSignature);
+      // the thread-pool variant the SASL path uses gives the same answer
+      assert.equal(await verifySignatureAsync(legacy, data, sig), f.validSignature);
+      assert.equal(await verifySignatureAsync(viaDidKey, data, sig), f.validSignature);
     });
   }
 
@@ -50,6 +53,24 @@ describe('signature fixtures (atproto interop vectors)', () => {
       const key = challengeKeys(didKeyDocument(f.publicKeyDid))[0]!;
       assert.equal(verifySignature(key, new Uint8Array(Buffer.from(f.messageBase64, 'base64')), low), true);
     }
+  });
+});
+
+describe('verifySignatureAsync', () => {
+  test('ed25519: good, tampered, wrong key, bad shapes', async () => {
+    const priv = ed25519.utils.randomSecretKey();
+    const did = `did:key:${formatMultikey('ed25519', ed25519.getPublicKey(priv))}`;
+    const [key] = challengeKeys(didKeyDocument(did));
+    assert.ok(key);
+    const msg = new Uint8Array([1, 2, 3, 4]);
+    const sig = ed25519.sign(msg, priv);
+    assert.equal(await verifySignatureAsync(key, msg, sig), true);
+    assert.equal(await verifySignatureAsync(key, new Uint8Array([1, 2, 3, 5]), sig), false);
+    const other = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+    assert.equal(await verifySignatureAsync({ ...key, publicKey: other }, msg, sig), false);
+    assert.equal(await verifySignatureAsync(key, msg, sig.subarray(0, 63)), false);
+    assert.equal(await verifySignatureAsync({ ...key, publicKey: new Uint8Array(31) }, msg, sig), false);
+    assert.equal(await verifySignatureAsync({ ...key, type: 'p256' }, msg, sig), false);
   });
 });
 
