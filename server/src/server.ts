@@ -25,6 +25,7 @@ import { SqliteChannelStore } from './storage/repos/channels.js';
 import { SqliteMessageRepo } from './storage/repos/messages.js';
 import { SqliteReadMarkerRepo } from './storage/repos/read-markers.js';
 import { HistoryStore } from './history/store.js';
+import { ThreadWriter } from './history/writer.js';
 import { SqliteServerBanStore } from './storage/repos/server-bans.js';
 import { ServerBans } from './limits/server-bans.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
@@ -99,9 +100,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   if (plugins !== NO_PLUGINS) pluginEvents = pluginEventSink(plugins);
 
   // message history (issue 5): batched writes, retention by count and age (history/store.ts)
-  const history = new HistoryStore(new SqliteMessageRepo(db, unlocked.cipher), {
-    maxPerTarget: config.historyMaxPerTarget, maxAge: config.historyMaxAge, now: () => clock.now(), log: log.child({ sub: 'history' }),
-  });
+  // encryption and inserts on a writer thread with its own connection (not for :memory:, which
+  // a second connection cannot see)
+  const messages = new SqliteMessageRepo(db, unlocked.cipher);
+  const historyLog = log.child({ sub: 'history' });
+  const history = new HistoryStore(messages, {
+    maxPerTarget: config.historyMaxPerTarget, maxAge: config.historyMaxAge, now: () => clock.now(), log: historyLog,
+  }, dbPath === ':memory:' ? undefined : await ThreadWriter.start(dbPath, unlocked.cipher, messages, config.historyMaxPerTarget, historyLog));
 
   const context: ServerContext = {
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
@@ -136,18 +141,20 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const commands = commandTable();
   const sessions = new Set<Session>();
   let nextId = 1;
+  // one deps object for every session (not a closure per connection)
+  const sessionDeps = {
+    server: context, commands, lineLimits: CLIENT_LINE_LIMITS,
+    onClosed: (x: Session) => {
+      sessions.delete(x);
+      context.stats.connections--;
+      context.metrics.connectionClosed(x.conn.peer.kind);
+      if (x.registered) context.metrics.userGone();
+    },
+  };
   const accept = (conn: IrcConn): void => {
     context.stats.connections++;
     context.metrics.connectionOpened(conn.peer.kind);
-    const s = new Session(nextId++, conn, {
-      server: context, commands, lineLimits: CLIENT_LINE_LIMITS,
-      onClosed: (x) => {
-        sessions.delete(x);
-        context.stats.connections--;
-        context.metrics.connectionClosed(conn.peer.kind);
-        if (x.registered) context.metrics.userGone();
-      },
-    });
+    const s = new Session(nextId++, conn, sessionDeps);
     sessions.add(s);
     context.plugins.onConnect({ sessionId: s.id, ip: conn.peer.ip, transport: conn.peer.kind });
   };
@@ -168,17 +175,29 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   });
   const listenerDeps = { readq: config.readq, accept, admission };
   const tcp: NetServer = createTcpListener(listenerDeps);
-  await listen(tcp, config.listenAddr);
   let tls: TlsListener | undefined;
-  if (config.tlsCert && config.tlsKey) {
-    tls = createTlsListener(config.tlsCert, config.tlsKey, listenerDeps);
-    await listen(tls, config.tlsListenAddr);
-  }
   const http = createHttpApp({
     config, accept, admission, context,
     health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
   });
-  await http.listen({ host: config.webAddr.host, port: config.webAddr.port });
+  try {
+    await listen(tcp, config.listenAddr);
+    if (config.tlsCert && config.tlsKey) {
+      tls = createTlsListener(config.tlsCert, config.tlsKey, listenerDeps);
+      await listen(tls, config.tlsListenAddr);
+    }
+    await http.listen({ host: config.webAddr.host, port: config.webAddr.port });
+  } catch (e) {
+    // a port in use: release what was opened (the writer thread, the database) before failing
+    tcp.close();
+    tls?.close();
+    await http.close().catch(() => {});
+    clearInterval(sweep);
+    history.close();
+    accountStore.flush();
+    db.close();
+    throw e;
+  }
   const addresses = {
     irc: tcp.address() as AddressInfo,
     tls: tls?.address() as AddressInfo | undefined,

@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/log.js';
 import { POS_MAX, POS_MIN, type Pos, type SqliteMessageRepo } from '../storage/repos/messages.js';
+import { InlineWriter, type HistoryWriter } from './writer.js';
 import type { HistoryPort, HistoryReadOptions, HistoryReader, HistoryRef, StoredMessage } from './types.js';
 
 /**
@@ -20,21 +21,20 @@ export interface HistoryStoreOptions {
 }
 
 /**
- * The history store: the write side (HistoryPort) buffers offered messages and writes them in
- * one transaction per event-loop turn (setImmediate), so the message path never waits on a
- * synchronous insert; retention by count runs in that same transaction, retention by age on a
- * periodic prune. The read side (HistoryReader) flushes what is pending first, so a query always
+ * The history store: the write side (HistoryPort) buffers offered messages and hands them to the
+ * writer once per event-loop turn (setImmediate), so the message path never waits on an insert;
+ * the writer (history/writer.ts) encrypts and inserts them on its own thread, with retention by
+ * count in the same transaction; retention by age runs on a periodic prune. The read side
+ * (HistoryReader) hands over what is pending and waits for the writer first, so a query always
  * sees every message delivered before it.
  */
 export class HistoryStore implements HistoryPort, HistoryReader {
   private pending: StoredMessage[] = [];
   private scheduled = false;
   private closed = false;
-  /** rows per venue, known since the venue was first written this run (retention by count) */
-  private readonly counts = new Map<string, number>();
   private readonly pruneTimer?: NodeJS.Timeout;
 
-  constructor(private readonly repo: SqliteMessageRepo, private readonly opts: HistoryStoreOptions) {
+  constructor(private readonly repo: SqliteMessageRepo, private readonly opts: HistoryStoreOptions, private readonly writer: HistoryWriter = new InlineWriter(repo, opts.maxPerTarget, opts.log)) {
     if (opts.maxAge > 0) {
       this.pruneExpired();
       // often enough that expired rows do not pile up, rarely enough to cost nothing
@@ -56,45 +56,26 @@ export class HistoryStore implements HistoryPort, HistoryReader {
     }
   }
 
-  /** Write everything pending (one transaction) and apply retention by count to the venues touched. */
+  /** Hand everything pending to the writer (one transaction). */
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    try {
-      this.repo.transaction(() => {
-        const added = this.repo.insertMany(batch);
-        for (const [venue, n] of added) {
-          let count = this.counts.get(venue);
-          count = count === undefined ? this.repo.count(venue) : count + n;
-          if (count > this.opts.maxPerTarget) {
-            this.repo.deleteOldest(venue, count - this.opts.maxPerTarget);
-            count = this.opts.maxPerTarget;
-          }
-          this.counts.set(venue, count);
-        }
-      });
-    } catch (e) {
-      // a failed write must not take the message path down; the counts may be stale now
-      this.counts.clear();
-      this.opts.log.error({ err: e, messages: batch.length }, 'history write failed');
-    }
+    this.writer.write(batch);
+  }
+
+  /** before a read: everything recorded so far is committed */
+  private sync(): void {
+    this.flush();
+    this.writer.sync();
   }
 
   /** Retention by age: delete what is older than history-max-age. */
   pruneExpired(): void {
     if (this.opts.maxAge <= 0 || this.closed) return;
     this.flush();
-    try {
-      const n = this.repo.deleteOlderThan(this.opts.now() - this.opts.maxAge);
-      if (n > 0) {
-        this.counts.clear();
-        this.opts.log.debug({ deleted: n }, 'history pruned by age');
-      }
-    } catch (e) {
-      this.opts.log.error({ err: e }, 'history prune failed');
-    }
+    this.writer.prune(this.opts.now() - this.opts.maxAge);
   }
 
   /** Flush and stop (before the database closes). */
@@ -103,6 +84,7 @@ export class HistoryStore implements HistoryPort, HistoryReader {
     this.flush();
     this.closed = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.writer.close();
   }
 
   // ---- read side ----------------------------------------------------------------------------
@@ -154,13 +136,13 @@ export class HistoryStore implements HistoryPort, HistoryReader {
 
   /** Latest message time per venue in the open interval between `from` and `to`; from > to lists newest first. */
   targets(venues: string[], from: number, to: number, limit: number): { venue: string; latest: number }[] {
-    this.flush();
+    this.sync();
     return this.repo.targets(venues, Math.min(from, to), Math.max(from, to), limit, from > to, this.minTime());
   }
 
   /** DM venues that include `account` (for CHATHISTORY TARGETS) */
   dmVenuesOf(account: string): string[] {
-    this.flush();
+    this.sync();
     return this.repo.dmVenuesOf(account);
   }
 
@@ -172,14 +154,14 @@ export class HistoryStore implements HistoryPort, HistoryReader {
 
   private range(venue: string, lo: Pos, hi: Pos, limit: number, fromEnd: boolean, o?: ReadOptions): StoredMessage[] {
     if (limit <= 0) return [];
-    this.flush();
+    this.sync();
     return this.repo.range({ venue, lo, hi, limit, fromEnd, minTime: this.minTime(), tagmsg: o?.tagmsg ?? true });
   }
 
   /** the reference as a position: a msgid's row (undefined if not in this venue), a timestamp before any row of its millisecond */
   private point(venue: string, ref: HistoryRef): Pos | undefined {
     if ('msgid' in ref) {
-      this.flush();
+      this.sync();
       return this.repo.position(venue, ref.msgid);
     }
     return { time: ref.time, id: 0 };

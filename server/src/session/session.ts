@@ -9,7 +9,7 @@ import { ReplyError } from '../protocol/reply-error.js';
 import { toWire } from '../protocol/serialize.js';
 import { safeParam } from '../protocol/validate.js';
 import { User, type Recipient } from '../state/user.js';
-import type { IrcConn } from '../transport/conn.js';
+import type { ConnHandler, IrcConn } from '../transport/conn.js';
 import { TagCap, type Outgoing } from './outgoing.js';
 import { ReplyBuffer } from './reply-buffer.js';
 
@@ -29,7 +29,7 @@ export interface SessionDeps {
  * One client connection: parse policy (hardening.md §1.2), dispatch through the command table,
  * registration, delivery with a byte-bounded sendq, idle/registration deadlines.
  */
-export class Session implements Recipient {
+export class Session implements Recipient, ConnHandler {
   readonly user: User;
   readonly caps = new Set<string>();
   tagMask = 0;
@@ -73,12 +73,14 @@ export class Session implements Recipient {
       }, s.clock);
     }
     conn.keepalive?.(cfg.wsPingInterval);
-    conn.start({
-      line: (l) => this.onLine(l),
-      overflow: () => this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'),
-      closed: () => this.onConnClosed(),
-    });
+    conn.start(this);
   }
+
+  // ---- ConnHandler (the transport calls these) ----------------------------------------------
+
+  connLine(line: Buffer): void { this.onLine(line); }
+  connOverflow(): void { this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); }
+  connClosed(): void { this.onConnClosed(); }
 
   get registered(): boolean { return this.user.registered; }
   get serverName(): string { return this.deps.server.config.serverName; }

@@ -331,7 +331,7 @@ export class Ops {
       ch.founder = did;
       creating = true;
     } else if (!ch.isFounder(u)) {
-      const hasInvite = u.invitedTo.has(ch) || (did !== undefined && ch.didInvites.has(did));
+      const hasInvite = u.invitedTo?.has(ch) === true || (did !== undefined && ch.didInvites.has(did));
       const invited = hasInvite || ch.lists.I.some((e) => this.matches(u, e.mask));
       if (this.isBanned(ch, u) && !hasInvite) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
       if (ch.modes.i && !invited) throw new ReplyError(N.ERR_INVITEONLYCHAN, [ch.name], 'Cannot join channel (+i)');
@@ -350,7 +350,7 @@ export class Ops {
     if (founding || autoOp) mem.add('o');
     ch.members.set(u, mem);
     u.channels.add(ch);
-    u.invitedTo.delete(ch);
+    u.invitedTo?.delete(ch);
     if (did !== undefined && ch.didInvites.delete(did)) this.store.removeDidInvite(ch, did);
     this.emit({ kind: 'join', user: u, channel: ch });
     if ((founding && !creating) || autoOp) this.emit({ kind: 'channel-mode', channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
@@ -394,9 +394,10 @@ export class Ops {
     if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
     if (ch.modes.i && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     if (ch.members.has(target)) throw new ReplyError(N.ERR_USERONCHANNEL, [target.nick, ch.name], 'is already on channel');
-    target.invitedTo.delete(ch); // re-insert as newest
-    target.invitedTo.add(ch);
-    if (target.invitedTo.size > MAX_PENDING_INVITES) target.invitedTo.delete(target.invitedTo.values().next().value!);
+    const invites = (target.invitedTo ??= new Set());
+    invites.delete(ch); // re-insert as newest
+    invites.add(ch);
+    if (invites.size > MAX_PENDING_INVITES) invites.delete(invites.values().next().value!);
     // a logged-in target is also invited by identity: persisted, it survives reconnects and restarts
     const did = target.account;
     if (did !== undefined) {

@@ -33,8 +33,9 @@ export class User {
   /**
    * Pending INVITEs. Channel objects, not names: a channel that is deleted and re-created is a
    * new object, so a stale invite never opens it. Bounded (oldest dropped) in Ops.invite.
+   * Created on the first invite (most users never get one; an empty Set is ~100 B per client).
    */
-  invitedTo = new Set<Channel>();
+  invitedTo?: Set<Channel>;
 
   constructor(
     readonly id: number,

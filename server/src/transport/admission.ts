@@ -107,16 +107,13 @@ export class Admission {
       }
     }
     this.total++;
-    let released = false;
-    return {
-      ip, key,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.total--;
-        this.perIp.remove(key);
-      },
-    };
+    return new AdmissionTicket(ip, key, this);
+  }
+
+  /** @internal AdmissionTicket.release */
+  released(key: string): void {
+    this.total--;
+    this.perIp.remove(key);
   }
 
   /** a TLS client did not finish the handshake in time */
@@ -144,6 +141,17 @@ export class Admission {
     if (kind === 'lockdown' || kind === 'banned') this.d.log.info(fields, LOG_TEXT[kind]);
     else this.d.log.warn(fields, LOG_TEXT[kind]);
     return kind;
+  }
+}
+
+/** A class, not an object with a closure: one lives as long as its connection. */
+class AdmissionTicket implements Ticket {
+  private done = false;
+  constructor(readonly ip: string, readonly key: string, private readonly owner: Admission) {}
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.owner.released(this.key);
   }
 }
 

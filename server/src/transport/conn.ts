@@ -8,13 +8,14 @@ export interface PeerInfo {
   secure: boolean;
 }
 
+/** Implemented by the session itself (no per-connection closures: they cost memory per client). */
 export interface ConnHandler {
   /** one line, CRLF stripped */
-  line(line: Buffer): void;
+  connLine(line: Buffer): void;
   /** a line exceeded readQ (reported once per over-long line) */
-  overflow(): void;
+  connOverflow(): void;
   /** the peer went away or we closed; called exactly once */
-  closed(): void;
+  connClosed(): void;
 }
 
 /**

@@ -41,23 +41,22 @@ function refuseSocket(socket: Socket, kind: RefusalKind): void {
   setTimeout(() => socket.destroy(), 2000).unref();
 }
 
+const TICKET = Symbol('freeq.ticket');
+type AdmittedSocket = Socket & { [TICKET]?: Ticket };
+// shared listeners (`this` is the socket): no closure per connection
+function destroyOnError(this: Socket): void { this.destroy(); }
+function releaseTicket(this: AdmittedSocket): void { this[TICKET]?.release(); }
+
 /**
  * Everything before a connection exists: from a trusted proxy, the optional PROXY v1/v2 header
  * (its address replaces the peer's); then admission with the resolved address. `admitted` gets
  * the raw socket (paused when a header was read) and the ticket, released when the socket closes.
  */
 function admitSocket(socket: Socket, kind: TransportKind, d: ListenerDeps, admitted: (ip: string, port: number, ticket: Ticket) => void): void {
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroyOnError);
   const peerIp = normalizeIp(socket.remoteAddress);
   const peerPort = socket.remotePort ?? 0;
-  const decide = (ip: string, port: number): void => {
-    if (socket.destroyed) return;
-    const r = d.admission.admit(ip, kind);
-    if (typeof r === 'string') { refuseSocket(socket, r); return; }
-    socket.once('close', () => r.release());
-    admitted(ip, port, r);
-  };
-  if (!d.admission.isTrustedProxy(peerIp)) { decide(peerIp, peerPort); return; }
+  if (!d.admission.isTrustedProxy(peerIp)) { decide(socket, kind, d, admitted, peerIp, peerPort); return; }
   readProxyHeader(socket, d.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS, (res) => {
     if (!res.ok) {
       // a proxy's health check connects and closes without a byte: not worth a warning
@@ -65,8 +64,17 @@ function admitSocket(socket: Socket, kind: TransportKind, d: ListenerDeps, admit
       socket.destroy();
       return;
     }
-    decide(res.source?.ip ?? peerIp, res.source?.port ?? peerPort);
+    decide(socket, kind, d, admitted, res.source?.ip ?? peerIp, res.source?.port ?? peerPort);
   });
+}
+
+function decide(socket: Socket, kind: TransportKind, d: ListenerDeps, admitted: (ip: string, port: number, ticket: Ticket) => void, ip: string, port: number): void {
+  if (socket.destroyed) return;
+  const r = d.admission.admit(ip, kind);
+  if (typeof r === 'string') { refuseSocket(socket, r); return; }
+  (socket as AdmittedSocket)[TICKET] = r;
+  socket.on('close', releaseTicket); // release is idempotent
+  admitted(ip, port, r);
 }
 
 /** Plain IRC: admission on the raw socket, then a SocketConn. */

@@ -1,12 +1,24 @@
 import type { Socket } from 'node:net';
-import { LineReader } from './line-reader.js';
+import { LineReader, type LineSink } from './line-reader.js';
 import { scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
 
-/** TCP and TLS: a byte stream framed by LineReader. */
-export class SocketConn implements IrcConn {
+const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
+/** the SocketConn a socket belongs to (read by the shared listeners below) */
+const CONN = Symbol('freeq.conn');
+type OwnedSocket = Socket & { [CONN]?: SocketConn };
+
+// One set of listener functions for every socket (`this` is the socket), instead of closures per
+// connection: each closure and its context cost ~100 B per idle client (bench idle heap diff).
+function onData(this: OwnedSocket, chunk: Buffer): void { this[CONN]?.received(chunk); }
+function onGone(this: OwnedSocket): void { this[CONN]?.destroy(); }
+function onClose(this: OwnedSocket): void { this[CONN]?.finish(); }
+
+/** TCP and TLS: a byte stream framed by LineReader; the conn is its own line sink. */
+export class SocketConn implements IrcConn, LineSink {
   private queue: Buffer[] = [];
   private queued = 0;
   private handler?: ConnHandler;
+  private reader?: LineReader;
   private ended = false;
   private closing = false;
 
@@ -16,19 +28,27 @@ export class SocketConn implements IrcConn {
 
   start(h: ConnHandler): void {
     this.handler = h;
-    const reader = new LineReader(this.readq, {
-      line: (l) => h.line(l),
-      overflow: () => h.overflow(),
-      // hardening B1: after 1 MiB of one line without LF, say why and close
-      flood: () => { this.write(Buffer.from('ERROR :Input line too long\r\n')); this.close(); },
-    });
-    this.socket.on('data', (chunk: Buffer) => { if (!this.closing) reader.push(chunk); });
-    this.socket.on('error', () => this.destroy());
-    this.socket.on('end', () => this.destroy());
-    this.socket.on('close', () => this.finish());
+    this.reader = new LineReader(this.readq, this);
+    const s = this.socket as OwnedSocket;
+    s[CONN] = this;
+    s.on('data', onData);
+    s.on('error', onGone);
+    s.on('end', onGone);
+    s.on('close', onClose);
     // a socket whose PROXY header was read arrives paused with the rest pushed back (listeners.ts)
-    this.socket.resume();
+    s.resume();
   }
+
+  /** @internal socket data */
+  received(chunk: Buffer): void {
+    if (!this.closing) this.reader!.push(chunk);
+  }
+
+  // LineSink
+  line(l: Buffer): void { this.handler?.connLine(l); }
+  overflow(): void { this.handler?.connOverflow(); }
+  /** hardening B1: after 1 MiB of one line without LF, say why and close */
+  flood(): void { this.write(FLOOD_ERROR); this.close(); }
 
   write(line: Buffer): void {
     if (this.ended) return;
@@ -40,12 +60,12 @@ export class SocketConn implements IrcConn {
   flush(): void {
     if (this.queue.length === 0 || this.socket.destroyed) return;
     const q = this.queue;
+    const total = this.queued;
     this.queue = [];
     this.queued = 0;
-    if (q.length === 1) { this.socket.write(q[0]!); return; }
-    this.socket.cork();
-    for (const b of q) this.socket.write(b);
-    this.socket.uncork();
+    // one write per turn: copying the lines into one buffer is cheaper than a stream write
+    // request per line (Writable allocates one per chunk, and writev hands the kernel each)
+    this.socket.write(q.length === 1 ? q[0]! : Buffer.concat(q, total));
   }
 
   pendingBytes(): number {
@@ -65,15 +85,17 @@ export class SocketConn implements IrcConn {
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
-  private destroy(): void {
+  /** @internal error or EOF from the peer */
+  destroy(): void {
     this.ended = true;
     this.socket.destroy();
   }
 
-  private finish(): void {
+  /** @internal the socket closed */
+  finish(): void {
     const h = this.handler;
     this.handler = undefined;
     this.ended = true;
-    h?.closed();
+    h?.connClosed();
   }
 }

@@ -33,8 +33,8 @@ export class WsConn implements IrcConn {
       // be lenient with clients that terminate anyway; CR/LF left inside is malformed (parser)
       if (line.length >= 2 && line[line.length - 2] === 0x0d && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 2);
       else if (line.length >= 1 && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 1);
-      if (line.length > this.readq) { h.overflow(); return; }
-      h.line(line);
+      if (line.length > this.readq) { h.connOverflow(); return; }
+      h.connLine(line);
     });
     // ws has already queued a close frame (1009 too big, 1007 bad UTF-8…); give it a moment to
     // leave, then make sure the socket is gone
@@ -44,7 +44,7 @@ export class WsConn implements IrcConn {
       clearInterval(this.pingTimer);
       const hh = this.handler;
       this.handler = undefined;
-      hh?.closed();
+      hh?.connClosed();
     });
   }
 

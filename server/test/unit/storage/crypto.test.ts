@@ -21,6 +21,16 @@ describe('storage/crypto: AES-256-GCM fields', () => {
     assert.equal(c.decrypt(c.encrypt('', aad), aad), '');
   });
 
+  test('nonces never repeat, also across refills of the nonce pool (4096 per refill)', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const e = c.encrypt('x', aad);
+      seen.add(Buffer.from(e.slice(ENC_PREFIX.length), 'base64url').subarray(0, 12).toString('hex'));
+      if (i % 997 === 0) assert.equal(c.decrypt(e, aad), 'x');
+    }
+    assert.equal(seen.size, 10_000);
+  });
+
   test('a value moved to another column or row does not decrypt (AAD)', () => {
     const e = c.encrypt('k3y', aadFor('channels', 'chan_key', '#a'));
     assert.throws(() => c.decrypt(e, aadFor('channels', 'topic', '#a')), DecryptError);

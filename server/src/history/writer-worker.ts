@@ -1,0 +1,42 @@
+/** The history writer thread (history/writer.ts ThreadWriter): its own connection, one transaction per batch. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDb } from '../storage/db.js';
+import { FieldCipher } from '../storage/crypto.js';
+import { SqliteMessageRepo } from '../storage/repos/messages.js';
+import { RetentionCounts, type WorkerInit, type WorkerReport, type WorkerRequest } from './writer.js';
+
+const init = workerData as WorkerInit;
+const state = new Int32Array(init.state);
+const db = openDb(init.dbPath);
+const repo = new SqliteMessageRepo(db, new FieldCipher(Buffer.from(init.key)));
+const retention = new RetentionCounts(init.maxPerTarget);
+const report = (r: WorkerReport) => parentPort!.postMessage(r);
+report({ t: 'ready' });
+
+parentPort!.on('message', (m: WorkerRequest) => {
+  try {
+    if (m.t === 'batch') {
+      try {
+        repo.transaction(() => retention.apply(repo, m.msgs));
+      } catch (e) {
+        retention.clear();
+        report({ t: 'error', what: 'write', message: String((e as Error)?.message ?? e), messages: m.msgs.length });
+      }
+    } else if (m.t === 'prune') {
+      try {
+        const deleted = repo.deleteOlderThan(m.minTime);
+        if (deleted > 0) { retention.clear(); report({ t: 'pruned', deleted }); }
+      } catch (e) {
+        report({ t: 'error', what: 'prune', message: String((e as Error)?.message ?? e) });
+      }
+    } else {
+      db.close();
+      Atomics.store(state, 1, 1);
+      Atomics.notify(state, 1);
+    }
+  } finally {
+    Atomics.store(state, 0, m.seq);
+    Atomics.notify(state, 0);
+  }
+  if (m.t === 'close') parentPort!.close();
+});
