@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDb } from '../storage/db.js';
 import { FieldCipher } from '../storage/crypto.js';
 import { SqliteMessageRepo } from '../storage/repos/messages.js';
+import type { StoredMessage } from './types.js';
 import { RetentionCounts, type WorkerInit, type WorkerReport, type WorkerRequest } from './writer.js';
 
 const init = workerData as WorkerInit;
@@ -16,11 +17,12 @@ report({ t: 'ready' });
 parentPort!.on('message', (m: WorkerRequest) => {
   try {
     if (m.t === 'batch') {
+      const msgs = JSON.parse(m.msgs) as StoredMessage[];
       try {
-        repo.transaction(() => retention.apply(repo, m.msgs));
+        repo.transaction(() => retention.apply(repo, msgs));
       } catch (e) {
         retention.clear();
-        report({ t: 'error', what: 'write', message: String((e as Error)?.message ?? e), messages: m.msgs.length });
+        report({ t: 'error', what: 'write', message: String((e as Error)?.message ?? e), messages: msgs.length });
       }
     } else if (m.t === 'prune') {
       try {

@@ -1,12 +1,14 @@
 import { monotonicFactory } from 'ulid';
 import type { IrcMessage } from '../protocol/message.js';
 import { toWire } from '../protocol/serialize.js';
+import { pooledPrng } from '../keys/random-pool.js';
 
 /** Capabilities that change which tags a recipient sees; a recipient's tagMask ORs these. */
 export const TagCap = { MessageTags: 1, ServerTime: 2, AccountTag: 4 } as const;
 const VARIANTS = 8;
 
-export const newMsgid = monotonicFactory();
+// ulid's default PRNG calls crypto.randomBytes once per character (~20 µs per msgid)
+export const newMsgid = monotonicFactory(pooledPrng);
 
 export interface OutMeta {
   /** server-time `time` tag (ISO 8601 with ms) */

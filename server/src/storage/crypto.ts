@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { pooledRandomBytes } from '../keys/random-pool.js';
 
 /**
  * Encryption at rest of user content (AES-256-GCM under db-encryption-key.secret, an independent
@@ -30,22 +31,6 @@ export const aadFor = (table: string, column: string, rowKey: string): string =>
 /** Short public fingerprint of a key (safe to print and log: a hash of a random 256-bit key). */
 export const keyFingerprint = (key: Buffer): string => createHash('sha256').update('freeq-db-key-fingerprint\0').update(key).digest('hex').slice(0, 16);
 
-// Nonces come from a pool of CSPRNG bytes filled 4096 nonces at a time: randomBytes(12) per value
-// was ~20 µs of every stored message (bench fanout profile); the bytes are the same CSPRNG output,
-// each used once.
-const POOL_NONCES = 4096;
-let noncePool = Buffer.alloc(0);
-let noncePos = 0;
-function nextNonce(): Buffer {
-  if (noncePos + NONCE > noncePool.length) {
-    noncePool = randomBytes(NONCE * POOL_NONCES);
-    noncePos = 0;
-  }
-  const n = noncePool.subarray(noncePos, noncePos + NONCE);
-  noncePos += NONCE;
-  return n;
-}
-
 export class FieldCipher {
   readonly fingerprint: string;
 
@@ -60,7 +45,7 @@ export class FieldCipher {
   }
 
   encrypt(plain: string, aad: string): string {
-    const nonce = nextNonce();
+    const nonce = pooledRandomBytes(NONCE); // copied into the output below
     const c = createCipheriv('aes-256-gcm', this.key, nonce);
     c.setAAD(Buffer.from(aad, 'utf8'));
     const body = c.update(plain, 'utf8');
