@@ -54,6 +54,11 @@ export class LoadGen {
     for (let i = w; i < n; i += this.workers.length) ids.push(i);
     return ids;
   }
+  /** CPU seconds (user+sys) of this whole process: the worker threads plus the runner's main thread */
+  cpuSec() {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
   async stop() {
     await this.all('close').catch(() => {});
     await Promise.all(this.workers.map((w) => w.terminate()));
@@ -86,7 +91,8 @@ if (!isMainThread) {
   /** @type {Map<number, Conn>} */
   const conns = new Map();
   let hist = new Float64Array(NBUCKETS);
-  let maxUs = 0, latN = 0, received = 0;
+  let maxUs = 0, latN = 0, received = 0, stale = 0;
+  let resetNs = 0; // messages stamped before the last 'fast' (a previous sweep step) count as stale
   let histBatches = 0, histMsgs = 0, histFails = 0;
   const MARK = Buffer.from(' :BM ');
   const NL = 10;
@@ -178,11 +184,12 @@ if (!isMainThread) {
         if (i < 0) break;
         let j = i + MARK.length, ts = 0;
         for (let c = buf[j]; c >= 48 && c <= 57; c = buf[++j]) ts = ts * 10 + (c - 48);
+        at = j;
+        if (ts < resetNs) { stale++; continue; }
         const us = (t - ts) / 1000;
         hist[bucketOf(us)]++;
         if (us > maxUs) maxUs = us;
         latN++; received++;
-        at = j;
       }
       // PING may arrive during the measured phase (server keepalive): answer it.
       if (buf.indexOf('PING ') >= 0) this.scanLines(buf.toString('latin1'), true);
@@ -352,7 +359,8 @@ if (!isMainThread) {
       }
       case 'fast': {
         for (const c of conns.values()) c.fast = true;
-        hist = new Float64Array(NBUCKETS); maxUs = 0; latN = 0; received = 0;
+        hist = new Float64Array(NBUCKETS); maxUs = 0; latN = 0; received = 0; stale = 0;
+        resetNs = nowNs();
         reply(m, {});
         break;
       }
@@ -385,7 +393,7 @@ if (!isMainThread) {
         break;
       }
       case 'stats': {
-        reply(m, { received, hist: Array.from(hist), maxUs, latN, open: [...conns.values()].filter((c) => !c.closed).length });
+        reply(m, { received, stale, hist: Array.from(hist), maxUs, latN, open: [...conns.values()].filter((c) => !c.closed).length });
         break;
       }
       case 'close': {

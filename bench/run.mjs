@@ -1,12 +1,18 @@
 #!/usr/bin/env node
 // freeq bench runner: starts a server on free ports with a fresh data dir, drives one scenario with
-// the worker-thread load generator (bench/loadgen.mjs), samples the server's RSS from
-// /proc/<pid>/status and prints ONE JSON line. With --against it runs the same scenario against
-// another server (ngircd, inspircd, or any command with {port}/{dir} placeholders) in the same
-// run and adds the ratio freeq/other for every numeric result.
+// a load generator, samples the server's RSS from /proc/<pid>/status and CPU from /proc/<pid>/stat,
+// and prints ONE JSON line. With --against it runs the same scenario against another server
+// (ngircd, inspircd, or any command with {port}/{dir} placeholders) in the same run and adds the
+// ratio freeq/other for every numeric result.
+//
+// Generators (--gen): "native" = bench/native/loadgen.c driven by bench/native-gen.mjs (one C
+// process, epoll; default for connect, idle, fanout, channels), "node" = bench/loadgen.mjs
+// (worker threads; needed for sasl and history). --sweep runs the fanout/channels send phase at
+// several offered rates on the same server and connections and reports the highest sustained one.
 //
 //   node bench/run.mjs <connect|idle|fanout|channels|sasl|history> [--clients N] [--senders S] [--rate R]
-//        [--channels C] [--duration s] [--workers W] [--inflight K] [--pad bytes]
+//        [--channels C] [--duration s] [--workers W] [--inflight K] [--pad bytes] [--gen native|node]
+//        [--sweep auto|r1,r2,...] [--sweep-start R] [--sweep-bisect B] [--sweep-max-s s]
 //        [--against ngircd|inspircd|"<command with {port} and {dir}>"] [--keep]
 //
 // See docs/performance.md.
@@ -17,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LoadGen, mergeHist } from './loadgen.mjs';
+import { NativeGen } from './native-gen.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -31,7 +38,9 @@ const scenario = argv[0];
 const opt = {
   clients: undefined, senders: 1, rate: 1000, channels: 50, duration: 10, workers: 2, inflight: 200,
   pad: 32, against: undefined, settle: 3, srcAddrs: 50, keep: false, prefill: 5000, limit: 100,
+  gen: undefined, sweep: undefined, sweepStart: undefined, sweepBisect: 2, sweepMaxS: 480, coalesceUs: 200,
 };
+const STRING_OPTS = new Set(['against', 'gen', 'sweep']);
 for (let i = 1; i < argv.length; i++) {
   const a = argv[i];
   if (!a.startsWith('--')) die(`unexpected argument ${a}`);
@@ -40,14 +49,28 @@ for (let i = 1; i < argv.length; i++) {
   if (typeof opt[key] === 'boolean') { opt[key] = true; continue; }
   const v = argv[++i];
   if (v === undefined) die(`${a} needs a value`);
-  opt[key] = key === 'against' ? v : Number(v);
-  if (key !== 'against' && !Number.isFinite(opt[key])) die(`${a}: not a number: ${v}`);
+  opt[key] = STRING_OPTS.has(key) ? v : Number(v);
+  if (!STRING_OPTS.has(key) && !Number.isFinite(opt[key])) die(`${a}: not a number: ${v}`);
 }
 const defaults = { connect: 2000, idle: 5000, fanout: 200, channels: 1000, sasl: 2000, history: 50 };
 const NOT_YET = [];
 if (NOT_YET.includes(scenario)) die(`scenario "${scenario}" is not implemented yet (see docs/performance.md)`, 2);
 if (!(scenario in defaults)) die(`usage: node bench/run.mjs <connect|idle|fanout|channels|sasl|history> [options]`);
 opt.clients ??= defaults[scenario];
+const NODE_ONLY = ['sasl', 'history']; // SASL and CHATHISTORY are only in bench/loadgen.mjs
+opt.gen ??= NODE_ONLY.includes(scenario) ? 'node' : 'native';
+if (!['native', 'node'].includes(opt.gen)) die(`--gen must be native or node`);
+if (opt.gen === 'native' && NODE_ONLY.includes(scenario)) die(`scenario "${scenario}" needs --gen node (the native generator does no SASL or CHATHISTORY)`);
+if (opt.gen === 'native') delete opt.workers; // one C process; --workers is for the node generator
+else delete opt.coalesceUs;
+let sweepList = null;
+if (opt.sweep !== undefined) {
+  if (scenario !== 'fanout' && scenario !== 'channels') die('--sweep is for fanout and channels');
+  if (opt.sweep !== 'auto') {
+    sweepList = opt.sweep.split(',').map(Number);
+    if (!sweepList.length || sweepList.some((r) => !(r > 0))) die(`--sweep: expected auto or a list of rates, got ${opt.sweep}`);
+  }
+}
 
 function die(msg, code = 1) {
   process.stderr.write(`bench: ${msg}\n`);
@@ -136,10 +159,33 @@ async function startServer(kind) {
 }
 
 // ---------------------------------------------------------------- scenarios
+function makeGen(port) {
+  const o = { host: '127.0.0.1', port, srcAddrs: opt.srcAddrs };
+  return opt.gen === 'native' ? new NativeGen({ ...o, coalesceUs: opt.coalesceUs }) : new LoadGen({ workers: opt.workers, ...o });
+}
+
+/**
+ * In-flight registrations for a server. Where registration speed is not what is measured (idle,
+ * fanout, channels), the runner picks what suits each server; the connect scenario uses
+ * --inflight as given for every server.
+ * - InspIRCd 3 completes registrations only in its once-a-second background pass
+ *   (UserManager::DoBackgroundUserStuff), so it registers about <in-flight> clients per second:
+ *   8 in flight is 8/s, and 10,000 idle clients would take 21 minutes. At least 1000 here.
+ * - ngircd listens with a backlog of 10 (hard-coded listen(sock, 10)); more attempts in flight
+ *   overflow it and wait for SYN retransmits (1 s, 3 s, ...). At most 8 here.
+ */
+function inflightFor(srv) {
+  if (scenario === 'connect') return opt.inflight;
+  if (srv.name === 'inspircd') return Math.max(opt.inflight, 1000);
+  if (srv.name === 'ngircd') return Math.min(opt.inflight, 8);
+  return opt.inflight;
+}
+
 async function connectAll(lg, srv, n, extra = {}) {
   const t0 = process.hrtime.bigint();
   const cpu0 = cpuSec(srv.pid);
-  const res = await lg.all('connect', (w) => ({ ids: lg.idsFor(w, n), inflight: Math.max(1, Math.ceil(opt.inflight / lg.workers.length)), ...extra }));
+  const inflight = inflightFor(srv);
+  const res = await lg.all('connect', (w) => ({ ids: lg.idsFor(w, n), inflight: Math.max(1, Math.ceil(inflight / lg.workers.length)), ...extra }));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const ok = res.reduce((a, r) => a + r.ok, 0);
   const failed = res.reduce((a, r) => a + r.failed, 0);
@@ -148,9 +194,166 @@ async function connectAll(lg, srv, n, extra = {}) {
   return { ok, failed, reasons, secs, serverCpu: cpuSec(srv.pid) - cpu0 };
 }
 
-async function runScenario(kind) {
-  const srv = await startServer(kind);
-  const lg = new LoadGen({ workers: opt.workers, host: '127.0.0.1', port: srv.port, srcAddrs: opt.srcAddrs });
+/** fanout/channels: every client joins its channel; returns what the send steps need */
+async function setupChannels(lg, n) {
+  const C = scenario === 'fanout' ? 1 : opt.channels;
+  const chanOf = (id) => (C === 1 ? '#bench' : `#c${id % C}`);
+  const t0 = Date.now();
+  const j = await lg.all('join', (w) => ({ channels: Object.fromEntries(lg.idsFor(w, n).map((id) => [id, chanOf(id)])) }));
+  const members = new Map();
+  for (let id = 0; id < n; id++) members.set(chanOf(id), (members.get(chanOf(id)) || 0) + 1);
+  // fanout: the first S clients send (R/S each); channels: every client sends (R/N each)
+  const S = scenario === 'fanout' ? Math.min(opt.senders, n) : n;
+  let fan = 0;
+  for (let id = 0; id < S; id++) fan += members.get(chanOf(id)) - 1;
+  await sleep(1000);
+  return { C, chanOf, members, S, fanPerMsg: fan / S, joined: j.reduce((a, r) => a + r.joined, 0), join_s: round((Date.now() - t0) / 1000, 2) };
+}
+
+/**
+ * One send step at `rate` msgs/s in total (spread over ctx.S senders) for durationS seconds,
+ * then a drain: until everything arrived (settled), or nothing new arrived for quietMs (settled:
+ * the rest is lost), or drainMaxMs (not settled). quietMs must be longer than the server's
+ * pauses: freeq, overloaded, can stop delivering for more than a second and then catch up.
+ * "in window" = deliveries counted by the generator when the send window closed.
+ */
+async function sendStep(lg, srv, ctx, n, rate, { durationS = opt.duration, quietMs = 1500, drainMaxMs = 20000 } = {}) {
+  await lg.all('fast');
+  const perSender = rate / ctx.S;
+  const rss0 = rssKb(srv.pid).rss;
+  const cpu0 = cpuSec(srv.pid);
+  const g0 = lg.cpuSec();
+  const ts = Date.now();
+  const sres = await lg.all('send', (w) => ({
+    senders: lg.idsFor(w, n).filter((id) => id < ctx.S).map((id) => [id, ctx.chanOf(id)]),
+    rate: perSender, durationMs: durationS * 1000, pad: opt.pad,
+  }));
+  const sendSecs = (Date.now() - ts) / 1000;
+  const cpuSend = cpuSec(srv.pid) - cpu0;
+  const genCpu = lg.cpuSec() - g0;
+  const rssDuring = rssKb(srv.pid);
+  // the native generator reports its count at the end of the window; for node, ask at once
+  const inWindow = sres.every((r) => typeof r.received === 'number')
+    ? sres.reduce((a, r) => a + r.received, 0)
+    : (await lg.all('stats')).reduce((a, s) => a + s.received, 0);
+  let expected = 0, sent = 0;
+  for (const r of sres) { sent += r.sent; for (const [t, k] of Object.entries(r.byTarget)) expected += k * ((ctx.members.get(t) || 1) - 1); }
+  let last = -1, lastChange = Date.now(), st, settled = false;
+  const drainStart = Date.now();
+  for (;;) {
+    st = await lg.all('stats');
+    const got = st.reduce((a, s) => a + s.received, 0);
+    const seen = got + st.reduce((a, s) => a + (s.stale || 0), 0);
+    if (got >= expected) { settled = true; break; }
+    if (seen !== last) { last = seen; lastChange = Date.now(); } else if (Date.now() - lastChange >= quietMs) { settled = true; break; }
+    if (Date.now() - drainStart > drainMaxMs) break;
+    await sleep(250);
+  }
+  const received = st.reduce((a, s) => a + s.received, 0);
+  const open = st.reduce((a, s) => a + s.open, 0);
+  const alive = srv.child.exitCode === null;
+  const inWindowRatio = expected ? inWindow / expected : 1;
+  return {
+    offered_msgs_per_s: rate, offered_deliveries_per_s: round(rate * ctx.fanPerMsg, 0),
+    sent, sent_per_s: round(sent / sendSecs, 0), pending_out_kb: round(sres.reduce((a, r) => a + (r.pendingOutBytes || 0), 0) / 1024, 1),
+    expected_deliveries: expected, delivered: received, lost: expected - received,
+    delivered_per_s: round(received / sendSecs, 0),
+    delivered_in_window: inWindow, delivered_in_window_per_s: round(inWindow / sendSecs, 0), in_window_ratio: round(inWindowRatio, 4),
+    stale: st.reduce((a, s) => a + (s.stale || 0), 0),
+    drain_s: round((Date.now() - drainStart) / 1000, 2),
+    latency_ms: mergeHist(st),
+    server_cpu_util: round(cpuSend / sendSecs, 2),
+    gen_cpu_util: genCpu == null ? null : round(genCpu / sendSecs, 2),
+    rss_before_send_kb: rss0, rss_after_send_kb: rssDuring.rss, rss_peak_kb: rssDuring.hwm,
+    open_after: open, server_alive: alive, drain_settled: settled,
+    // sustained: nothing lost, the server kept pace inside the window, nobody was disconnected
+    pass: expected - received === 0 && inWindowRatio >= 0.98 && open === n && alive,
+  };
+}
+
+/** the fields of a step kept in the sweep's step list */
+function compactStep(r) {
+  return {
+    offered_msgs_per_s: r.offered_msgs_per_s, offered_deliveries_per_s: r.offered_deliveries_per_s, pass: r.pass,
+    delivered_per_s: r.delivered_per_s, in_window_ratio: r.in_window_ratio, lost: r.lost, drain_s: r.drain_s,
+    p50_ms: r.latency_ms.p50_ms, p99_ms: r.latency_ms.p99_ms, max_ms: r.latency_ms.max_ms,
+    server_cpu_util: r.server_cpu_util, gen_cpu_util: r.gen_cpu_util, open_after: r.open_after,
+    ...(r.pending_out_kb ? { pending_out_kb: r.pending_out_kb } : {}), ...(r.stale ? { stale: r.stale } : {}),
+    ...(r.server_alive ? {} : { server_alive: false }), ...(r.drain_settled ? {} : { drain_settled: false }),
+  };
+}
+
+/**
+ * Rate sweep on one server: explicit rates (sweepList) or auto: from the start rate, ×1.5 while
+ * steps pass (÷1.5 while they fail) until one passing and one failing rate bracket the ceiling,
+ * then --sweep-bisect geometric bisections. Then one step at half the highest sustained rate
+ * (and, with --against, one at half the other server's). If a step cost connections or the
+ * server, the server is restarted and the clients reconnect before the next step.
+ * env.reset() restarts; env.step(rate) runs one step.
+ */
+async function sweep(env, extraHalf) {
+  const t0 = Date.now();
+  const budgetMs = opt.sweepMaxS * 1000;
+  const steps = [];
+  let restarts = 0, lastStepMs = opt.duration * 1000 + 3000;
+  const fits = () => Date.now() - t0 + lastStepMs <= budgetMs;
+  let good = null, bad = null;
+  const run = async (rate, record = true) => {
+    rate = Math.max(1, Math.round(rate));
+    const ts = Date.now();
+    const r = await env.step(rate);
+    lastStepMs = Date.now() - ts;
+    if (record) steps.push(compactStep(r));
+    // lost clients, a dead server, or a backlog still draining after the drain limit would
+    // spoil the next step: start over with a fresh server and clients, warmed up for a few
+    // seconds at half the best rate so far (a cold server fails rates a warm one sustains)
+    if (r.open_after < opt.clients || !r.server_alive || !r.drain_settled) {
+      restarts++;
+      await env.reset();
+      if (good) await env.step(Math.round(good / 2), Math.min(opt.duration, 3));
+    }
+    return r;
+  };
+  let stopped = null;
+  // a short unrecorded warm-up (JIT, buffers) at a low rate
+  await env.step(Math.max(1, Math.round((sweepList ? sweepList[0] : opt.sweepStart ?? 200000 / env.fanPerMsg()) / 2)), Math.min(opt.duration, 2));
+  if (sweepList) {
+    for (const rate of sweepList) {
+      if (!fits()) { stopped = 'time budget'; break; }
+      const r = await run(rate);
+      if (r.pass) good = Math.max(good ?? 0, r.offered_msgs_per_s);
+    }
+  } else {
+    let rate = opt.sweepStart ?? 200000 / env.fanPerMsg(); // start near 200,000 deliveries/s
+    while (!(good && bad)) {
+      if (!fits()) { stopped = 'time budget'; break; }
+      if (rate * env.fanPerMsg() < 1000) { stopped = 'failed even below 1000 deliveries/s'; break; }
+      const r = await run(rate);
+      if (r.pass) good = Math.max(good ?? 0, r.offered_msgs_per_s); else bad = Math.min(bad ?? Infinity, r.offered_msgs_per_s);
+      rate = r.pass ? rate * 1.5 : rate / 1.5;
+    }
+    for (let i = 0; i < opt.sweepBisect && good && bad && bad / good > 1.03; i++) {
+      if (!fits()) { stopped = 'time budget'; break; }
+      const r = await run(Math.sqrt(good * bad));
+      if (r.pass) good = r.offered_msgs_per_s; else bad = r.offered_msgs_per_s;
+    }
+  }
+  const passed = steps.filter((s) => s.pass);
+  const best = passed.length ? passed.reduce((a, b) => (b.offered_msgs_per_s > a.offered_msgs_per_s ? b : a)) : null;
+  const out = {
+    mode: sweepList ? 'list' : 'auto', step_s: opt.duration, steps, restarts, ...(stopped ? { stopped } : {}),
+    max_sustained: best && { ...best, max_sustained_delivered_per_s: best.delivered_per_s },
+    first_failed: steps.find((s) => !s.pass && (!best || s.offered_msgs_per_s > best.offered_msgs_per_s)) ?? null,
+  };
+  if (best) out.half_rate_step = compactStep(await run(best.offered_msgs_per_s / 2, false));
+  if (extraHalf) out.at_other_half_rate_step = compactStep(await run(extraHalf, false));
+  out.sweep_s = round((Date.now() - t0) / 1000, 1);
+  return out;
+}
+
+async function runScenario(kind, sweepOpts = {}) {
+  let srv = await startServer(kind);
+  let lg = makeGen(srv.port);
   await lg.start();
   try {
     const base = rssKb(srv.pid);
@@ -163,8 +366,10 @@ async function runScenario(kind) {
       out.keygen_s = round((Date.now() - kt) / 1000, 2);
       out.sample_did = kr[0].sample;
     }
+    const g0 = lg.cpuSec();
     const c = await connectAll(lg, srv, n, scenario === 'sasl' ? { sasl: true }
       : scenario === 'history' ? { caps: ['draft/chathistory', 'batch', 'server-time', 'message-tags'] } : {});
+    const genConnectCpu = lg.cpuSec() - g0;
     if (scenario === 'sasl') {
       out.logins = c.ok;
       out.logins_per_s = round(c.ok / c.secs, 0);
@@ -174,6 +379,7 @@ async function runScenario(kind) {
     Object.assign(out, {
       registered: c.ok, failed: c.failed, ...(c.failed ? { fail_reasons: c.reasons } : {}),
       time_to_all_s: round(c.secs, 3), registrations_per_s: round(c.ok / c.secs, 0), server_cpu_s: round(c.serverCpu, 2),
+      gen_cpu_s: round(genConnectCpu, 2), ...(inflightFor(srv) !== opt.inflight ? { inflight_used: inflightFor(srv) } : {}),
     });
     if (scenario === 'connect' || scenario === 'sasl') {
       const r = rssKb(srv.pid);
@@ -213,56 +419,34 @@ async function runScenario(kind) {
         rss_kb: rssKb(srv.pid).rss,
       });
     } else if (scenario === 'fanout' || scenario === 'channels') {
-      const C = scenario === 'fanout' ? 1 : opt.channels;
-      const chanOf = (id) => (C === 1 ? '#bench' : `#c${id % C}`);
-      const t0 = Date.now();
-      const j = await lg.all('join', (w) => ({ channels: Object.fromEntries(lg.idsFor(w, n).map((id) => [id, chanOf(id)])) }));
-      out.joined = j.reduce((a, r) => a + r.joined, 0);
-      out.join_s = round((Date.now() - t0) / 1000, 2);
-      const members = new Map();
-      for (let id = 0; id < n; id++) members.set(chanOf(id), (members.get(chanOf(id)) || 0) + 1);
-      await sleep(1000);
-      await lg.all('fast');
-      // fanout: the first S clients send (R/S each); channels: every client sends (R/N each)
-      const S = scenario === 'fanout' ? Math.min(opt.senders, n) : n;
-      const perSender = opt.rate / S;
-      const rss0 = rssKb(srv.pid).rss;
-      const cpu0 = cpuSec(srv.pid);
-      const ts = Date.now();
-      const sres = await lg.all('send', (w) => ({
-        senders: lg.idsFor(w, n).filter((id) => id < S).map((id) => [id, chanOf(id)]),
-        rate: perSender, durationMs: opt.duration * 1000, pad: opt.pad,
-      }));
-      const sendSecs = (Date.now() - ts) / 1000;
-      const cpuSend = cpuSec(srv.pid) - cpu0;
-      const rssDuring = rssKb(srv.pid);
-      let expected = 0, sent = 0;
-      for (const r of sres) { sent += r.sent; for (const [t, k] of Object.entries(r.byTarget)) expected += k * ((members.get(t) || 1) - 1); }
-      // drain: until everything arrived or nothing new for 1.5 s (max 20 s)
-      let last = -1, stable = 0, st;
-      const drainStart = Date.now();
-      for (;;) {
-        st = await lg.all('stats');
-        const got = st.reduce((a, s) => a + s.received, 0);
-        if (got >= expected) break;
-        if (got === last) { if (++stable >= 3) break; } else stable = 0;
-        last = got;
-        if (Date.now() - drainStart > 20000) break;
-        await sleep(500);
-      }
-      const received = st.reduce((a, s) => a + s.received, 0);
-      const lat = mergeHist(st);
+      let ctx = await setupChannels(lg, n);
       Object.assign(out, {
-        members_per_channel: C === 1 ? n : round(n / C, 1), channels: C, senders: S,
-        offered_msgs_per_s: opt.rate, sent, sent_per_s: round(sent / sendSecs, 0),
-        expected_deliveries: expected, delivered: received, lost: expected - received,
-        delivered_per_s: round(received / sendSecs, 0),
-        drain_s: round((Date.now() - drainStart) / 1000, 2),
-        latency_ms: lat,
-        server_cpu_util: round(cpuSend / sendSecs, 2),
-        rss_before_send_kb: rss0, rss_after_send_kb: rssDuring.rss, rss_peak_kb: rssDuring.hwm,
-        open_after: st.reduce((a, s) => a + s.open, 0),
+        joined: ctx.joined, join_s: ctx.join_s,
+        members_per_channel: ctx.C === 1 ? n : round(n / ctx.C, 1), channels: ctx.C, senders: ctx.S,
       });
+      if (!opt.sweep) {
+        const r = await sendStep(lg, srv, ctx, n, opt.rate);
+        delete r.pass;
+        Object.assign(out, r);
+      } else {
+        const env = {
+          fanPerMsg: () => ctx.fanPerMsg,
+          step: (rate, durationS) => sendStep(lg, srv, ctx, n, rate, { durationS, quietMs: 5000, drainMaxMs: 60000 }),
+          async reset() {
+            // a step cost connections or the server: start over with a fresh server and clients
+            await lg.stop();
+            await srv.stop();
+            srv = await startServer(kind);
+            lg = makeGen(srv.port);
+            await lg.start();
+            const c2 = await connectAll(lg, srv, n);
+            if (c2.failed) throw new Error(`sweep restart: ${c2.failed} clients failed to register`);
+            ctx = await setupChannels(lg, n);
+          },
+        };
+        out.sweep = await sweep(env, sweepOpts.extraHalf);
+        if (out.sweep.restarts) out.rss_base_kb_note = 'server restarted during the sweep';
+      }
     }
     out.server_alive = srv.child.exitCode === null;
     if (!out.server_alive) out.server_stderr = srv.stderr().slice(-500);
@@ -279,10 +463,24 @@ function ratios(a, b, prefix = '') {
   const r = {};
   for (const [k, v] of Object.entries(a)) {
     const w = b?.[k];
+    if (Array.isArray(v)) continue; // sweep steps run at different rates: no element-wise ratio
     if (typeof v === 'number' && typeof w === 'number' && w !== 0) r[prefix + k] = round(v / w, 3);
     else if (v && typeof v === 'object' && w && typeof w === 'object') Object.assign(r, ratios(v, w, `${prefix}${k}.`));
   }
   return r;
+}
+
+/** the sweep figures the issue asks about, side by side */
+function sweepCompare(f, o) {
+  const fm = f?.max_sustained?.delivered_per_s ?? null, om = o?.max_sustained?.delivered_per_s ?? null;
+  const fp = f?.at_other_half_rate_step?.p99_ms ?? null, op = o?.half_rate_step?.p99_ms ?? null;
+  return {
+    max_sustained_delivered_per_s: { freeq: fm, other: om, ratio: fm != null && om ? round(fm / om, 3) : null },
+    p99_ms_at_half_other_max: {
+      rate_msgs_per_s: o?.half_rate_step?.offered_msgs_per_s ?? null, freeq: fp, other: op,
+      ratio: fp != null && op ? round(fp / op, 3) : null,
+    },
+  };
 }
 
 // ---------------------------------------------------------------- main
@@ -290,14 +488,24 @@ const params = { ...opt };
 delete params.keep;
 const machine = { nproc: os.cpus().length, node: process.version, mem_gb: round(os.totalmem() / 2 ** 30, 1) };
 try {
-  const freeq = await runScenario({ name: 'freeq' });
-  const line = { scenario, params, machine, freeq };
-  if (opt.against) {
-    const kind = ['ngircd', 'inspircd'].includes(opt.against) ? { name: opt.against } : { name: 'other', command: opt.against };
+  const kind = opt.against && (['ngircd', 'inspircd'].includes(opt.against) ? { name: opt.against } : { name: 'other', command: opt.against });
+  let freeq, other;
+  if (kind && opt.sweep) {
+    // sweep: the other server first, so that freeq can also run one step at half the other's
+    // highest sustained rate (the issue's latency target is stated at that rate)
+    other = await runScenario(kind);
     await sleep(1000);
-    const other = await runScenario(kind);
+    const half = other.sweep?.half_rate_step?.offered_msgs_per_s;
+    freeq = await runScenario({ name: 'freeq' }, { extraHalf: half });
+  } else {
+    freeq = await runScenario({ name: 'freeq' });
+    if (kind) { await sleep(1000); other = await runScenario(kind); }
+  }
+  const line = { scenario, params, machine, freeq };
+  if (other) {
     line.against = other;
     line.ratio_freeq_over_other = ratios(freeq, other);
+    if (opt.sweep) line.sweep_compare = sweepCompare(freeq.sweep, other.sweep);
   }
   process.stdout.write(JSON.stringify(line) + '\n');
   process.exit(0);
