@@ -345,6 +345,8 @@ async function sweep(env, extraHalf) {
     max_sustained: best && { ...best, max_sustained_delivered_per_s: best.delivered_per_s },
     first_failed: steps.find((s) => !s.pass && (!best || s.offered_msgs_per_s > best.offered_msgs_per_s)) ?? null,
   };
+  // false: no step above max_sustained failed, so it is a lower bound, not the ceiling
+  out.ceiling_found = Boolean(best && out.first_failed);
   if (best) out.half_rate_step = compactStep(await run(best.offered_msgs_per_s / 2, false));
   if (extraHalf) out.at_other_half_rate_step = compactStep(await run(extraHalf, false));
   out.sweep_s = round((Date.now() - t0) / 1000, 1);
@@ -431,7 +433,7 @@ async function runScenario(kind, sweepOpts = {}) {
       } else {
         const env = {
           fanPerMsg: () => ctx.fanPerMsg,
-          step: (rate, durationS) => sendStep(lg, srv, ctx, n, rate, { durationS, quietMs: 5000, drainMaxMs: 60000 }),
+          step: (rate, durationS) => sendStep(lg, srv, ctx, n, rate, { durationS, quietMs: 5000, drainMaxMs: 30000 }),
           async reset() {
             // a step cost connections or the server: start over with a fresh server and clients
             await lg.stop();
