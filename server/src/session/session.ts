@@ -15,6 +15,7 @@ import { ReplyBuffer } from './reply-buffer.js';
 
 /** input kept while an async command runs (reading is paused, so one socket read at most) */
 const MAX_QUEUED_INPUT_BYTES = 256 * 1024;
+const NO_CAPS: ReadonlySet<string> = new Set();
 const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']);
 const TAG_CAPS: Record<string, number> = { 'message-tags': TagCap.MessageTags, 'server-time': TagCap.ServerTime, 'account-tag': TagCap.AccountTag };
 
@@ -31,7 +32,8 @@ export interface SessionDeps {
  */
 export class Session implements Recipient, ConnHandler {
   readonly user: User;
-  readonly caps = new Set<string>();
+  /** negotiated capabilities (created on the first CAP REQ: most of an idle client's bytes otherwise) */
+  private capSet?: Set<string>;
   tagMask = 0;
   /** CAP LS version (302 enables values and cap-notify) */
   capVersion = 0;
@@ -85,10 +87,12 @@ export class Session implements Recipient, ConnHandler {
   get registered(): boolean { return this.user.registered; }
   get serverName(): string { return this.deps.server.config.serverName; }
 
-  hasCap(cap: string): boolean { return this.caps.has(cap); }
+  hasCap(cap: string): boolean { return this.capSet?.has(cap) === true; }
+
+  get caps(): ReadonlySet<string> { return this.capSet ?? NO_CAPS; }
 
   setCap(cap: string, on: boolean): void {
-    if (on) this.caps.add(cap); else this.caps.delete(cap);
+    if (on) (this.capSet ??= new Set()).add(cap); else this.capSet?.delete(cap);
     const bit = TAG_CAPS[cap];
     if (bit) this.tagMask = on ? this.tagMask | bit : this.tagMask & ~bit;
   }
@@ -217,7 +221,7 @@ export class Session implements Recipient, ConnHandler {
     const server = this.deps.server;
     // labeled-response depends on batch, which "MUST be negotiated to use labeled responses"
     // (order of negotiation not enforced): without both, the label is ignored.
-    const label = this.caps.has('labeled-response') && this.caps.has('batch') ? msg.tags.get('label') || undefined : undefined;
+    const label = this.hasCap('labeled-response') && this.hasCap('batch') ? msg.tags.get('label') || undefined : undefined;
     const rb = new ReplyBuffer(this.serverName, label);
     this.rb = rb;
     const isNotice = msg.command === 'NOTICE';

@@ -84,6 +84,6 @@ export function renderModeChanges(changes: ModeChange[]): string[] {
 }
 
 /** `+iw` for RPL_UMODEIS, letters in USER_MODES order (`+` alone when none are set). */
-export function userModeString(modes: ReadonlySet<string>): string {
+export function userModeString(modes: { has(m: string): boolean }): string {
   return '+' + [...USER_MODES].filter((m) => modes.has(m)).join('');
 }

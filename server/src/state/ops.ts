@@ -349,7 +349,7 @@ export class Ops {
     const mem = new Membership(now);
     if (founding || autoOp) mem.add('o');
     ch.members.set(u, mem);
-    u.channels.add(ch);
+    u.addChannel(ch);
     u.invitedTo?.delete(ch);
     if (did !== undefined && ch.didInvites.delete(did)) this.store.removeDidInvite(ch, did);
     this.emit({ kind: 'join', user: u, channel: ch });
@@ -375,7 +375,7 @@ export class Ops {
   /** Remove membership; drop the channel when empty and holding nothing worth keeping. */
   private leave(u: User, ch: Channel): void {
     ch.members.delete(u);
-    u.channels.delete(ch);
+    u.removeChannel(ch);
     if (ch.members.size === 0 && ch.isDefault) {
       this.world.channels.delete(ch.folded);
       this.store.deleteChannel(ch.folded);

@@ -8,7 +8,23 @@ export interface Recipient {
   deliver(out: import('../session/outgoing.js').Outgoing): void;
 }
 
+const NO_CHANNELS: ReadonlySet<Channel> = new Set();
+
 export type OperClass = 'admin' | 'moderator';
+
+/** A user's mode letters with the Set methods callers use; stored as a short string. */
+export class UserModes {
+  private letters = '';
+  has(m: string): boolean { return m.length === 1 && this.letters.includes(m); }
+  add(m: string): this { if (m.length === 1 && !this.letters.includes(m)) this.letters += m; return this; }
+  delete(m: string): boolean {
+    if (!this.has(m)) return false;
+    this.letters = this.letters.replace(m, '');
+    return true;
+  }
+  get size(): number { return this.letters.length; }
+  [Symbol.iterator](): IterableIterator<string> { return this.letters[Symbol.iterator](); }
+}
 
 export class User {
   nick = '*';
@@ -18,7 +34,8 @@ export class User {
   /** displayed host; real addresses are never shown to other users */
   host: string;
   registered = false;
-  modes = new Set<string>();
+  /** user mode letters (a string, not a Set: an empty Set costs ~165 B per client) */
+  readonly modes = new UserModes();
   operClass?: OperClass;
   operName?: string;
   away?: string;
@@ -26,7 +43,12 @@ export class User {
   account?: string;
   /** AT Protocol handle of the account (display only; never used for authorization) */
   handle?: string;
-  channels = new Set<Channel>();
+  /** channels joined (a shared empty set until the first join: ~165 B per idle client) */
+  private chanSet?: Set<Channel>;
+  get channels(): ReadonlySet<Channel> { return this.chanSet ?? NO_CHANNELS; }
+  /** Ops.join / Ops.leave only */
+  addChannel(ch: Channel): void { (this.chanSet ??= new Set()).add(ch); }
+  removeChannel(ch: Channel): void { this.chanSet?.delete(ch); }
   signonAt: number;
   /** last PRIVMSG/NOTICE, for WHOIS idle */
   lastSpokeAt: number;
