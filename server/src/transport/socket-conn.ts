@@ -3,6 +3,13 @@ import { LineReader, type LineSink } from './line-reader.js';
 import { scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
 
 const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
+/**
+ * Input handled from one client before its reading pauses until the next event-loop turn. libuv
+ * reads a busy socket up to 32 × 64 KiB in one go; a fast sender in a big channel then made one
+ * turn of millions of deliveries, and nobody got anything until it ended (the bench fanout sweep
+ * saw a second of silence). With a budget, output is flushed between slices of input.
+ */
+const READ_BUDGET = 64 * 1024;
 /** the SocketConn a socket belongs to (read by the shared listeners below) */
 const CONN = Symbol('freeq.conn');
 type OwnedSocket = Socket & { [CONN]?: SocketConn };
@@ -12,6 +19,7 @@ type OwnedSocket = Socket & { [CONN]?: SocketConn };
 function onData(this: OwnedSocket, chunk: Buffer): void { this[CONN]?.received(chunk); }
 function onGone(this: OwnedSocket): void { this[CONN]?.destroy(); }
 function onClose(this: OwnedSocket): void { this[CONN]?.finish(); }
+function endOfSlice(c: SocketConn): void { c.nextSlice(); }
 
 /** TCP and TLS: a byte stream framed by LineReader; the conn is its own line sink. */
 export class SocketConn implements IrcConn, LineSink {
@@ -21,6 +29,11 @@ export class SocketConn implements IrcConn, LineSink {
   private reader?: LineReader;
   private ended = false;
   private closing = false;
+  /** bytes read since the last slice began (READ_BUDGET) */
+  private sliceBytes = 0;
+  /** reading paused by the session (an async command, fakelag) / by the read budget */
+  private heldBySession = false;
+  private heldByBudget = false;
 
   constructor(private readonly socket: Socket, readonly peer: PeerInfo, private readonly readq: number) {
     socket.setNoDelay(true); // latency at light load (the C servers don't, issue 6)
@@ -41,7 +54,21 @@ export class SocketConn implements IrcConn, LineSink {
 
   /** @internal socket data */
   received(chunk: Buffer): void {
-    if (!this.closing) this.reader!.push(chunk);
+    if (this.closing) return;
+    this.reader!.push(chunk);
+    this.sliceBytes += chunk.length;
+    if (this.sliceBytes >= READ_BUDGET && !this.heldByBudget && !this.socket.destroyed) {
+      this.heldByBudget = true;
+      this.socket.pause();
+      setImmediate(endOfSlice, this); // after this turn's output flush (scheduled earlier)
+    }
+  }
+
+  /** @internal the turn after a full slice: read on unless the session holds reading */
+  nextSlice(): void {
+    this.heldByBudget = false;
+    this.sliceBytes = 0;
+    if (!this.heldBySession && !this.closing) this.socket.resume();
   }
 
   // LineSink
@@ -72,8 +99,11 @@ export class SocketConn implements IrcConn, LineSink {
     return this.queued + this.socket.writableLength;
   }
 
-  pause(): void { this.socket.pause(); }
-  resume(): void { this.socket.resume(); }
+  pause(): void { this.heldBySession = true; this.socket.pause(); }
+  resume(): void {
+    this.heldBySession = false;
+    if (!this.heldByBudget) this.socket.resume();
+  }
 
   close(): void {
     if (this.closing) return;
