@@ -142,7 +142,12 @@ if (!isMainThread) {
         };
         this.onAuth = onAuth;
         this.waitFor((cmd) => cmd === '903', () => { this.loggedIn = true; sock.write('CAP END\r\n'); });
-        this.waitFor((cmd) => cmd === '904' || cmd === '905' || cmd === '906', (line) => finish(false, line.slice(0, 120)));
+        // reason: the numeric and its text, without the server name and nick (so that they add up)
+        this.waitFor((cmd) => cmd === '904' || cmd === '905' || cmd === '906', (line) => {
+          const rest = line.slice(line.indexOf(' ') + 1);
+          const txt = rest.indexOf(' :');
+          finish(false, `${rest.slice(0, 3)} ${txt < 0 ? '' : rest.slice(txt + 2)}`.slice(0, 120));
+        });
       }
       sock.on('data', (buf) => this.onData(buf));
       sock.on('error', (e) => { finish(false, e.code || String(e)); });
@@ -250,7 +255,8 @@ if (!isMainThread) {
               c.connect((good, why) => {
                 if (good && m.sasl && !c.loggedIn) { good = false; why = 'registered without 903'; }
                 active--;
-                if (good) ok++; else { failed++; reasons[why] = (reasons[why] || 0) + 1; conns.delete(c.id); }
+                // a failed client is closed (as in the native generator): it must not keep its nick
+                if (good) ok++; else { failed++; reasons[why] = (reasons[why] || 0) + 1; conns.delete(c.id); c.sock.destroy(); }
                 lastDone = nowNs();
                 if (ok + failed === ids.length) resolve(); else launch();
               }, { sasl, caps: m.caps });

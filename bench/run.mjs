@@ -6,12 +6,15 @@
 // ratio freeq/other for every numeric result.
 //
 // Generators (--gen): "native" = bench/native/loadgen.c driven by bench/native-gen.mjs (one C
-// process, epoll; default for connect, idle, fanout, channels), "node" = bench/loadgen.mjs
-// (worker threads; needed for sasl and history). --sweep runs the fanout/channels send phase at
+// process, epoll; default for connect, idle, fanout, channels and sasl), "node" = bench/loadgen.mjs
+// (worker threads; needed for history). --sweep runs the fanout/channels send phase at
 // several offered rates on the same server and connections and reports the highest sustained one.
+// sasl logs every client in once (warm-up, untimed), closes them all, waits until the server has
+// let go of them, and times a second round with the same identities and nicks (--cold: one round
+// with fresh identities only).
 //
 //   node bench/run.mjs <connect|idle|fanout|channels|sasl|history> [--clients N] [--senders S] [--rate R]
-//        [--channels C] [--duration s] [--workers W] [--inflight K] [--pad bytes] [--gen native|node]
+//        [--channels C] [--duration s] [--workers W] [--inflight K] [--pad bytes] [--gen native|node] [--cold]
 //        [--sweep auto|r1,r2,...] [--sweep-start R] [--sweep-bisect B] [--sweep-max-s s]
 //        [--against ngircd|inspircd|"<command with {port} and {dir}>"] [--keep]
 //
@@ -23,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LoadGen, mergeHist } from './loadgen.mjs';
-import { NativeGen } from './native-gen.mjs';
+import { NativeGen, buildNative } from './native-gen.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -39,6 +42,7 @@ const opt = {
   clients: undefined, senders: 1, rate: 1000, channels: 50, duration: 10, workers: 2, inflight: 200,
   pad: 32, against: undefined, settle: 3, srcAddrs: 50, keep: false, prefill: 5000, limit: 100,
   gen: undefined, sweep: undefined, sweepStart: undefined, sweepBisect: 2, sweepMaxS: 480, coalesceUs: 200,
+  cold: false,
 };
 const STRING_OPTS = new Set(['against', 'gen', 'sweep']);
 for (let i = 1; i < argv.length; i++) {
@@ -57,10 +61,20 @@ const NOT_YET = [];
 if (NOT_YET.includes(scenario)) die(`scenario "${scenario}" is not implemented yet (see docs/performance.md)`, 2);
 if (!(scenario in defaults)) die(`usage: node bench/run.mjs <connect|idle|fanout|channels|sasl|history> [options]`);
 opt.clients ??= defaults[scenario];
-const NODE_ONLY = ['sasl', 'history']; // SASL and CHATHISTORY are only in bench/loadgen.mjs
+const NODE_ONLY = ['history']; // CHATHISTORY is only in bench/loadgen.mjs
+let genNote;
+if (opt.gen === undefined && scenario === 'sasl') {
+  // native by default; the Node generator if the native one cannot be built with OpenSSL
+  let why = null;
+  try { if (!buildNative().sasl) why = 'native generator built without OpenSSL'; } catch (e) { why = String(e.message).split('\n')[0]; }
+  if (why) { genNote = `fell back to --gen node: ${why}`; process.stderr.write(`bench: ${genNote}\n`); }
+  opt.gen = why ? 'node' : 'native';
+}
 opt.gen ??= NODE_ONLY.includes(scenario) ? 'node' : 'native';
 if (!['native', 'node'].includes(opt.gen)) die(`--gen must be native or node`);
-if (opt.gen === 'native' && NODE_ONLY.includes(scenario)) die(`scenario "${scenario}" needs --gen node (the native generator does no SASL or CHATHISTORY)`);
+if (opt.gen === 'native' && NODE_ONLY.includes(scenario)) die(`scenario "${scenario}" needs --gen node (the native generator does no CHATHISTORY)`);
+if (opt.gen === 'native' && scenario === 'sasl' && !buildNative().sasl) die('the native generator was built without OpenSSL (apt-get install libssl-dev), so no SASL: use --gen node');
+if (opt.cold && scenario !== 'sasl') die('--cold is for sasl');
 if (opt.gen === 'native') delete opt.workers; // one C process; --workers is for the node generator
 else delete opt.coalesceUs;
 let sweepList = null;
@@ -96,13 +110,53 @@ function rssKb(pid) {
   } catch { return { rss: null, hwm: null }; }
 }
 
-/** cpu seconds (user+sys) of a process from /proc/<pid>/stat */
+/** cpu seconds (user+sys) of a process from /proc/<pid>/stat (or of a thread: pid = "<pid>/task/<tid>") */
 function cpuSec(pid) {
   try {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime (field 14, 15), clk_tck 100
   } catch { return null; }
+}
+
+/** cpu seconds of the server's main thread (the JS event loop; its tid is the pid) */
+const mainThreadCpuSec = (pid) => cpuSec(`${pid}/task/${pid}`);
+
+/**
+ * Scheduler times from /proc/<pid>/task/<tid>/schedstat: ns on a CPU and ns runnable but waiting
+ * for one (run queue), summed over the given thread, or over all threads of the process.
+ */
+function schedstat(pid, tid) {
+  let run = 0, wait = 0;
+  let tids;
+  try { tids = tid === undefined ? fs.readdirSync(`/proc/${pid}/task`) : [tid]; } catch { return null; }
+  for (const t of tids) {
+    try {
+      const [r, w] = fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
+      run += r; wait += w;
+    } catch { /* thread gone */ }
+  }
+  return { run, wait };
+}
+
+/** busy and total jiffies of the whole machine (/proc/stat "cpu" line; idle + iowait = not busy) */
+function machineTicks() {
+  try {
+    const v = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - v[3] - (v[4] || 0), total };
+  } catch { return null; }
+}
+
+/** sockets the process holds (its fds that are sockets: listeners and clients) */
+function socketCount(pid) {
+  let n = 0;
+  let fds;
+  try { fds = fs.readdirSync(`/proc/${pid}/fd`); } catch { return null; }
+  for (const f of fds) {
+    try { if (fs.readlinkSync(`/proc/${pid}/fd/${f}`).startsWith('socket:')) n++; } catch { /* closed meanwhile */ }
+  }
+  return n;
 }
 
 async function startServer(kind) {
@@ -353,6 +407,85 @@ async function sweep(env, extraHalf) {
   return out;
 }
 
+/**
+ * One round of SASL crypto logins: every client connects, logs in (ATPROTO-CHALLENGE, method
+ * crypto) and registers, at most --inflight at a time. CPU: the server process (main thread =
+ * the JS event loop; the rest is mostly libuv's pool, where signatures are checked), the
+ * generator, and the whole machine (busy cores from /proc/stat: 2.0 = both cores busy).
+ */
+async function saslRound(lg, srv, n) {
+  const genPid = lg.pid ?? process.pid; // the node generator runs in this process
+  const m0 = machineTicks();
+  const main0 = mainThreadCpuSec(srv.pid);
+  const g0 = lg.cpuSec();
+  const sm0 = schedstat(srv.pid, srv.pid), sa0 = schedstat(srv.pid), sg0 = schedstat(genPid);
+  const c = await connectAll(lg, srv, n, { sasl: true });
+  const sm1 = schedstat(srv.pid, srv.pid), sa1 = schedstat(srv.pid), sg1 = schedstat(genPid);
+  const main = mainThreadCpuSec(srv.pid) - main0;
+  const gen = lg.cpuSec() - g0;
+  const m1 = machineTicks();
+  // share of the round a thread (or all threads of a process, summed) spent runnable but waiting for a core
+  const waitUtil = (a, b) => (a && b ? round((b.wait - a.wait) / 1e9 / c.secs, 2) : null);
+  const ok = Math.max(1, c.ok);
+  const machine = m0 && m1 && m1.total > m0.total ? round(((m1.busy - m0.busy) / (m1.total - m0.total)) * os.cpus().length, 2) : null;
+  const ms = (sec) => round((sec * 1000) / ok, 3);
+  return {
+    logins: c.ok, failed: c.failed, ...(c.failed ? { fail_reasons: c.reasons } : {}), secs: round(c.secs, 3),
+    logins_per_s: round(c.ok / c.secs, 0),
+    server_cpu_s: round(c.serverCpu, 2), server_main_cpu_s: round(main, 2),
+    server_cpu_per_login_ms: ms(c.serverCpu), server_main_cpu_per_login_ms: ms(main),
+    server_cpu_util: round(c.serverCpu / c.secs, 2), server_main_thread_util: round(main / c.secs, 2),
+    // run queue: the main thread had work but no core (main util + this ≈ 1.0: the event loop
+    // is the limit, and the other threads take cores from it)
+    server_main_runqueue_util: waitUtil(sm0, sm1), server_runqueue_util: waitUtil(sa0, sa1),
+    gen_cpu_s: round(gen, 2), gen_cpu_per_login_ms: ms(gen), gen_cpu_util: round(gen / c.secs, 2),
+    gen_runqueue_util: waitUtil(sg0, sg1),
+    machine_cpu_util: machine,
+    // busy cores not accounted to the server or the generator: other processes, interrupts
+    // (a figure well above ~0.1 means the run shared the machine with something else)
+    other_cpu_util: machine === null ? null : round(machine - c.serverCpu / c.secs - gen / c.secs, 2),
+  };
+}
+
+/**
+ * sasl: keys first (untimed). Then, unless --cold, a warm-up round that logs every client in
+ * once (the server's DID/key caches hold every identity afterwards), closes all connections and
+ * waits until the server holds no more of them; then the timed round with the same identities
+ * and nicks. did:key resolves locally (no network), so "cold" means only the server's first
+ * sight of a key.
+ */
+async function saslScenario(lg, srv, n, base) {
+  const out = { inflight: opt.inflight, warm: !opt.cold };
+  const kt = Date.now();
+  const kr = await lg.all('keys', (w) => ({ ids: lg.idsFor(w, n) }));
+  out.keygen_s = round((Date.now() - kt) / 1000, 2);
+  out.sample_did = kr[0].sample;
+  if (!opt.cold) {
+    const sock0 = socketCount(srv.pid);
+    const w = await saslRound(lg, srv, n);
+    out.warmup = w;
+    out.warmup_logins_per_s = w.logins_per_s;
+    if (w.failed) out.warmup_failed = w.failed;
+    await lg.all('close');
+    // the server has let go of every client when its socket count is back to where it was;
+    // then a short pause so that the timed round does not start in the middle of the clean-up
+    const t0 = Date.now();
+    let socks = socketCount(srv.pid);
+    while (socks !== null && socks > sock0 && Date.now() - t0 < 30000) { await sleep(100); socks = socketCount(srv.pid); }
+    await sleep(500);
+    out.between_rounds = { wait_s: round((Date.now() - t0) / 1000, 2), server_sockets_before: sock0, server_sockets_after: socks };
+  }
+  const r = await saslRound(lg, srv, n);
+  Object.assign(out, r);
+  const rss = rssKb(srv.pid);
+  Object.assign(out, {
+    // the fields every connect-like scenario has, for the timed round
+    registered: r.logins, time_to_all_s: r.secs, registrations_per_s: r.logins_per_s,
+    rss_kb: rss.rss, rss_peak_kb: rss.hwm, rss_per_conn_kb: round((rss.rss - base.rss) / Math.max(1, r.logins), 2),
+  });
+  return out;
+}
+
 async function runScenario(kind, sweepOpts = {}) {
   let srv = await startServer(kind);
   let lg = makeGen(srv.port);
@@ -362,28 +495,20 @@ async function runScenario(kind, sweepOpts = {}) {
     const out = { server: srv.name, rss_base_kb: base.rss };
     const n = opt.clients;
     if (scenario === 'sasl') {
-      // keys are generated before the timed phase; did:key resolves locally (no network, no cache miss)
-      const kt = Date.now();
-      const kr = await lg.all('keys', (w) => ({ ids: lg.idsFor(w, n) }));
-      out.keygen_s = round((Date.now() - kt) / 1000, 2);
-      out.sample_did = kr[0].sample;
+      Object.assign(out, await saslScenario(lg, srv, n, base));
+      out.server_alive = srv.child.exitCode === null;
+      if (!out.server_alive) out.server_stderr = srv.stderr().slice(-500);
+      return out;
     }
     const g0 = lg.cpuSec();
-    const c = await connectAll(lg, srv, n, scenario === 'sasl' ? { sasl: true }
-      : scenario === 'history' ? { caps: ['draft/chathistory', 'batch', 'server-time', 'message-tags'] } : {});
+    const c = await connectAll(lg, srv, n, scenario === 'history' ? { caps: ['draft/chathistory', 'batch', 'server-time', 'message-tags'] } : {});
     const genConnectCpu = lg.cpuSec() - g0;
-    if (scenario === 'sasl') {
-      out.logins = c.ok;
-      out.logins_per_s = round(c.ok / c.secs, 0);
-      out.server_cpu_per_login_ms = round((c.serverCpu * 1000) / Math.max(1, c.ok), 3);
-      out.inflight = opt.inflight;
-    }
     Object.assign(out, {
       registered: c.ok, failed: c.failed, ...(c.failed ? { fail_reasons: c.reasons } : {}),
       time_to_all_s: round(c.secs, 3), registrations_per_s: round(c.ok / c.secs, 0), server_cpu_s: round(c.serverCpu, 2),
       gen_cpu_s: round(genConnectCpu, 2), ...(inflightFor(srv) !== opt.inflight ? { inflight_used: inflightFor(srv) } : {}),
     });
-    if (scenario === 'connect' || scenario === 'sasl') {
+    if (scenario === 'connect') {
       const r = rssKb(srv.pid);
       out.rss_kb = r.rss;
       out.rss_per_conn_kb = round((r.rss - base.rss) / Math.max(1, c.ok), 2);
@@ -488,6 +613,8 @@ function sweepCompare(f, o) {
 // ---------------------------------------------------------------- main
 const params = { ...opt };
 delete params.keep;
+if (genNote) params.gen_note = genNote;
+if (scenario !== 'sasl') delete params.cold;
 const machine = { nproc: os.cpus().length, node: process.version, mem_gb: round(os.totalmem() / 2 ** 30, 1) };
 try {
   const kind = opt.against && (['ngircd', 'inspircd'].includes(opt.against) ? { name: opt.against } : { name: 'other', command: opt.against });

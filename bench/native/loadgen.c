@@ -4,7 +4,9 @@
 // driven by bench/run.mjs: one text command per line on stdin, one JSON line per command on
 // stdout, in order. Commands (tokens separated by single spaces):
 //
-//   connect <inflight> <timeout_ms> <ids>     ids: comma-separated ids or ranges "a-b"
+//   keys <ids>                                an Ed25519 key pair and did:key per id (OpenSSL)
+//   connect <inflight> <timeout_ms> <ids> [sasl]   ids: comma-separated ids or ranges "a-b";
+//                                             sasl: log in with SASL ATPROTO-CHALLENGE (crypto)
 //   join <id>:<chan> <id>:<chan> ...          JOIN, wait for 366 (403/405/471/500 count as failed)
 //   fast                                      reset counters; from now on only scan for " :BM "
 //   send <rate> <duration_ms> <pad> <id>:<target> ...   rate = msgs/s per sender
@@ -12,6 +14,16 @@
 //   close                                     close every connection
 //
 // Usage: loadgen <host> <port> <srcAddrs>. Source addresses are 127.0.0.(2 + id % srcAddrs).
+//
+// SASL (connect ... sasl), exactly as bench/loadgen.mjs: CAP LS 302, CAP REQ :sasl, NICK, USER,
+// AUTHENTICATE ATPROTO-CHALLENGE; the challenge arrives as AUTHENTICATE lines (base64url, 400-byte
+// chunks, a shorter chunk or "+" ends it); the raw decoded challenge bytes are signed with the
+// client's Ed25519 key (EVP_DigestSign, no digest) and answered with
+// AUTHENTICATE b64url({"did":…,"method":"crypto","signature":b64url(sig)}) in 400-byte chunks
+// ("AUTHENTICATE +" after an exact multiple of 400); at 903 the client sends CAP END and is done
+// at 376/422. 904/905/906, CAP NAK, ERROR or a close fail it, and so does registering without 903.
+// did:key = "did:key:z" + base58btc(0xed 0x01 + 32-byte public key). Built with -lcrypto; built
+// with -DNO_SASL (no OpenSSL headers or library) the keys command answers with an error.
 //
 // Latency: the sender embeds CLOCK_MONOTONIC ns ("PRIVMSG <target> :BM <ns> <pad>"); the receiver
 // subtracts it from its own CLOCK_MONOTONIC taken once per read(). Latencies go into the same
@@ -39,6 +51,9 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#ifndef NO_SASL
+#include <openssl/evp.h>
+#endif
 
 #define NBUCKETS 1400
 #define RBUF (256 * 1024)
@@ -46,13 +61,17 @@
 #define MAXEV 512
 #define EV_STDIN UINT64_MAX
 #define EV_TIMER (UINT64_MAX - 1)
+#define AUTH_MAX 8192 // largest base64url challenge accepted (the server sends ~170 bytes)
 
 enum { ST_FREE, ST_CONNECTING, ST_REGISTERING, ST_READY, ST_CLOSED };
 
 typedef struct {
   int fd, id;
   uint8_t state, want_out, in_connect;
+  uint8_t sasl, logged_in; // SASL login requested / 903 seen
   int join_pending;
+  char *auth; // base64url challenge chunks received so far (SASL)
+  uint32_t auth_len;
   char *carry;
   uint32_t carry_len;
   char *out;
@@ -149,7 +168,7 @@ static struct { char text[128]; int n; } reasons[MAXREASONS];
 static int nreasons;
 
 static struct {
-  int *ids; int n, next, active, inflight, ok, failed;
+  int *ids; int n, next, active, inflight, ok, failed, sasl;
   int64_t t0, last_done, timeout_ns;
 } cc;
 
@@ -274,9 +293,9 @@ static conn_t *conn_get(int id) {
 static void conn_open(int id) {
   conn_t *c = conn_get(id);
   if (c->fd >= 0) close(c->fd);
-  free(c->carry); free(c->out);
+  free(c->carry); free(c->out); free(c->auth);
   memset(c, 0, sizeof *c);
-  c->fd = -1; c->id = id; c->in_connect = 1; c->state = ST_CONNECTING;
+  c->fd = -1; c->id = id; c->in_connect = 1; c->state = ST_CONNECTING; c->sasl = (uint8_t)cc.sasl;
   c->start_ns = now_ns();
   cc.active++;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -309,10 +328,165 @@ static void on_connected(conn_t *c) {
   getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
   if (err) { const char *e = errname(err); reg_done(c, 0, e, strlen(e)); return; }
   c->state = ST_REGISTERING;
-  char msg[128];
-  int n = snprintf(msg, sizeof msg, "NICK b%d\r\nUSER b%d 0 * :freeq bench\r\n", c->id, c->id);
+  char msg[256];
+  int n = c->sasl
+    ? snprintf(msg, sizeof msg, "CAP LS 302\r\nCAP REQ :sasl\r\nNICK b%d\r\nUSER b%d 0 * :freeq bench\r\n"
+               "AUTHENTICATE ATPROTO-CHALLENGE\r\n", c->id, c->id)
+    : snprintf(msg, sizeof msg, "NICK b%d\r\nUSER b%d 0 * :freeq bench\r\n", c->id, c->id);
   update_events(c, 0);
   conn_send(c, msg, (size_t)n);
+}
+
+// ---------------------------------------------------------------- SASL (ATPROTO-CHALLENGE, crypto)
+#ifndef NO_SASL
+static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// base64url without padding; returns the length written (out needs 4 * ceil(n / 3) bytes)
+static size_t b64url_encode(const uint8_t *in, size_t n, char *out) {
+  char *o = out;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+    *o++ = B64URL[v >> 18]; *o++ = B64URL[(v >> 12) & 63]; *o++ = B64URL[(v >> 6) & 63]; *o++ = B64URL[v & 63];
+  }
+  if (n - i == 1) {
+    uint32_t v = (uint32_t)in[i] << 16;
+    *o++ = B64URL[v >> 18]; *o++ = B64URL[(v >> 12) & 63];
+  } else if (n - i == 2) {
+    uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+    *o++ = B64URL[v >> 18]; *o++ = B64URL[(v >> 12) & 63]; *o++ = B64URL[(v >> 6) & 63];
+  }
+  return (size_t)(o - out);
+}
+
+// base64url (padding and standard-alphabet characters tolerated, as Buffer.from(s, 'base64url'));
+// returns the decoded length, or -1 on a character outside the alphabet
+static long b64url_decode(const char *in, size_t n, uint8_t *out) {
+  uint32_t acc = 0;
+  int bits = 0;
+  long k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int ch = (unsigned char)in[i], v;
+    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+    else if (ch == '-' || ch == '+') v = 62;
+    else if (ch == '_' || ch == '/') v = 63;
+    else if (ch == '=') break;
+    else return -1;
+    acc = acc << 6 | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) { bits -= 8; out[k++] = (uint8_t)(acc >> bits); }
+  }
+  return k;
+}
+
+// base58btc (bitcoin alphabet) of n bytes; out needs 2 * n + 1 bytes; NUL-terminated
+static void base58(const uint8_t *in, size_t n, char *out) {
+  static const char A[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+  uint8_t dig[128]; // base-58 digits, least significant first
+  size_t nd = 0, zeros = 0;
+  while (zeros < n && in[zeros] == 0) zeros++;
+  for (size_t i = zeros; i < n; i++) {
+    uint32_t carry = in[i];
+    for (size_t j = 0; j < nd; j++) { carry += (uint32_t)dig[j] << 8; dig[j] = (uint8_t)(carry % 58); carry /= 58; }
+    while (carry) { dig[nd++] = (uint8_t)(carry % 58); carry /= 58; }
+  }
+  char *o = out;
+  for (size_t i = 0; i < zeros; i++) *o++ = '1';
+  while (nd) *o++ = A[dig[--nd]];
+  *o = 0;
+}
+
+#define DID_MAX 96
+static EVP_PKEY **keys; // by client id
+static char (*dids)[DID_MAX];
+static int nkeys;
+static EVP_PKEY_CTX *keygen_ctx;
+static EVP_MD_CTX *sign_ctx;
+
+static void keys_reserve(int id) {
+  if (id < nkeys) return;
+  int n = nkeys ? nkeys : 1024;
+  while (n <= id) n *= 2;
+  keys = xrealloc(keys, (size_t)n * sizeof *keys);
+  dids = xrealloc(dids, (size_t)n * sizeof *dids);
+  memset(keys + nkeys, 0, (size_t)(n - nkeys) * sizeof *keys);
+  memset(dids + nkeys, 0, (size_t)(n - nkeys) * sizeof *dids);
+  nkeys = n;
+}
+
+// a fresh Ed25519 key pair for id; did:key:z + base58btc(0xed 0x01 + raw public key)
+static int make_key(int id) {
+  if (id < 0) return 0;
+  keys_reserve(id);
+  if (!keygen_ctx) {
+    keygen_ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+    if (!keygen_ctx || EVP_PKEY_keygen_init(keygen_ctx) <= 0) return 0;
+  }
+  EVP_PKEY *k = NULL;
+  if (EVP_PKEY_keygen(keygen_ctx, &k) <= 0) return 0;
+  uint8_t mc[34] = { 0xed, 0x01 };
+  size_t pl = 32;
+  if (EVP_PKEY_get_raw_public_key(k, mc + 2, &pl) <= 0 || pl != 32) { EVP_PKEY_free(k); return 0; }
+  EVP_PKEY_free(keys[id]);
+  keys[id] = k;
+  memcpy(dids[id], "did:key:z", 9);
+  base58(mc, sizeof mc, dids[id] + 9);
+  return 1;
+}
+
+// Ed25519 signature (64 bytes) of the raw message: one-shot EVP_DigestSign, no digest
+static int sign_ed25519(EVP_PKEY *k, const uint8_t *msg, size_t n, uint8_t *sig, size_t *siglen) {
+  if (!sign_ctx && !(sign_ctx = EVP_MD_CTX_new())) return 0;
+  EVP_MD_CTX_reset(sign_ctx);
+  *siglen = 64;
+  return EVP_DigestSignInit(sign_ctx, NULL, NULL, NULL, k) > 0 && EVP_DigestSign(sign_ctx, sig, siglen, msg, n) > 0;
+}
+#endif
+
+static void sasl_fail(conn_t *c, const char *why) { reg_done(c, 0, why, strlen(why)); }
+
+// one AUTHENTICATE line from the server (arg: its parameter); the last chunk triggers the answer
+static void sasl_chunk(conn_t *c, const char *arg, size_t n) {
+  if (n && arg[0] == ':') { arg++; n--; }
+  int plus = n == 1 && arg[0] == '+';
+  if (!plus) {
+    if (c->auth_len + n > AUTH_MAX) { sasl_fail(c, "challenge too long"); return; }
+    if (!c->auth) c->auth = xrealloc(NULL, AUTH_MAX);
+    memcpy(c->auth + c->auth_len, arg, n);
+    c->auth_len += (uint32_t)n;
+  }
+  if (!plus && n >= 400) return; // more chunks follow
+#ifdef NO_SASL
+  sasl_fail(c, "built without OpenSSL");
+#else
+  uint8_t ch[AUTH_MAX];
+  long chn = b64url_decode(c->auth ? c->auth : "", c->auth_len, ch);
+  c->auth_len = 0;
+  if (chn < 0) { sasl_fail(c, "bad challenge encoding"); return; }
+  EVP_PKEY *k = c->id < nkeys ? keys[c->id] : NULL;
+  uint8_t sig[64];
+  size_t sl;
+  if (!k || !sign_ed25519(k, ch, (size_t)chn, sig, &sl)) { sasl_fail(c, k ? "sign failed" : "no key"); return; }
+  char js[256];
+  size_t jn = (size_t)snprintf(js, sizeof js, "{\"did\":\"%s\",\"method\":\"crypto\",\"signature\":\"", dids[c->id]);
+  jn += b64url_encode(sig, sl, js + jn);
+  memcpy(js + jn, "\"}", 2);
+  jn += 2;
+  char resp[(sizeof js + 2) / 3 * 4];
+  size_t rn = b64url_encode((const uint8_t *)js, jn, resp);
+  char out[sizeof resp + 64];
+  size_t on = 0;
+  for (size_t i = 0; i < rn; i += 400) {
+    size_t m = rn - i < 400 ? rn - i : 400;
+    memcpy(out + on, "AUTHENTICATE ", 13); on += 13;
+    memcpy(out + on, resp + i, m); on += m;
+    memcpy(out + on, "\r\n", 2); on += 2;
+  }
+  if (rn % 400 == 0) { memcpy(out + on, "AUTHENTICATE +\r\n", 16); on += 16; }
+  conn_send(c, out, on);
+#endif
 }
 
 // ---------------------------------------------------------------- receive path
@@ -374,7 +548,25 @@ static void on_line(conn_t *c, const char *line, size_t len, int ping_only, int6
   if (ping_only) return;
   if (tok_is(p, cl, "PRIVMSG")) { scan_markers(p, end, t); return; }
   if (c->in_connect && c->state == ST_REGISTERING) {
-    if (tok_is(p, cl, "376") || tok_is(p, cl, "422")) { c->state = ST_READY; reg_done(c, 1, NULL, 0); return; }
+    if (c->sasl) {
+      if (tok_is(p, cl, "AUTHENTICATE")) { if (sp) sasl_chunk(c, sp + 1, (size_t)(end - sp - 1)); else sasl_fail(c, "empty AUTHENTICATE"); return; }
+      if (tok_is(p, cl, "903")) { c->logged_in = 1; conn_send(c, "CAP END\r\n", 9); return; }
+      if (tok_is(p, cl, "904") || tok_is(p, cl, "905") || tok_is(p, cl, "906")) {
+        // reason: the numeric and its text, without the server name and nick (so that they add up)
+        char why[128];
+        const char *txt = memmem(p, (size_t)(end - p), " :", 2);
+        int wn = snprintf(why, sizeof why, "%.3s %.*s", p, txt ? (int)(end - txt - 2) : 0, txt ? txt + 2 : "");
+        reg_done(c, 0, why, (size_t)(wn < (int)sizeof why ? wn : (int)sizeof why - 1));
+        return;
+      }
+      if (tok_is(p, cl, "CAP") && sp && memmem(sp, (size_t)(end - sp), " NAK ", 5)) { sasl_fail(c, "CAP NAK"); return; }
+    }
+    if (tok_is(p, cl, "376") || tok_is(p, cl, "422")) {
+      if (c->sasl && !c->logged_in) { sasl_fail(c, "registered without 903"); return; }
+      c->state = ST_READY;
+      reg_done(c, 1, NULL, 0);
+      return;
+    }
     if (tok_is(p, cl, "ERROR") || tok_is(p, cl, "432") || tok_is(p, cl, "433") || tok_is(p, cl, "465")) {
       reg_done(c, 0, line, len); return;
     }
@@ -569,8 +761,10 @@ static void run_command(char *line) {
     int inflight = atoi(strtok_r(NULL, " ", &save) ?: "1");
     int timeout_ms = atoi(strtok_r(NULL, " ", &save) ?: "60000");
     char *ids = strtok_r(NULL, " ", &save);
+    char *mode = strtok_r(NULL, " ", &save);
     memset(&cc, 0, sizeof cc);
     nreasons = 0;
+    cc.sasl = mode && !strcmp(mode, "sasl");
     cc.n = ids ? parse_ids(ids, &cc.ids) : 0;
     // allocate every slot now: conn_get() must not move the array while a conn_t * is held
     int maxid = -1;
@@ -582,6 +776,21 @@ static void run_command(char *line) {
     cc.t0 = cc.last_done = now_ns();
     cur = CMD_CONNECT;
     launch();
+  } else if (!strcmp(cmd, "keys")) {
+#ifdef NO_SASL
+    printf("{\"error\":\"built without OpenSSL (-DNO_SASL): no SASL, use --gen node\"}\n");
+#else
+    char *ids = strtok_r(NULL, " ", &save);
+    int *list = NULL, n = ids ? parse_ids(ids, &list) : 0, made = 0;
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) made += make_key(list[i]);
+    printf("{\"n\":%d,\"secs\":%.4f,\"sample\":", made, (double)(now_ns() - t0) / 1e9);
+    if (n && made) json_str(stdout, dids[list[0]], strlen(dids[list[0]])); else printf("null");
+    if (made != n) printf(",\"error\":\"key generation failed for %d of %d\"", n - made, n);
+    printf("}\n");
+    free(list);
+#endif
+    fflush(stdout);
   } else if (!strcmp(cmd, "join")) {
     memset(&jc, 0, sizeof jc);
     fast_mode = 0;
