@@ -7,6 +7,7 @@ import type { ServerContext } from './commands/context.js';
 import { commandTable } from './commands/index.js';
 import { createHttpApp } from './http/app.js';
 import { createIdentityService } from './identity/service.js';
+import { SignatureVerifier } from './identity/verifier.js';
 import { createLogger, type Logger } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
 import { NO_PLUGINS } from './plugins/api.js';
@@ -108,9 +109,13 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     maxPerTarget: config.historyMaxPerTarget, maxAge: config.historyMaxAge, now: () => clock.now(), log: historyLog,
   }, dbPath === ':memory:' ? undefined : await ThreadWriter.start(dbPath, unlocked.cipher, messages, config.historyMaxPerTarget, historyLog));
 
+  // SASL signature checks on their own thread, started on the first check (identity/verifier.ts)
+  const identityLog = log.child({ sub: 'identity' });
+  const verifier = new SignatureVerifier(identityLog);
+
   const context: ServerContext = {
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
-    identity: createIdentityService({ config, db, log: log.child({ sub: 'identity' }), now: () => clock.now() }),
+    identity: createIdentityService({ config, db, log: identityLog, now: () => clock.now(), verifier }),
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     peerId: peer.peerId,
     signing,
@@ -194,6 +199,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     await http.close().catch(() => {});
     clearInterval(sweep);
     history.close();
+    verifier.close();
     accountStore.flush();
     db.close();
     throw e;
@@ -227,6 +233,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       await http.close();
       await new Promise((r) => setTimeout(r, 20));
       history.close();
+      verifier.close();
       accountStore.flush();
       db.close();
       releaseLock();

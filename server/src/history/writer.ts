@@ -9,8 +9,9 @@
  * profile), a ceiling of roughly 10,000 messages/s before any delivery work. `InlineWriter` does
  * the same work on the calling thread (`:memory:` databases, and the fallback if the thread dies).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../observability/log.js';
+import { startWorker } from '../util/worker.js';
 import type { FieldCipher } from '../storage/crypto.js';
 import type { SqliteMessageRepo } from '../storage/repos/messages.js';
 import type { StoredMessage } from './types.js';
@@ -126,10 +127,8 @@ export class ThreadWriter implements HistoryWriter {
   }
 
   private constructor(dbPath: string, cipher: FieldCipher, private readonly repo: SqliteMessageRepo, private readonly maxPerTarget: number, private readonly log: Logger) {
-    // tests run the TypeScript sources (tsx), the server runs dist/
-    const entry = new URL(import.meta.url.endsWith('.ts') ? './writer-worker.ts' : './writer-worker.js', import.meta.url);
     const init: WorkerInit = { dbPath, key: cipher.keyForWorker(), maxPerTarget, state: this.state.buffer as SharedArrayBuffer };
-    this.worker = new Worker(entry, { workerData: init });
+    this.worker = startWorker('writer-worker', import.meta.url, { workerData: init });
     this.worker.unref();
     this.worker.on('message', (r: WorkerReport) => {
       if (r.t === 'error') this.log.error({ err: { message: r.message }, messages: r.messages }, `history ${r.what} failed`);
@@ -138,6 +137,9 @@ export class ThreadWriter implements HistoryWriter {
     this.worker.on('error', (e) => this.lost(e));
     this.worker.on('exit', (code) => { if (!this.closed) this.lost(new Error(`history writer exited with code ${code}`)); });
   }
+
+  /** false once the thread is gone and writes happen inline */
+  get threaded(): boolean { return this.fallback === undefined; }
 
   private lost(e: unknown): void {
     if (this.fallback) return;

@@ -50,6 +50,18 @@ const fragment = (id: string) => id.slice(id.indexOf('#'));
  * list, and the `#atproto` key belongs to the PDS, not the user).
  */
 export function challengeKeys(doc: DidDocument): VerificationKey[] {
+  if (Object.isFrozen(doc)) {
+    // a shared, immutable document (a cached did:key): its keys cannot change either
+    let keys = frozenDocKeys.get(doc);
+    if (!keys) frozenDocKeys.set(doc, (keys = collectChallengeKeys(doc)));
+    return keys.slice();
+  }
+  return collectChallengeKeys(doc);
+}
+
+const frozenDocKeys = new WeakMap<DidDocument, VerificationKey[]>();
+
+function collectChallengeKeys(doc: DidDocument): VerificationKey[] {
   const out = new Map<string, VerificationKey>();
   const add = (k: VerificationKey | undefined) => { if (k && !out.has(k.id)) out.set(k.id, k); };
   for (const e of arr(doc.authentication)) add(resolveEntry(e, doc));

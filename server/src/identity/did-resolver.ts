@@ -52,6 +52,14 @@ export function didKeyDocument(did: string): DidDocument {
   };
 }
 
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
 /**
  * did:web:host[%3Aport][:path…] → https://host[:port]/.well-known/did.json or /path…/did.json;
  * http only for a loopback host when loopback is allowed (test stacks).
@@ -78,6 +86,8 @@ export class DidResolver {
   private readonly mem = new Map<string, { doc: DidDocument; fetchedAt: number }>();
   private readonly neg = new Map<string, { err: IdentityError; until: number }>();
   private readonly inflight = new Map<string, Promise<{ doc: DidDocument; fetchedAt: number }>>();
+  /** synthesised did:key documents (frozen, shared): a repeat login re-parses and re-encodes nothing */
+  private readonly keyDocs = new Map<string, DidDocument>();
   private readonly memMax: number;
   private puts = 0;
 
@@ -88,7 +98,7 @@ export class DidResolver {
   async resolve(did: string, opts: { forceRefresh?: boolean } = {}): Promise<Resolved> {
     if (typeof did !== 'string' || !isValidDid(did)) throw new IdentityError('bad-did', 'invalid DID syntax');
     const now = this.o.now();
-    if (did.startsWith('did:key:')) return { doc: didKeyDocument(did), fetchedAt: now, cached: false };
+    if (did.startsWith('did:key:')) return { doc: this.keyDocument(did), fetchedAt: now, cached: false };
     if (did.startsWith('did:plc:')) {
       if (!isValidPlcDid(did)) throw new IdentityError('bad-did', 'invalid did:plc');
     } else if (!did.startsWith('did:web:')) {
@@ -117,6 +127,16 @@ export class DidResolver {
       }
       throw err;
     }
+  }
+
+  private keyDocument(did: string): DidDocument {
+    let doc = this.keyDocs.get(did);
+    if (!doc) {
+      doc = deepFreeze(didKeyDocument(did)); // throws on a malformed key: nothing is cached then
+      if (this.keyDocs.size >= this.memMax) this.keyDocs.delete(this.keyDocs.keys().next().value!);
+      this.keyDocs.set(did, doc);
+    }
+    return doc;
   }
 
   /** One fetch per DID at a time; concurrent callers share it. */

@@ -33,7 +33,9 @@ export function normalizePublicKey(type: KeyType, raw: Uint8Array): Uint8Array |
   try {
     if (type === 'ed25519') {
       if (raw.length !== 32) return undefined;
-      ed25519.Point.fromBytes(raw); // rejects non-points
+      // rejects non-points; a small-order key (e.g. all zeros) verifies forged signatures under
+      // OpenSSL's cofactorless check for a share of messages, so nobody could own such a DID
+      if (ed25519.Point.fromBytes(raw).isSmallOrder()) return undefined;
       return Uint8Array.from(raw);
     }
     if (raw.length !== 33 && raw.length !== 65) return undefined;

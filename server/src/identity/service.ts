@@ -10,6 +10,7 @@ import { verifySignatureAsync } from './keys.js';
 import { createSession, deleteSession, getSession } from './pds.js';
 import { ServiceAuthVerifier } from './service-auth.js';
 import type { IdentityService } from './types.js';
+import type { SignatureVerifier } from './verifier.js';
 
 export interface IdentityDeps {
   config: Config;
@@ -18,6 +19,8 @@ export interface IdentityDeps {
   now: () => number;
   /** DNS servers for handle TXT lookups (tests); default: the system's resolvers */
   dnsServers?: string[];
+  /** the signature thread (server.ts owns and closes it); without it, checks run on libuv's pool */
+  verifier?: SignatureVerifier;
 }
 
 /**
@@ -46,7 +49,7 @@ export function createIdentityService(d: IdentityDeps): IdentityService {
     resolveDid: async (did) => (await dids.resolve(did)).doc,
     challengeKeys,
     atprotoKey,
-    verifySignature: verifySignatureAsync,
+    verifySignature: d.verifier ? (key, data, sig) => d.verifier!.verify(key, data, sig) : verifySignatureAsync,
     pdsEndpoint,
     handleOf,
     resolveHandle: (handle) => handles.resolve(handle),

@@ -130,6 +130,21 @@ describe('did:key vectors (W3C)', () => {
     const pub = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
     assert.throws(() => didKeyDocument(`did:key:${base58btc.encode(new Uint8Array([0xe7, 0x01, ...pub]))}`), /did:key/);
   });
+
+  test('an ed25519 did:key with a small-order point is refused (forgeable under a cofactorless check)', async () => {
+    // all zeros (order 4) and the identity (order 1)
+    const identity = new Uint8Array(32); identity[0] = 1;
+    for (const raw of [new Uint8Array(32), identity]) {
+      const mb = base58btc.encode(new Uint8Array([0xed, 0x01, ...raw]));
+      assert.equal(parseMultikey(mb), undefined);
+      assert.throws(() => didKeyDocument(`did:key:${mb}`), (e: Error & { code?: string }) => e.code === 'bad-did');
+    }
+    // why it matters: with the all-zeros key, OpenSSL accepts the all-zeros signature for some messages
+    const zeroKey = { id: 'k', type: 'ed25519' as const, publicKey: new Uint8Array(32) };
+    let forged = 0;
+    for (let i = 0; i < 16; i++) if (await verifySignatureAsync(zeroKey, new Uint8Array([i]), new Uint8Array(64))) forged++;
+    assert.ok(forged > 0, 'the parser is the guard: the signature check alone would accept forgeries');
+  });
 });
 
 describe('verification method encodings', () => {
