@@ -199,8 +199,15 @@ export function verifySignatureAsync(key: VerificationKey, data: Uint8Array, sig
   });
 }
 
-/** Shape checks and the key object; undefined when the signature cannot be valid. May throw on a bad key. */
-function prepareVerify(key: VerificationKey, data: Uint8Array, sig: Uint8Array): { alg: string | null; key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' } } | undefined {
+/** What `crypto.verify(alg, data, key, sig)` needs; KeyObjects cross to worker threads as clones. */
+export type NativeCheck = { alg: string | null; key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' } };
+
+/**
+ * Shape checks and the cached key object; undefined when the signature cannot be valid. May throw
+ * on a bad key. Exported for the signature thread (identity/verifier.ts), which then needs no
+ * curve library of its own.
+ */
+export function prepareVerify(key: VerificationKey, data: Uint8Array, sig: Uint8Array): NativeCheck | undefined {
   if (!(sig instanceof Uint8Array) || sig.length !== 64 || !(data instanceof Uint8Array)) return undefined;
   if (key.type === 'ed25519') {
     if (key.publicKey.length !== 32) return undefined;
