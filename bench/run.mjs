@@ -42,7 +42,7 @@ const opt = {
   clients: undefined, senders: 1, rate: 1000, channels: 50, duration: 10, workers: 2, inflight: 200,
   pad: 32, against: undefined, settle: 3, srcAddrs: 50, keep: false, prefill: 5000, limit: 100,
   gen: undefined, sweep: undefined, sweepStart: undefined, sweepBisect: 2, sweepMaxS: 480, coalesceUs: 200,
-  cold: false,
+  cold: false, baseSettle: 0,
 };
 const STRING_OPTS = new Set(['against', 'gen', 'sweep']);
 for (let i = 1; i < argv.length; i++) {
@@ -491,8 +491,11 @@ async function runScenario(kind, sweepOpts = {}) {
   let lg = makeGen(srv.port);
   await lg.start();
   try {
+    // idle: the baseline can wait as long as the end does, so both are taken in a steady state
+    // (V8's memory reducer shrinks a Node server's heap some seconds after start-up and after a burst)
+    if (scenario === 'idle' && opt.baseSettle > 0) await sleep(opt.baseSettle * 1000);
     const base = rssKb(srv.pid);
-    const out = { server: srv.name, rss_base_kb: base.rss };
+    const out = { server: srv.name, rss_base_kb: base.rss, ...(scenario === 'idle' ? { base_settle_s: opt.baseSettle } : {}) };
     const n = opt.clients;
     if (scenario === 'sasl') {
       Object.assign(out, await saslScenario(lg, srv, n, base));

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
 import type { ServerContext } from './commands/context.js';
@@ -38,7 +37,7 @@ import { acquireServerLock } from './keys/server-lock.js';
 import { SigningKeyRepo } from './storage/repos/signing-keys.js';
 import type { IrcConn } from './transport/conn.js';
 import { Admission } from './transport/admission.js';
-import { createTcpListener, createTlsListener, listen, type TlsListener } from './transport/listeners.js';
+import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
 
 export interface ServerOptions {
@@ -52,6 +51,8 @@ export interface RunningServer {
   readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo };
   /** connection admission (per-IP counters, throttle, cap): `open` counts admitted sockets until they close */
   readonly admission: Admission;
+  /** what plain TCP clients run on: bare libuv handles (lean-sockets) or net.Socket */
+  readonly tcpSockets: 'lean' | 'net';
   /** re-read the TLS certificate and key (SIGHUP, after a renewal); existing connections keep theirs */
   reloadTls(): void;
   stop(reason?: string): Promise<void>;
@@ -178,8 +179,18 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     limitHit: (kind) => context.metrics.limitHit(kind), log: log.child({ sub: 'admission' }),
     isIpBanned: (ip) => context.bans.isIpBanned(ip),
   });
-  const listenerDeps = { readq: config.readq, accept, admission };
-  const tcp: NetServer = createTcpListener(listenerDeps);
+  // accept() failing (EMFILE at the descriptor limit) is logged at most once a minute, with a count
+  let acceptFailures = 0;
+  let acceptLoggedAt = -Infinity;
+  const acceptFailed = (err: Error): void => {
+    acceptFailures++;
+    const now = clock.now();
+    if (now - acceptLoggedAt < 60_000) return;
+    acceptLoggedAt = now;
+    log.warn({ err: err.message, failures: acceptFailures }, 'accept failed (file descriptor limit?); the listener goes on');
+  };
+  const listenerDeps = { readq: config.readq, accept, admission, leanSockets: config.leanSockets, acceptFailed };
+  const tcp: TcpListener = createTcpListener(listenerDeps);
   let tls: TlsListener | undefined;
   const http = createHttpApp({
     config, accept, admission, context,
@@ -209,7 +220,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     tls: tls?.address() as AddressInfo | undefined,
     web: http.server.address() as AddressInfo,
   };
-  log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName }, 'freeq listening');
+  log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName, tcpSockets: tcp.socketLayer }, 'freeq listening');
+  if (config.leanSockets && tcp.socketLayer !== 'lean') log.warn('lean-sockets: this Node lacks the internal TCP bindings the lean path needs; plain TCP clients use net.Socket');
   // offline key/database commands (`keys --force`, `db rekey`) refuse while this file names a live process
   const releaseLock = acquireServerLock(config.dataDir);
 
@@ -218,6 +230,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     context,
     addresses,
     admission,
+    tcpSockets: tcp.socketLayer,
     reloadTls() {
       if (!tls) return;
       tls.reloadCertificate();

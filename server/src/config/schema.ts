@@ -21,6 +21,8 @@ export interface Config {
   tlsKey?: string;
   webAddr: Addr;
   webTls: boolean;
+  /** plain TCP clients on the bare libuv handle (transport/lean-tcp.ts) instead of net.Socket */
+  leanSockets: boolean;
   wsAllowedOrigins: string[];
   serverName: string;
   networkName: string;

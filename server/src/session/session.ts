@@ -50,7 +50,8 @@ export class Session implements Recipient, ConnHandler {
   private firstLine = true;
   /** an async command is running; input waits in `queued` */
   private busy = false;
-  private queued: Buffer[] = [];
+  /** created on first use: most sessions never queue (an empty array per idle client is 32 B) */
+  private queued?: Buffer[];
   private queuedBytes = 0;
   /** C1: delays registered clients' commands beyond a burst (undefined: fakelag off) */
   private readonly fakelag?: Fakelag;
@@ -154,7 +155,7 @@ export class Session implements Recipient, ConnHandler {
     if (this.closed) return;
     if (this.busy) {
       // an async command is running: keep order; reading is paused, so this is bounded by one read
-      this.queued.push(Buffer.from(line));
+      (this.queued ??= []).push(Buffer.from(line));
       this.queuedBytes += line.length;
       if (this.queuedBytes > MAX_QUEUED_INPUT_BYTES) this.close('Input queue exceeded');
       return;
@@ -302,7 +303,7 @@ export class Session implements Recipient, ConnHandler {
 
   /** Lines that arrived while an async command ran, in order. */
   private drainQueued(): void {
-    while (!this.busy && !this.closed && this.queued.length > 0) {
+    while (!this.busy && !this.closed && this.queued !== undefined && this.queued.length > 0) {
       const line = this.queued.shift()!;
       this.queuedBytes -= line.length;
       this.onLine(line);

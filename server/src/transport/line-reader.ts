@@ -16,7 +16,12 @@ export class LineReader {
   private buf: Buffer | undefined;
   private discarding = 0; // >0: bytes of the current over-long line thrown away
 
-  constructor(private readonly readq: number, private readonly sink: LineSink) {}
+  private readonly sink: LineSink;
+
+  /** without `sink`, the reader is its own sink: a subclass that implements LineSink (lean-tcp.ts) */
+  constructor(private readonly readq: number, sink?: LineSink) {
+    this.sink = sink ?? (this as unknown as LineSink);
+  }
 
   push(chunk: Buffer): void {
     let start = 0;

@@ -1,12 +1,14 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import util from 'node:util';
 import type { Addr } from '../config/schema.js';
 import { normalizeIp as normalizeAddress } from '../limits/cidr.js';
 import type { IrcConn, PeerInfo, TransportKind } from './conn.js';
 import { REFUSAL, type Admission, type RefusalKind, type Ticket } from './admission.js';
 import { PROXY_HEADER_TIMEOUT_MS, readProxyHeader } from './proxy-protocol.js';
 import { SocketConn } from './socket-conn.js';
+import { LeanConn, peerAddress, takeOverAccept, type RawHandle } from './lean-tcp.js';
 
 export type Accept = (conn: IrcConn) => void;
 
@@ -32,6 +34,18 @@ export interface ListenerDeps {
   admission: Admission;
   /** deadline for a trusted proxy's PROXY header (default 5 s) */
   proxyHeaderTimeoutMs?: number;
+  /** plain TCP on bare handles (transport/lean-tcp.ts) where this Node allows it */
+  leanSockets?: boolean;
+  /**
+   * accept() failed (EMFILE at the descriptor limit, ENFILE, ENOBUFS): the listener goes on. Without
+   * this, net.Server emits such a failure as an 'error' event, which would stop the process.
+   */
+  acceptFailed?: (err: Error) => void;
+}
+
+/** after `server` listens, failed accepts go to `d.acceptFailed` instead of becoming fatal */
+function keepListeningOnAcceptErrors(server: NetServer, d: ListenerDeps): void {
+  server.once('listening', () => server.on('error', (e) => d.acceptFailed?.(e)));
 }
 
 /** Say why, close (the peer gets the line, then EOF), and never read what it sent. */
@@ -77,11 +91,54 @@ function decide(socket: Socket, kind: TransportKind, d: ListenerDeps, admitted: 
   admitted(ip, port, r);
 }
 
-/** Plain IRC: admission on the raw socket, then a SocketConn. */
-export function createTcpListener(d: ListenerDeps): NetServer {
-  return createNetServer({ noDelay: true }, (socket) => {
+export interface TcpListener extends NetServer {
+  /** what plain TCP clients run on, known once listening: bare handles or net.Socket */
+  socketLayer: 'lean' | 'net';
+}
+
+/**
+ * Plain IRC. With `leanSockets` (and a Node that allows it), a client is admitted on its bare
+ * handle and served by a LeanConn; a trusted proxy's connection (PROXY header) goes the net.Socket
+ * way: admission on the socket, then a SocketConn.
+ */
+export function createTcpListener(d: ListenerDeps): TcpListener {
+  const server = createNetServer({ noDelay: true }, (socket) => {
     admitSocket(socket, 'tcp', d, (ip, port) => d.accept(new SocketConn(socket, { ip, port, kind: 'tcp', secure: false }, d.readq)));
+  }) as TcpListener;
+  server.socketLayer = 'net';
+  keepListeningOnAcceptErrors(server, d);
+  if (d.leanSockets) {
+    server.once('listening', () => {
+      const failed = (errno: number): void => d.acceptFailed?.(Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno }));
+      if (takeOverAccept(server, (h) => acceptLean(h, d), failed)) server.socketLayer = 'lean';
+    });
+  }
+  return server;
+}
+
+/** A bare handle: the PROXY header from a trusted proxy, admission, then a LeanConn. */
+function acceptLean(h: RawHandle, d: ListenerDeps): void {
+  const peer = peerAddress(h);
+  if (!peer) { h.close(); return; } // reset before we saw it
+  const peerIp = normalizeIp(peer.address);
+  const conn = new LeanConn(h, peerIp, peer.port, d.readq);
+  if (!d.admission.isTrustedProxy(peerIp)) { admitLean(conn, d, peerIp, peer.port); return; }
+  conn.readProxyHeader(d.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS, (res) => {
+    if (!res.ok) {
+      // a proxy's health check connects and closes without a byte: not worth a warning
+      if (!res.closed) d.admission.badProxyHeader(peerIp, res.reason);
+      conn.destroy();
+      return;
+    }
+    admitLean(conn, d, res.source?.ip ?? peerIp, res.source?.port ?? peer.port);
   });
+}
+
+function admitLean(conn: LeanConn, d: ListenerDeps, ip: string, port: number): void {
+  const r = d.admission.admit(ip, 'tcp');
+  if (typeof r === 'string') { conn.refuse(Buffer.from(`ERROR :${REFUSAL[r].text}\r\n`)); return; }
+  conn.admitted(ip, port, r);
+  d.accept(conn);
 }
 
 export interface TlsListener extends NetServer {
@@ -124,5 +181,6 @@ export function createTlsListener(certFile: string, keyFile: string, d: Listener
     });
   }) as TlsListener;
   server.reloadCertificate = () => { secureContext = load(); };
+  keepListeningOnAcceptErrors(server, d);
   return server;
 }

@@ -9,7 +9,7 @@ const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
  * turn of millions of deliveries, and nobody got anything until it ended (the bench fanout sweep
  * saw a second of silence). With a budget, output is flushed between slices of input.
  */
-const READ_BUDGET = 64 * 1024;
+export const READ_BUDGET = 64 * 1024;
 /** the SocketConn a socket belongs to (read by the shared listeners below) */
 const CONN = Symbol('freeq.conn');
 type OwnedSocket = Socket & { [CONN]?: SocketConn };

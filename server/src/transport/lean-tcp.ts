@@ -1,0 +1,368 @@
+/**
+ * Plain-TCP clients on libuv's TCP handle itself, without a net.Socket (option `lean-sockets`).
+ *
+ * Why hand-written: a net.Socket is a Duplex stream with two stream states, event emitter fields
+ * and per-write request objects; it costs ~2.5 kB of memory per idle connection before any IRC
+ * state (bench idle: a bare net.Server holds 10,000 clients at 4.2 kB each, the same server on the
+ * bare handle at 1.7 kB). No library offers a lighter socket for Node, so this module talks to the
+ * handle through `process.binding('tcp_wrap' | 'stream_wrap')`, the same internal bindings
+ * net.Socket is built on. They are not a public API: everything used is checked when the listener
+ * starts (`leanBinding()`), and if anything is missing the listener keeps using net.Socket
+ * (logged once). TLS and WebSocket always use net.Socket. A trusted proxy's optional PROXY header
+ * is read here too (readProxyHeader: the same rules as proxy-protocol.ts's stream reader).
+ *
+ * What it keeps of net.Socket's semantics: writes are handed to the kernel in order; a write the
+ * kernel cannot take at once stays queued in libuv (`writeQueueSize`, counted by pendingBytes for
+ * the sendq); end-of-stream or any read/write error closes the connection; close() flushes,
+ * sends FIN after the queued output (shutdown), reads and discards until the peer's FIN (so
+ * unread input does not turn the FIN into a RST) and force-closes after 2 s.
+ */
+import type { Server as NetServer } from 'node:net';
+import { LineReader, type LineSink } from './line-reader.js';
+import { scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
+import type { Ticket } from './admission.js';
+import { parseProxyHeader, type ProxyRead } from './proxy-protocol.js';
+import { READ_BUDGET } from './socket-conn.js';
+
+/** a libuv TCP stream handle as the binding exposes it (node/src/stream_base.cc, tcp_wrap.cc) */
+export interface RawHandle {
+  onread: ((this: RawHandle, ab: ArrayBuffer | undefined) => void) | null;
+  readonly writeQueueSize: number;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(req: object, buf: Buffer): number;
+  shutdown(req: object): number;
+  getpeername(out: { address?: string; port?: number }): number;
+  setNoDelay(on: boolean): number;
+  close(cb?: () => void): void;
+}
+
+interface StreamBinding {
+  WriteWrap: new () => Record<string, unknown>;
+  ShutdownWrap: new () => Record<string, unknown>;
+  streamBaseState: Int32Array;
+  kReadBytesOrError: number;
+  kArrayBufferOffset: number;
+}
+
+/**
+ * Where a handle keeps its connection: Node's own `owner_symbol` property, which every accepted
+ * handle already has (net.Socket stores itself there). A new property would grow each handle's
+ * property array (~24 B per connection). Found on the first handle; a symbol of ours otherwise.
+ */
+let OWNER: symbol | undefined;
+function ownerKey(h: RawHandle): symbol {
+  OWNER ??= Object.getOwnPropertySymbols(h).find((s) => s.description === 'owner_symbol') ?? Symbol('freeq.leanConn');
+  return OWNER;
+}
+type Owned = RawHandle & Record<symbol, LeanConn | undefined>;
+const FORCE_CLOSE_MS = 2000;
+const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
+const HANDLE_METHODS = ['readStart', 'readStop', 'writeBuffer', 'shutdown', 'getpeername', 'setNoDelay', 'close'] as const;
+
+let binding: StreamBinding | null | undefined;
+
+/** The stream binding, or null when this Node lacks any part the lean path uses. */
+export function leanBinding(): StreamBinding | null {
+  if (binding !== undefined) return binding;
+  binding = null;
+  try {
+    const proc = process as unknown as { binding?: (name: string) => unknown };
+    if (typeof proc.binding !== 'function') return null;
+    const tcp = proc.binding('tcp_wrap') as { TCP?: { prototype: object } };
+    const s = proc.binding('stream_wrap') as Partial<StreamBinding>;
+    const proto = tcp.TCP?.prototype as Record<string, unknown> | undefined;
+    if (!proto || HANDLE_METHODS.some((m) => typeof proto[m] !== 'function')) return null;
+    if (!('onread' in proto) || !('writeQueueSize' in proto)) return null;
+    if (typeof s.WriteWrap !== 'function' || typeof s.ShutdownWrap !== 'function') return null;
+    if (!(s.streamBaseState instanceof Int32Array) || typeof s.kReadBytesOrError !== 'number' || typeof s.kArrayBufferOffset !== 'number') return null;
+    binding = s as StreamBinding;
+  } catch {
+    binding = null;
+  }
+  return binding;
+}
+
+/** a net.Server's listening handle (internal `_handle`), if it is one the lean path can take over */
+function listenHandle(server: NetServer): { onconnection: unknown } | undefined {
+  const h = (server as unknown as { _handle?: { onconnection?: unknown } })._handle;
+  return h && typeof h.onconnection === 'function' ? (h as { onconnection: unknown }) : undefined;
+}
+
+/**
+ * Once `server` listens, its accepted handles go to `take` instead of becoming net.Sockets. A failed
+ * accept (EMFILE at the descriptor limit, ECONNABORTED) is skipped: libuv has already dealt with
+ * the connection, and net.Server would emit it as an 'error' event. Returns false (and changes
+ * nothing) if this Node does not offer what the lean path needs.
+ */
+export function takeOverAccept(server: NetServer, take: (h: RawHandle) => void, acceptFailed?: (errno: number) => void): boolean {
+  if (!leanBinding()) return false;
+  const lh = listenHandle(server);
+  if (!lh) return false;
+  lh.onconnection = (err: number, client: RawHandle | undefined): void => {
+    if (err === 0 && client) take(client);
+    else acceptFailed?.(err);
+  };
+  return true;
+}
+
+/** the peer's address of an accepted handle, or undefined if the socket is already gone */
+export function peerAddress(h: RawHandle): { address: string; port: number } | undefined {
+  const out: { address?: string; port?: number } = {};
+  if (h.getpeername(out) !== 0 || !out.address) return undefined;
+  return { address: out.address, port: out.port ?? 0 };
+}
+
+// Shared callbacks (`this` is the handle or the request): no closures per connection.
+function onRead(this: RawHandle, ab: ArrayBuffer | undefined): void {
+  const c = (this as Owned)[OWNER!];
+  if (!c) return;
+  const b = binding!;
+  const n = b.streamBaseState[b.kReadBytesOrError]!;
+  if (n < 0) { c.destroy(); return; } // end of stream or a read error: either way the peer is gone
+  if (n === 0 || !ab) return;
+  c.received(Buffer.from(ab, b.streamBaseState[b.kArrayBufferOffset]!, n));
+}
+function onWritten(this: { conn: LeanConn }, status: number): void {
+  if (status < 0) this.conn.destroy();
+}
+function onShutdown(this: { conn: LeanConn }, status: number): void {
+  if (status < 0) this.conn.destroy();
+}
+function endOfSlice(c: LeanConn): void { c.nextSlice(); }
+function forceClose(c: LeanConn): void { c.destroy(); }
+function headerDeadline(c: LeanConn): void { c.headerTimedOut(); }
+function feedEarly(c: LeanConn, bytes: Buffer): void { c.early(bytes); }
+const NO_BYTES = Buffer.alloc(0);
+
+// LeanConn state bits (one small integer instead of six booleans: ~40 B less per connection)
+const READING = 1;
+/** close() was called: input is discarded, output ends after what is queued */
+const CLOSING = 2;
+/** nothing more is accepted for writing (set once close() has flushed) */
+const ENDED = 4;
+/** the handle is closed or closing; nothing more is written */
+const DEAD = 8;
+/** reading paused by the session (an async command, fakelag) / by the read budget */
+const HELD_BY_SESSION = 16;
+const HELD_BY_BUDGET = 32;
+
+/** Before admission: a trusted proxy's PROXY header being read, then the bytes that followed it. */
+interface Pre { bytes: Buffer; done?: (r: ProxyRead) => void }
+
+/**
+ * A plain-TCP client on a bare handle: the same IrcConn contract as SocketConn. It is its own line
+ * reader (LineReader by inheritance, one object less per connection) and its own line sink.
+ */
+export class LeanConn extends LineReader implements IrcConn, LineSink {
+  /** output of this turn: nothing, one line, or several (most turns write one line) */
+  private out: Buffer | Buffer[] | undefined = undefined;
+  private outBytes = 0;
+  private bits = 0;
+  private sliceBytes = 0;
+  private handler?: ConnHandler = undefined;
+  private timer?: NodeJS.Timeout = undefined;
+  private pre?: Pre = undefined;
+
+  constructor(private readonly h: RawHandle, private ip: string, private port: number, readq: number, private ticket?: Ticket) {
+    super(readq);
+    (h as Owned)[ownerKey(h)] = this;
+    h.onread = onRead;
+    h.setNoDelay(true); // latency at light load, as on every other transport
+  }
+
+  start(handler: ConnHandler): void {
+    this.handler = handler;
+    const rest = this.pre?.bytes;
+    this.pre = undefined;
+    // bytes that came with the PROXY header go first, on a later turn (as a resumed stream's would)
+    if (rest && rest.length > 0) setImmediate(feedEarly, this, rest);
+    else this.startReading();
+  }
+
+  /** made when asked (a few times per connection): two fields cost less than an object per client */
+  get peer(): PeerInfo {
+    return { ip: this.ip, port: this.port, kind: 'tcp', secure: false };
+  }
+
+  /** Admission let this client in (after a PROXY header: under the address it named). */
+  admitted(ip: string, port: number, ticket: Ticket): void {
+    this.ip = ip;
+    this.port = port;
+    this.ticket = ticket;
+  }
+
+  /**
+   * From a trusted proxy: an optional PROXY v1/v2 header first. `done` gets the source address it
+   * names (none without a header, or for LOCAL/UNKNOWN); a partial or malformed header, or one not
+   * complete within `timeoutMs`, is `ok: false`, and so is a peer that closes first (`closed`).
+   * Nothing at all within `timeoutMs` counts as no header. Reading stops until start().
+   */
+  readProxyHeader(timeoutMs: number, done: (r: ProxyRead) => void): void {
+    this.pre = { bytes: NO_BYTES, done };
+    this.timer = setTimeout(headerDeadline, timeoutMs, this);
+    this.timer.unref();
+    this.startReading();
+  }
+
+  /** @internal */
+  headerTimedOut(): void {
+    if (!this.pre?.done) return;
+    if (this.pre.bytes.length === 0) this.headerDone({ ok: true });
+    else this.headerDone({ ok: false, reason: 'PROXY header not complete in time' });
+  }
+
+  private headerBytes(pre: Pre, chunk: Buffer): void {
+    pre.bytes = pre.bytes.length === 0 ? chunk : Buffer.concat([pre.bytes, chunk]);
+    const p = parseProxyHeader(pre.bytes);
+    if (p.kind === 'incomplete') return;
+    if (p.kind === 'none') this.headerDone({ ok: true }, pre.bytes);
+    else if (p.kind === 'invalid') this.headerDone({ ok: false, reason: p.reason });
+    else this.headerDone({ ok: true, ...(p.source ? { source: p.source } : {}) }, pre.bytes.subarray(p.consumed));
+  }
+
+  private headerDone(r: ProxyRead, rest?: Buffer): void {
+    const done = this.pre?.done;
+    if (!done) return;
+    this.pre = rest && rest.length > 0 ? { bytes: rest } : undefined;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopReading();
+    done(r);
+  }
+
+  /** @internal the bytes that followed the PROXY header, then the socket itself */
+  early(bytes: Buffer): void {
+    this.received(bytes);
+    if ((this.bits & (HELD_BY_SESSION | HELD_BY_BUDGET)) === 0) this.startReading();
+  }
+
+  /** Admission refused this client: send `line`, then close as close() does. */
+  refuse(line: Buffer): void {
+    this.write(line);
+    this.close(); // its input is read and discarded until EOF, so our FIN is not turned into a RST
+  }
+
+  /** @internal bytes from the peer */
+  received(chunk: Buffer): void {
+    if (this.pre?.done) { this.headerBytes(this.pre, chunk); return; }
+    if (this.bits & CLOSING) return;
+    this.push(chunk);
+    this.sliceBytes += chunk.length;
+    if (this.sliceBytes >= READ_BUDGET && (this.bits & (HELD_BY_BUDGET | DEAD)) === 0) {
+      this.bits |= HELD_BY_BUDGET;
+      this.stopReading();
+      setImmediate(endOfSlice, this); // after this turn's output flush (scheduled earlier)
+    }
+  }
+
+  /** @internal the turn after a full slice: read on unless the session holds reading */
+  nextSlice(): void {
+    this.bits &= ~HELD_BY_BUDGET;
+    this.sliceBytes = 0;
+    if ((this.bits & HELD_BY_SESSION) === 0) this.startReading();
+  }
+
+  // LineSink
+  line(l: Buffer): void { this.handler?.connLine(l); }
+  overflow(): void { this.handler?.connOverflow(); }
+  /** hardening B1: after 1 MiB of one line without LF, say why and close */
+  flood(): void { this.write(FLOOD_ERROR); this.close(); }
+
+  write(line: Buffer): void {
+    if (this.bits & ENDED) return;
+    const o = this.out;
+    if (o === undefined) {
+      this.out = line;
+      scheduleFlush(this);
+    } else if (Array.isArray(o)) {
+      o.push(line);
+    } else {
+      this.out = [o, line];
+    }
+    this.outBytes += line.length;
+  }
+
+  flush(): void {
+    const o = this.out;
+    if (o === undefined) return;
+    const total = this.outBytes;
+    this.out = undefined;
+    this.outBytes = 0;
+    if (this.bits & DEAD) return;
+    // one write per turn: copying the lines into one buffer is cheaper than a request per line
+    const buf = Array.isArray(o) ? Buffer.concat(o, total) : o;
+    const req = new binding!.WriteWrap();
+    // the request holds the buffer until libuv is done with it (as net.Socket's writeGeneric does)
+    req.handle = this.h;
+    req.oncomplete = onWritten;
+    req.buffer = buf;
+    req.conn = this;
+    if (this.h.writeBuffer(req, buf) !== 0) this.destroy();
+  }
+
+  pendingBytes(): number {
+    return this.outBytes + (this.bits & DEAD ? 0 : this.h.writeQueueSize);
+  }
+
+  pause(): void {
+    this.bits |= HELD_BY_SESSION;
+    if ((this.bits & CLOSING) === 0) this.stopReading();
+  }
+
+  resume(): void {
+    this.bits &= ~HELD_BY_SESSION;
+    if ((this.bits & HELD_BY_BUDGET) === 0) this.startReading();
+  }
+
+  close(): void {
+    if (this.bits & (CLOSING | DEAD)) return;
+    this.bits |= CLOSING;
+    this.flush();
+    this.bits |= ENDED;
+    if (this.bits & DEAD) return;
+    // keep reading (input is discarded) so the peer's FIN is seen and the handle closes at once
+    this.startReading();
+    const req = new binding!.ShutdownWrap();
+    req.handle = this.h;
+    req.oncomplete = onShutdown;
+    req.conn = this;
+    if (this.h.shutdown(req) !== 0) { this.destroy(); return; }
+    // a peer that never reads (or never closes) must not keep the handle and its buffers
+    this.timer = setTimeout(forceClose, FORCE_CLOSE_MS, this);
+    this.timer.unref();
+  }
+
+  /** @internal close the handle now (peer gone, error, or the close deadline) */
+  destroy(): void {
+    if (this.bits & DEAD) return;
+    if (this.pre?.done) this.headerDone({ ok: false, reason: 'closed before the PROXY header', closed: true });
+    this.bits |= DEAD | CLOSING | ENDED;
+    if (this.timer) clearTimeout(this.timer);
+    this.out = undefined;
+    this.outBytes = 0;
+    this.stopReading();
+    this.h.close(() => this.finish());
+  }
+
+  private finish(): void {
+    (this.h as Owned)[OWNER!] = undefined;
+    this.ticket?.release();
+    this.ticket = undefined;
+    const handler = this.handler;
+    this.handler = undefined;
+    handler?.connClosed();
+  }
+
+  private startReading(): void {
+    if (this.bits & (READING | DEAD)) return;
+    if (this.h.readStart() !== 0) { this.destroy(); return; }
+    this.bits |= READING;
+  }
+
+  private stopReading(): void {
+    if ((this.bits & READING) === 0) return;
+    this.bits &= ~READING;
+    this.h.readStop();
+  }
+}
