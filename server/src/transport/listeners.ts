@@ -97,9 +97,10 @@ export interface TcpListener extends NetServer {
 }
 
 /**
- * Plain IRC. With `leanSockets` (and a Node that allows it), a client is admitted on its bare
- * handle and served by a LeanConn; a trusted proxy's connection (PROXY header) goes the net.Socket
- * way: admission on the socket, then a SocketConn.
+ * Plain IRC. With `leanSockets` (and a Node that allows it), every client is served on its bare
+ * handle: a trusted proxy's PROXY header is read there, then admission, then a LeanConn.
+ * Otherwise (or before the takeover, which happens as the server starts listening) net.Server
+ * hands over a net.Socket: PROXY header and admission on the socket, then a SocketConn.
  */
 export function createTcpListener(d: ListenerDeps): TcpListener {
   const server = createNetServer({ noDelay: true }, (socket) => {
