@@ -28,7 +28,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Listeners', name: 'tls-key', type: 'string', help: 'TLS private key (PEM file)' },
   { group: 'Listeners', name: 'web-addr', type: 'addr', default: '127.0.0.1:8080', help: 'HTTP listen address: IRC over WebSocket at /irc and the HTTP API' },
   { group: 'Listeners', name: 'web-tls', type: 'bool', default: false, help: 'serve web-addr over HTTPS with tls-cert/tls-key (WebSocket becomes wss://) and send HSTS' },
-  { group: 'Listeners', name: 'lean-sockets', type: 'bool', default: true, help: 'plain TCP clients on the bare libuv handle instead of a net.Socket: ~2.5 kB less memory per connection (false: net.Socket, which TLS, WebSocket and trusted-proxy clients always use)' },
+  { group: 'Listeners', name: 'lean-sockets', type: 'bool', default: true, help: 'plain TCP clients on the bare libuv handle instead of a net.Socket: ~2.5 kB less memory per connection (false: net.Socket, which TLS and WebSocket clients always use)' },
   { group: 'Listeners', name: 'ws-allowed-origins', type: 'list', default: [], help: 'WebSocket Origin allowlist (comma-separated); empty allows any origin. Requests without an Origin header (native clients) are always allowed' },
 
   // Server identity

@@ -155,6 +155,11 @@ class AdmissionTicket implements Ticket {
   }
 }
 
+/** The line a refused IRC client gets before EOF (TCP and TLS, before any handshake). */
+export function refusalLine(kind: RefusalKind): string {
+  return `ERROR :${REFUSAL[kind].text}\r\n`;
+}
+
 /** The raw HTTP response for a refused WebSocket upgrade. */
 export function httpRefusal(kind: RefusalKind, retryAfterSecs?: number): string {
   const r = REFUSAL[kind];

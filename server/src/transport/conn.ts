@@ -38,6 +38,14 @@ export interface IrcConn {
   close(): void;
 }
 
+/**
+ * Input handled from one client before its reading pauses until the next event-loop turn. libuv
+ * reads a busy socket up to 32 × 64 KiB in one go; a fast sender in a big channel then made one
+ * turn of millions of deliveries, and nobody got anything until it ended (the bench fanout sweep
+ * saw a second of silence). With a budget, output is flushed between slices of input.
+ */
+export const READ_BUDGET = 64 * 1024;
+
 // ---- write batching: every dirty connection is flushed once per event-loop turn ----------
 
 export interface Flushable { flush(): void }

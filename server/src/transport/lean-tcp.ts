@@ -9,7 +9,7 @@
  * net.Socket is built on. They are not a public API: everything used is checked when the listener
  * starts (`leanBinding()`), and if anything is missing the listener keeps using net.Socket
  * (logged once). TLS and WebSocket always use net.Socket. A trusted proxy's optional PROXY header
- * is read here too (readProxyHeader: the same rules as proxy-protocol.ts's stream reader).
+ * is read here too (readProxyHeader: the same decisions as proxy-protocol.ts's stream reader).
  *
  * What it keeps of net.Socket's semantics: writes are handed to the kernel in order; a write the
  * kernel cannot take at once stays queued in libuv (`writeQueueSize`, counted by pendingBytes for
@@ -18,11 +18,10 @@
  * unread input does not turn the FIN into a RST) and force-closes after 2 s.
  */
 import type { Server as NetServer } from 'node:net';
-import { LineReader, type LineSink } from './line-reader.js';
-import { scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
+import { FLOOD_ERROR, LineReader, type LineSink } from './line-reader.js';
+import { READ_BUDGET, scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
 import type { Ticket } from './admission.js';
-import { parseProxyHeader, type ProxyRead } from './proxy-protocol.js';
-import { READ_BUDGET } from './socket-conn.js';
+import { PROXY_CLOSED, proxyDeadline, proxyDecision, type ProxyRead } from './proxy-protocol.js';
 
 /** a libuv TCP stream handle as the binding exposes it (node/src/stream_base.cc, tcp_wrap.cc) */
 export interface RawHandle {
@@ -57,7 +56,6 @@ function ownerKey(h: RawHandle): symbol {
 }
 type Owned = RawHandle & Record<symbol, LeanConn | undefined>;
 const FORCE_CLOSE_MS = 2000;
-const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
 const HANDLE_METHODS = ['readStart', 'readStop', 'writeBuffer', 'shutdown', 'getpeername', 'setNoDelay', 'close'] as const;
 
 let binding: StreamBinding | null | undefined;
@@ -207,18 +205,13 @@ export class LeanConn extends LineReader implements IrcConn, LineSink {
 
   /** @internal */
   headerTimedOut(): void {
-    if (!this.pre?.done) return;
-    if (this.pre.bytes.length === 0) this.headerDone({ ok: true });
-    else this.headerDone({ ok: false, reason: 'PROXY header not complete in time' });
+    if (this.pre?.done) this.headerDone(proxyDeadline(this.pre.bytes));
   }
 
   private headerBytes(pre: Pre, chunk: Buffer): void {
     pre.bytes = pre.bytes.length === 0 ? chunk : Buffer.concat([pre.bytes, chunk]);
-    const p = parseProxyHeader(pre.bytes);
-    if (p.kind === 'incomplete') return;
-    if (p.kind === 'none') this.headerDone({ ok: true }, pre.bytes);
-    else if (p.kind === 'invalid') this.headerDone({ ok: false, reason: p.reason });
-    else this.headerDone({ ok: true, ...(p.source ? { source: p.source } : {}) }, pre.bytes.subarray(p.consumed));
+    const d = proxyDecision(pre.bytes);
+    if (d) this.headerDone(d.read, d.rest);
   }
 
   private headerDone(r: ProxyRead, rest?: Buffer): void {
@@ -336,7 +329,7 @@ export class LeanConn extends LineReader implements IrcConn, LineSink {
   /** @internal close the handle now (peer gone, error, or the close deadline) */
   destroy(): void {
     if (this.bits & DEAD) return;
-    if (this.pre?.done) this.headerDone({ ok: false, reason: 'closed before the PROXY header', closed: true });
+    if (this.pre?.done) this.headerDone(PROXY_CLOSED);
     this.bits |= DEAD | CLOSING | ENDED;
     if (this.timer) clearTimeout(this.timer);
     this.out = undefined;

@@ -1,5 +1,7 @@
 /** After this many bytes of one over-long line are discarded, the client is dropped (hardening B1). */
 export const MAX_DISCARD_BYTES = 1024 * 1024;
+/** what the client gets before that close */
+export const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
 
 export interface LineSink {
   line(line: Buffer): void;

@@ -5,7 +5,7 @@ import util from 'node:util';
 import type { Addr } from '../config/schema.js';
 import { normalizeIp as normalizeAddress } from '../limits/cidr.js';
 import type { IrcConn, PeerInfo, TransportKind } from './conn.js';
-import { REFUSAL, type Admission, type RefusalKind, type Ticket } from './admission.js';
+import { refusalLine, type Admission, type RefusalKind, type Ticket } from './admission.js';
 import { PROXY_HEADER_TIMEOUT_MS, readProxyHeader } from './proxy-protocol.js';
 import { SocketConn } from './socket-conn.js';
 import { LeanConn, peerAddress, takeOverAccept, type RawHandle } from './lean-tcp.js';
@@ -51,7 +51,7 @@ function keepListeningOnAcceptErrors(server: NetServer, d: ListenerDeps): void {
 /** Say why, close (the peer gets the line, then EOF), and never read what it sent. */
 function refuseSocket(socket: Socket, kind: RefusalKind): void {
   socket.resume(); // discard input, so unread bytes don't turn our FIN into a RST
-  socket.end(`ERROR :${REFUSAL[kind].text}\r\n`);
+  socket.end(refusalLine(kind));
   setTimeout(() => socket.destroy(), 2000).unref();
 }
 
@@ -137,7 +137,7 @@ function acceptLean(h: RawHandle, d: ListenerDeps): void {
 
 function admitLean(conn: LeanConn, d: ListenerDeps, ip: string, port: number): void {
   const r = d.admission.admit(ip, 'tcp');
-  if (typeof r === 'string') { conn.refuse(Buffer.from(`ERROR :${REFUSAL[r].text}\r\n`)); return; }
+  if (typeof r === 'string') { conn.refuse(Buffer.from(refusalLine(r))); return; }
   conn.admitted(ip, port, r);
   d.accept(conn);
 }

@@ -108,6 +108,27 @@ export type ProxyRead =
   | { ok: false; reason: string; closed?: boolean };
 
 /**
+ * What the bytes read so far from a trusted peer decide (both readers: the stream one below and
+ * lean-tcp.ts's): undefined while a header may still be coming; otherwise the result and the
+ * bytes that are the client's own (all of them when there is no header).
+ */
+export function proxyDecision(buf: Buffer): { read: ProxyRead; rest?: Buffer } | undefined {
+  const p = parseProxyHeader(buf);
+  if (p.kind === 'incomplete') return undefined;
+  if (p.kind === 'none') return { read: { ok: true }, rest: buf };
+  if (p.kind === 'invalid') return { read: { ok: false, reason: p.reason } };
+  return { read: { ok: true, ...(p.source ? { source: p.source } : {}) }, rest: buf.subarray(p.consumed) };
+}
+
+/** The deadline passed with `buf` read: nothing at all means no header; part of one is refused. */
+export function proxyDeadline(buf: Buffer): ProxyRead {
+  return buf.length === 0 ? { ok: true } : { ok: false, reason: 'PROXY header not complete in time' };
+}
+
+/** The peer closed before a header was complete. */
+export const PROXY_CLOSED: ProxyRead = { ok: false, reason: 'closed before the PROXY header', closed: true };
+
+/**
  * Read an optional PROXY header from a trusted peer's socket. Bytes after the header (or all of
  * them when there is none) are pushed back with `unshift`, and the socket is left paused for the
  * next reader (SocketConn resumes it; a TLSSocket takes the buffered bytes itself).
@@ -130,17 +151,11 @@ export function readProxyHeader(socket: Socket, timeoutMs: number, done: (r: Pro
   };
   const onData = (chunk: Buffer): void => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    const p = parseProxyHeader(buf);
-    if (p.kind === 'incomplete') return;
-    if (p.kind === 'none') finish({ ok: true }, buf);
-    else if (p.kind === 'invalid') finish({ ok: false, reason: p.reason });
-    else finish({ ok: true, ...(p.source ? { source: p.source } : {}) }, buf.subarray(p.consumed));
+    const d = proxyDecision(buf);
+    if (d) finish(d.read, d.rest);
   };
-  const onEnd = (): void => finish({ ok: false, reason: 'closed before the PROXY header', closed: true });
-  const timer = setTimeout(() => {
-    if (buf.length === 0) finish({ ok: true });
-    else finish({ ok: false, reason: 'PROXY header not complete in time' });
-  }, timeoutMs);
+  const onEnd = (): void => finish(PROXY_CLOSED);
+  const timer = setTimeout(() => finish(proxyDeadline(buf)), timeoutMs);
   timer.unref();
   socket.on('data', onData);
   socket.once('end', onEnd);

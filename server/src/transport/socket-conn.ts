@@ -1,15 +1,7 @@
 import type { Socket } from 'node:net';
-import { LineReader, type LineSink } from './line-reader.js';
-import { scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
+import { FLOOD_ERROR, LineReader, type LineSink } from './line-reader.js';
+import { READ_BUDGET, scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
 
-const FLOOD_ERROR = Buffer.from('ERROR :Input line too long\r\n');
-/**
- * Input handled from one client before its reading pauses until the next event-loop turn. libuv
- * reads a busy socket up to 32 × 64 KiB in one go; a fast sender in a big channel then made one
- * turn of millions of deliveries, and nobody got anything until it ended (the bench fanout sweep
- * saw a second of silence). With a budget, output is flushed between slices of input.
- */
-export const READ_BUDGET = 64 * 1024;
 /** the SocketConn a socket belongs to (read by the shared listeners below) */
 const CONN = Symbol('freeq.conn');
 type OwnedSocket = Socket & { [CONN]?: SocketConn };
