@@ -8,7 +8,7 @@ export interface CliResult {
   values: Record<string, unknown>;
   /** `keys --force`: rotate instead of only creating missing keys */
   force?: boolean;
-  /** `keys [name...]`: msg-signing, db-encryption, iroh (default: all) */
+  /** `keys [name...]`: msg-signing, db-encryption, iroh, cloak (default: all) */
   keyNames?: string[];
 }
 
@@ -57,9 +57,9 @@ export function buildProgram(onResult: (r: CliResult) => void): Command {
       onResult({ action: 'config-print', configFile: opts.config as string | undefined, values: collect(opts) });
     });
   program.command('keys')
-    .description('create missing key files in the data dir (0600) and print their public IDs; --force rotates msg-signing and iroh keys (server stopped)')
-    .argument('[name...]', 'msg-signing, db-encryption, iroh (default: all)')
-    .option('--force', 'replace existing keys: the old message-signing public key stays listed; iroh gets a new peer ID; the database key is only changed by `db rekey`')
+    .description('create missing key files in the data dir (0600) and print their public IDs; --force rotates msg-signing, iroh and cloak keys (server stopped)')
+    .argument('[name...]', 'msg-signing, db-encryption, iroh, cloak (default: all)')
+    .option('--force', 'replace existing keys: the old message-signing public key stays listed; iroh gets a new peer ID; a new cloak key changes every user\'s cloak (bans on cloaks stop matching); the database key is only changed by `db rekey`')
     .action((names: string[], o: { force?: boolean }) => {
       const opts = program.opts();
       onResult({ action: 'keys', configFile: opts.config as string | undefined, values: collect(opts), force: o.force === true, keyNames: names });

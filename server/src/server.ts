@@ -26,17 +26,22 @@ import { SqliteMessageRepo } from './storage/repos/messages.js';
 import { SqliteReadMarkerRepo } from './storage/repos/read-markers.js';
 import { HistoryStore } from './history/store.js';
 import { ThreadWriter } from './history/writer.js';
+import { checkHistoryCutoff } from './history/cutoff.js';
 import { SqliteServerBanStore } from './storage/repos/server-bans.js';
 import { ServerBans } from './limits/server-bans.js';
+import { ChannelCreationThrottle } from './limits/channel-creation.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
 import { ApiTokenService } from './auth/api-tokens.js';
 import { loadPeerIdentity } from './keys/peer-identity.js';
 import { createMessageSigner, loadSigningSeed } from './keys/signer.js';
 import { unlockDatabase } from './keys/db-key.js';
-import { acquireServerLock } from './keys/server-lock.js';
+import { lockDataDir, type DataDirLock } from './keys/server-lock.js';
+import { loadCloakKey } from './keys/cloak-key.js';
+import { checkCloakTemplates, Cloaks } from './state/cloak.js';
 import { SigningKeyRepo } from './storage/repos/signing-keys.js';
 import type { IrcConn } from './transport/conn.js';
 import { Admission } from './transport/admission.js';
+import { openDescriptors, softDescriptorLimit } from './limits/fd-limit.js';
 import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
 
@@ -63,6 +68,21 @@ export interface RunningServer {
  * the server through here, so tests exercise production wiring (hardening.md §5).
  */
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  // #12: a bad cloak template stops the start before anything is touched; then the data directory
+  // lock (keys/server-lock.ts), before any key or database file is read: a second server on the
+  // same directory stops here, leaving the first one's pid file and keys alone
+  checkCloakTemplates(config);
+  checkHistoryCutoff(config);
+  const lock = lockDataDir(config.dataDir, { server: true });
+  try {
+    return await startLocked(config, opts, lock);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLock): Promise<RunningServer> {
   const clock = opts.clock ?? { now: () => Date.now() };
   const log = opts.logger ?? createLogger(config.logLevel);
   // before the database: a key file with loose permissions stops the start (DESIGN.md §7)
@@ -70,6 +90,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const keyOpts = { fixPermissions: config.fixKeyPermissions, onFixed: (path: string, mode: number) => log.warn({ path, mode: mode.toString(8) }, 'key file permissions fixed (chmod 600)') };
   const peer = loadPeerIdentity(config.dataDir, keyOpts);
   const signingSeed = loadSigningSeed(config.dataDir, keyOpts);
+  const cloakKey = loadCloakKey(config.dataDir, keyOpts);
   const dbPath = config.dbPath ?? join(config.dataDir, 'freeq.db');
   const db: Db = openDb(dbPath);
   // a wrong or missing db-encryption-key.secret stops the start here (never garbage, never a new key over data)
@@ -82,15 +103,24 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   }
   const signing = createMessageSigner(signingSeed.key, new SigningKeyRepo(db), clock.now());
   // public identifiers only: never key material
-  log.info({ peerId: peer.peerId, signingKid: signing.kid, dbKey: unlocked.cipher.fingerprint, created: [peer, signingSeed, unlocked].filter((k) => k.created).map((k) => k.path), encryptedExisting: unlocked.adopted }, 'keys loaded');
+  log.info({ peerId: peer.peerId, signingKid: signing.kid, dbKey: unlocked.cipher.fingerprint, created: [peer, signingSeed, cloakKey, unlocked].filter((k) => k.created).map((k) => k.path), encryptedExisting: unlocked.adopted }, 'keys loaded');
   const world = new World();
   let fanout: Fanout | undefined;
   let pluginEvents: ((ev: Parameters<Fanout['onEvent']>[0]) => void) | undefined;
   const accountStore = new SqliteAccountStore(db, (err, did) => log.error({ err, did }, 'account write failed'));
   const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), accountStore, (ev) => { fanout!.onEvent(ev); pluginEvents?.(ev); }, {
     maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
+    cloaks: new Cloaks(cloakKey.key, config),
+    // #12 finding 8: channel creation caps and expiry (state/channel-lifecycle.ts)
+    maxChannelsTotal: config.maxChannelsTotal, maxChannelsPerAccount: config.maxChannelsPerAccount, channelExpiry: config.channelExpiry,
+    channelCreation: new ChannelCreationThrottle({
+      perConnection: config.channelCreationPerConnection, perIp: config.channelCreationPerIp,
+      windowMs: config.channelCreationWindow, exempt: config.channelCreationExempt,
+    }, clock),
+    limitHit: (kind) => context.metrics.limitHit(kind),
   }, clock);
-  ops.restore();
+  // #12 finding 15: a persisted name with a character channel names may no longer hold is not loaded
+  for (const name of ops.restore()) log.warn({ channel: name }, 'persisted channel not loaded: its name holds a control, format or invisible character (row left in the database)');
   fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
   // plugins (plugins/manager.ts): each hook guarded by try/catch and plugin-hook-budget
   const pluginSpecs = [...config.plugin, ...config.pluginsFromDir];
@@ -106,9 +136,11 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   // a second connection cannot see)
   const messages = new SqliteMessageRepo(db, unlocked.cipher);
   const historyLog = log.child({ sub: 'history' });
+  // #12: retention by count and by stored bytes of all history (history-max-bytes)
+  const retention = { maxPerTarget: config.historyMaxPerTarget, maxBytes: config.historyMaxBytes };
   const history = new HistoryStore(messages, {
-    maxPerTarget: config.historyMaxPerTarget, maxAge: config.historyMaxAge, now: () => clock.now(), log: historyLog,
-  }, dbPath === ':memory:' ? undefined : await ThreadWriter.start(dbPath, unlocked.cipher, messages, config.historyMaxPerTarget, historyLog));
+    maxPerTarget: config.historyMaxPerTarget, maxAge: config.historyMaxAge, maxBytes: config.historyMaxBytes, now: () => clock.now(), log: historyLog,
+  }, dbPath === ':memory:' ? undefined : await ThreadWriter.start(dbPath, unlocked.cipher, messages, retention, historyLog));
 
   // SASL signature checks on their own thread, started on the first check (identity/verifier.ts)
   const identityLog = log.child({ sub: 'identity' });
@@ -116,7 +148,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
 
   const context: ServerContext = {
     config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
-    identity: createIdentityService({ config, db, log: identityLog, now: () => clock.now(), verifier }),
+    identity: createIdentityService({ config, db, log: identityLog, now: () => clock.now(), verifier, limitHit: (kind) => context.metrics.limitHit(kind) }),
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     peerId: peer.peerId,
     signing,
@@ -144,6 +176,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   };
 
   context.bans.load();
+  context.metrics.watchHistory(() => history.usage());
   const commands = commandTable();
   const sessions = new Set<Session>();
   let nextId = 1;
@@ -170,30 +203,44 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const sweep = setInterval(() => {
     const now = clock.now();
     for (const s of sessions) s.tick(now);
+    ops.expireChannels(now); // empty channels past channel-expiry (#12 finding 8); O(1) when none is due
   }, tickMs);
   sweep.unref();
 
-  // hardening A1–A3, A7, I3: one admission (per-IP key counter, throttle, cap, lockdown) for every transport
+  // hardening A1–A3, A7, I3: one admission (per-IP key counter, throttle, cap, lockdown) for every
+  // transport; #12 finding 4: also the HTTP port's connections, and the descriptors it must leave
+  // to IRC (soft limit read once; descriptors open now stand for the database, threads and the like)
+  const fdLimit = softDescriptorLimit();
   const admission = new Admission({
     config, clock, lockdown: () => context.runtime.lockdown,
     limitHit: (kind) => context.metrics.limitHit(kind), log: log.child({ sub: 'admission' }),
     isIpBanned: (ip) => context.bans.isIpBanned(ip),
+    ...(fdLimit !== undefined ? { descriptors: { limit: fdLimit, baseline: openDescriptors() ?? 0 } } : {}),
   });
-  // accept() failing (EMFILE at the descriptor limit) is logged at most once a minute, with a count
+  if (fdLimit === undefined) log.warn('file descriptor limit unknown: http-fd-reserve is not enforced');
+  if ((config.listenProxyProtocol || config.tlsListenProxyProtocol) && config.trustedProxies.length === 0) {
+    log.warn('listen-proxy-protocol / tls-listen-proxy-protocol is on but trusted-proxies is empty: no PROXY header will be read');
+  }
+  // accept() failing (EMFILE at the descriptor limit) is counted (limit kind accept-failed) and
+  // logged at most once a minute, with a count, on every listener
   let acceptFailures = 0;
   let acceptLoggedAt = -Infinity;
-  const acceptFailed = (err: Error): void => {
+  const acceptFailed = (err: Error, listener: 'tcp' | 'tls' | 'http'): void => {
     acceptFailures++;
+    context.metrics.limitHit('accept-failed');
     const now = clock.now();
     if (now - acceptLoggedAt < 60_000) return;
     acceptLoggedAt = now;
-    log.warn({ err: err.message, failures: acceptFailures }, 'accept failed (file descriptor limit?); the listener goes on');
+    log.warn({ err: err.message, listener, failures: acceptFailures }, 'accept failed (file descriptor limit?); the listener goes on');
   };
-  const listenerDeps = { readq: config.readq, accept, admission, leanSockets: config.leanSockets, acceptFailed };
+  const listenerDeps = {
+    readq: config.readq, accept, admission, leanSockets: config.leanSockets, acceptFailed,
+    proxyProtocol: { tcp: config.listenProxyProtocol, tls: config.tlsListenProxyProtocol },
+  };
   const tcp: TcpListener = createTcpListener(listenerDeps);
   let tls: TlsListener | undefined;
   const http = createHttpApp({
-    config, accept, admission, context,
+    config, accept, admission, context, acceptFailed,
     health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
   });
   try {
@@ -222,8 +269,6 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   };
   log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName, tcpSockets: tcp.socketLayer }, 'freeq listening');
   if (config.leanSockets && tcp.socketLayer !== 'lean') log.warn('lean-sockets: this Node lacks the internal TCP bindings the lean path needs; plain TCP clients use net.Socket');
-  // offline key/database commands (`keys --force`, `db rekey`) refuse while this file names a live process
-  const releaseLock = acquireServerLock(config.dataDir);
 
   let stopped = false;
   return {
@@ -249,7 +294,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       verifier.close();
       accountStore.flush();
       db.close();
-      releaseLock();
+      lock.release();
     },
   };
 }

@@ -5,6 +5,8 @@ import { allowSaslAttempt } from '../auth/sasl/identity-limit.js';
 import * as S from '../auth/sasl/numerics.js';
 import { parsePlain, verifyPlain } from '../auth/sasl/plain.js';
 import { MAX_DPOP_NONCE_RETRIES, MAX_SASL_FAILURES, saslState, type SaslMechanism, type SaslState } from '../auth/sasl/session-state.js';
+import type { IdentityService } from '../identity/types.js';
+import { ipKey } from '../limits/ip-key.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
@@ -37,6 +39,12 @@ import { defineCommand } from './registry.js';
  * - Verification is async (identity lookups, PDS calls): the session stops reading this client
  *   until it settles, and it is bounded by the registration timeout (what is left of it before
  *   registration), after which it is a failure.
+ * - Every outbound request a verification makes counts against this connection's and this IP's
+ *   lookup quotas and the per-host / global slots (identity/lookup-limits.ts, #12 finding 6); a
+ *   refused lookup fails the exchange with the usual `904` at once (counted; metric
+ *   `identity-lookup-<reason>`).
+ * - 900 says "logged in as <handle>" only for a handle verified in both directions, else the DID
+ *   (#12 finding 5, identity/handle-check.ts).
  * - CAP END during an exchange aborts it with `906` and registers the client without a login
  *   (sasl-3.1 "SHOULD abort … and send a 906"), see commands/cap.ts.
  */
@@ -120,7 +128,7 @@ async function finishAtproto(ctx: CommandContext, st: SaslState, text: string): 
   const detail = { method: r.method, did: r.did };
   if (!server.config.atprotoMethods.includes(r.method)) { fail(ctx, st, `method ${r.method} is disabled`, detail); return; }
   if (!identityAttemptAllowed(ctx, r.did)) { fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
-  const outcome = await bounded(ctx, verifyAtproto({ identity: server.identity, serverDid: server.serverDid }, r, ch));
+  const outcome = await bounded(ctx, verifyAtproto({ identity: lookupsFor(ctx, r.did), serverDid: server.serverDid }, r, ch));
   ctx.resume(() => conclude(ctx, st, outcome, detail));
 }
 
@@ -129,9 +137,14 @@ async function finishPlain(ctx: CommandContext, st: SaslState, text: string): Pr
   if (typeof cred === 'string') { fail(ctx, st, cred); return; }
   const detail = { authcid: cred.authcid };
   if (!identityAttemptAllowed(ctx, cred.authcid)) { cred.password = ''; fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
-  const outcome = await bounded(ctx, verifyPlain(ctx.server.identity, cred));
+  const outcome = await bounded(ctx, verifyPlain(lookupsFor(ctx, cred.authcid.startsWith('did:') ? cred.authcid : undefined), cred));
   cred.password = '';
   ctx.resume(() => conclude(ctx, st, outcome, detail));
+}
+
+/** The identity service with this connection's lookup quotas (#12 finding 6). */
+function lookupsFor(ctx: CommandContext, did: string | undefined): IdentityService {
+  return ctx.server.identity.forClient({ conn: ctx.session.id, ip: ipKey(ctx.user.ip), ...(did !== undefined ? { did } : {}) });
 }
 
 /** D2: per (claimed identity, IP) across connections; over the limit nothing is verified. */

@@ -25,6 +25,7 @@ export default defineCommand({
     const done = closeBatch(ctx, ref);
     if (!done) return;
     // the opening BATCH's client-only tags are the message's tags
-    relay({ ...ctx, msg: { ...ctx.msg, tags: done.tags } }, done.command, done.target, joinLines(done.lines), done.lines);
+    // #12: the echo / ACK waits for history's commit (a promise then, see relay())
+    return relay({ ...ctx, msg: { ...ctx.msg, tags: done.tags } }, done.command, done.target, joinLines(done.lines), done.lines);
   },
 });

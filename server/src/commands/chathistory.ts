@@ -1,5 +1,7 @@
-import { historyBatch, wantsTagmsg } from '../history/replay.js';
-import type { HistoryRef, StoredMessage } from '../history/types.js';
+import { decodeTime } from 'ulid';
+import { historyReply, historyReplyAsync, wantsTagmsg, type HistoryReply, type Keep, type ReplyBudget } from '../history/replay.js';
+import { channelCut, OUTSIDER } from '../history/cutoff.js';
+import type { HistoryReadOptions, HistoryRef, StoredMessage } from '../history/types.js';
 import { foldCase } from '../protocol/casemap.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { isChannelName, safeParam } from '../protocol/validate.js';
@@ -32,8 +34,15 @@ export function parseRef(v: string): HistoryRef | undefined {
   return t === undefined ? undefined : { time: t };
 }
 
-/** Where a history target's messages live, if this user may read them. */
-export type ResolvedTarget = { venue: string; name: string; did?: string };
+/** Where a history target's messages live, if this user may read them (and, for a channel, the history-cutoff filter, #12). */
+export type ResolvedTarget = { venue: string; name: string; did?: string; cut?: Pick<HistoryReadOptions, 'since' | 'restrictedSince'> };
+
+/** #12 history-cutoff for this user in the channel stored under `folded` (history/cutoff.ts) */
+function cutFor(ctx: CommandContext, folded: string): Pick<HistoryReadOptions, 'since' | 'restrictedSince'> {
+  const ch = ctx.server.world.channels.get(folded);
+  if (!ch) return OUTSIDER;
+  return channelCut(ctx.server.config.historyCutoff, ch, { joinedAt: ch.members.get(ctx.user)?.joinedAt, did: ctx.user.account });
+}
 
 /**
  * A channel the user is in (its folded name: not being a member, a +s/+p channel and a channel
@@ -45,7 +54,7 @@ export function resolveTarget(ctx: CommandContext, target: string): ResolvedTarg
   if (isChannelName(target)) {
     const ch = server.world.findChannel(target);
     if (!ch || !ch.members.has(user)) return undefined;
-    return { venue: ch.folded, name: ch.name };
+    return { venue: ch.folded, name: ch.name, cut: cutFor(ctx, ch.folded) };
   }
   if (!user.account) return undefined;
   const did = target.startsWith('did:') ? target : server.world.findUser(target)?.account ?? server.world.nickOwners.get(foldCase(target));
@@ -74,7 +83,7 @@ export default defineCommand({
   help: 'CHATHISTORY <LATEST|BEFORE|AFTER|AROUND> <target> <msgid=…|timestamp=…|*> <limit>\n'
     + 'CHATHISTORY BETWEEN <target> <ref> <ref> <limit> | CHATHISTORY TARGETS <timestamp=…> <timestamp=…> <limit>\n'
     + 'Message history of a channel you are in, or of your private messages with another logged-in account.',
-  run(ctx, params) {
+  async run(ctx, params) {
     const { server, user, session } = ctx;
     const sub = (params[0] ?? '').toUpperCase();
     if (!params[0]) { ctx.fail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Missing parameters'); return; }
@@ -119,32 +128,77 @@ export default defineCommand({
     const target = params[1]!;
     const resolved = resolveTarget(ctx, target);
     if (!resolved) { ctx.fail('CHATHISTORY', 'INVALID_TARGET', sub, safeParam(target), 'Messages could not be retrieved'); return; }
-    const o = { tagmsg: wantsTagmsg(session) };
+    const o = { tagmsg: wantsTagmsg(session), ...resolved.cut };
     const v = resolved.venue;
+    const budget = replyBudget(ctx);
+    // rows past the byte budget are not even decrypted (storage/repos/messages.ts)
+    const ro = { ...o, maxBytes: budget.bytes };
+    let keep: Keep = 'newest';
     let msgs: StoredMessage[];
     try {
       if (sub === 'LATEST') {
         const after = params[2] === '*' ? undefined : parseRef(params[2]!);
         if (params[2] !== '*' && !after) { invalid('Invalid message reference'); return; }
-        msgs = reader.latest(v, limit, after, o);
+        msgs = reader.latest(v, limit, after, ro);
       } else if (sub === 'BETWEEN') {
         const a = parseRef(params[2]!);
         const b = parseRef(params[3]!);
         if (!a || !b) { invalid('Invalid message reference'); return; }
-        msgs = reader.between(v, a, b, limit, o);
+        // forwards in time: the client pages on from the newest message it got, so keep the oldest
+        const ta = refTime(a);
+        const tb = refTime(b);
+        keep = ta !== undefined && tb !== undefined && ta > tb ? 'newest' : 'oldest';
+        msgs = reader.between(v, a, b, limit, ro);
       } else {
         const ref = parseRef(params[2]!);
         if (!ref) { invalid('Invalid message reference'); return; }
-        msgs = sub === 'BEFORE' ? reader.before(v, ref, limit, o) : sub === 'AFTER' ? reader.after(v, ref, limit, o) : reader.around(v, ref, limit, o);
+        msgs = sub === 'BEFORE' ? reader.before(v, ref, limit, ro) : sub === 'AFTER' ? reader.after(v, ref, limit, ro) : reader.around(v, ref, limit, ro);
+        if (sub === 'AFTER') keep = 'oldest';
+        else if (sub === 'AROUND') keep = { pivot: pivotIndex(msgs, ref) };
       }
     } catch (e) {
       server.log.error({ err: e, venue: v }, 'CHATHISTORY query failed');
       ctx.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, safeParam(target), 'Messages could not be retrieved');
       return;
     }
-    for (const line of historyBatch(server.config.serverName, resolved.name, msgs, session)) ctx.send(line);
+    // #12: the reply is built a slice at a time (the event loop runs between slices) and goes out
+    // through the session's own-output path, which stops reading this client while it does not drain
+    const reply = await historyReplyAsync(server.config.serverName, resolved.name, msgs, session, budget, keep);
+    sendReply(ctx, reply, sub, target, budget);
   },
 });
+
+/** history-reply-max-bytes / -lines */
+function replyBudget(ctx: CommandContext): ReplyBudget {
+  return { bytes: ctx.server.config.historyReplyMaxBytes, lines: ctx.server.config.historyReplyMaxLines };
+}
+
+/**
+ * The reply's lines, then, when messages were left out, a standard-replies warning (the spec's
+ * "Errors and Warnings are returned using the standard replies syntax"): the batch holds whole
+ * messages only, so the client pages for the rest with BEFORE/AFTER from the message it got last.
+ */
+function sendReply(ctx: CommandContext, reply: HistoryReply, sub: string, target: string, budget: ReplyBudget): void {
+  for (const line of reply.lines) ctx.send(line);
+  if (!reply.truncated) return;
+  ctx.server.metrics.limitHit('history-reply');
+  ctx.send({
+    tags: new Map(), source: ctx.server.config.serverName, command: 'WARN',
+    params: ['CHATHISTORY', 'TRUNCATED', sub, safeParam(target), `Reply limited to ${reply.kept} messages (${budget.bytes} bytes, ${budget.lines} lines); request more with BEFORE or AFTER`],
+  });
+}
+
+/** a reference's instant: a timestamp, or the time in a msgid (ULIDs begin with their millisecond) */
+function refTime(ref: HistoryRef): number | undefined {
+  if ('time' in ref) return ref.time;
+  try { return decodeTime(ref.msgid); } catch { return undefined; }
+}
+
+/** AROUND: the index of the referenced message (or the first one at or after the timestamp) */
+function pivotIndex(msgs: readonly StoredMessage[], ref: HistoryRef): number {
+  const i = 'msgid' in ref ? msgs.findIndex((m) => m.msgid === ref.msgid) : msgs.findIndex((m) => m.time >= ref.time);
+  return i >= 0 ? i : Math.floor(msgs.length / 2);
+}
 
 /**
  * history-replay-on-join: the channel's last N messages after a JOIN, in a chathistory batch,
@@ -156,8 +210,10 @@ export function replayOnJoin(ctx: CommandContext, ch: { folded: string; name: st
   const n = server.config.historyReplayOnJoin;
   if (n <= 0 || !session.hasCap('batch') || !session.hasCap('server-time') || session.hasCap('draft/chathistory')) return;
   try {
-    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session) });
-    if (msgs.length > 0) for (const line of historyBatch(server.config.serverName, ch.name, msgs, session)) ctx.send(line);
+    const budget = replyBudget(ctx);
+    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session), maxBytes: budget.bytes, ...cutFor(ctx, ch.folded) });
+    // at most history-reply-max-bytes like CHATHISTORY; the client asks for older ones itself if it wants them
+    if (msgs.length > 0) for (const line of historyReply(server.config.serverName, ch.name, msgs, session, budget, 'newest').lines) ctx.send(line);
   } catch (e) {
     server.log.error({ err: e, venue: ch.folded }, 'history replay on join failed');
   }

@@ -32,7 +32,8 @@ export default defineCommand({
     const { server, user } = ctx;
     const target = server.world.findUser(nick!);
     if (!target) { ctx.numeric(N.ERR_NOSUCHNICK, safeParam(nick), 'No such nick/channel'); return; }
-    const ch = server.world.findChannel(chanName!);
+    // a +s/+p channel the user is not on is answered as a missing one (#12 finding 14)
+    const ch = server.world.visibleChannel(chanName!, user);
     if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(chanName), 'No such channel'); return; }
     let w: SlidingWindow | undefined;
     if (!user.isOper) {

@@ -19,7 +19,8 @@ export default defineCommand({
   run(ctx, [chanName, nicks, reason]) {
     const { server, user } = ctx;
     const max = server.config.maxTargets;
-    const ch = server.world.findChannel(chanName!);
+    // a +s/+p channel the user is not on is answered as a missing one (#12 finding 14)
+    const ch = server.world.visibleChannel(chanName!, user);
     if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(chanName), 'No such channel'); return; }
     const targets = [...new Set(nicks!.split(',').filter(Boolean))];
     if (targets.length > max) { ctx.numeric(N.ERR_TOOMANYTARGETS, safeParam(targets[max]), `Too many targets. Maximum is ${max}`); return; }

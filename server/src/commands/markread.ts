@@ -50,7 +50,8 @@ export default defineCommand({
     const target = params[0];
     if (!target) { ctx.fail('MARKREAD', 'NEED_MORE_PARAMS', 'Missing parameters'); return; }
     const key = markerKey(ctx, target);
-    const name = isChannelName(target) ? server.world.findChannel(target)?.name ?? target : target;
+    // a +s/+p channel the user is not on keeps the name as typed, like a missing one (#12 finding 14)
+    const name = isChannelName(target) ? server.world.visibleChannel(target, user)?.name ?? target : target;
     const reply = (t: number | undefined) => ({ tags: new Map<string, string>(), source: server.config.serverName, command: 'MARKREAD', params: [safeParam(name), markerParam(t)] });
     if (params[1] === undefined) { ctx.send(reply(getMarker(ctx, key))); return; }
     const requested = parseTimestamp(params[1]);

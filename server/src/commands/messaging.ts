@@ -11,6 +11,7 @@ import type { User } from '../state/user.js';
 import { Outgoing } from '../session/outgoing.js';
 import type { CommandContext } from './context.js';
 import { MultilineOut, type MultilineLine } from './multiline.js';
+import { visOf } from '../history/types.js';
 
 export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
 
@@ -53,9 +54,20 @@ export function cannotSend(ctx: CommandContext, ch: Channel, u: User): string | 
  * produces an error reply (RFC 2812 §3.3.2). Client-only tags are relayed; others are dropped.
  * `multiline`: the lines of a completed draft/multiline batch (commands/batch.ts; `text` is
  * their combined message): one message for every check, delivered as a batch or its fallback.
+ *
+ * #12: recipients get the message at once, but the sender's acknowledgement (the echo-message
+ * echo, the labeled-response ACK or echo) waits until history has committed it, so a message
+ * the sender saw acknowledged survives a crash right after. Then relay() returns a promise: the
+ * session holds this command's replies and stops reading the client until it settles. Nothing
+ * waits when there is nothing to acknowledge or nothing was stored.
  */
-export function relay(ctx: CommandContext, command: RelayCommand, targets: string, text: string | undefined, multiline?: readonly MultilineLine[]): void {
+export function relay(ctx: CommandContext, command: RelayCommand, targets: string, text: string | undefined, multiline?: readonly MultilineLine[]): void | Promise<void> {
   const { server, user, session } = ctx;
+  /** targets of this command's messages that history keeps (the acknowledgement waits; a failed write names them) */
+  let stored: string[] | undefined;
+  const remember = (out: Outgoing, venue: string, target: string, body: string | undefined, clientTags: Map<string, string> | undefined, lines: readonly MultilineLine[] | undefined, vis: number): void => {
+    if (offer(ctx, out, command, venue, target, body, clientTags, lines, vis)) (stored ??= []).push(target);
+  };
   const quiet = command === 'NOTICE';
   const err = (code: string, ...p: string[]) => { if (!quiet) ctx.numeric(code, ...p); };
   // each target once, whatever its case (rfc1459 casemapping)
@@ -107,6 +119,8 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
       const ch = server.world.findChannel(name);
       if (!ch) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
       const why = cannotSend(ctx, ch, user);
+      // a +s/+p channel that refuses a non-member answers as a missing one (#12 finding 14)
+      if (why && ch.hidden && !ch.members.has(user)) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
       if (why) { err(N.ERR_CANNOTSENDTOCHAN, ch.name, why); continue; }
       const minRank = statusPrefix ? PREFIX_MODES[PREFIX_CHARS.indexOf(statusPrefix)]! : undefined;
       const rankOk = (u: User): boolean => {
@@ -120,7 +134,8 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
       if (ml) ml.toChannel(server.fanout, ch, user, rankOk);
       else server.fanout.toChannel(ch, out, user, rankOk);
       // STATUSMSG (@#chan) is not channel history: not everyone in the channel saw it
-      if (!statusPrefix) remember(ctx, out, command, ch.folded, target, body, clientTags, lines);
+      // #12: with the channel's restricting modes of this moment (history/cutoff.ts)
+      if (!statusPrefix) remember(out, ch.folded, target, body, clientTags, lines, visOf(ch.modes));
     } else {
       const dest = server.world.findUser(name);
       if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
@@ -128,7 +143,7 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
       const venue = user.account && dest.account ? dmVenue(user.account, dest.account) : undefined;
       stampSignature(server.signing, out, { command, from: user.account, body, venue });
       // DM history only between two accounts, visible only to them (issue 5)
-      if (venue) remember(ctx, out, command, venue, target, body, clientTags, lines);
+      if (venue) remember(out, venue, target, body, clientTags, lines, 0);
       if (canReceive(dest)) {
         // to oneself it is a delivered message, not a response: never labeled (labeled-response)
         if (dest === user) give(session, (o) => session.deliverSideEffect(o));
@@ -137,16 +152,34 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
     }
     if (session.hasCap('echo-message') && canReceive(user)) give(session, (o) => session.deliver(o));
   }
+  // the echo (above, in this command's reply buffer) and a labeled ACK leave when the session
+  // flushes that buffer, i.e. when this promise settles
+  const acknowledged = session.hasCap('echo-message') || ctx.reply.label !== undefined;
+  if (stored && acknowledged) return afterCommit(ctx, command, stored);
 }
 
-/** Offer a delivered message to history (the store decides what it keeps). */
-function remember(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined, lines?: readonly MultilineLine[]): void {
+/**
+ * #12: wait for history's commit. A failed write cannot be undone (the recipients have the
+ * message), so the sender still gets its echo / ACK, preceded by a standard-replies warning per
+ * target: `WARN <command> HISTORY_NOT_STORED <target> :…` (never for NOTICE, which gets no replies).
+ */
+async function afterCommit(ctx: CommandContext, command: RelayCommand, targets: readonly string[]): Promise<void> {
+  if (await ctx.server.history.committed()) return;
+  if (command === 'NOTICE') return;
+  for (const t of targets) {
+    ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'WARN', params: [command, 'HISTORY_NOT_STORED', safeParam(t), 'Message delivered but not stored in history'] });
+  }
+}
+
+/** Offer a delivered message to history (the store decides what it keeps); true if it will be stored. */
+function offer(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined, lines: readonly MultilineLine[] | undefined, vis: number): boolean {
   const { user, server } = ctx;
-  server.history.record({
+  return server.history.record({
     msgid: out.meta.msgid!, time: out.meta.at ?? Date.parse(out.meta.time), command, venue, target,
     source: user.mask, account: user.account, text,
     // as delivered: with the server's +freeq.at/sig (stamped on out.meta), so replayed history still verifies
     clientTags: (out.meta.clientTags ?? clientTags) ? Object.fromEntries(out.meta.clientTags ?? clientTags!) : undefined,
     ...(lines ? { lines: lines.map((l) => ({ ...l })) } : {}),
+    ...(vis !== 0 ? { vis } : {}),
   });
 }

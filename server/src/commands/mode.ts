@@ -29,7 +29,8 @@ function replyError(ctx: CommandContext, e: ReplyError): void {
  * - a parameter mode without its parameter (`+k`, `+o`, `-v`, `+l`) answers 696 and the rest
  *   of the line still applies.
  * - 324 shows the key to members only (`*` for everyone else); the limit is public.
- * - b/e/I lists are visible to members, and to non-members unless the channel is +s or +p (442).
+ * - a +s/+p channel is answered to a non-member exactly as a missing one: `403 <name as typed>`,
+ *   for a query, a change or a list (#12 finding 14). b/e/I lists of other channels are public.
  * - +s and +p may coexist (as on Ergo, InspIRCd, Charybdis).
  * - identity (ops.changeChannelModes): +o/-o on a logged-in user also grants/revokes a DID op
  *   (persisted; +o again on every join); -o on the channel founder by anyone but the founder is
@@ -64,7 +65,7 @@ function userMode(ctx: CommandContext, target: string, modestr: string | undefin
 
 function channelMode(ctx: CommandContext, name: string, modestr: string | undefined, params: string[]): void {
   const { server, user } = ctx;
-  const ch = server.world.findChannel(name);
+  const ch = server.world.visibleChannel(name, user);
   if (!ch) throw new ReplyError(N.ERR_NOSUCHCHANNEL, [safeParam(name)], 'No such channel');
   const isMember = ch.members.has(user);
   if (modestr === undefined) {
@@ -85,15 +86,11 @@ function channelMode(ctx: CommandContext, name: string, modestr: string | undefi
       replyError(ctx, e);
     }
   }
-  for (const m of parsed.listQueries) sendList(ctx, ch, m as ListMode, isMember);
+  for (const m of parsed.listQueries) sendList(ctx, ch, m as ListMode);
 }
 
-function sendList(ctx: CommandContext, ch: Channel, mode: ListMode, isMember: boolean): void {
-  if (!isMember && ch.hidden) {
-    ctx.numeric(N.ERR_NOTONCHANNEL, ch.name, "You're not on that channel");
-    return;
-  }
+function sendList(ctx: CommandContext, ch: Channel, mode: ListMode): void {
   const [item, end, text] = LIST_REPLIES[mode];
-  for (const e of ch.lists[mode]) ctx.numeric(item, ch.name, e.mask, e.setBy, String(Math.floor(e.setAt / 1000)));
+  for (const e of ch.lists[mode].entries) ctx.numeric(item, ch.name, e.mask, e.setBy, String(Math.floor(e.setAt / 1000)));
   ctx.numeric(end, ch.name, text);
 }

@@ -5,5 +5,5 @@ import { relay } from './messaging.js';
 export default defineCommand({
   name: 'NOTICE',
   help: 'NOTICE <target>[,<target>...] :<text>\nLike PRIVMSG, but never triggers automatic replies.',
-  run(ctx, [targets, text]) { relay(ctx, 'NOTICE', targets ?? '', text); },
+  run(ctx, [targets, text]) { return relay(ctx, 'NOTICE', targets ?? '', text); },
 });

@@ -1,5 +1,7 @@
+import { OperFailures } from '../limits/oper-failures.js';
 import * as N from '../protocol/numerics.js';
 import type { OperClass, User } from '../state/user.js';
+import type { CommandContext, ServerContext } from './context.js';
 import { defineCommand } from './registry.js';
 import { secretEquals } from './registration.js';
 
@@ -11,7 +13,38 @@ import { secretEquals } from './registration.js';
 const lastAttempt = new WeakMap<User, number>();
 
 /**
+ * Failed attempts per IP and server-wide (#12 finding 17), one tracker per server instance (tests
+ * run several servers in one process).
+ */
+const failures = new WeakMap<ServerContext, OperFailures>();
+function failuresOf(server: ServerContext): OperFailures {
+  let f = failures.get(server);
+  if (!f) {
+    const c = server.config;
+    f = new OperFailures({ perIp: c.operMaxFailuresPerIp, global: c.operMaxFailures, windowMs: c.operFailureWindow }, server.clock);
+    failures.set(server, f);
+  }
+  return f;
+}
+
+/**
+ * A throttled attempt is dropped without its password being checked, so it gets
+ * `263 RPL_TRYAGAIN` ("When a server drops a command without processing it, it MUST use this
+ * reply", modern.ircdocs.horse#rpl-tryagain-263), never 464, which says a password was checked
+ * and wrong (#12 finding 17).
+ */
+function tryAgain(ctx: CommandContext): void {
+  ctx.numeric(N.RPL_TRYAGAIN, 'OPER', 'Please wait a while and try again.');
+}
+
+/**
  * OPER <name> <password> — modern.ircdocs.horse#oper-message.
+ *
+ * Guessing is limited three ways, each answered 263 without the password being checked: one
+ * attempt per connection per `oper-attempt-interval` (hardening.md D2), and — counting failed
+ * attempts only — `oper-max-failures-per-ip` per IP key and `oper-max-failures` server-wide per
+ * `oper-failure-window` (#12 finding 17). Once a budget is spent even the right password is
+ * refused, so an attacker learns nothing from attempts beyond it.
  *
  * Accepted credentials: a named `[[oper]]` block from the config file (its class and optional
  * vhost), or `--oper-password` with ANY name (class admin; freeq parity). Every configured secret
@@ -21,7 +54,7 @@ const lastAttempt = new WeakMap<User, number>();
 export default defineCommand({
   name: 'OPER',
   minParams: 2,
-  help: 'OPER <name> <password>\nBecomes an IRC operator (user mode +o). One attempt per connection every 10 seconds by default.',
+  help: 'OPER <name> <password>\nBecomes an IRC operator (user mode +o). One attempt per connection every 10 seconds by default; after repeated failures from your address (or from everyone) OPER answers 263 until the failures age out.',
   run(ctx, [name, password]) {
     const { server, user } = ctx;
     const cfg = server.config;
@@ -35,10 +68,19 @@ export default defineCommand({
       // D2: refused without looking at the password, so guessing costs a full interval per try
       server.log.warn({ session: ctx.session.id, nick: user.nick }, 'OPER attempt throttled');
       server.metrics.limitHit('oper-rate');
-      ctx.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
+      tryAgain(ctx);
       return;
     }
     lastAttempt.set(user, now);
+    const tracker = failuresOf(server);
+    const spent = tracker.blocked(user.ip);
+    if (spent !== undefined) {
+      // logged once, when the budget fills (below); each refusal only counts in the metric
+      server.log.debug({ session: ctx.session.id, nick: user.nick, budget: spent }, 'OPER attempt refused: failure budget spent');
+      server.metrics.limitHit(spent === 'ip' ? 'oper-ip' : 'oper-global');
+      tryAgain(ctx);
+      return;
+    }
 
     let granted: { cls: OperClass; vhost?: string } | undefined;
     for (const block of cfg.opers) {
@@ -52,6 +94,10 @@ export default defineCommand({
     }
     if (!granted) {
       server.log.warn({ session: ctx.session.id, nick: user.nick }, 'failed OPER attempt');
+      for (const full of tracker.failed(user.ip)) {
+        server.log.warn(full === 'ip' ? { ip: user.ip, max: cfg.operMaxFailuresPerIp } : { max: cfg.operMaxFailures },
+          full === 'ip' ? 'OPER failures per IP reached: OPER from this address is refused until they age out' : 'OPER failures server-wide reached: every OPER is refused until they age out');
+      }
       ctx.numeric(N.ERR_PASSWDMISMATCH, 'Password incorrect');
       return;
     }

@@ -14,7 +14,8 @@ export default defineCommand({
     const r = reason ? clipUtf8(reason, server.config.kickLen) : undefined;
     for (const name of chans!.split(',')) {
       if (!name) continue;
-      const ch = server.world.findChannel(name);
+      // a +s/+p channel the user is not on is answered as a missing one (#12 finding 14)
+      const ch = server.world.visibleChannel(name, user);
       if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(name), 'No such channel'); continue; }
       try {
         server.ops.part(user, ch, r);

@@ -5,5 +5,5 @@ import { relay } from './messaging.js';
 export default defineCommand({
   name: 'PRIVMSG',
   help: 'PRIVMSG <target>[,<target>...] :<text>\nSends a message to channels (#chan, or @#chan / +#chan for ops / voiced only) or nicks.',
-  run(ctx, [targets, text]) { relay(ctx, 'PRIVMSG', targets ?? '', text); },
+  run(ctx, [targets, text]) { return relay(ctx, 'PRIVMSG', targets ?? '', text); },
 });

@@ -5,5 +5,5 @@ import { relay } from './messaging.js';
 export default defineCommand({
   name: 'TAGMSG',
   help: 'TAGMSG <target>[,<target>...]\nSends only client tags (e.g. +typing); needs the message-tags capability to receive.',
-  run(ctx, [targets]) { relay(ctx, 'TAGMSG', targets ?? '', undefined); },
+  run(ctx, [targets]) { return relay(ctx, 'TAGMSG', targets ?? '', undefined); },
 });

@@ -5,9 +5,10 @@ import { defineCommand } from './registry.js';
 
 /**
  * TOPIC <channel> [:<topic>] — modern.ircdocs.horse#topic-message
- * Query: 331, or 332 + 333. Outsiders may read the topic of a visible channel but not of a
- * secret/private one (442). Set: membership (442) and, with +t, operator status (482) are
- * checked by ops.setTopic; the text is clipped to TOPICLEN bytes; an empty text clears it.
+ * Query: 331, or 332 + 333. Outsiders may read the topic of a visible channel; a secret/private
+ * one is answered as a missing channel, for a query or a change (403, #12 finding 14). Set:
+ * membership (442) and, with +t, operator status (482) are checked by ops.setTopic; the text is
+ * clipped to TOPICLEN bytes; an empty text clears it.
  */
 export default defineCommand({
   name: 'TOPIC',
@@ -15,10 +16,9 @@ export default defineCommand({
   help: 'TOPIC <#channel> [:<topic>]\nShows the channel topic, or sets it (an empty topic clears it).',
   run(ctx, [name, text]) {
     const { server, user } = ctx;
-    const ch = server.world.findChannel(name!);
+    const ch = server.world.visibleChannel(name!, user);
     if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(name), 'No such channel'); return; }
     if (text === undefined) {
-      if (ch.hidden && !ch.members.has(user)) { ctx.numeric(N.ERR_NOTONCHANNEL, ch.name, "You're not on that channel"); return; }
       sendTopic(ctx, ch, true);
       return;
     }

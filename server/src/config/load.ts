@@ -247,7 +247,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
   if (typeof out.lockdown === 'string' && !['off', 'sasl-only', 'closed'].includes(out.lockdown)) problems.push('lockdown: must be off, sasl-only or closed');
   if (Array.isArray(out.apiKeys)) for (const k of out.apiKeys as string[]) if (k.length < 32) problems.push('api-keys: every key must be at least 32 characters (e.g. `openssl rand -hex 32`)');
   if (Array.isArray(out.corsOrigins)) for (const o of out.corsOrigins as string[]) if (o === '*' || !/^https?:\/\/[^\s/]+$/.test(o)) problems.push(`cors-origins: "${o}" is not an origin like https://chat.example.com (never *)`);
-  for (const [key, name] of [['limitExempt', 'limit-exempt'], ['throttleExempt', 'throttle-exempt'], ['trustedProxies', 'trusted-proxies']] as const) {
+  for (const [key, name] of [['limitExempt', 'limit-exempt'], ['throttleExempt', 'throttle-exempt'], ['trustedProxies', 'trusted-proxies'], ['channelCreationExempt', 'channel-creation-exempt']] as const) {
     const v = out[key];
     if (Array.isArray(v)) for (const c of v as string[]) if (!isCidr(c)) problems.push(`${name}: "${c}" is not an IP address or CIDR`);
   }

@@ -28,6 +28,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Listeners', name: 'tls-key', type: 'string', help: 'TLS private key (PEM file)' },
   { group: 'Listeners', name: 'web-addr', type: 'addr', default: '127.0.0.1:8080', help: 'HTTP listen address: IRC over WebSocket at /irc and the HTTP API' },
   { group: 'Listeners', name: 'web-tls', type: 'bool', default: false, help: 'serve web-addr over HTTPS with tls-cert/tls-key (WebSocket becomes wss://) and send HSTS' },
+  // #12 finding 7: a PROXY header only where the operator put a proxy in front (and only from trusted-proxies)
+  { group: 'Listeners', name: 'listen-proxy-protocol', type: 'bool', default: false, help: 'read a PROXY protocol v1/v2 header at the start of connections to listen-addr, from trusted-proxies addresses only; off: a PROXY line is an ordinary (unknown) IRC command' },
+  { group: 'Listeners', name: 'tls-listen-proxy-protocol', type: 'bool', default: false, help: 'read a PROXY protocol v1/v2 header (before the TLS handshake) on tls-listen-addr, from trusted-proxies addresses only' },
   { group: 'Listeners', name: 'lean-sockets', type: 'bool', default: true, help: 'plain TCP clients on the bare libuv handle instead of a net.Socket: ~2.5 kB less memory per connection (false: net.Socket, which TLS and WebSocket clients always use)' },
   { group: 'Listeners', name: 'ws-allowed-origins', type: 'list', default: [], help: 'WebSocket Origin allowlist (comma-separated); empty allows any origin. Requests without an Origin header (native clients) are always allowed' },
 
@@ -46,12 +49,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   // message history (history/store.ts; hardening.md C7, H2)
   { group: 'Storage', name: 'history-max-per-target', type: 'int', default: 10000, min: 1, max: 10000000, help: 'messages kept per channel and per private conversation; older ones are deleted as new ones arrive' },
   { group: 'Storage', name: 'history-max-age', type: 'duration', default: '90d', help: 'messages older than this are deleted (checked periodically) and never returned; 0 keeps them until history-max-per-target pushes them out' },
+  { group: 'Storage', name: 'history-max-bytes', type: 'bytes', default: '1g', min: 16384, help: 'stored bytes of all message history together (rows as stored, without SQLite\'s index and page overhead); beyond, the oldest messages of any channel or conversation are deleted first (metrics freeq_history_bytes, freeq_history_evicted_total)' },
+  { group: 'Storage', name: 'history-cutoff', type: 'string', default: 'restricted', help: 'what history a channel member sees from before they joined: none (everything), restricted (not what was said while the channel was +s, +p, +i or +k; the default), always (nothing). Applies to CHATHISTORY, replay on JOIN and the REST API; the founder and DID ops see everything' },
   { group: 'Storage', name: 'history-replay-on-join', type: 'int', default: 0, min: 0, max: 500, help: 'on JOIN, send the channel\'s last N messages in a chathistory batch to clients with batch and server-time that did not negotiate draft/chathistory (0: off)' },
+  { group: 'Storage', name: 'history-reply-max-bytes', type: 'bytes', default: '256k', min: 16384, help: 'most bytes one CHATHISTORY reply (or history replay on JOIN) sends, every line counted (a multiline message counts all its lines); a reply that would be larger ends early with WARN CHATHISTORY TRUNCATED and the client pages for the rest; advertised as freeq.at/CHATHISTORYBYTES in RPL_ISUPPORT' },
+  { group: 'Storage', name: 'history-reply-max-lines', type: 'int', default: 2000, min: 10, max: 100000, help: 'most lines one CHATHISTORY reply sends (see history-reply-max-bytes); advertised as freeq.at/CHATHISTORYLINES' },
   { group: 'Storage', name: 'history-query-limit', type: 'int', default: 500, min: 1, max: 10000, help: 'most messages one CHATHISTORY request returns (larger limits are clamped); advertised as CHATHISTORY in RPL_ISUPPORT' },
 
   // Operators
   { group: 'Operators', name: 'oper-password', type: 'string', secret: true, help: 'password for OPER <any name> <password> (admin class); named operator blocks go in the config file as [[oper]]' },
-  { group: 'Operators', name: 'oper-attempt-interval', type: 'duration', default: '10s', help: 'minimum time between two OPER attempts of one connection; an earlier attempt gets 464 without its password being checked (hardening.md D2)' },
+  { group: 'Operators', name: 'oper-attempt-interval', type: 'duration', default: '10s', help: 'minimum time between two OPER attempts of one connection; an earlier attempt gets 263 (try again later) without its password being checked (hardening.md D2)' },
+  // #12 finding 17: guessing from many connections, or from many addresses
+  { group: 'Operators', name: 'oper-max-failures-per-ip', type: 'int', default: 5, min: 1, max: 100000, help: 'failed OPER attempts per IP (IPv6: /64) within oper-failure-window; beyond, every OPER from that IP gets 263 without its password being checked' },
+  { group: 'Operators', name: 'oper-max-failures', type: 'int', default: 30, min: 1, max: 1000000, help: 'failed OPER attempts server-wide within oper-failure-window; beyond, every OPER gets 263 without its password being checked (operators in oper-dids still log in with SASL)' },
+  { group: 'Operators', name: 'oper-failure-window', type: 'duration', default: '10m', help: 'sliding window of oper-max-failures-per-ip and oper-max-failures' },
 
   { group: 'Operators', name: 'oper-dids', type: 'list', default: [], envAliases: ['OPER_DIDS'], help: 'DIDs that become server operators (admin class) when they log in with SASL (comma-separated)' },
 
@@ -67,6 +78,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Identity', name: 'http-timeout', type: 'duration', default: '3s', help: 'timeout of every outbound HTTP request (PLC, did:web, PDS, handle resolution)' },
   { group: 'Identity', name: 'ssrf-allow-loopback', type: 'bool', default: false, help: 'allow outbound identity requests to loopback addresses (127.0.0.0/8, ::1) — for local test stacks only; private, link-local and other special ranges stay refused' },
   { group: 'Identity', name: 'sasl-max-bytes', type: 'int', default: 8192, min: 1024, max: 65536, help: 'largest decoded AUTHENTICATE response (bytes); larger gets 904' },
+  // #12 finding 6: outbound identity lookups are shared out so one client cannot starve every login
+  { group: 'Identity', name: 'identity-lookups-max', type: 'int', default: 64, min: 2, max: 10000, help: 'outbound identity requests (PLC, did:web, PDS, handle) in flight at once, server-wide; beyond: the login gets 904' },
+  { group: 'Identity', name: 'identity-lookups-reserved', type: 'int', default: 16, min: 0, max: 10000, help: 'of identity-lookups-max, slots only for did:plc / did:key identities, identities whose document is cached, and requests to plc-url / handle-resolver-url (so a flood of unknown did:web logins cannot take them); at most identity-lookups-max - 1' },
+  { group: 'Identity', name: 'identity-lookups-per-host', type: 'int', default: 8, min: 1, max: 10000, help: 'identity requests in flight to one destination host:port (plc-url and handle-resolver-url exempt); beyond: 904' },
+  { group: 'Identity', name: 'identity-lookups-per-ip', type: 'int', default: 4, min: 1, max: 10000, help: 'identity requests in flight for the logins of one IP (IPv6: per /64); beyond: 904' },
+  { group: 'Identity', name: 'identity-lookups-per-connection', type: 'int', default: 1, min: 1, max: 100, help: 'identity requests in flight for the login of one connection; beyond: 904' },
+  { group: 'Identity', name: 'identity-host-failure-ttl', type: 'duration', default: '60s', help: 'a host that let an identity request time out is not asked again for this long (its logins get 904 at once; plc-url and handle-resolver-url exempt); 0 disables' },
+  // cloaks (state/cloak.ts, #12): {hash} = 80-bit keyed hash (cloak-key.secret) of the guest's IP (v4 /32, v6 /64) or of the whole DID
+  { group: 'Identity', name: 'guest-cloak', type: 'string', default: 'freeq/guest/{hash}', help: 'host shown for guests: {hash} is a keyed hash of the address (IPv6: its /64), so each guest can be banned without showing the address; must contain {hash} and expand to letters, digits, . / - (at most 63), e.g. {hash}.guest.example' },
+  { group: 'Identity', name: 'did-cloak', type: 'string', default: 'freeq/{method}/{hash}', help: 'host shown after a SASL login: {method} is the DID method (plc, web, key), {hash} a keyed hash of the whole DID; same rules as guest-cloak, e.g. {hash}.users.example' },
 
   // Admission (hardening.md A1–A3, A7, A8, I3): checked before the TLS handshake / WebSocket upgrade
   { group: 'Admission', name: 'max-connections-per-ip', type: 'int', default: 20, min: 1, max: 100000, help: 'concurrent connections per IP (IPv6: per /64), all transports together' },
@@ -75,7 +96,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Admission', name: 'max-connections', type: 'int', default: 10000, min: 1, max: 1000000, help: 'connections server-wide' },
   { group: 'Admission', name: 'limit-exempt', type: 'list', default: [], help: 'IPs/CIDRs exempt from the per-IP connection limit and the throttle (comma-separated)' },
   { group: 'Admission', name: 'throttle-exempt', type: 'list', default: ['127.0.0.0/8', '::1/128'], help: 'IPs/CIDRs exempt from the connection-rate throttle only (loopback by default, as Ergo)' },
-  { group: 'Admission', name: 'trusted-proxies', type: 'list', default: ['127.0.0.1/32', '::1/128'], help: 'IPs/CIDRs whose PROXY protocol (v1/v2) header and X-Forwarded-For are honoured; limits then apply to the real client address' },
+  { group: 'Admission', name: 'trusted-proxies', type: 'list', default: [], help: 'IPs/CIDRs of your reverse proxies: their X-Forwarded-For (right-most untrusted hop) and, on listeners with *-proxy-protocol, their PROXY header are honoured; limits then apply to the real client address. Empty (default): trust no proxy' },
+  // #12 finding 4: the HTTP port (API and WebSocket before the upgrade), checked at accept time
+  { group: 'Admission', name: 'http-max-connections-per-ip', type: 'int', default: 10, min: 1, max: 100000, help: 'concurrent HTTP connections per IP (IPv6: /64) on web-addr; each also takes one of the IP\'s max-connections-per-ip slots (an upgraded WebSocket keeps only that one); connections from trusted-proxies are not counted per IP; beyond: HTTP 429 and close' },
+  { group: 'Admission', name: 'http-max-connections', type: 'int', default: 1000, min: 1, max: 1000000, help: 'concurrent HTTP connections on web-addr server-wide (upgraded WebSockets count under max-connections instead); beyond: HTTP 503 and close' },
+  { group: 'Admission', name: 'http-fd-reserve', type: 'int', default: 256, min: 0, max: 1000000, help: 'file descriptors kept for IRC: web-addr refuses new connections (HTTP 503) once the descriptors in use are within this many of the process limit (ulimit -n); 0: off' },
   { group: 'Admission', name: 'tls-handshake-timeout', type: 'duration', default: '10s', help: 'time a TLS client has to finish the handshake' },
   { group: 'Admission', name: 'lockdown', type: 'string', default: 'off', help: 'off, sasl-only (new connections must log in with SASL) or closed (only limit-exempt addresses); operators change it at run time with LOCKDOWN' },
 
@@ -101,6 +126,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'HTTP API', name: 'api-keys', type: 'list', default: [], secret: true, help: 'keys accepted in X-API-Key for admin endpoints and /metrics (comma-separated; several at once for rotation; at least 32 characters each)' },
   { group: 'HTTP API', name: 'cors-origins', type: 'list', default: [], help: 'origins allowed to call the API from a browser (exact, never *)' },
   { group: 'HTTP API', name: 'http-rate-limit', type: 'int', default: 100, min: 1, max: 1000000, help: 'HTTP requests per minute per IP (429 beyond)' },
+  { group: 'HTTP API', name: 'http-history-max-bytes', type: 'bytes', default: '256k', min: 16384, max: 16777216, help: 'largest body of one GET /api/v1/channels/{name}/history response; fewer messages than asked for then, has_more true and next_before to continue (a single larger message is still sent, alone)' },
   { group: 'HTTP API', name: 'fix-key-permissions', type: 'bool', default: false, help: 'chmod 600 key files that are readable by group or others instead of refusing to start' },
 
   // Limits (defaults from hardening.md)
@@ -112,11 +138,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Limits', name: 'realname-len', type: 'int', default: 150, min: 1, max: 390, help: 'longest realname (bytes)' },
   { group: 'Limits', name: 'user-len', type: 'int', default: 20, min: 1, max: 64, help: 'USERLEN' },
   { group: 'Limits', name: 'max-channels', type: 'int', default: 100, min: 1, max: 10000, help: 'channels one user may be in (CHANLIMIT)' },
+  // #12 finding 8: channel creation caps (405 beyond; operators exempt) and expiry of empty channels
+  { group: 'Limits', name: 'channel-creation-per-connection', type: 'int', default: 10, min: 1, max: 100000, help: 'channels one connection may create per channel-creation-window; beyond: 405 Too many channels created' },
+  { group: 'Limits', name: 'channel-creation-per-ip', type: 'int', default: 20, min: 1, max: 100000, help: 'channels one IP (IPv6: its /64) may create per channel-creation-window, all its connections together; beyond: 405 Too many channels created' },
+  { group: 'Limits', name: 'channel-creation-window', type: 'duration', default: '10m', help: 'window of channel-creation-per-connection and channel-creation-per-ip' },
+  { group: 'Limits', name: 'channel-creation-exempt', type: 'list', default: ['127.0.0.0/8', '::1/128'], help: 'IPs/CIDRs not counted by channel-creation-per-ip (loopback by default: behind a local proxy without PROXY/X-Forwarded-For every client is 127.0.0.1); their connections keep channel-creation-per-connection' },
+  { group: 'Limits', name: 'max-channels-per-account', type: 'int', default: 50, min: 1, max: 100000, help: 'channels one DID may found (a founded channel is kept when empty, for good); beyond: 405' },
+  { group: 'Limits', name: 'max-channels-total', type: 'int', default: 10000, min: 1, max: 10000000, help: 'channels that may exist server-wide; at the cap the channel that has been empty longest (without founder) is dropped to make room, else a new channel gets 405' },
+  { group: 'Limits', name: 'channel-expiry', type: 'duration', default: '24h', help: 'how long an empty channel without a DID founder is kept for its topic, modes and lists (a restart does not reset it); 0 drops it when the last member leaves, as classic IRC. Channels with a founder are kept' },
   { group: 'Limits', name: 'max-targets', type: 'int', default: 4, min: 1, max: 100, help: 'targets per PRIVMSG/NOTICE/TAGMSG (TARGMAX)' },
   { group: 'Limits', name: 'max-list-entries', type: 'int', default: 100, min: 1, max: 10000, help: 'entries per ban/except/invex list (MAXLIST)' },
   { group: 'Limits', name: 'max-modes', type: 'int', default: 20, min: 1, max: 100, help: 'mode changes with a parameter per MODE line (MODES)' },
   { group: 'Limits', name: 'whowas-len', type: 'int', default: 1000, min: 0, max: 100000, help: 'WHOWAS history entries kept' },
-  { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded"' },
+  { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded" (all output counts); above half of it the client\'s own replies wait and its input is not read until it drains' },
+  { group: 'Limits', name: 'sendq-stall-timeout', type: 'duration', default: '30s', help: 'a client whose waiting replies (see sendq) have not moved for this long is disconnected with "SendQ exceeded"' },
   { group: 'Limits', name: 'multiline-max-bytes', type: 'int', default: 40000, min: 512, max: 1000000, help: 'draft/multiline: bytes of one multiline message (lines plus joining line feeds); beyond: FAIL BATCH MULTILINE_MAX_BYTES' },
   { group: 'Limits', name: 'multiline-max-lines', type: 'int', default: 100, min: 1, max: 10000, help: 'draft/multiline: lines of one multiline message; beyond: FAIL BATCH MULTILINE_MAX_LINES' },
   { group: 'Limits', name: 'readq', type: 'bytes', default: 8704, min: 4608, max: 65536, help: 'longest input line buffered (bytes); longer lines get 417 and are discarded' },

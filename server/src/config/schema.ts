@@ -23,6 +23,9 @@ export interface Config {
   webTls: boolean;
   /** plain TCP clients on the bare libuv handle (transport/lean-tcp.ts) instead of net.Socket */
   leanSockets: boolean;
+  /** #12 finding 7: read a PROXY header on listen-addr / tls-listen-addr (from trusted-proxies only) */
+  listenProxyProtocol: boolean;
+  tlsListenProxyProtocol: boolean;
   wsAllowedOrigins: string[];
   serverName: string;
   networkName: string;
@@ -38,10 +41,21 @@ export interface Config {
   historyMaxAge: number;
   historyReplayOnJoin: number;
   historyQueryLimit: number;
+  /** #12: byte and line budget of one CHATHISTORY reply / replay on join */
+  historyReplyMaxBytes: number;
+  historyReplyMaxLines: number;
+  /** #12: stored bytes of all history (oldest evicted first beyond) */
+  historyMaxBytes: number;
+  /** #12: 'none' | 'restricted' | 'always' — history a member sees from before their join (checked at start: history/cutoff.ts) */
+  historyCutoff: string;
   operPassword?: string;
   opers: OperBlock[];
   /** ms between two OPER attempts per connection (D2) */
   operAttemptInterval: number;
+  /** #12 finding 17: failed OPER attempts per IP key and server-wide per operFailureWindow ms */
+  operMaxFailuresPerIp: number;
+  operMaxFailures: number;
+  operFailureWindow: number;
   operDids: string[];
   saslMechanisms: string[];
   atprotoMethods: string[];
@@ -54,6 +68,16 @@ export interface Config {
   httpTimeout: number;
   ssrfAllowLoopback: boolean;
   saslMaxBytes: number;
+  /** #12 finding 6: outbound identity lookup slots (identity/lookup-limits.ts); ttl in ms */
+  identityLookupsMax: number;
+  identityLookupsReserved: number;
+  identityLookupsPerHost: number;
+  identityLookupsPerIp: number;
+  identityLookupsPerConnection: number;
+  identityHostFailureTtl: number;
+  /** cloak templates (state/cloak.ts, #12): placeholders {hash} (both) and {method} (did) */
+  guestCloak: string;
+  didCloak: string;
   maxConnectionsPerIp: number;
   connectionThrottle: number;
   connectionThrottleWindow: number;
@@ -61,6 +85,10 @@ export interface Config {
   limitExempt: string[];
   throttleExempt: string[];
   trustedProxies: string[];
+  /** #12 finding 4: HTTP connections at accept time (per IP key, server-wide) and the descriptors kept for IRC */
+  httpMaxConnectionsPerIp: number;
+  httpMaxConnections: number;
+  httpFdReserve: number;
   tlsHandshakeTimeout: number;
   lockdown: string;
   fakelag: boolean;
@@ -85,6 +113,8 @@ export interface Config {
   apiKeys: string[];
   corsOrigins: string[];
   httpRateLimit: number;
+  /** #12: body bytes of one REST history response */
+  httpHistoryMaxBytes: number;
   fixKeyPermissions: boolean;
   nickLen: number;
   channelLen: number;
@@ -96,9 +126,19 @@ export interface Config {
   maxChannels: number;
   maxTargets: number;
   maxListEntries: number;
+  /** #12 finding 8: channel creation per connection / per IP key per window (ms), exempt CIDRs; caps; expiry (ms, 0 = at once) */
+  channelCreationPerConnection: number;
+  channelCreationPerIp: number;
+  channelCreationWindow: number;
+  channelCreationExempt: string[];
+  maxChannelsPerAccount: number;
+  maxChannelsTotal: number;
+  channelExpiry: number;
   maxModes: number;
   whowasLen: number;
   sendq: number;
+  /** ms a client's waiting own replies may stay unmoved before "SendQ exceeded" (C4, #12) */
+  sendqStallTimeout: number;
   /** C6 draft/multiline: bytes (lines + joining line feeds) and lines of one multiline message */
   multilineMaxBytes: number;
   multilineMaxLines: number;

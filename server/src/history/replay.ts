@@ -1,4 +1,6 @@
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 import type { IrcMessage } from '../protocol/message.js';
+import { toWire } from '../protocol/serialize.js';
 import { newBatchId } from '../session/reply-buffer.js';
 import { Outgoing, nowIso } from '../session/outgoing.js';
 import type { StoredMessage } from './types.js';
@@ -46,19 +48,88 @@ export function storedLines(m: StoredMessage, client: ReplayClient, batch: strin
   });
 }
 
+/** #12: what one history reply may send, every line counted (history-reply-max-bytes / -lines) */
+export interface ReplyBudget { bytes: number; lines: number }
+
 /**
- * A `chathistory` batch for `target` (just the lines when the client lacks `batch`). TAGMSGs are
- * left out unless the client negotiated draft/event-playback (the caller filters in the query so
- * limits count what is sent).
+ * Which messages a reply keeps when they do not all fit: the newest (LATEST, BEFORE and a
+ * backwards BETWEEN: the client pages further back), the oldest (AFTER, a forward BETWEEN), or
+ * those nearest the message at `pivot` (AROUND). The kept messages are always contiguous.
  */
-export function historyBatch(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient): IrcMessage[] {
-  if (!client.hasCap('batch')) return msgs.flatMap((m) => storedLines(m, client, undefined));
-  const id = newBatchId();
-  return [
-    { tags: new Map(), source: serverName, command: 'BATCH', params: [`+${id}`, 'chathistory', target] },
-    ...msgs.flatMap((m) => storedLines(m, client, id)),
-    { tags: new Map(), source: serverName, command: 'BATCH', params: [`-${id}`] },
-  ];
+export type Keep = 'newest' | 'oldest' | { pivot: number };
+
+export interface HistoryReply {
+  lines: IrcMessage[];
+  /** some messages were left out to stay within the budget */
+  truncated: boolean;
+  kept: number;
+}
+
+/** lines built between two yields to the event loop (historyReplyAsync) */
+const SLICE_LINES = 256;
+
+function* order(n: number, keep: Keep): Generator<number> {
+  if (keep === 'newest') { for (let i = n - 1; i >= 0; i--) yield i; return; }
+  if (keep === 'oldest') { for (let i = 0; i < n; i++) yield i; return; }
+  const p = Math.min(Math.max(keep.pivot, 0), n - 1);
+  for (let d = 0; p + d < n || p - d - 1 >= 0; d++) {
+    if (p + d < n) yield p + d;
+    if (p - d - 1 >= 0) yield p - d - 1;
+  }
+}
+
+/**
+ * A history reply within `budget`, built a slice at a time (the generator yields between slices).
+ * The chathistory batch's own BATCH lines count too. At least one message is sent even if it alone
+ * is over the budget (otherwise a client could never page past it); multiline-max-bytes keeps
+ * every message far below the smallest budget.
+ */
+function* buildReply(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep): Generator<void, HistoryReply> {
+  const batch = client.hasCap('batch') ? newBatchId() : undefined;
+  const open: IrcMessage | undefined = batch === undefined ? undefined : { tags: new Map(), source: serverName, command: 'BATCH', params: [`+${batch}`, 'chathistory', target] };
+  const close: IrcMessage | undefined = batch === undefined ? undefined : { tags: new Map(), source: serverName, command: 'BATCH', params: [`-${batch}`] };
+  let bytes = open && close ? toWire(open).length + toWire(close).length : 0;
+  let lines = open ? 2 : 0;
+  const chosen: (IrcMessage[] | undefined)[] = new Array(msgs.length);
+  let kept = 0;
+  let truncated = false;
+  let sinceYield = 0;
+  for (const i of order(msgs.length, keep)) {
+    const ls = storedLines(msgs[i]!, client, batch);
+    let b = 0;
+    for (const l of ls) b += toWire(l).length;
+    if (kept > 0 && (bytes + b > budget.bytes || lines + ls.length > budget.lines)) { truncated = true; break; }
+    chosen[i] = ls;
+    bytes += b;
+    lines += ls.length;
+    kept++;
+    sinceYield += ls.length;
+    if (sinceYield >= SLICE_LINES) { sinceYield = 0; yield; }
+  }
+  const out: IrcMessage[] = [];
+  if (open) out.push(open);
+  for (const ls of chosen) if (ls) for (const l of ls) out.push(l);
+  if (close) out.push(close);
+  return { lines: out, truncated, kept };
+}
+
+/** A chathistory batch (just the lines without `batch`) within a budget, in one go (replay on JOIN: at most history-replay-on-join messages). */
+export function historyReply(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep): HistoryReply {
+  const g = buildReply(serverName, target, msgs, client, budget, keep);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The same, yielding to the event loop between slices (CHATHISTORY, #12). */
+export async function historyReplyAsync(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep): Promise<HistoryReply> {
+  const g = buildReply(serverName, target, msgs, client, budget, keep);
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    await yieldTurn();
+  }
 }
 
 /** TAGMSGs in history go only to clients that asked for event playback (and can see tags). */

@@ -22,10 +22,34 @@ export interface StoredMessage {
   clientTags?: Record<string, string>;
   /** draft/multiline: the original lines (with their concat flags) */
   lines?: { text: string; concat: boolean }[];
+  /**
+   * #12: the channel's restricting modes when the message was said (VIS_* bits; 0 or absent:
+   * public). Readers filter on it (HistoryReadOptions.restrictedSince), so a message said while
+   * +s/+k never becomes readable to outsiders after -s/-k.
+   */
+  vis?: number;
+}
+
+/** StoredMessage.vis bits: the channel was +s / +p / +i / +k when the message was said */
+export const VIS_SECRET = 1;
+export const VIS_PRIVATE = 2;
+export const VIS_INVITE = 4;
+export const VIS_KEY = 8;
+
+/** The VIS_* bits of a channel's current modes. */
+export function visOf(modes: { s: boolean; p: boolean; i: boolean; k?: string }): number {
+  return (modes.s ? VIS_SECRET : 0) | (modes.p ? VIS_PRIVATE : 0) | (modes.i ? VIS_INVITE : 0) | (modes.k !== undefined ? VIS_KEY : 0);
 }
 
 export interface HistoryPort {
-  record(m: StoredMessage): void;
+  /** offer a delivered message; true if it will be stored (a TAGMSG without a stored tag is not) */
+  record(m: StoredMessage): boolean;
+  /**
+   * #12: settles once everything recorded so far is committed to the database: true, or false if
+   * the write failed (the message was delivered but is not in history). The echo-message echo and
+   * the labeled ACK wait for this, so an acknowledged message survives a crash right after.
+   */
+  committed(): Promise<boolean>;
 }
 
 /** A point in a venue's history: by msgid or by time (CHATHISTORY selectors). */
@@ -35,6 +59,16 @@ export type HistoryRef = { msgid: string } | { time: number };
 export interface HistoryReadOptions {
   /** include stored TAGMSGs (reactions; draft/event-playback); default true */
   tagmsg?: boolean;
+  /** #12: stop reading once this many stored bytes are taken (in the query's direction; at least one message) */
+  maxBytes?: number;
+  /**
+   * #12: a message said while the channel was restricted (vis ≠ 0) is returned only if it is at
+   * least this recent (ms; the reader's join time under history-cutoff). Infinity: never
+   * (anonymous REST readers); undefined: no such filter.
+   */
+  restrictedSince?: number;
+  /** #12: no message older than this (ms) is returned (history-cutoff always: the reader's join time) */
+  since?: number;
 }
 
 /** Read side, used by CHATHISTORY, replay on join and the REST API (history/store.ts). */

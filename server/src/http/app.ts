@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES, type Server as HttpServer } from 'node:http';
-import { BlockList, isIP } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { BlockList, isIP, type Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { ServerContext } from '../commands/context.js';
 import type { Logger } from '../observability/log.js';
 import { ApiKeys, AuthFailures } from './auth.js';
+import { gateHttpConnections } from './connection-gate.js';
 import { adminRoutes } from './routes/admin.js';
 import { channelRoutes } from './routes/channels.js';
 import { healthRoutes } from './routes/health.js';
@@ -19,6 +20,8 @@ import { attachIrcUpgrade, type IrcUpgradeDeps } from './ws-upgrade.js';
 /** config, accept and admission: what the `/irc` upgrade needs (http/ws-upgrade.ts) */
 export interface HttpDeps extends IrcUpgradeDeps {
   health(): Record<string, unknown>;
+  /** accept() failed on the HTTP port (EMFILE, ENFILE): logged and counted, the listener goes on */
+  acceptFailed?: (err: Error, listener: 'http') => void;
   /** world, metrics, runtime settings, API tokens: what the API routes read and change */
   context: ServerContext;
 }
@@ -42,7 +45,13 @@ export const HTTP_LIMITS = {
   bodyLimit: 64 * 1024,
   requestTimeout: 30_000,
   headersTimeout: 10_000,
-  keepAliveTimeout: 72_000,
+  /**
+   * #12 finding 4: an idle keep-alive connection holds a descriptor; fastify's 72 s (sized for
+   * cloud load balancers with a 60 s idle timeout) let one IP park thousands. 5 s is Node's own
+   * default: enough for a browser's or script's next request, and a reverse proxy that reuses
+   * upstream connections must then idle them out sooner (operator guide).
+   */
+  keepAliveTimeout: 5_000,
   /** how often Node checks the two timeouts above (its default, 30 s, would stretch 10 s to 40 s) */
   connectionsCheckingInterval: 1_000,
 } as const;
@@ -72,6 +81,27 @@ function errorName(status: number): string {
 }
 
 /**
+ * Responses after which the connection is closed (#12 finding 4): a client refused for its rate
+ * or its credentials must not keep a descriptor in keep-alive.
+ */
+const CLOSE_AFTER = new Set([401, 403, 429]);
+
+/**
+ * What Node's HTTP parser rejects before fastify sees a request (a header block over 16 KiB →
+ * 431, a timeout → 408, anything malformed → 400): the generic error body, never fastify's
+ * (#12: the 414/431 bodies named internals), then close.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  if (socket.writable) {
+    const body = JSON.stringify({ error: errorName(status) });
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/**
  * The HTTP port (web-addr): `/irc` (IRCv3 WebSocket, http/ws-upgrade.ts) and the HTTP API
  * (hardening.md F1–F4): health, metrics, admin, signing key, user tokens. Plain HTTP unless
  * web-tls is on and tls-cert/tls-key are set.
@@ -87,9 +117,19 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     bodyLimit: HTTP_LIMITS.bodyLimit,
     requestTimeout: HTTP_LIMITS.requestTimeout,
     keepAliveTimeout: HTTP_LIMITS.keepAliveTimeout,
-    // X-Forwarded-For only from the configured reverse proxies; request.ip is the real client then
+    // X-Forwarded-For only from the configured reverse proxies (none by default, #12 finding 7).
+    // With a list, fastify (proxy-addr) walks the header from the right and stops at the first
+    // address that is not a trusted proxy: request.ip is that hop, never a client-written one.
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     return503OnClosing: true,
+    clientErrorHandler,
+    // the router's own refusals (a path parameter over 100 characters → 414, a malformed URL
+    // → 400): the generic error body, not fastify's (which names its FST_ error code)
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as unknown as FastifyReply;
+      const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      void reply.code(status).header('connection', 'close').send({ error: errorName(status) });
+    },
   };
   const opts = tls
     ? { ...base, https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), ...nodeServerOptions } }
@@ -97,6 +137,16 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
   // https changes only the type of app.server (an https.Server is an http.Server for our use)
   const app = Fastify(opts as FastifyServerOptions) as unknown as FastifyInstance;
   app.server.headersTimeout = HTTP_LIMITS.headersTimeout;
+  // #12 finding 4: per-IP and server-wide caps and the descriptor reserve, before any HTTP parsing
+  if (d.admission) gateHttpConnections(app.server as HttpServer, d.admission, !tls);
+  // after listening, a failed accept (EMFILE) is an 'error' event: it must not stop the process
+  app.server.once('listening', () => app.server.on('error', (e: Error) => d.acceptFailed?.(e, 'http')));
+
+  // first, so every reply (404, errors, rate limit, auth) passes it
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (CLOSE_AFTER.has(reply.statusCode)) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   // generic 5xx bodies (F3): the details go to the log only
   app.setErrorHandler((err: { statusCode?: number; validation?: unknown; message?: string }, req, reply) => {
@@ -137,10 +187,14 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     onExceeded: (req) => { d.context.metrics.limitHit('http-rate'); log.debug({ ip: req.ip }, 'HTTP rate limit'); },
   });
 
+  function authBlocked(req: { ip: string }): void {
+    d.context.metrics.limitHit('http-auth');
+    log.debug({ ip: req.ip }, 'HTTP auth failures limit');
+  }
   const deps: ApiDeps = {
     context: d.context, keys: new ApiKeys(config.apiKeys), log, health: d.health, loopbackBind: isLoopbackHost(config.webAddr.host),
-    authFailures: new AuthFailures(() => d.context.clock.now()),
-    authBlocked: (req) => { d.context.metrics.limitHit('http-auth'); log.debug({ ip: req.ip }, 'HTTP auth failures limit'); },
+    authFailures: new AuthFailures(() => d.context.clock.now(), undefined, undefined, (ip) => authBlocked({ ip })),
+    authBlocked,
   };
   // registered after the plugins above, so their hooks (rate limit, headers, CORS) cover every route
   void app.register(async (api) => {

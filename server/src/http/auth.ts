@@ -54,11 +54,20 @@ const MAX_TRACKED = 10_000;
 /**
  * Failed authentications (bad API key, bad bearer token) per client IP, fixed window. Only
  * failures count, so a Prometheus scraper or a web client with a good credential never hits it.
+ * Over the limit an IP's *wrong* credentials get 429 instead of 401; a right one still works
+ * (#12 finding 16: the lockout must not let a stranger on the same address, or one who can make
+ * requests appear to come from it, lock the operator out).
  * Bounded: beyond 10,000 tracked addresses the expired ones, then the oldest, are dropped.
  */
 export class AuthFailures {
   private readonly byIp = new Map<string, { n: number; resetAt: number }>();
-  constructor(private readonly now: () => number, private readonly max: number = AUTH_FAILURES.max, private readonly windowMs: number = AUTH_FAILURES.windowMs) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly max: number = AUTH_FAILURES.max,
+    private readonly windowMs: number = AUTH_FAILURES.windowMs,
+    /** metric and log line when a locked-out IP is refused */
+    readonly onBlocked: (ip: string) => void = () => {},
+  ) {}
 
   /** seconds until `ip` may try again, or 0 */
   retryAfter(ip: string): number {
@@ -81,32 +90,49 @@ export class AuthFailures {
   }
 }
 
-/** 429 + Retry-After when `req.ip` has failed too often; true when the reply was sent */
-export function refuseIfBlocked(failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, onBlocked: (req: FastifyRequest) => void): boolean {
+function tooManyFailures(failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, wait: number): FastifyReply {
+  failures.onBlocked(req.ip);
+  return reply.code(429).header('retry-after', String(wait)).send({ error: 'TooManyRequests' });
+}
+
+/**
+ * Before a credential check: 429 + Retry-After when `req.ip` is locked out AND the request presents
+ * no credential at all (X-API-Key or Authorization), which could not be right anyway. A presented
+ * credential is always checked (#12 finding 16: the right one works during a lockout); when it is
+ * wrong, `unauthorized` answers 429 instead of 401. True when the reply was sent.
+ */
+export function refuseIfBlocked(failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, _onBlocked?: (req: FastifyRequest) => void): boolean {
+  if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) return false;
   const wait = failures.retryAfter(req.ip);
   if (wait === 0) return false;
-  onBlocked(req);
-  void reply.code(429).header('retry-after', String(wait)).send({ error: 'TooManyRequests' });
+  void tooManyFailures(failures, req, reply, wait);
   return true;
 }
 
-/** 401 for a bad credential, counted against the client IP */
+/**
+ * A bad credential: 401, counted against the client IP; once the IP is over the failure limit,
+ * 429 + Retry-After instead (not counted again). The answer to a wrong credential never depends
+ * on anything but the IP's failure count, and a right one is never refused (#12 finding 16).
+ */
 export function unauthorized(failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, scheme: string): FastifyReply {
+  const wait = failures.retryAfter(req.ip);
+  if (wait > 0) return tooManyFailures(failures, req, reply, wait);
   failures.fail(req.ip);
   return reply.code(401).header('www-authenticate', scheme).send({ error: 'Unauthorized' });
 }
 
 /**
  * The X-API-Key check of /metrics and the admin routes. 403 when no key is configured (the
- * feature is off), 429 after too many failures from this IP, 401 without a key or with a wrong
- * one. Returns the key's fingerprint, or undefined when a refusal was sent.
+ * feature is off), 401 without a key or with a wrong one, 429 instead of 401 once this IP has
+ * failed too often. A right key is accepted whatever the IP's failure count (#12 finding 16): the
+ * key is compared first, in constant time (ApiKeys.match), and only the outcome of a wrong key
+ * depends on the lockout. Returns the key's fingerprint, or undefined when a refusal was sent.
  */
-export function checkApiKey(keys: ApiKeys, failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, disabledHint: string, onBlocked: (req: FastifyRequest) => void, presented = presentedKey(req)): string | undefined {
+export function checkApiKey(keys: ApiKeys, failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, disabledHint: string, _onBlocked?: (req: FastifyRequest) => void, presented = presentedKey(req)): string | undefined {
   if (!keys.configured) {
     void reply.code(403).send({ error: 'Forbidden', message: disabledHint });
     return undefined;
   }
-  if (refuseIfBlocked(failures, req, reply, onBlocked)) return undefined;
   const fp = keys.match(presented);
   if (fp === undefined) void unauthorized(failures, req, reply, 'ApiKey');
   return fp;
@@ -117,7 +143,7 @@ export function checkApiKey(keys: ApiKeys, failures: AuthFailures, req: FastifyR
  * and before the body is read, so nobody without a key gets a body parsed. On success the key's
  * fingerprint is on `req.apiKeyFingerprint`.
  */
-export function requireApiKey(keys: ApiKeys, failures: AuthFailures, disabledHint: string, onBlocked: (req: FastifyRequest) => void): preParsingHookHandler {
+export function requireApiKey(keys: ApiKeys, failures: AuthFailures, disabledHint: string, onBlocked?: (req: FastifyRequest) => void): preParsingHookHandler {
   return (req, reply, payload, done) => {
     const fp = checkApiKey(keys, failures, req, reply, disabledHint, onBlocked);
     if (fp === undefined) return;

@@ -7,6 +7,7 @@ import type { Accept } from '../transport/listeners.js';
 import { normalizeIp } from '../transport/listeners.js';
 import { clientIpFromForwarded } from '../transport/proxy-protocol.js';
 import { WsConn } from '../transport/ws-conn.js';
+import { releaseHttpSlot } from './connection-gate.js';
 
 const SUBPROTOCOLS = ['binary.ircv3.net', 'text.ircv3.net'];
 
@@ -41,15 +42,20 @@ export function attachIrcUpgrade(server: HttpServer, d: IrcUpgradeDeps): void {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
-    // A7: X-Forwarded-For / -Proto only from a trusted proxy; limits apply to the resolved address
+    // A7, #12 finding 7: X-Forwarded-For / -Proto only from a configured trusted proxy (none by
+    // default), and then the right-most hop that is not itself a trusted proxy (hops further
+    // left were written by the client); limits apply to the resolved address
     const peerIp = normalizeIp(socket.remoteAddress);
     let ip = peerIp;
     let secure = socket.constructor.name === 'TLSSocket';
     if (d.admission?.isTrustedProxy(peerIp)) {
       ip = clientIpFromForwarded(req.headers['x-forwarded-for'], peerIp, d.admission.trustedProxies);
+      // the right-most value is the one our proxy wrote (one that appends keeps a client's own in front)
       const proto = req.headers['x-forwarded-proto'];
-      if (typeof proto === 'string' && proto.split(',')[0]!.trim().toLowerCase() === 'https') secure = true;
+      if (typeof proto === 'string' && proto.split(',').at(-1)!.trim().toLowerCase() === 'https') secure = true;
     }
+    // #12 finding 4: from here on the socket is an IRC connection, counted once, under its ticket
+    releaseHttpSlot(socket);
     const ticket = d.admission?.admit(ip, 'ws');
     if (typeof ticket === 'string') {
       socket.on('error', () => {});

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/log.js';
 import type { DidCacheRepo } from '../storage/repos/did-cache.js';
 import { validateDocument } from './did-doc.js';
 import { parseJsonBody, type HttpClient } from './http.js';
+import type { LookupRequester } from './lookup-limits.js';
 import { formatMultikey, parseMultikey } from './keys.js';
 import { isLoopbackHost } from './ssrf.js';
 import { isValidDid, isValidKeyDid, isValidPlcDid } from './syntax.js';
@@ -95,7 +96,8 @@ export class DidResolver {
     this.memMax = o.memoryEntries ?? MEMORY_ENTRIES;
   }
 
-  async resolve(did: string, opts: { forceRefresh?: boolean } = {}): Promise<Resolved> {
+  /** `requester`: the client the fetch (if any) is made for (identity/lookup-limits.ts) */
+  async resolve(did: string, opts: { forceRefresh?: boolean; requester?: LookupRequester } = {}): Promise<Resolved> {
     if (typeof did !== 'string' || !isValidDid(did)) throw new IdentityError('bad-did', 'invalid DID syntax');
     const now = this.o.now();
     if (did.startsWith('did:key:')) return { doc: this.keyDocument(did), fetchedAt: now, cached: false };
@@ -114,10 +116,11 @@ export class DidResolver {
     if (cached && !opts.forceRefresh && age >= 0 && age < this.o.ttlMs) return { ...cached, cached: true };
 
     try {
-      return { ...(await this.fetchOnce(did)), cached: false };
+      // refreshing a document we already hold may use the reserved share of the lookup slots
+      return { ...(await this.fetchOnce(did, opts.requester, cached !== undefined)), cached: false };
     } catch (e) {
       const err = e instanceof IdentityError ? e : new IdentityError('network', 'resolution failed');
-      if (err.code === 'network' && cached && age >= 0 && age < Math.max(STALE_MAX_MS, this.o.ttlMs)) {
+      if ((err.code === 'network' || err.code === 'busy') && cached && age >= 0 && age < Math.max(STALE_MAX_MS, this.o.ttlMs)) {
         this.o.log?.warn({ did, err: err.message }, 'DID refresh failed; using the cached document');
         return { ...cached, cached: true };
       }
@@ -139,21 +142,27 @@ export class DidResolver {
     return doc;
   }
 
+  /** Is a document for `did` held (fresh or stale, memory or database)? did:key always is. */
+  isCached(did: string): boolean {
+    if (did.startsWith('did:key:')) return true;
+    return this.mem.has(did) || (this.o.repo?.get(did) !== undefined);
+  }
+
   /** One fetch per DID at a time; concurrent callers share it. */
-  private fetchOnce(did: string): Promise<{ doc: DidDocument; fetchedAt: number }> {
+  private fetchOnce(did: string, requester: LookupRequester | undefined, priority: boolean): Promise<{ doc: DidDocument; fetchedAt: number }> {
     let p = this.inflight.get(did);
     if (!p) {
-      p = this.fetch(did).finally(() => this.inflight.delete(did));
+      p = this.fetch(did, requester, priority).finally(() => this.inflight.delete(did));
       this.inflight.set(did, p);
     }
     return p;
   }
 
-  private async fetch(did: string): Promise<{ doc: DidDocument; fetchedAt: number }> {
+  private async fetch(did: string, requester: LookupRequester | undefined, priority: boolean): Promise<{ doc: DidDocument; fetchedAt: number }> {
     const url = did.startsWith('did:plc:')
       ? `${this.o.plcUrl.replace(/\/+$/, '')}/${did}`
       : didWebUrl(did, this.o.allowLoopback);
-    const res = await this.o.http.request(url);
+    const res = await this.o.http.request(url, { requester, priority });
     if (res.status === 404 || res.status === 410) throw new IdentityError('not-found', `${did}: not found`);
     if (res.status !== 200) throw new IdentityError('network', `${did}: resolver answered ${res.status}`);
     const doc = validateDocument(parseJsonBody(res.body, did), did);

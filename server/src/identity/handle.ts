@@ -7,6 +7,7 @@ import { Resolver } from 'node:dns/promises';
 import { claimsHandle } from './did-doc.js';
 import type { DidResolver } from './did-resolver.js';
 import { parseJsonBody, type HttpClient } from './http.js';
+import type { LookupRequester } from './lookup-limits.js';
 import { isValidDid, isValidHandle, normalizeHandle } from './syntax.js';
 import { IdentityError } from './types.js';
 
@@ -25,19 +26,31 @@ const DID_METHODS = /^did:(plc|web):/;
 export class HandleResolver {
   constructor(private readonly o: HandleResolverOptions) {}
 
-  async resolve(input: string): Promise<string> {
-    if (typeof input !== 'string' || !isValidHandle(input)) throw new IdentityError('bad-did', 'invalid handle syntax');
+  /**
+   * handle → DID, confirmed by the DID document listing the handle (both directions). `onDid`
+   * hears the DID before its document is fetched (the service decides the lookup priority).
+   */
+  async resolve(input: string, requester?: LookupRequester, onDid?: (did: string) => void): Promise<string> {
+    const did = await this.lookup(input, requester); // checks the syntax first
     const handle = normalizeHandle(input);
-    const did = this.o.resolverUrl ? await this.viaXrpc(handle, this.o.resolverUrl) : await this.viaDnsThenHttps(handle);
-    if (!isValidDid(did) || !DID_METHODS.test(did)) throw new IdentityError('bad-document', `${handle}: resolved to an unusable DID`);
-    const { doc } = await this.o.dids.resolve(did);
+    onDid?.(did);
+    const { doc } = await this.o.dids.resolve(did, { requester });
     if (!claimsHandle(doc, handle)) throw new IdentityError('mismatch', `${did} does not claim the handle ${handle}`);
     return did;
   }
 
-  private async viaXrpc(handle: string, base: string): Promise<string> {
+  /** handle → the DID it points to (one direction only: the caller compares). */
+  async lookup(input: string, requester?: LookupRequester): Promise<string> {
+    if (typeof input !== 'string' || !isValidHandle(input)) throw new IdentityError('bad-did', 'invalid handle syntax');
+    const handle = normalizeHandle(input);
+    const did = this.o.resolverUrl ? await this.viaXrpc(handle, this.o.resolverUrl, requester) : await this.viaDnsThenHttps(handle, requester);
+    if (!isValidDid(did) || !DID_METHODS.test(did)) throw new IdentityError('bad-document', `${handle}: resolved to an unusable DID`);
+    return did;
+  }
+
+  private async viaXrpc(handle: string, base: string, requester?: LookupRequester): Promise<string> {
     const url = `${base.replace(/\/+$/, '')}/xrpc/com.atproto.identity.resolveHandle?handle=${encodeURIComponent(handle)}`;
-    const res = await this.o.http.request(url);
+    const res = await this.o.http.request(url, { requester });
     if (res.status === 400 || res.status === 404) throw new IdentityError('not-found', `${handle}: handle not found`);
     if (res.status !== 200) throw new IdentityError('network', `${handle}: handle resolver answered ${res.status}`);
     const body = parseJsonBody(res.body, 'resolveHandle') as { did?: unknown } | null;
@@ -45,10 +58,10 @@ export class HandleResolver {
     return body.did;
   }
 
-  private async viaDnsThenHttps(handle: string): Promise<string> {
+  private async viaDnsThenHttps(handle: string, requester?: LookupRequester): Promise<string> {
     const fromDns = await this.viaDns(handle);
     if (fromDns) return fromDns;
-    return this.viaWellKnown(handle);
+    return this.viaWellKnown(handle, requester);
   }
 
   /** TXT `_atproto.<handle>` = `did=<did>`; exactly one distinct DID, else nothing. */
@@ -70,8 +83,8 @@ export class HandleResolver {
     }
   }
 
-  private async viaWellKnown(handle: string): Promise<string> {
-    const res = await this.o.http.request(`https://${handle}/.well-known/atproto-did`);
+  private async viaWellKnown(handle: string, requester?: LookupRequester): Promise<string> {
+    const res = await this.o.http.request(`https://${handle}/.well-known/atproto-did`, { requester });
     if (res.status === 404) throw new IdentityError('not-found', `${handle}: handle not found`);
     if (res.status !== 200) throw new IdentityError('network', `${handle}: well-known answered ${res.status}`);
     const text = res.body.toString('utf8').trim();

@@ -2,13 +2,16 @@
  * Outbound HTTP for identity lookups (hardening.md D4): node:http/https rather than global fetch,
  * because only the `lookup` hook lets the SSRF guard see the address actually connected to.
  * Every request: SSRF-checked target, one deadline for the whole exchange, body ≤ 64 KiB,
- * redirects are errors (never followed), no connection reuse, ≤ 64 requests in flight.
- * Headers (which may carry tokens) never appear in errors or logs.
+ * redirects are errors (never followed), no connection reuse, and a slot from LookupLimits
+ * (global / reserved / per host / per connection / per IP, hosts that timed out refused for a
+ * while: #12 finding 6) taken before any socket is opened. Headers (which may carry tokens) never
+ * appear in errors or logs.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
+import { LookupLimits, type LookupRefusal, type LookupRequester } from './lookup-limits.js';
 import { addressAllowed, classifyAddress, guardedLookup, isLocalhostName, isLoopbackHost } from './ssrf.js';
 import { IdentityError } from './types.js';
 
@@ -19,7 +22,12 @@ export interface HttpClientOptions {
   timeoutMs: number;
   allowLoopback: boolean;
   maxBytes?: number;
+  /** without `limits`: a plain global cap (MAX_IN_FLIGHT), nothing else */
   maxInFlight?: number;
+  /** the layered slots of #12 finding 6 (identity/lookup-limits.ts) */
+  limits?: LookupLimits;
+  /** told about every refused request (metrics, log) */
+  onRefused?: (reason: LookupRefusal, host: string) => void;
   userAgent?: string;
 }
 
@@ -28,6 +36,10 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** JSON-encoded by the caller */
   body?: string;
+  /** the client this request is made for: per-connection and per-IP quotas, its priority */
+  requester?: LookupRequester;
+  /** may use the reserved share of the slots (e.g. refreshing a document already cached) */
+  priority?: boolean;
 }
 
 export interface HttpResponse {
@@ -45,14 +57,25 @@ export function parseJsonBody(body: Buffer, what: string): unknown {
   }
 }
 
+const REFUSALS: Record<LookupRefusal, (host: string) => string> = {
+  'host-down': (h) => `${h}: timed out recently; not asked again for a while`,
+  connection: () => 'an identity lookup for this connection is already in flight',
+  ip: () => 'too many identity lookups in flight for this address',
+  host: (h) => `${h}: too many identity requests in flight to this host`,
+  global: () => 'too many outbound identity requests in flight',
+  reserved: () => 'too many outbound identity requests in flight (the rest is reserved for known identities)',
+};
+
 export class HttpClient {
-  private inFlight = 0;
   private readonly maxBytes: number;
-  private readonly maxInFlight: number;
+  readonly limits: LookupLimits;
 
   constructor(private readonly opts: HttpClientOptions) {
     this.maxBytes = opts.maxBytes ?? MAX_RESPONSE_BYTES;
-    this.maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
+    const max = opts.maxInFlight ?? MAX_IN_FLIGHT;
+    this.limits = opts.limits ?? new LookupLimits({
+      maxInFlight: max, reserved: 0, perHost: Infinity, perIp: Infinity, perConnection: Infinity, hostFailureTtlMs: 0, trustedHosts: [], now: Date.now,
+    });
   }
 
   /**
@@ -83,16 +106,20 @@ export class HttpClient {
 
   async request(rawUrl: string, req: HttpRequest = {}): Promise<HttpResponse> {
     const url = this.checkTarget(rawUrl);
-    if (this.inFlight >= this.maxInFlight) throw new IdentityError('network', 'too many outbound identity requests in flight');
-    this.inFlight++;
+    const host = url.host.toLowerCase();
+    const refused = this.limits.tryAcquire(host, req.requester, req.priority ?? false);
+    if (refused) {
+      this.opts.onRefused?.(refused, host);
+      throw new IdentityError('busy', REFUSALS[refused](host));
+    }
     try {
-      return await this.send(url, req);
+      return await this.send(url, host, req);
     } finally {
-      this.inFlight--;
+      this.limits.release(host, req.requester);
     }
   }
 
-  private send(url: URL, req: HttpRequest): Promise<HttpResponse> {
+  private send(url: URL, host: string, req: HttpRequest): Promise<HttpResponse> {
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'freeq-identity', accept: 'application/json, text/plain;q=0.5', ...req.headers };
     if (req.body !== undefined) {
@@ -116,7 +143,10 @@ export class HttpClient {
         }
       };
       // one deadline for DNS + connect + TLS + headers + body
-      const timer = setTimeout(() => finish(new IdentityError('network', `${where}: timed out after ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      const timer = setTimeout(() => {
+        this.limits.hostTimedOut(host);
+        finish(new IdentityError('network', `${where}: timed out after ${this.opts.timeoutMs} ms`));
+      }, this.opts.timeoutMs);
       const onResponse = (res: http.IncomingMessage) => {
         const status = res.statusCode ?? 0;
         res.on('error', (e) => finish(toIdentityError(e, where)));

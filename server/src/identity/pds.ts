@@ -4,6 +4,7 @@
  * never into error messages or logs. Nothing is retried: DPoP proofs are single-use.
  */
 import { parseJsonBody, type HttpClient } from './http.js';
+import type { LookupRequester } from './lookup-limits.js';
 import { isValidDid } from './syntax.js';
 import { IdentityError, type PdsSessionResult } from './types.js';
 
@@ -27,6 +28,7 @@ export async function getSession(
   http: HttpClient,
   pdsUrl: string,
   auth: { scheme: 'Bearer' | 'DPoP'; token: string; dpopProof?: string },
+  requester?: LookupRequester,
 ): Promise<PdsSessionResult> {
   const headers: Record<string, string> = { authorization: `${auth.scheme} ${auth.token}` };
   if (auth.scheme === 'DPoP') {
@@ -36,9 +38,9 @@ export async function getSession(
   if (/[\r\n]/.test(auth.token) || (auth.dpopProof && /[\r\n]/.test(auth.dpopProof))) return { ok: false, reason: 'malformed token' };
   let res;
   try {
-    res = await http.request(xrpc(pdsUrl, 'com.atproto.server.getSession'), { headers });
+    res = await http.request(xrpc(pdsUrl, 'com.atproto.server.getSession'), { headers, requester });
   } catch (e) {
-    return { ok: false, reason: e instanceof IdentityError ? `${e.code}: ${e.message}` : 'request failed' };
+    return e instanceof IdentityError ? { ok: false, reason: `${e.code}: ${e.message}`, code: e.code } : { ok: false, reason: 'request failed' };
   }
   if (res.status === 200) {
     let body: { did?: unknown; handle?: unknown } | null;
@@ -63,10 +65,12 @@ export async function createSession(
   pdsUrl: string,
   identifier: string,
   password: string,
+  requester?: LookupRequester,
 ): Promise<{ did: string; handle?: string; accessJwt: string; refreshJwt: string }> {
   const res = await http.request(xrpc(pdsUrl, 'com.atproto.server.createSession'), {
     method: 'POST',
     body: JSON.stringify({ identifier, password }),
+    requester,
   });
   if (res.status === 401 || res.status === 400 || res.status === 403) {
     const err = errorName(res.body);

@@ -6,6 +6,7 @@
 import { atprotoKey } from './did-doc.js';
 import type { DidResolver } from './did-resolver.js';
 import { verifySignature } from './keys.js';
+import type { LookupRequester } from './lookup-limits.js';
 import { isValidDid } from './syntax.js';
 import { IdentityError, type KeyType } from './types.js';
 
@@ -37,7 +38,7 @@ export class ServiceAuthVerifier {
 
   constructor(private readonly o: { dids: DidResolver; now: () => number }) {}
 
-  async verify(jwt: string, audience: string): Promise<{ did: string }> {
+  async verify(jwt: string, audience: string, requester?: LookupRequester): Promise<{ did: string }> {
     if (typeof jwt !== 'string' || jwt.length > MAX_JWT_BYTES) throw new IdentityError('bad-token', 'malformed JWT');
     const parts = jwt.split('.');
     if (parts.length !== 3) throw new IdentityError('bad-token', 'malformed JWT');
@@ -71,10 +72,10 @@ export class ServiceAuthVerifier {
     if (this.seen.has(replayKey)) throw new IdentityError('bad-token', 'JWT replayed');
 
     const data = new TextEncoder().encode(`${h}.${p}`);
-    let resolved = await this.o.dids.resolve(iss);
+    let resolved = await this.o.dids.resolve(iss, { requester });
     let ok = this.check(resolved.doc, keyType, data, sig);
     if (!ok && resolved.cached && this.o.now() - resolved.fetchedAt >= REFRESH_AFTER_MS) {
-      resolved = await this.o.dids.resolve(iss, { forceRefresh: true }); // the key may have rotated
+      resolved = await this.o.dids.resolve(iss, { forceRefresh: true, requester }); // the key may have rotated
       ok = this.check(resolved.doc, keyType, data, sig);
     }
     if (!ok) throw new IdentityError('bad-token', 'JWT signature does not verify');

@@ -5,11 +5,14 @@ import { DidCacheRepo } from '../storage/repos/did-cache.js';
 import { atprotoKey, challengeKeys, handleOf, pdsEndpoint } from './did-doc.js';
 import { DidResolver } from './did-resolver.js';
 import { HandleResolver } from './handle.js';
+import { HandleCheck } from './handle-check.js';
 import { HttpClient } from './http.js';
 import { verifySignatureAsync } from './keys.js';
+import { LookupLimits, type LookupRefusal, type LookupRequester } from './lookup-limits.js';
 import { createSession, deleteSession, getSession } from './pds.js';
 import { ServiceAuthVerifier } from './service-auth.js';
-import type { IdentityService } from './types.js';
+import { normalizeHandle } from './syntax.js';
+import type { IdentityService, LookupClient } from './types.js';
 import type { SignatureVerifier } from './verifier.js';
 
 export interface IdentityDeps {
@@ -21,16 +24,44 @@ export interface IdentityDeps {
   dnsServers?: string[];
   /** the signature thread (server.ts owns and closes it); without it, checks run on libuv's pool */
   verifier?: SignatureVerifier;
+  /** metrics: counts every refused lookup as `identity-lookup-<reason>` (#12) */
+  limitHit?: (kind: string) => void;
+}
+
+/** a refused-lookups summary is logged at most this often (an attack must not flood the log) */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/** `host[:port]` of a configured URL, lower case (as URL.host), or undefined when unusable */
+function hostOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * The identity service: SSRF-guarded HTTP, DID resolution with a SQLite-backed cache, key parsing,
- * signature checks, handle resolution, PDS calls and service-auth verification. `now` is the clock
- * for cache ages and JWT times.
+ * The identity service: SSRF-guarded HTTP with layered lookup slots, DID resolution with a
+ * SQLite-backed cache, key parsing, signature checks, handle resolution and verification, PDS
+ * calls and service-auth verification. `now` is the clock for cache ages and JWT times.
  */
 export function createIdentityService(d: IdentityDeps): IdentityService {
   const { config, now } = d;
-  const http = new HttpClient({ timeoutMs: config.httpTimeout, allowLoopback: config.ssrfAllowLoopback });
+  const limits = new LookupLimits({
+    maxInFlight: config.identityLookupsMax,
+    reserved: config.identityLookupsReserved,
+    perHost: config.identityLookupsPerHost,
+    perIp: config.identityLookupsPerIp,
+    perConnection: config.identityLookupsPerConnection,
+    hostFailureTtlMs: config.identityHostFailureTtl,
+    trustedHosts: [hostOf(config.plcUrl), hostOf(config.handleResolverUrl)].filter((h): h is string => h !== undefined),
+    now,
+  });
+  const http = new HttpClient({
+    timeoutMs: config.httpTimeout, allowLoopback: config.ssrfAllowLoopback, limits,
+    onRefused: refusalReporter(d),
+  });
   const dids = new DidResolver({
     http, now, log: d.log,
     plcUrl: config.plcUrl,
@@ -43,19 +74,62 @@ export function createIdentityService(d: IdentityDeps): IdentityService {
     ...(config.handleResolverUrl ? { resolverUrl: config.handleResolverUrl } : {}),
     ...(d.dnsServers ? { dnsServers: d.dnsServers } : {}),
   });
+  const handleCheck = new HandleCheck({ handles, now, ttlMs: config.didCacheTtl, timeoutMs: config.httpTimeout, log: d.log });
   const serviceAuth = new ServiceAuthVerifier({ dids, now });
+  const verifySignature = d.verifier ? d.verifier.verify.bind(d.verifier) : verifySignatureAsync;
 
-  return {
-    resolveDid: async (did) => (await dids.resolve(did)).doc,
-    challengeKeys,
-    atprotoKey,
-    verifySignature: d.verifier ? (key, data, sig) => d.verifier!.verify(key, data, sig) : verifySignatureAsync,
-    pdsEndpoint,
-    handleOf,
-    resolveHandle: (handle) => handles.resolve(handle),
-    getSession: (pdsUrl, auth) => getSession(http, pdsUrl, auth),
-    createSession: (pdsUrl, identifier, password) => createSession(http, pdsUrl, identifier, password),
-    deleteSession: (pdsUrl, refreshJwt) => deleteSession(http, pdsUrl, refreshJwt),
-    verifyServiceAuth: (jwt, audience) => serviceAuth.verify(jwt, audience),
+  /**
+   * The service as seen by one client's login (`requester` undefined: nobody's quota). The
+   * requester may use the reserved slots when the first DID it names is a did:plc or did:key or
+   * already has a cached document — decided once, before that DID's document is fetched, so a
+   * did:web fetched during this very login does not promote it.
+   */
+  function view(requester: LookupRequester | undefined, firstDid?: string): IdentityService {
+    let decided = false;
+    const sawDid = (did: string): void => {
+      if (!requester || decided) return;
+      decided = true;
+      requester.priority = did.startsWith('did:plc:') || dids.isCached(did);
+    };
+    if (firstDid !== undefined) sawDid(firstDid);
+    return {
+      forClient: (c: LookupClient) => view({ conn: c.conn, ip: c.ip, priority: false }, c.did),
+      resolveDid: async (did) => {
+        sawDid(did);
+        return (await dids.resolve(did, { requester })).doc;
+      },
+      verifiedHandle: (did, doc) => handleCheck.verified(did, doc, requester),
+      challengeKeys,
+      atprotoKey,
+      verifySignature,
+      pdsEndpoint,
+      handleOf,
+      resolveHandle: async (handle) => {
+        const did = await handles.resolve(handle, requester, sawDid);
+        handleCheck.confirmed(did, normalizeHandle(handle));
+        return did;
+      },
+      getSession: (pdsUrl, auth) => getSession(http, pdsUrl, auth, requester),
+      createSession: (pdsUrl, identifier, password) => createSession(http, pdsUrl, identifier, password, requester),
+      // cleanup after a login, not part of it: nobody's quota (it would block that client's next lookup)
+      deleteSession: (pdsUrl, refreshJwt) => deleteSession(http, pdsUrl, refreshJwt),
+      verifyServiceAuth: (jwt, audience) => serviceAuth.verify(jwt, audience, requester),
+    };
+  }
+  return view(undefined);
+}
+
+/** metric per refusal; a warning with counts at most every REFUSAL_LOG_INTERVAL_MS */
+function refusalReporter(d: IdentityDeps): (reason: LookupRefusal, host: string) => void {
+  let counts = new Map<LookupRefusal, number>();
+  let lastLog = -Infinity;
+  return (reason, host) => {
+    d.limitHit?.(`identity-lookup-${reason}`);
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    const t = d.now();
+    if (t - lastLog < REFUSAL_LOG_INTERVAL_MS) return;
+    lastLog = t;
+    d.log.warn({ refused: Object.fromEntries(counts), lastHost: host }, 'identity lookups refused (quota, host cap or host down)');
+    counts = new Map();
   };
 }

@@ -39,14 +39,39 @@ export type IdentityErrorCode =
   | 'forbidden-host'   // SSRF guard refused the address
   | 'network'          // timeout, connection refused, redirect, bad status
   | 'bad-token'        // JWT / session token rejected
-  | 'mismatch';        // DID in the answer differs from the one claimed
+  | 'mismatch'         // DID in the answer differs from the one claimed
+  | 'busy';            // refused before any request: lookup quotas, or the host timed out recently (#12)
 
 export type PdsSessionResult =
   | { ok: true; did: string; handle?: string }
   /** `dpopNonce` set when the PDS asked for a DPoP nonce (use_dpop_nonce + DPoP-Nonce header) */
-  | { ok: false; reason: string; dpopNonce?: string };
+  | { ok: false; reason: string; dpopNonce?: string; code?: IdentityErrorCode };
+
+/** The client a login's lookups are made for (#12 finding 6: per-connection and per-IP quotas). */
+export interface LookupClient {
+  /** session id */
+  conn: number;
+  /** IP key (limits/ip-key.ts) */
+  ip: string;
+  /** the DID the client claims, when known before any lookup (decides the reserved-slot priority) */
+  did?: string;
+}
 
 export interface IdentityService {
+  /**
+   * The same service, with every outbound request it makes counted against `client`'s quotas
+   * (identity/lookup-limits.ts). A did:plc / did:key identity, or one whose document is cached,
+   * may use the reserved share of the slots; the service finds that out as the DID becomes known.
+   */
+  forClient(client: LookupClient): IdentityService;
+  /**
+   * The handle to show for `did` (#12 finding 5): the first `at://` alias of its document, only
+   * if that handle resolves back to `did` (handle-resolver-url, or DNS TXT then
+   * https://<handle>/.well-known/atproto-did); otherwise undefined and the DID is shown. Results
+   * are cached (verified: did-cache-ttl; refuted: 60 s). Never throws, and answers within
+   * http-timeout: a check still running then is finished in the background for the next login.
+   */
+  verifiedHandle(did: string, doc: DidDocument): Promise<string | undefined>;
   /** Resolve did:key (locally), did:plc (PLC directory) or did:web; cached. Throws IdentityError. */
   resolveDid(did: string): Promise<DidDocument>;
   /**
@@ -65,7 +90,7 @@ export interface IdentityService {
   verifySignature(key: VerificationKey, data: Uint8Array, sig: Uint8Array): Promise<boolean>;
   /** `#atproto_pds` AtprotoPersonalDataServer endpoint, without a trailing slash */
   pdsEndpoint(doc: DidDocument): string | undefined;
-  /** first `at://` alias, without the scheme */
+  /** first `at://` alias, without the scheme, as the document claims it (unverified: see verifiedHandle) */
   handleOf(doc: DidDocument): string | undefined;
   /** handle → DID, confirmed by the DID document listing `at://<handle>`. Throws IdentityError. */
   resolveHandle(handle: string): Promise<string>;

@@ -7,12 +7,13 @@ import { SigningKeyRepo } from '../storage/repos/signing-keys.js';
 import { kidOf } from './chat-signature.js';
 import { dbKeyPath, rekeyDatabase, unlockDatabase } from './db-key.js';
 import { KEY_FILES, keyPath, newKey, readKeyFile, writeKeyFileAtomic, type KeyFileOptions } from './key-file.js';
+import { loadCloakKey } from './cloak-key.js';
 import { loadPeerIdentity, peerIdOf } from './peer-identity.js';
-import { assertServerStopped } from './server-lock.js';
+import { lockDataDir, tryLockDataDir, type DataDirLock } from './server-lock.js';
 import { loadSigningSeed } from './signer.js';
 
 /** Names accepted by `freeq-server keys [name...]` (the file name works too). */
-export const KEY_NAMES = { 'msg-signing': KEY_FILES.msgSigning, 'db-encryption': KEY_FILES.dbEncryption, iroh: KEY_FILES.iroh } as const;
+export const KEY_NAMES = { 'msg-signing': KEY_FILES.msgSigning, 'db-encryption': KEY_FILES.dbEncryption, iroh: KEY_FILES.iroh, cloak: KEY_FILES.cloak } as const;
 type KeyName = keyof typeof KEY_NAMES;
 
 export class CommandError extends Error {}
@@ -35,17 +36,28 @@ const pubOf = (seed: Uint8Array) => {
 
 /**
  * `freeq-server keys [--force] [name...]`: create the missing key files (0600); with --force,
- * rotate the message-signing key (the old public key stays listed, retired) and the federation
- * key (new peer ID). The database key is never replaced this way: `db rekey` re-encrypts.
- * Returns the lines to print (public facts only: never key material).
+ * rotate the message-signing key (the old public key stays listed, retired), the federation
+ * key (new peer ID) and the cloak key (every cloak changes). The database key is never replaced
+ * this way: `db rekey` re-encrypts. Returns the lines to print (public facts only: never key material).
+ * #12: --force holds the data directory lock (refused while a server runs); without it the lock
+ * is taken when free, and a running server's keys are only read (missing files are created O_EXCL).
  */
 export function runKeysCommand(config: Config, args: { force: boolean; names: string[] }): string[] {
   const names = resolveNames(args.names);
+  const dataDir = config.dataDir;
+  const lock: DataDirLock | undefined = args.force ? lockDataDir(dataDir, { server: false, what: 'stop it before rotating keys' }) : tryLockDataDir(dataDir);
+  try {
+    return keysLocked(config, args, names);
+  } finally {
+    lock?.release();
+  }
+}
+
+function keysLocked(config: Config, args: { force: boolean; names: string[] }, names: KeyName[]): string[] {
   const explicit = args.names.length > 0;
   const kopts: KeyFileOptions = { fixPermissions: config.fixKeyPermissions, onFixed: (p) => out.push(`${p}: permissions fixed (chmod 600)`) };
   const out: string[] = [];
   const dataDir = config.dataDir;
-  if (args.force) assertServerStopped(dataDir, 'rotating keys');
   let db: Db | undefined;
   const database = (): Db => (db ??= openDb(dbPathOf(config)));
   const now = Date.now();
@@ -65,6 +77,14 @@ export function runKeysCommand(config: Config, args: { force: boolean; names: st
         } else {
           const p = loadPeerIdentity(dataDir, kopts);
           out.push(`${file}: ${p.created ? 'created' : 'present'}; peer ID ${p.peerId}`);
+        }
+      } else if (name === 'cloak') {
+        const old = readKeyFile(path, kopts);
+        if (old && args.force) {
+          writeKeyFileAtomic(path, newKey());
+          out.push(`${file}: rotated; every user's cloak changes at the next start, so bans and invite exceptions on cloaks (+b/+I/+e, UBAN masks) no longer match`);
+        } else {
+          out.push(`${file}: ${loadCloakKey(dataDir, kopts).created ? 'created' : 'present'}`);
         }
       } else if (name === 'msg-signing') {
         const old = readKeyFile(path, { ...kopts, allowRaw: true });
@@ -100,11 +120,13 @@ export function runKeysCommand(config: Config, args: { force: boolean; names: st
 
 /** `freeq-server db rekey`: re-encrypt the database under a new random key (server stopped). */
 export function runDbRekey(config: Config): string[] {
-  assertServerStopped(config.dataDir, 'running db rekey');
   const dbPath = dbPathOf(config);
   if (!existsSync(dbPath)) throw new CommandError(`no database at ${dbPath}; nothing to re-encrypt`);
-  const db = openDb(dbPath);
+  // #12: held for the whole rekey, so no server can start on the data directory meanwhile
+  const lock = lockDataDir(config.dataDir, { server: false, what: 'stop it before running db rekey' });
+  let db: Db | undefined;
   try {
+    db = openDb(dbPath);
     const r = rekeyDatabase(db, config.dataDir, { fixPermissions: config.fixKeyPermissions });
     if (r.resumed) return [`finished an interrupted rekey: ${r.path} now holds key ${r.newFingerprint}; the previous key (${r.oldFingerprint}) is in ${r.oldKeyPath}`];
     return [
@@ -112,6 +134,7 @@ export function runDbRekey(config: Config): string[] {
       `the previous key is kept in ${r.oldKeyPath} (0600) for backups made before this rekey; delete it when you no longer need them`,
     ];
   } finally {
-    db.close();
+    db?.close();
+    lock.release();
   }
 }

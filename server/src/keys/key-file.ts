@@ -14,6 +14,8 @@ export const KEY_FILES = {
   dbEncryption: 'db-encryption-key.secret',
   /** ed25519 seed of the federation identity; its public key is the peer ID */
   iroh: 'iroh-key.secret',
+  /** HMAC key of the cloaks (state/cloak.ts, #12): rotating it changes every user's cloak */
+  cloak: 'cloak-key.secret',
 } as const;
 
 /** A key file problem the operator must fix: the message says what and how. */
@@ -78,9 +80,17 @@ export function readKeyFile(path: string, opts: KeyFileOptions & { allowRaw?: bo
 export const newKey = (): Buffer => randomBytes(32);
 const keyText = (key: Buffer): string => key.toString('hex') + '\n';
 
+/**
+ * Create the data directory private (0700, DESIGN.md §7) when it is missing. #12: it used to be
+ * created 0755 here, by whichever key file came first. An existing directory keeps its mode.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
 /** Create a new key file (mode 0600); fails with EEXIST rather than overwrite one. */
 export function createKeyFile(path: string, key: Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
+  ensurePrivateDir(dirname(path));
   const fd = openSync(path, 'wx', 0o600);
   try {
     writeSync(fd, keyText(key));

@@ -1,32 +1,41 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openExclusiveLock } from '../storage/db.js';
+import { ensurePrivateDir } from './key-file.js';
 
 /**
- * `<data-dir>/freeq.pid`: written by a running server (pid and a random token), removed when it
- * stops. Offline commands that rewrite keys or the database (`keys --force`, `db rekey`) refuse to
- * run while the process it names is alive. A stale file (crash) names a dead pid and is ignored.
+ * One process at a time on a data directory (#12 finding 12). Two servers on one directory used to
+ * run side by side: the second deleted the first's pid file, and `keys --force` then rotated keys
+ * under a live server. Now the server holds an exclusive lock on `<data-dir>/freeq.lock` for its
+ * whole lifetime, and `keys` / `db rekey` hold it while they run; whoever comes second is refused
+ * before it reads or writes anything else in the directory.
+ *
+ * The lock is SQLite's (storage/db.ts openExclusiveLock), chosen over an mtime-based lock file
+ * such as proper-lockfile: it is a kernel (fcntl) lock, released when the process dies, so a crash
+ * never leaves a stale lock to delete by hand, and better-sqlite3 is a dependency already.
+ *
+ * `freeq.pid` (mode 0600) names the running server for operators and init scripts, and for the
+ * refusal message; it is written only by the lock holder, so nobody else ever touches it.
  */
-export const LOCK_FILE = 'freeq.pid';
+export const LOCK_FILE = 'freeq.lock';
+export const PID_FILE = 'freeq.pid';
 
-export function acquireServerLock(dataDir: string): () => void {
-  const path = join(dataDir, LOCK_FILE);
-  const content = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
-  writeFileSync(path, content, { mode: 0o644 });
-  return () => {
-    try {
-      if (readFileSync(path, 'utf8') === content) rmSync(path);
-    } catch {
-      // already gone
-    }
-  };
+/** The data directory is locked by another process: the message says by whom. */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
 }
 
-/** pid of a live server using this data dir, if any. */
-export function runningServerPid(dataDir: string): number | undefined {
+export interface DataDirLock {
+  /** remove our pid file (servers) and drop the lock; idempotent */
+  release(): void;
+}
+
+/** pid named by the pid file, when that process is alive. */
+export function pidFileOwner(dataDir: string): number | undefined {
   let text: string;
   try {
-    text = readFileSync(join(dataDir, LOCK_FILE), 'utf8');
+    text = readFileSync(join(dataDir, PID_FILE), 'utf8');
   } catch {
     return undefined;
   }
@@ -40,9 +49,59 @@ export function runningServerPid(dataDir: string): number | undefined {
   }
 }
 
-export function assertServerStopped(dataDir: string, what: string): void {
-  const pid = runningServerPid(dataDir);
-  if (pid !== undefined) {
-    throw new Error(`a server (pid ${pid}) is running on ${dataDir}; stop it before ${what} (if it is not running, delete ${join(dataDir, LOCK_FILE)})`);
+export function inUseMessage(dataDir: string): string {
+  const pid = pidFileOwner(dataDir);
+  // no live pid: the holder is `keys` / `db rekey`, or a server between taking the lock and writing its pid
+  return pid !== undefined
+    ? `data directory ${dataDir} is in use by another freeq server (pid ${pid})`
+    : `data directory ${dataDir} is in use by another freeq process (a server, \`freeq-server keys\` or \`freeq-server db rekey\`)`;
+}
+
+/**
+ * Take the data directory's lock, creating the directory (0700) when missing. `server`: also write
+ * `freeq.pid` (0600) until release. Throws DataDirInUseError when another process — or another
+ * server in this process — holds it; `what` ends the message (e.g. "stop it before rotating keys").
+ */
+export function lockDataDir(dataDir: string, opts: { server: boolean; what?: string }): DataDirLock {
+  ensurePrivateDir(dataDir);
+  const lock = openExclusiveLock(join(dataDir, LOCK_FILE));
+  if (!lock) throw new DataDirInUseError(inUseMessage(dataDir) + (opts.what ? `; ${opts.what}` : ''));
+  let pidContent: string | undefined;
+  const pidPath = join(dataDir, PID_FILE);
+  if (opts.server) {
+    try {
+      pidContent = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
+      // a stale file (crash) may have an older, looser mode: replace it rather than rewrite it
+      const tmp = `${pidPath}.tmp-${randomBytes(4).toString('hex')}`;
+      writeFileSync(tmp, pidContent, { mode: 0o600, flag: 'wx' });
+      renameSync(tmp, pidPath);
+    } catch (e) {
+      lock.close();
+      throw e;
+    }
+  }
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      try {
+        if (pidContent !== undefined && readFileSync(pidPath, 'utf8') === pidContent) rmSync(pidPath);
+      } catch {
+        // already gone
+      }
+      // the lock file itself stays: deleting it could let two processes lock two different files
+      lock.close();
+    },
+  };
+}
+
+/** For `keys` without --force: the lock when it is free, undefined while a server holds it. */
+export function tryLockDataDir(dataDir: string): DataDirLock | undefined {
+  try {
+    return lockDataDir(dataDir, { server: false });
+  } catch (e) {
+    if (e instanceof DataDirInUseError) return undefined;
+    throw e;
   }
 }

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { foldCase } from '../protocol/casemap.js';
-import { canonicalMask, maskMatch } from '../protocol/validate.js';
+import { CompiledMask } from '../protocol/mask-match.js';
+import { canonicalMask } from '../protocol/validate.js';
 import type { Clock } from './rate.js';
 
 export type ServerBanKind = 'mask' | 'ip' | 'cidr';
@@ -64,7 +65,12 @@ export function parseBanDuration(s: string): number | undefined {
   return n * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2]!.toLowerCase() as 's'];
 }
 
-interface Entry { ban: ServerBan; net?: BlockList }
+/** a ban with its matcher, built once when the ban is added or loaded (#12 finding 13) */
+interface Entry { ban: ServerBan; net?: BlockList; glob?: CompiledMask }
+
+function entryOf(ban: ServerBan): Entry {
+  return ban.kind === 'mask' ? { ban, glob: new CompiledMask(ban.target) } : { ban, net: netOf(ban) };
+}
 
 function netOf(ban: ServerBan): BlockList | undefined {
   if (ban.kind === 'mask') return undefined;
@@ -92,7 +98,7 @@ export class ServerBans {
     this.entries.clear();
     for (const ban of this.store.loadAll()) {
       if (parseBanTarget(ban.target)?.kind !== ban.kind) continue; // not ours to interpret
-      this.entries.set(this.key(ban.target, ban.kind), { ban, net: netOf(ban) });
+      this.entries.set(this.key(ban.target, ban.kind), entryOf(ban));
     }
     this.prune();
   }
@@ -105,7 +111,7 @@ export class ServerBans {
     const old = this.entries.get(k);
     if (old && old.ban.target !== target) this.store.remove(old.ban.target); // same mask, other case
     this.store.save(ban);
-    this.entries.set(k, { ban, net: netOf(ban) });
+    this.entries.set(k, entryOf(ban));
     return ban;
   }
 
@@ -136,8 +142,9 @@ export class ServerBans {
   match(u: BanSubject): ServerBan | undefined {
     const byIp = this.findIp(normalizeIp(u.ip));
     if (byIp) return byIp;
+    const texts = subjectTexts(u);
     for (const e of this.entries.values()) {
-      if (e.ban.kind === 'mask' && !this.expired(e.ban) && this.entryCovers(e, u)) return e.ban;
+      if (e.glob && !this.expired(e.ban) && globCovers(e.glob, texts)) return e.ban;
     }
     return undefined;
   }
@@ -149,12 +156,10 @@ export class ServerBans {
   }
 
   private entryCovers(e: Entry, u: BanSubject): boolean {
+    if (e.glob) return globCovers(e.glob, subjectTexts(u));
     const ip = normalizeIp(u.ip);
-    if (e.net) {
-      const v = isIP(ip);
-      return v !== 0 && e.net.check(ip, v === 6 ? 'ipv6' : 'ipv4');
-    }
-    return maskMatch(e.ban.target, `${u.nick}!${u.username}@${u.host}`) || maskMatch(e.ban.target, `${u.nick}!${u.username}@${ip}`);
+    const v = isIP(ip);
+    return v !== 0 && e.net !== undefined && e.net.check(ip, v === 6 ? 'ipv6' : 'ipv4');
   }
 
   private findIp(ip: string): ServerBan | undefined {
@@ -188,4 +193,13 @@ export class ServerBans {
   private key(target: string, kind: ServerBanKind): string {
     return kind === 'mask' ? foldCase(target) : target;
   }
+}
+
+/** `nick!user@cloak` and `nick!user@ip`, folded once per check rather than once per mask. */
+function subjectTexts(u: BanSubject): [string, string] {
+  return [foldCase(`${u.nick}!${u.username}@${u.host}`), foldCase(`${u.nick}!${u.username}@${normalizeIp(u.ip)}`)];
+}
+
+function globCovers(g: CompiledMask, texts: [string, string]): boolean {
+  return g.test(texts[0]) || g.test(texts[1]);
 }

@@ -15,9 +15,24 @@ export class Metrics {
   private readonly saslResults = new Counter({ name: 'freeq_sasl_total', help: 'SASL exchanges by mechanism and result', labelNames: ['mechanism', 'result'] as const, registers: [this.registry] });
   private readonly sendqDrops = new Counter({ name: 'freeq_sendq_drops_total', help: 'clients disconnected for SendQ exceeded', registers: [this.registry] });
 
+  /** #12 history-max-bytes: read at scrape time from the history writer (history/writer.ts usage) */
+  private historyUsage: () => { bytes: number; evicted: number } = () => ({ bytes: 0, evicted: 0 });
+  private readonly historyBytes = new Gauge({
+    name: 'freeq_history_bytes', help: 'stored bytes of message history (history-max-bytes counts these)', registers: [this.registry],
+    collect: () => { this.historyBytes.set(this.historyUsage().bytes); },
+  });
+  private readonly historyEvicted = new Counter({
+    name: 'freeq_history_evicted_total', help: 'messages deleted oldest-first because history exceeded history-max-bytes', registers: [this.registry],
+    // the writer thread counts; this reports its figure (reset + inc: a counter has no set)
+    collect: () => { this.historyEvicted.reset(); this.historyEvicted.inc(this.historyUsage().evicted); },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
   }
+
+  /** where freeq_history_bytes / freeq_history_evicted_total come from (server.ts wires the history store) */
+  watchHistory(usage: () => { bytes: number; evicted: number }): void { this.historyUsage = usage; }
 
   connectionOpened(transport: string): void { this.connections.inc({ transport }); this.connectionsTotal.inc({ transport }); }
   connectionClosed(transport: string): void { this.connections.dec({ transport }); }

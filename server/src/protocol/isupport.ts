@@ -18,6 +18,10 @@ export function isupportTokens(c: Config): string[] {
     'CHANTYPES=#',
     'ELIST=CMNTU',
     'EXCEPTS=e',
+    // #12: the byte and line budget of one CHATHISTORY reply (vendor tokens; the spec's
+    // CHATHISTORY=<n> counts messages only). A reply over it ends early, see commands/chathistory.ts
+    `freeq.at/CHATHISTORYBYTES=${c.historyReplyMaxBytes}`,
+    `freeq.at/CHATHISTORYLINES=${c.historyReplyMaxLines}`,
     'INVEX=I',
     `KICKLEN=${c.kickLen}`,
     `MAXLIST=beI:${c.maxListEntries}`,

@@ -20,10 +20,29 @@ export function isChannelName(s: string): boolean {
   return s.length > 0 && CHANTYPES.includes(s[0]!);
 }
 
-/** A channel name we accept for creation: CHANTYPE, no space/comma/BEL/control, within length (bytes). */
+/**
+ * Characters a channel name never contains (#12 finding 15; rule in docs/user-guide.md):
+ * - space, comma, colon (protocol separators) and every Unicode separator (`\p{Z}`, `\s`);
+ * - controls `\p{Cc}`: C0, DEL (0x7F) and C1 (U+0080–U+009F);
+ * - format characters `\p{Cf}`: bidi marks, embeddings, overrides and isolates (U+200E/U+200F,
+ *   U+061C, U+202A–U+202E, U+2066–U+2069), zero-width space/joiners (U+200B–U+200D), word joiner
+ *   U+2060, BOM U+FEFF, soft hyphen U+00AD, tag characters…: they reorder or hide text, so two
+ *   channels would look alike or a name would disguise what follows it;
+ * - lone surrogates `\p{Cs}` and other blank-looking fillers (U+034F, U+115F, U+1160, U+3164,
+ *   U+FFA0) that render as nothing.
+ * Variation selectors stay allowed: emoji need them (`#❤️`).
+ */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_IN_CHANNEL = /[\s,:\p{Z}\p{Cc}\p{Cf}\p{Cs}\u034F\u115F\u1160\u3164\uFFA0]/u;
+
+/** Does the name (after its CHANTYPE) hold a character no channel name may contain? Length is not checked. */
+export function hasForbiddenChannelChars(s: string): boolean {
+  return FORBIDDEN_IN_CHANNEL.test(s.slice(1));
+}
+
+/** A channel name we accept for creation: CHANTYPE, no forbidden character, within length (bytes). */
 export function isValidChannelName(s: string, maxLen: number): boolean {
-  // eslint-disable-next-line no-control-regex
-  return isChannelName(s) && s.length >= 2 && Buffer.byteLength(s) <= maxLen && !/[\s,\x00-\x1f:]/.test(s.slice(1)) ;
+  return isChannelName(s) && s.length >= 2 && Buffer.byteLength(s) <= maxLen && !hasForbiddenChannelChars(s);
 }
 
 /**
@@ -38,15 +57,17 @@ export function safeParam(p: string | undefined): string {
 /**
  * Case-insensitive (rfc1459) glob match with '*' and '?'. Iterative with a single backtrack
  * point, so it is O(len(mask) * len(text)) in the worst case — never exponential (freeq's
- * recursive matcher was).
+ * recursive matcher was). A `*` in the mask is always a wildcard, even against a `*` in the
+ * text (a username may hold one): matching it literally lost the backtrack point, so
+ * `a*b` did not match `a*xb`. Lists matched on every message use CompiledMask (mask-match.ts).
  */
 export function maskMatch(mask: string, text: string): boolean {
   const p = foldCase(mask);
   const t = foldCase(text);
   let pi = 0, ti = 0, star = -1, mark = 0;
   while (ti < t.length) {
-    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) { pi++; ti++; }
-    else if (pi < p.length && p[pi] === '*') { star = pi++; mark = ti; }
+    if (pi < p.length && p[pi] === '*') { star = pi++; mark = ti; }
+    else if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) { pi++; ti++; }
     else if (star !== -1) { pi = star + 1; ti = ++mark; }
     else return false;
   }

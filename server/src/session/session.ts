@@ -17,6 +17,9 @@ import { ReplyBuffer } from './reply-buffer.js';
 const MAX_QUEUED_INPUT_BYTES = 256 * 1024;
 const NO_CAPS: ReadonlySet<string> = new Set();
 const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']);
+/** how often a client's waiting replies are offered to a transport that stayed full */
+const RELEASE_POLL_MS = 10;
+function releaseOutbox(s: Session): void { s.release(); }
 const TAG_CAPS: Record<string, number> = { 'message-tags': TagCap.MessageTags, 'server-time': TagCap.ServerTime, 'account-tag': TagCap.AccountTag };
 
 export interface SessionDeps {
@@ -46,6 +49,12 @@ export class Session implements Recipient, ConnHandler {
   pingSent = false;
   /** a deferred sendq check is pending (checkSendq) */
   private sendqCheckQueued = false;
+  /**
+   * C4: this client's own replies not yet handed to the transport, released as it drains (created
+   * on first use). While it holds anything, reading this client is paused: a command's output is
+   * backpressure on that client's input, never a growing queue.
+   */
+  private outbox?: { lines: Buffer[]; head: number; moved: number; timer?: NodeJS.Timeout };
   private linesBeforeReg = 0;
   private firstLine = true;
   /** an async command is running; input waits in `queued` */
@@ -67,7 +76,7 @@ export class Session implements Recipient, ConnHandler {
     this.connectedAt = s.clock.now();
     this.lastActivity = this.connectedAt;
     this.passOk = s.config.serverPassword === undefined;
-    this.user = new User(id, conn.peer.ip, conn.peer.secure, this, this.connectedAt, 'freeq/guest');
+    this.user = new User(id, conn.peer.ip, conn.peer.secure, this, this.connectedAt, s.ops.cloaks.guest(conn.peer.ip));
     s.ops.addUser(this.user);
     const cfg = s.config;
     if (cfg.fakelag) {
@@ -103,8 +112,9 @@ export class Session implements Recipient, ConnHandler {
   /** A message for this client: into the running command's reply buffer, else straight out. */
   send(m: IrcMessage): void {
     if (this.closed) return;
-    if (this.rb) this.rb.add(m);
-    else this.conn.write(toWire(m));
+    if (this.rb) { this.rb.add(m); return; }
+    this.conn.write(toWire(m));
+    this.checkSendq();
   }
 
   numeric(code: string, ...params: string[]): void {
@@ -127,6 +137,72 @@ export class Session implements Recipient, ConnHandler {
     if (this.closed) return;
     if (this.rb) { this.rb.addSideEffect(out.messageFor(this.tagMask)); return; }
     this.conn.write(out.bytesFor(this.tagMask));
+    this.checkSendq();
+  }
+
+  /** reading is paused for this client: an async command or fakelag hold, or own output waiting */
+  private get blocked(): boolean { return this.busy || this.outbox !== undefined; }
+
+  /** C4 soft mark: above it, this client's own replies wait and its input is not read */
+  private get softMark(): number { return this.deps.server.config.sendq >> 1; }
+
+  /**
+   * A command's replies to its own client (C4, #12): handed to the transport while what is pending
+   * stays under the soft mark (half the sendq); the rest waits in the outbox and reading this
+   * client pauses until the transport drains. A reply larger than the sendq thus reaches a client
+   * that reads, at the client's pace, and a client that does not read holds at most one reply
+   * (bounded by each command's own limits, e.g. the CHATHISTORY byte budget) plus its sendq.
+   */
+  private writeOwn(wire: readonly Buffer[]): void {
+    let i = 0;
+    if (this.outbox === undefined) {
+      const soft = this.softMark;
+      while (i < wire.length && this.conn.pendingBytes() <= soft) this.conn.write(wire[i++]!);
+      this.checkSendq();
+      if (i === wire.length) return;
+      this.outbox = { lines: [], head: 0, moved: this.deps.server.clock.now() };
+      this.deps.server.metrics.limitHit('sendq-hold');
+      this.conn.pause();
+      this.scheduleRelease(true);
+    }
+    for (; i < wire.length; i++) this.outbox.lines.push(wire[i]!);
+  }
+
+  /** the next look at the transport: right after this turn's flush, then every few ms while it stays full */
+  private scheduleRelease(soon: boolean): void {
+    const ob = this.outbox;
+    if (!ob) return;
+    if (soon) setImmediate(releaseOutbox, this);
+    else ob.timer = setTimeout(releaseOutbox, RELEASE_POLL_MS, this);
+  }
+
+  /** @internal hand waiting replies to the transport as far as the soft mark allows */
+  release(): void {
+    const ob = this.outbox;
+    if (!ob || this.closed) return;
+    ob.timer = undefined;
+    const soft = this.softMark;
+    const now = this.deps.server.clock.now();
+    const before = ob.head;
+    while (ob.head < ob.lines.length && this.conn.pendingBytes() <= soft) this.conn.write(ob.lines[ob.head++]!);
+    if (ob.head > before) {
+      ob.moved = now;
+    } else if (now - ob.moved > this.deps.server.config.sendqStallTimeout) {
+      // nothing left this client's queue for that long: it is not reading
+      this.deps.server.metrics.sendqDrop();
+      this.close('SendQ exceeded');
+      return;
+    }
+    if (ob.head < ob.lines.length) {
+      if (ob.head > 1024) { ob.lines = ob.lines.slice(ob.head); ob.head = 0; }
+      // progress: look again right after this turn's flush; none: the transport is full, poll
+      this.scheduleRelease(ob.head > before);
+      return;
+    }
+    this.outbox = undefined;
+    if (this.busy) return; // an async command or a fakelag hold resumes reading when it ends
+    this.conn.resume();
+    this.drainQueued();
   }
 
   /**
@@ -153,8 +229,8 @@ export class Session implements Recipient, ConnHandler {
 
   private onLine(line: Buffer): void {
     if (this.closed) return;
-    if (this.busy) {
-      // an async command is running: keep order; reading is paused, so this is bounded by one read
+    if (this.blocked) {
+      // an async command is running or its output waits: keep order; reading is paused, so this is bounded by one read
       (this.queued ??= []).push(Buffer.from(line));
       this.queuedBytes += line.length;
       if (this.queuedBytes > MAX_QUEUED_INPUT_BYTES) this.close('Input queue exceeded');
@@ -212,7 +288,7 @@ export class Session implements Recipient, ConnHandler {
       if (this.closed) return;
       then();
       // `then` may have started an async command (busy again): that one resumes when it settles
-      if (this.busy || this.closed) return;
+      if (this.blocked || this.closed) return;
       this.conn.resume();
       this.drainQueued();
     }, ms);
@@ -275,7 +351,7 @@ export class Session implements Recipient, ConnHandler {
         (e) => { if (this.handleFailure(e, rb, msg.command, isNotice)) this.finishCommand(rb, msg.command); },
       ).finally(() => {
         this.busy = false;
-        if (this.closed) return;
+        if (this.closed || this.blocked) return; // output still waiting: resumes when it drains
         this.conn.resume();
         this.drainQueued();
       });
@@ -303,7 +379,7 @@ export class Session implements Recipient, ConnHandler {
 
   /** Lines that arrived while an async command ran, in order. */
   private drainQueued(): void {
-    while (!this.busy && !this.closed && this.queued !== undefined && this.queued.length > 0) {
+    while (!this.blocked && !this.closed && this.queued !== undefined && this.queued.length > 0) {
       const line = this.queued.shift()!;
       this.queuedBytes -= line.length;
       this.onLine(line);
@@ -322,7 +398,7 @@ export class Session implements Recipient, ConnHandler {
       this.close('Internal error');
       return;
     }
-    for (const b of wire) this.conn.write(b);
+    this.writeOwn(wire);
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------
@@ -354,6 +430,10 @@ export class Session implements Recipient, ConnHandler {
     this.finished = true;
     this.closed = true;
     clearTimeout(this.holdTimer);
+    clearTimeout(this.outbox?.timer);
+    // replies still waiting are dropped: the connection is going (a client that does not read
+    // would otherwise hold them until the transport's force-close)
+    this.outbox = undefined;
     const rb = this.rb;
     this.rb = undefined;
     if (rb) {
@@ -372,6 +452,8 @@ export class Session implements Recipient, ConnHandler {
 
   private onConnClosed(): void {
     clearTimeout(this.holdTimer);
+    clearTimeout(this.outbox?.timer);
+    this.outbox = undefined;
     if (this.finished) return;
     this.finished = true;
     this.closed = true;

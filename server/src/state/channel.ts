@@ -1,3 +1,4 @@
+import { MaskList } from './mask-list.js';
 import type { User } from './user.js';
 
 export interface ListEntry { mask: string; setBy: string; setAt: number }
@@ -46,7 +47,8 @@ export class Channel {
   members = new Map<User, Membership>();
   topic?: Topic;
   modes: ChannelModes = { i: false, m: false, n: true, s: false, p: false, t: true };
-  lists: Record<ListMode, ListEntry[]> = { b: [], e: [], I: [] };
+  /** +b / +e / +I: each compiles its masks once per change (mask-list.ts) */
+  lists: Record<ListMode, MaskList> = { b: new MaskList(), e: new MaskList(), I: new MaskList() };
   /**
    * DID of the founder: the first logged-in user to create the channel. Permanent; the founder
    * gets +o on every join, bypasses +b/+i/+k/+l, and cannot be de-opped or kicked by others.
@@ -56,6 +58,12 @@ export class Channel {
   didOps = new Map<string, DidGrant>();
   /** DID → grant: pending invites by identity, consumed on that DID's next join (persisted, bounded) */
   didInvites = new Map<string, DidGrant>();
+  /**
+   * When the last member left a channel without a founder that was kept for its state (topic,
+   * modes, lists): it is dropped `channel-expiry` later unless someone joins (#12 finding 8).
+   * Persisted, so a restart does not restart the grace period. Undefined while occupied.
+   */
+  emptySince?: number;
 
   constructor(
     public name: string,

@@ -2,39 +2,32 @@ import { randomInt } from 'node:crypto';
 import { foldCase } from '../protocol/casemap.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
-import { canonicalMask, maskMatch } from '../protocol/validate.js';
+import { canonicalMask, hasForbiddenChannelChars } from '../protocol/validate.js';
 import { Channel, Membership, type ListMode } from './channel.js';
+import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
+import { MaskList, type MaskSubject } from './mask-list.js';
+import type { Cloaks } from './cloak.js';
 import type { EventSink, ModeChange } from './events.js';
 import type { AccountStore, ChannelStore } from './store.js';
 import type { User } from './user.js';
 import type { World } from './world.js';
 
-export interface OpsLimits {
+/** channel creation caps and expiry (#12 finding 8) come from ChannelLifecycleLimits */
+export interface OpsLimits extends ChannelLifecycleLimits {
   maxListEntries: number;
   whowasLen: number;
   /** channels one user may be in (405) */
   maxChannels: number;
   /** DIDs that become server operators (admin class) when they log in (--oper-dids) */
   operDids: readonly string[];
+  /** the hosts shown for guests and DID logins (state/cloak.ts, #12) */
+  cloaks: Cloaks;
 }
 
 /** pending invites kept per user; the oldest is forgotten beyond this */
 const MAX_PENDING_INVITES = 100;
 /** pending DID invites kept per channel (persisted); the oldest is forgotten beyond this */
 export const MAX_DID_INVITES = 500;
-
-/**
- * The host shown for a logged-in user: `did:<method>:<id>` → `freeq/<method>/<first 8 chars of id>`
- * (freeq-reference §1.6), lower-cased and reduced to [a-z0-9.-] so it is always a safe hostmask
- * part. A DID without a method-specific id gives `freeq/did`.
- */
-export function cloakForDid(did: string): string {
-  const clean = (x: string): string => x.toLowerCase().replace(/[^a-z0-9.-]/g, '');
-  const m = /^did:([^:]+):(.+)$/.exec(did);
-  const method = m ? clean(m[1]!) : '';
-  const id = m ? clean(m[2]!).slice(0, 8) : '';
-  return method && id ? `freeq/${method}/${id}` : 'freeq/did';
-}
 
 export interface Clock { now(): number }
 
@@ -51,13 +44,26 @@ export class Ops {
     private readonly emit: EventSink,
     private readonly limits: OpsLimits,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.channels = new ChannelLifecycle(world, store, limits, clock);
+  }
+
+  /** creation caps and expiry of empty channels (#12 finding 8) */
+  private readonly channels: ChannelLifecycle;
 
   /** random source of Guest nick numbers (10000–99999); the generator still probes for a free nick */
   guestNumber: () => number = () => randomInt(10000, 100000);
 
-  /** Load persisted channels and nick ownership at startup (no events: nobody is connected). */
-  restore(): void {
+  /** cloaks of this server (the session sets a guest's host with them before registration) */
+  get cloaks(): Cloaks { return this.limits.cloaks; }
+
+  /**
+   * Load persisted channels and nick ownership at startup (no events: nobody is connected).
+   * Returns the names of persisted channels that were not loaded because they hold a character
+   * channel names may no longer contain (#12 finding 15); their rows are left for the operator.
+   */
+  restore(): string[] {
+    const skipped: string[] = [];
     for (const a of this.accounts.loadAll()) {
       if (a.nick === undefined) continue;
       const folded = foldCase(a.nick);
@@ -66,17 +72,25 @@ export class Ops {
       this.world.accountNicks.set(a.did, { nick: a.nick, folded });
     }
     for (const p of this.store.loadAll()) {
+      if (hasForbiddenChannelChars(p.name)) { skipped.push(p.name); continue; }
       const ch = new Channel(p.name, foldCase(p.name), p.createdAt);
       ch.topic = p.topic;
       for (const f of ['i', 'm', 'n', 'p', 's', 't'] as const) ch.modes[f] = p.modes.includes(f);
       ch.modes.k = p.key;
       ch.modes.l = p.limit;
-      ch.lists = p.lists;
+      ch.lists = { b: new MaskList(p.lists.b), e: new MaskList(p.lists.e), I: new MaskList(p.lists.I) };
       ch.founder = p.founder;
       for (const o of p.didOps) ch.didOps.set(o.did, { by: o.by, at: o.at });
       for (const i of p.didInvites) ch.didInvites.set(i.did, { by: i.by, at: i.at });
-      this.world.channels.set(ch.folded, ch);
+      if (this.channels.restored(ch, p)) this.world.channels.set(ch.folded, ch);
     }
+    this.channels.restoredAll();
+    return skipped;
+  }
+
+  /** Drop empty channels whose `channel-expiry` ran out (the server's periodic sweep calls this). */
+  expireChannels(now = this.clock.now()): number {
+    return this.channels.expire(now);
   }
 
   // ---- users -------------------------------------------------------------------------------
@@ -243,9 +257,10 @@ export class Ops {
     }
     u.account = account.did;
     u.handle = account.handle;
-    this.accounts.save({ did: account.did, handle: account.handle, lastLoginAt: now });
+    // no verified handle (#12): clear a stored one too, so APITOKEN owners show the DID
+    this.accounts.save({ did: account.did, handle: account.handle ?? null, lastLoginAt: now });
     if (u.registered) this.emit({ kind: 'account', user: u });
-    this.setHost(u, u.username, cloakForDid(account.did));
+    this.setHost(u, u.username, this.limits.cloaks.did(account.did));
     if (!u.registered) return;
     const text = this.settleNick(u);
     if (text) this.emit({ kind: 'server-notice', target: u, text });
@@ -298,16 +313,19 @@ export class Ops {
 
   // ---- channels ----------------------------------------------------------------------------
 
-  /** Does `mask` (a ban/except/invex entry) match this user? Matches the displayed host and the real IP. */
-  matches(u: User, mask: string): boolean {
-    // a DID entry matches the logged-in identity exactly (survives nick and host changes)
-    if (mask.startsWith('did:')) return u.account !== undefined && u.account === mask;
-    if (mask.startsWith('$a:')) return u.account !== undefined && foldCase(u.account) === foldCase(mask.slice(3));
-    return maskMatch(mask, u.mask) || maskMatch(mask, `${u.nick}!${u.username}@${u.ip}`);
+  /**
+   * What ban/except/invex entries are matched against: the DID exactly (survives nick and host
+   * changes), `$a:<account>`, and globs on the displayed host and on the real IP. Folded once
+   * per check; each list's masks are compiled once per change (MaskList, #12 finding 13).
+   */
+  maskSubject(u: User): MaskSubject {
+    return { account: u.account, texts: [foldCase(u.mask), foldCase(`${u.nick}!${u.username}@${u.ip}`)] };
   }
 
-  isBanned(ch: Channel, u: User): boolean {
-    return ch.lists.b.some((e) => this.matches(u, e.mask)) && !ch.lists.e.some((e) => this.matches(u, e.mask));
+  isBanned(ch: Channel, u: User, subject?: MaskSubject): boolean {
+    if (ch.lists.b.length === 0) return false;
+    const s = subject ?? this.maskSubject(u);
+    return ch.lists.b.matches(s) && !ch.lists.e.matches(s);
   }
 
   /**
@@ -327,13 +345,15 @@ export class Ops {
     const did = u.account;
     let creating = false;
     if (!ch) {
+      this.channels.checkCreate(u, name); // 405 over a creation cap (#12 finding 8)
       ch = new Channel(name, folded, now);
       ch.founder = did;
       creating = true;
     } else if (!ch.isFounder(u)) {
       const hasInvite = u.invitedTo?.has(ch) === true || (did !== undefined && ch.didInvites.has(did));
-      const invited = hasInvite || ch.lists.I.some((e) => this.matches(u, e.mask));
-      if (this.isBanned(ch, u) && !hasInvite) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
+      const subject = this.maskSubject(u);
+      const invited = hasInvite || ch.lists.I.matches(subject);
+      if (this.isBanned(ch, u, subject) && !hasInvite) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
       if (ch.modes.i && !invited) throw new ReplyError(N.ERR_INVITEONLYCHAN, [ch.name], 'Cannot join channel (+i)');
       if (ch.modes.k !== undefined && ch.modes.k !== key && !hasInvite) throw new ReplyError(N.ERR_BADCHANNELKEY, [ch.name], 'Cannot join channel (+k)');
       if (ch.modes.l !== undefined && ch.members.size >= ch.modes.l && !hasInvite) throw new ReplyError(N.ERR_CHANNELISFULL, [ch.name], 'Cannot join channel (+l)');
@@ -342,10 +362,8 @@ export class Ops {
     // it has a founder or DID ops, whose +o must not go to a guest who happens to come first.
     const founding = creating || (ch.members.size === 0 && ch.founder === undefined && ch.didOps.size === 0);
     const autoOp = !founding && (ch.isFounder(u) || (did !== undefined && ch.didOps.has(did)));
-    if (creating) {
-      this.world.channels.set(folded, ch);
-      this.store.saveChannel(ch);
-    }
+    if (creating) this.channels.created(u, ch);
+    else if (ch.members.size === 0) this.channels.occupied(ch);
     const mem = new Membership(now);
     if (founding || autoOp) mem.add('o');
     ch.members.set(u, mem);
@@ -372,14 +390,14 @@ export class Ops {
     this.leave(target, ch);
   }
 
-  /** Remove membership; drop the channel when empty and holding nothing worth keeping. */
+  /**
+   * Remove membership. When the channel is left empty: dropped at once if it holds nothing worth
+   * keeping, kept for good if it has a founder, else dropped after `channel-expiry` (#12 finding 8).
+   */
   private leave(u: User, ch: Channel): void {
     ch.members.delete(u);
     u.removeChannel(ch);
-    if (ch.members.size === 0 && ch.isDefault) {
-      this.world.channels.delete(ch.folded);
-      this.store.deleteChannel(ch.folded);
-    }
+    if (ch.members.size === 0) this.channels.emptied(ch);
   }
 
   setTopic(by: User, ch: Channel, text: string): void {
@@ -453,20 +471,20 @@ export class Ops {
         const mask = canonicalMask(c.param!);
         // a mask is echoed as a middle parameter (367/348/346): no spaces, no leading ':'
         if (/\s/.test(mask) || mask.startsWith(':')) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, m, '*'], 'Invalid mask')); continue; }
-        const idx = list.findIndex((e) => foldCase(e.mask) === foldCase(mask));
+        const idx = list.indexOf(mask);
         if (c.adding) {
           if (idx !== -1) continue;
           if (list.length >= this.limits.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
           const entry = { mask, setBy: by.mask, setAt: now };
-          list.push(entry);
+          list.add(entry);
           this.store.addListEntry(ch, m as ListMode, entry);
           applied.push({ adding: true, mode: m, param: mask });
         } else {
           if (idx === -1) continue;
-          const [removed] = list.splice(idx, 1);
-          this.store.removeListEntry(ch, m as ListMode, removed!.mask);
+          const removed = list.removeAt(idx);
+          this.store.removeListEntry(ch, m as ListMode, removed.mask);
           // echo the entry as stored, so clients can drop it from their copy of the list
-          applied.push({ adding: false, mode: m, param: removed!.mask });
+          applied.push({ adding: false, mode: m, param: removed.mask });
         }
       } else if (m === 'k') {
         if (c.adding) {

@@ -14,11 +14,13 @@ export interface PersistedChannel {
   didOps: Array<{ did: string } & DidGrant>;
   /** oldest first */
   didInvites: Array<{ did: string } & DidGrant>;
+  /** when the channel (without founder) was left empty; undefined if it had members at shutdown */
+  emptySince?: number;
 }
 
 export interface ChannelStore {
   loadAll(): PersistedChannel[];
-  /** upsert name, topic, modes, key, limit, founder */
+  /** upsert name, topic, modes, key, limit, founder, emptySince */
   saveChannel(ch: Channel): void;
   deleteChannel(folded: string): void;
   addListEntry(ch: Channel, mode: ListMode, e: ListEntry): void;
@@ -36,8 +38,9 @@ export interface PersistedAccount { did: string; nick?: string; handle?: string;
 export interface AccountStore {
   loadAll(): PersistedAccount[];
   /**
-   * Upsert the account. `nick` undefined keeps the stored nick. The caller guarantees no other
-   * DID owns the nick (nick_folded is UNIQUE).
+   * Upsert the account. `nick` undefined keeps the stored nick; `handle` undefined keeps the
+   * stored handle, null clears it (a login whose handle did not verify, #12). The caller
+   * guarantees no other DID owns the nick (nick_folded is UNIQUE).
    */
-  save(a: { did: string; nick?: string; nickFolded?: string; handle?: string; lastLoginAt: number }): void;
+  save(a: { did: string; nick?: string; nickFolded?: string; handle?: string | null; lastLoginAt: number }): void;
 }

@@ -34,6 +34,17 @@ export class World {
     return this.channels.get(foldCase(name));
   }
 
+  /**
+   * The channel as `u` may know it: a secret (+s) or private (+p) channel that `u` is not on is
+   * answered exactly as a channel that does not exist (#12 finding 14: MODE / TOPIC / PART / KICK /
+   * INVITE / NAMES told outsiders a +s channel's existence and modes). Callers echo the name as the
+   * user typed it, never `ch.name`, so the case does not give it away either.
+   */
+  visibleChannel(name: string, u: User): Channel | undefined {
+    const ch = this.findChannel(name);
+    return ch && (!ch.hidden || ch.members.has(u)) ? ch : undefined;
+  }
+
   /** users who share at least one channel with `u`, not including `u` */
   neighbours(u: User): Set<User> {
     const out = new Set<User>();

@@ -34,18 +34,29 @@ export interface ListenerDeps {
   admission: Admission;
   /** deadline for a trusted proxy's PROXY header (default 5 s) */
   proxyHeaderTimeoutMs?: number;
+  /**
+   * Listeners that read a PROXY header (listen-proxy-protocol, tls-listen-proxy-protocol), and
+   * then only from trusted-proxies (#12 finding 7): on any other listener, or from any other
+   * peer, the first bytes are the client's own.
+   */
+  proxyProtocol?: { tcp?: boolean; tls?: boolean };
   /** plain TCP on bare handles (transport/lean-tcp.ts) where this Node allows it */
   leanSockets?: boolean;
   /**
    * accept() failed (EMFILE at the descriptor limit, ENFILE, ENOBUFS): the listener goes on. Without
    * this, net.Server emits such a failure as an 'error' event, which would stop the process.
    */
-  acceptFailed?: (err: Error) => void;
+  acceptFailed?: (err: Error, listener: 'tcp' | 'tls') => void;
 }
 
 /** after `server` listens, failed accepts go to `d.acceptFailed` instead of becoming fatal */
-function keepListeningOnAcceptErrors(server: NetServer, d: ListenerDeps): void {
-  server.once('listening', () => server.on('error', (e) => d.acceptFailed?.(e)));
+function keepListeningOnAcceptErrors(server: NetServer, d: ListenerDeps, listener: 'tcp' | 'tls'): void {
+  server.once('listening', () => server.on('error', (e) => d.acceptFailed?.(e, listener)));
+}
+
+/** #12 finding 7: a PROXY header is read only on a listener configured for it, from a trusted proxy */
+function readsProxyHeader(d: ListenerDeps, kind: 'tcp' | 'tls', peerIp: string): boolean {
+  return d.proxyProtocol?.[kind] === true && d.admission.isTrustedProxy(peerIp);
 }
 
 /** Say why, close (the peer gets the line, then EOF), and never read what it sent. */
@@ -62,15 +73,16 @@ function destroyOnError(this: Socket): void { this.destroy(); }
 function releaseTicket(this: AdmittedSocket): void { this[TICKET]?.release(); }
 
 /**
- * Everything before a connection exists: from a trusted proxy, the optional PROXY v1/v2 header
- * (its address replaces the peer's); then admission with the resolved address. `admitted` gets
- * the raw socket (paused when a header was read) and the ticket, released when the socket closes.
+ * Everything before a connection exists: on a PROXY listener and from a trusted proxy, the
+ * optional PROXY v1/v2 header (its address replaces the peer's); then admission with the resolved
+ * address. `admitted` gets the raw socket (paused when a header was read) and the ticket,
+ * released when the socket closes.
  */
-function admitSocket(socket: Socket, kind: TransportKind, d: ListenerDeps, admitted: (ip: string, port: number, ticket: Ticket) => void): void {
+function admitSocket(socket: Socket, kind: 'tcp' | 'tls', d: ListenerDeps, admitted: (ip: string, port: number, ticket: Ticket) => void): void {
   socket.on('error', destroyOnError);
   const peerIp = normalizeIp(socket.remoteAddress);
   const peerPort = socket.remotePort ?? 0;
-  if (!d.admission.isTrustedProxy(peerIp)) { decide(socket, kind, d, admitted, peerIp, peerPort); return; }
+  if (!readsProxyHeader(d, kind, peerIp)) { decide(socket, kind, d, admitted, peerIp, peerPort); return; }
   readProxyHeader(socket, d.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS, (res) => {
     if (!res.ok) {
       // a proxy's health check connects and closes without a byte: not worth a warning
@@ -98,7 +110,8 @@ export interface TcpListener extends NetServer {
 
 /**
  * Plain IRC. With `leanSockets` (and a Node that allows it), every client is served on its bare
- * handle: a trusted proxy's PROXY header is read there, then admission, then a LeanConn.
+ * handle: a trusted proxy's PROXY header (with listen-proxy-protocol) is read there, then
+ * admission, then a LeanConn.
  * Otherwise (or before the takeover, which happens as the server starts listening) net.Server
  * hands over a net.Socket: PROXY header and admission on the socket, then a SocketConn.
  */
@@ -107,23 +120,23 @@ export function createTcpListener(d: ListenerDeps): TcpListener {
     admitSocket(socket, 'tcp', d, (ip, port) => d.accept(new SocketConn(socket, { ip, port, kind: 'tcp', secure: false }, d.readq)));
   }) as TcpListener;
   server.socketLayer = 'net';
-  keepListeningOnAcceptErrors(server, d);
+  keepListeningOnAcceptErrors(server, d, 'tcp');
   if (d.leanSockets) {
     server.once('listening', () => {
-      const failed = (errno: number): void => d.acceptFailed?.(Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno }));
+      const failed = (errno: number): void => d.acceptFailed?.(Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno }), 'tcp');
       if (takeOverAccept(server, (h) => acceptLean(h, d), failed)) server.socketLayer = 'lean';
     });
   }
   return server;
 }
 
-/** A bare handle: the PROXY header from a trusted proxy, admission, then a LeanConn. */
+/** A bare handle: the PROXY header (PROXY listener, trusted proxy), admission, then a LeanConn. */
 function acceptLean(h: RawHandle, d: ListenerDeps): void {
   const peer = peerAddress(h);
   if (!peer) { h.close(); return; } // reset before we saw it
   const peerIp = normalizeIp(peer.address);
   const conn = new LeanConn(h, peerIp, peer.port, d.readq);
-  if (!d.admission.isTrustedProxy(peerIp)) { admitLean(conn, d, peerIp, peer.port); return; }
+  if (!readsProxyHeader(d, 'tcp', peerIp)) { admitLean(conn, d, peerIp, peer.port); return; }
   conn.readProxyHeader(d.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS, (res) => {
     if (!res.ok) {
       // a proxy's health check connects and closes without a byte: not worth a warning
@@ -182,6 +195,6 @@ export function createTlsListener(certFile: string, keyFile: string, d: Listener
     });
   }) as TlsListener;
   server.reloadCertificate = () => { secureContext = load(); };
-  keepListeningOnAcceptErrors(server, d);
+  keepListeningOnAcceptErrors(server, d, 'tls');
   return server;
 }

@@ -3,8 +3,8 @@ import { formatIp, normalizeIp, parseIp, type CidrSet } from '../limits/cidr.js'
 
 /**
  * PROXY protocol v1 and v2 (https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt), read
- * only from peers in trusted-proxies (hardening A7), plus the trusted X-Forwarded-For rule for
- * WebSocket. From a trusted peer the header is optional: when the first bytes are not a PROXY
+ * only on listeners configured for it and only from peers in trusted-proxies (hardening A7, #12
+ * finding 7: both default to off/empty), plus the trusted X-Forwarded-For rule for WebSocket. From a trusted peer the header is optional: when the first bytes are not a PROXY
  * header they are the client's own (IRC, or a TLS ClientHello) and are handed on untouched.
  */
 

@@ -5,7 +5,7 @@
 // process under `ulimit -n`, started as main starts it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,31 +17,58 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const MAIN = join(ROOT, 'server/src/main.ts');
 const FD_LIMIT = 160;
 
+interface Limited {
+  child: ChildProcess;
+  /** everything the server has logged so far */
+  out(): string;
+  ports: { irc: number; web: number };
+  stop(): Promise<void>;
+}
+
+/** Start the server as main does, under `ulimit -n FD_LIMIT`, with a fresh data dir; resolves once it listens. */
+async function startLimited(extra: string[]): Promise<Limited> {
+  const dir = mkdtempSync(join(tmpdir(), 'freeq-emfile-'));
+  const args = ['--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'info', ...extra];
+  const quoted = args.map((a) => `'${a}'`).join(' ');
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${FD_LIMIT} && exec '${process.execPath}' ${quoted}`], { cwd: ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += String(d); });
+  child.stderr!.on('data', (d) => { out += String(d); });
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ports = await new Promise<{ irc: number; web: number }>((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
+      const check = (): void => {
+        if (!/"msg":"freeq listening"/.test(out)) return;
+        const i = /"irc":\{[^}]*"port":(\d+)/.exec(out);
+        const w = /"web":\{[^}]*"port":(\d+)/.exec(out);
+        if (i && w) { clearTimeout(t); child.stdout!.off('data', check); res({ irc: Number(i[1]), web: Number(w[1]) }); }
+      };
+      child.stdout!.on('data', check);
+      child.once('exit', (code) => rej(new Error(`server exited (${code}):\n${out}`)));
+    });
+    return { child, out: () => out, ports, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
 for (const lean of [true, false]) {
   describe(`accept() failing at the descriptor limit (lean-sockets = ${lean})`, () => {
     test('the connections beyond the limit are closed; the server stays up and serves new clients once descriptors are free', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'freeq-emfile-'));
-      const args = ['--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--data-dir', dir,
-        '--log-level', 'info', '--lean-sockets', String(lean), '--max-connections', '100000', '--max-connections-per-ip', '100000',
-        '--connection-throttle', '100000', '--limit-exempt', '127.0.0.0/8'];
-      const quoted = args.map((a) => `'${a}'`).join(' ');
-      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
-      const child = spawn('/bin/sh', ['-c', `ulimit -n ${FD_LIMIT} && exec '${process.execPath}' ${quoted}`], { cwd: ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => { out += String(d); });
-      child.stderr.on('data', (d) => { out += String(d); });
+      const srv = await startLimited(['--lean-sockets', String(lean), '--max-connections', '100000', '--max-connections-per-ip', '100000',
+        '--connection-throttle', '100000', '--limit-exempt', '127.0.0.0/8']);
+      const { child, out } = srv;
+      const port = srv.ports.irc;
       const sockets: net.Socket[] = [];
       try {
-        const port = await new Promise<number>((res, rej) => {
-          const t = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
-          const check = (): void => {
-            const m = /"msg":"freeq listening"/.test(out) ? /"irc":\{[^}]*"port":(\d+)/.exec(out) : null;
-            if (m) { clearTimeout(t); child.stdout.off('data', check); res(Number(m[1])); }
-          };
-          child.stdout.on('data', check);
-          child.once('exit', (code) => rej(new Error(`server exited (${code}):\n${out}`)));
-        });
-        assert.match(out, new RegExp(`"tcpSockets":"${lean ? 'lean' : 'net'}"`));
+        assert.match(out(), new RegExp(`"tcpSockets":"${lean ? 'lean' : 'net'}"`));
         // twice the limit in open connections: the later accepts fail with EMFILE
         let droppedByServer = 0;
         await Promise.all(Array.from({ length: FD_LIMIT * 2 }, (_, i) => new Promise<void>((res) => {
@@ -56,7 +83,7 @@ for (const lean of [true, false]) {
         assert.ok(droppedByServer > 0, 'some connections were closed at the limit');
         assert.ok(droppedByServer < FD_LIMIT * 2, 'the ones within the limit stay open');
         await new Promise((r) => setTimeout(r, 300));
-        assert.equal(child.exitCode, null, `the server is still running:\n${out.slice(-2000)}`);
+        assert.equal(child.exitCode, null, `the server is still running:\n${out().slice(-2000)}`);
         for (const s of sockets) s.destroy();
         // descriptors come back as the server sees those clients go; then a new client registers
         let c: RawClient | undefined;
@@ -69,16 +96,59 @@ for (const lean of [true, false]) {
             await new Promise((r) => setTimeout(r, 100));
           }
         }
-        assert.ok(c, `a new client could not register:\n${out.slice(-2000)}`);
+        assert.ok(c, `a new client could not register:\n${out().slice(-2000)}`);
         c.send('QUIT');
         await c.waitClosed();
         assert.equal(child.exitCode, null);
       } finally {
         for (const s of sockets) s.destroy();
-        child.kill('SIGTERM');
-        await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-        rmSync(dir, { recursive: true, force: true });
+        await srv.stop();
       }
     });
   });
 }
+
+// #12 finding 4: one IP filled every descriptor through the HTTP port, and new IRC clients were
+// refused. The HTTP port now stops accepting (503) once the descriptors in use come within
+// http-fd-reserve of the limit, so IRC clients still get in. Caps per IP and server-wide are set
+// high here (limit-exempt too), so only the reserve can stop the HTTP connections.
+describe('the HTTP port leaves http-fd-reserve descriptors to IRC', () => {
+  test('idle HTTP connections are refused with 503 near the descriptor limit; IRC clients still register', async () => {
+    const srv = await startLimited(['--max-connections', '100000', '--max-connections-per-ip', '100000', '--connection-throttle', '100000',
+      '--limit-exempt', '127.0.0.0/8', '--http-max-connections', '100000', '--http-max-connections-per-ip', '100000', '--http-fd-reserve', '60']);
+    const { child, out, ports } = srv;
+    const sockets: net.Socket[] = [];
+    const irc: RawClient[] = [];
+    try {
+      // open idle HTTP connections one by one until the server refuses one
+      let accepted = 0;
+      let refusedWith = '';
+      for (let i = 0; i < FD_LIMIT && !refusedWith; i++) {
+        const s = net.connect({ host: '127.0.0.1', port: ports.web, localAddress: `127.0.0.${2 + (i % 50)}` });
+        sockets.push(s);
+        let got = '';
+        s.on('data', (d) => { got += String(d); });
+        s.on('error', () => {});
+        await new Promise<void>((r) => s.once('connect', () => r()));
+        // a refusal comes at once; an admitted idle connection gets nothing
+        const closed = await new Promise<boolean>((r) => { s.once('close', () => r(true)); setTimeout(() => r(false), 150); });
+        if (closed) refusedWith = got; else accepted++;
+      }
+      assert.ok(accepted > 0, `some HTTP connections were accepted:\n${out().slice(-2000)}`);
+      assert.equal(refusedWith, 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 15\r\n\r\nServer is busy\n');
+      assert.ok(accepted < FD_LIMIT - 60, `${accepted} HTTP connections: the reserve was kept`);
+      assert.match(out(), /"msg":"HTTP connection refused: open file descriptors within http-fd-reserve of the limit"/);
+      // the reserve is IRC's: 20 clients register while the HTTP port refuses
+      for (let i = 0; i < 20; i++) {
+        const c = await RawClient.connect({ port: ports.irc, localAddress: '127.0.0.99' });
+        irc.push(c);
+        await c.register(`reserved${i}`);
+      }
+      assert.equal(child.exitCode, null);
+    } finally {
+      for (const s of sockets) s.destroy();
+      for (const c of irc) c.destroy();
+      await srv.stop();
+    }
+  });
+});

@@ -18,11 +18,14 @@ function v2Header(src: string, sport: number, family: 'v4' | 'v6'): Buffer {
   return Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, family === 'v4' ? 0x11 : 0x21, 0, addr.length]), addr]);
 }
 
-describe('A7 PROXY protocol and X-Forwarded-For (default trusted-proxies 127.0.0.1/32, ::1/128)', () => {
+/** a proxy on this host, configured explicitly (#12 finding 7: nothing is trusted by default) */
+const LOCAL_PROXY = { 'trusted-proxies': '127.0.0.1/32,::1/128', 'listen-proxy-protocol': true, 'tls-listen-proxy-protocol': true };
+
+describe('A7 PROXY protocol and X-Forwarded-For (trusted-proxies 127.0.0.1/32, ::1/128; PROXY on both IRC listeners)', () => {
   let srv: AdmissionServer;
   let oper: RawClient;
   before(async () => {
-    srv = await bootAdmission({ 'oper-password': OPER_PW }, true);
+    srv = await bootAdmission({ 'oper-password': OPER_PW, ...LOCAL_PROXY }, true);
     oper = await srv.client('theoper', { localAddress: '127.0.0.9' });
     await operUp(oper, OPER_PW);
   });
@@ -141,7 +144,7 @@ describe('A7 PROXY protocol and X-Forwarded-For (default trusted-proxies 127.0.0
 
 describe('A7 limits follow the X-Forwarded-For address', () => {
   let srv: AdmissionServer;
-  before(async () => { srv = await bootAdmission({ 'max-connections-per-ip': 1 }); });
+  before(async () => { srv = await bootAdmission({ 'max-connections-per-ip': 1, 'trusted-proxies': '127.0.0.1' }); });
   after(async () => { await srv.stop(); });
 
   test('one per IP: a second WS for the same forwarded address gets 429, another forwarded address gets in', async () => {
@@ -156,10 +159,17 @@ describe('A7 limits follow the X-Forwarded-For address', () => {
   });
 });
 
-describe("A7 with trusted-proxies='' nothing is honoured, not even from 127.0.0.1", () => {
+describe('A7 with the defaults (no trusted proxy, no PROXY listener) nothing is honoured, not even from 127.0.0.1', () => {
   let srv: AdmissionServer;
-  before(async () => { srv = await bootAdmission({ 'trusted-proxies': '', 'oper-password': OPER_PW }); });
+  before(async () => { srv = await bootAdmission({ 'oper-password': OPER_PW }); });
   after(async () => { await srv.stop(); });
+
+  test('the defaults trust no proxy and read PROXY on no listener', () => {
+    const c = srv.server.context.config;
+    assert.deepEqual(c.trustedProxies, []);
+    assert.equal(c.listenProxyProtocol, false);
+    assert.equal(c.tlsListenProxyProtocol, false);
+  });
 
   test('PROXY line → 421, XFF ignored', async () => {
     const oper = await srv.client('op2');
@@ -169,9 +179,65 @@ describe("A7 with trusted-proxies='' nothing is honoured, not even from 127.0.0.
     assert.equal(await c.expect('421'), ':irc.test 421 * PROXY :Unknown command');
     await c.register('noproxy');
     assert.match(await whoisHost(oper, 'noproxy'), / 127\.0\.0\.1$/);
+    // the limits count the real address, never the claimed one
+    assert.equal(srv.server.admission.countFor('203.0.113.9'), 0);
+    assert.equal(srv.server.context.world.findUser('noproxy')?.ip, '127.0.0.1');
     const r = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '203.0.113.9' } });
     await wsRegister(r.ws, 'noxff');
     assert.match(await whoisHost(oper, 'noxff'), / 127\.0\.0\.1$/);
     r.ws.terminate();
+  });
+});
+
+describe('A7: a trusted proxy address alone does not enable PROXY on a listener (#12 finding 7)', () => {
+  let srv: AdmissionServer;
+  before(async () => { srv = await bootAdmission({ 'trusted-proxies': '127.0.0.1', 'oper-password': OPER_PW }); });
+  after(async () => { await srv.stop(); });
+
+  test('trusted-proxies 127.0.0.1 without listen-proxy-protocol: a PROXY line from 127.0.0.1 is an unknown command', async () => {
+    const oper = await srv.client('op3', { localAddress: '127.0.0.9' });
+    await operUp(oper, OPER_PW);
+    const c = await srv.connect();
+    c.send('PROXY TCP4 203.0.113.9 127.0.0.1 5000 6667');
+    assert.equal(await c.expect('421'), ':irc.test 421 * PROXY :Unknown command');
+    await c.register('notalistener');
+    assert.equal(await whoisHost(oper, 'notalistener'), ':irc.test 378 op3 notalistener :is connecting from *@127.0.0.1 127.0.0.1');
+    assert.equal(srv.server.admission.countFor('203.0.113.9'), 0);
+  });
+});
+
+describe('A7: X-Forwarded-For is walked from the right past trusted hops only (#12 finding 7)', () => {
+  let srv: AdmissionServer;
+  let oper: RawClient;
+  before(async () => {
+    srv = await bootAdmission({ 'trusted-proxies': '127.0.0.1,10.0.0.0/8', 'oper-password': OPER_PW });
+    oper = await srv.client('op4', { localAddress: '127.0.0.9' });
+    await operUp(oper, OPER_PW);
+  });
+  after(async () => { await srv.stop(); });
+
+  test('a spoofed left-most entry is ignored: "6.6.6.6, 203.0.113.9" → 203.0.113.9', async () => {
+    const r = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '6.6.6.6, 203.0.113.9' } });
+    await wsRegister(r.ws, 'spoofleft');
+    assert.equal(await whoisHost(oper, 'spoofleft'), ':irc.test 378 op4 spoofleft :is connecting from *@203.0.113.9 203.0.113.9');
+    r.ws.terminate();
+  });
+
+  test('a trusted hop in the chain is skipped: "6.6.6.6, 203.0.113.10, 10.1.2.3" → 203.0.113.10', async () => {
+    const r = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '6.6.6.6, 203.0.113.10, 10.1.2.3' } });
+    await wsRegister(r.ws, 'chained');
+    assert.equal(await whoisHost(oper, 'chained'), ':irc.test 378 op4 chained :is connecting from *@203.0.113.10 203.0.113.10');
+    r.ws.terminate();
+  });
+
+  test('X-Forwarded-Proto: a client-written "https" in front of the proxy\'s "http" does not make the connection secure', async () => {
+    const r = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '203.0.113.11', 'X-Forwarded-Proto': 'https, http' } });
+    await wsRegister(r.ws, 'notsecure');
+    assert.equal(srv.server.context.world.findUser('notsecure')?.secure, false);
+    r.ws.terminate();
+    const t = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '203.0.113.12', 'X-Forwarded-Proto': 'https' } });
+    await wsRegister(t.ws, 'issecure');
+    assert.equal(srv.server.context.world.findUser('issecure')?.secure, true);
+    t.ws.terminate();
   });
 });

@@ -27,8 +27,7 @@ describe('A1 per-IP limit (default 20, loopback counted)', () => {
       await wsRegister(r.ws, `ws${i}`);
       ws.push(r.ws);
     }
-    // from 127.0.0.1 (a trusted proxy by default) admission waits for the first bytes, which
-    // may be a PROXY header; a client line is not one, so the address is 127.0.0.1
+    // no proxy is trusted by default (#12 finding 7): refused at accept, before any byte is read
     const t0 = Date.now();
     const extra = await srv.connect();
     extra.send('NICK extra', 'USER extra 0 * :x');

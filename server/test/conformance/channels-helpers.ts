@@ -1,5 +1,12 @@
 import type { RawClient } from '../harness/raw-client.js';
 import type { TestServer } from '../harness/server.js';
+import { guestCloak } from '../harness/cloaks.js';
+
+/** A suite's guest cloak (clients on 127.0.0.1) and the alice/bob masks built from it (#12: cloaks are keyed hashes). */
+export function suiteMasks(srv: TestServer): { G: string; A: string; B: string } {
+  const G = guestCloak(srv);
+  return { G, A: `alice!alice@${G}`, B: `bob!bob@${G}` };
+}
 
 /** `MODE #chan <spec>` by `c` (a channel operator); resolves once `c` sees the MODE echo. */
 export async function chanMode(c: RawClient, chan: string, spec: string): Promise<void> {

@@ -1,15 +1,17 @@
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
-import { chanMode, join, tracked } from './channels-helpers.js';
+import { chanMode, join, suiteMasks, tracked } from './channels-helpers.js';
 
-const A = 'alice!alice@freeq/guest';
-const B = 'bob!bob@freeq/guest';
+/** guest cloak of the current suite's server and the alice/bob masks built from it (set in each `before`) */
+let G = '';
+let A = '';
+let B = '';
 
 describe('KICK', () => {
   let srv: TestServer;
   const { client, quitAll } = tracked(() => srv);
-  before(async () => { srv = await bootServer(); });
+  before(async () => { srv = await bootServer(); ({ G, A, B } = suiteMasks(srv)); });
   afterEach(quitAll);
   after(async () => { await srv.stop(); });
 
@@ -78,7 +80,7 @@ describe('KICK', () => {
 
 describe('KICK with kick-len 10', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'kick-len': 10 }); });
+  before(async () => { srv = await bootServer({ 'kick-len': 10 }); ({ G, A, B } = suiteMasks(srv)); });
   after(async () => { await srv.stop(); });
 
   test('clips at a UTF-8 boundary', async () => {
@@ -93,7 +95,7 @@ describe('KICK with kick-len 10', () => {
 describe('INVITE', () => {
   let srv: TestServer;
   const { client, quitAll } = tracked(() => srv);
-  before(async () => { srv = await bootServer(); });
+  before(async () => { srv = await bootServer(); ({ G, A, B } = suiteMasks(srv)); });
   afterEach(quitAll);
   after(async () => { await srv.stop(); });
 
@@ -131,7 +133,7 @@ describe('INVITE', () => {
     const a = await client('alice');
     const b = await client('bob');
     await join(a, '#ikb');
-    await chanMode(a, '#ikb', '+kb key *!*@freeq/guest');
+    await chanMode(a, '#ikb', `+kb key *!*@${G}`);
     b.send('JOIN #ikb');
     assert.equal(await b.expect('474'), ':irc.test 474 bob #ikb :Cannot join channel (+b)');
     a.send('INVITE bob #ikb');

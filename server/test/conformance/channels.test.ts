@@ -1,15 +1,17 @@
 import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
-import { between, chanMode, join, tracked } from './channels-helpers.js';
+import { between, chanMode, join, suiteMasks, tracked } from './channels-helpers.js';
 
-const A = 'alice!alice@freeq/guest';
-const B = 'bob!bob@freeq/guest';
+/** guest cloak of the current suite's server and the alice/bob masks built from it (set in each `before`) */
+let G = '';
+let A = '';
+let B = '';
 
 describe('JOIN', () => {
   let srv: TestServer;
   const { client, quitAll } = tracked(() => srv);
-  before(async () => { srv = await bootServer(); });
+  before(async () => { srv = await bootServer(); ({ G, A, B } = suiteMasks(srv)); });
   afterEach(quitAll);
   after(async () => { await srv.stop(); });
 
@@ -116,7 +118,7 @@ describe('JOIN', () => {
     const a = await client('alice');
     await join(a, '#ban1');
     await join(a, '#ban2');
-    await chanMode(a, '#ban1', '+b *!*@freeq/guest');
+    await chanMode(a, '#ban1', `+b *!*@${G}`);
     await chanMode(a, '#ban2', '+b *!*@127.0.0.1');
     const b = await client('bob');
     b.send('JOIN #ban1');
@@ -131,7 +133,7 @@ describe('JOIN', () => {
 
 describe('JOIN with max-channels 2', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'max-channels': 2 }); });
+  before(async () => { srv = await bootServer({ 'max-channels': 2 }); ({ G, A, B } = suiteMasks(srv)); });
   after(async () => { await srv.stop(); });
 
   test('405 after the limit; parting frees a slot', async () => {
@@ -139,14 +141,14 @@ describe('JOIN with max-channels 2', () => {
     c.send('JOIN #c1,#c2,#c3');
     assert.equal(await c.expect('405'), ':irc.test 405 carol #c3 :You have joined too many channels');
     c.send('PART #c1', 'JOIN #c3');
-    assert.equal(await c.expect('JOIN'), ':carol!carol@freeq/guest JOIN #c3');
+    assert.equal(await c.expect('JOIN'), `:carol!carol@${G} JOIN #c3`);
   });
 });
 
 describe('PART', () => {
   let srv: TestServer;
   const { client, quitAll } = tracked(() => srv);
-  before(async () => { srv = await bootServer(); });
+  before(async () => { srv = await bootServer(); ({ G, A, B } = suiteMasks(srv)); });
   afterEach(quitAll);
   after(async () => { await srv.stop(); });
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 const FLOOD = { fakelag: true, 'message-rate': 5, 'message-rate-window': '2s' };
 
@@ -85,7 +86,8 @@ describe('C1 fakelag (Ergo: burst 5, then 2 per second, 2 s cooldown) — backpr
 
 describe('C2 message rate: 5 PRIVMSG+NOTICE per 2 s (404), TAGMSG separately (FAIL RATE_LIMITED)', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(FLOOD); });
+  let G: string;
+  before(async () => { srv = await bootServer(FLOOD); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   async function pair(a: string, b: string, chan: string, caps: string[] = []): Promise<[RawClient, RawClient]> {
@@ -104,7 +106,7 @@ describe('C2 message rate: 5 PRIVMSG+NOTICE per 2 s (404), TAGMSG separately (FA
     const before = await limitHits(srv, 'message-rate');
     for (let i = 1; i <= 6; i++) a.send(`PRIVMSG #flood m${i}`);
     assert.equal(await a.expect(/ 404 /), ':irc.test 404 fa #flood :Flood protection: sending too fast');
-    for (let i = 1; i <= 5; i++) assert.equal(await b.expect(/ PRIVMSG /), `:fa!fa@freeq/guest PRIVMSG #flood m${i}`);
+    for (let i = 1; i <= 5; i++) assert.equal(await b.expect(/ PRIVMSG /), `:fa!fa@${G} PRIVMSG #flood m${i}`);
     await b.expectNone(/m6/, 300);
     assert.equal(await limitHits(srv, 'message-rate') - before, 1);
     // private messages share the same budget; after the window, sending works again
@@ -112,13 +114,13 @@ describe('C2 message rate: 5 PRIVMSG+NOTICE per 2 s (404), TAGMSG separately (FA
     assert.equal(await a.expect(/ 404 /), ':irc.test 404 fa fb :Flood protection: sending too fast');
     await new Promise((r) => setTimeout(r, 2100));
     a.send('PRIVMSG fb later');
-    assert.equal(await b.expect(/ PRIVMSG fb /), ':fa!fa@freeq/guest PRIVMSG fb later');
+    assert.equal(await b.expect(/ PRIVMSG fb /), `:fa!fa@${G} PRIVMSG fb later`);
   });
 
   test('6 NOTICEs: 5 delivered, the 6th dropped without any error line', async () => {
     const [a, b] = await pair('na', 'nb', '#nflood');
     for (let i = 1; i <= 6; i++) a.send(`NOTICE #nflood n${i}`);
-    for (let i = 1; i <= 5; i++) assert.equal(await b.expect(/ NOTICE /), `:na!na@freeq/guest NOTICE #nflood n${i}`);
+    for (let i = 1; i <= 5; i++) assert.equal(await b.expect(/ NOTICE /), `:na!na@${G} NOTICE #nflood n${i}`);
     await a.sync();
     assert.equal(a.received.filter((l) => / (404|FAIL) /.test(l)).length, 0, 'no error for a NOTICE');
     await b.expectNone(/n6/, 300);

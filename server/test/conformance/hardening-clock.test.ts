@@ -69,17 +69,18 @@ describe('OPER attempt interval (D2), fake clock', () => {
   before(async () => { s = await bootAdmission({ fakelag: false, 'oper-password': PW }); });
   after(async () => { await s.stop(); });
 
-  test('one password check per 10 s: refused unchecked at 9 s, checked at 10 s', async () => {
+  test('one password check per 10 s: refused unchecked (263) at 9 s, checked at 10 s', async () => {
     assert.equal(s.server.context.config.operAttemptInterval, 10_000);
     const c = await s.client('operclock');
     const hits = await s.limitHits('oper-rate');
     c.send('OPER x wrong-password');
     assert.equal(await c.expect(/ (381|464) /), ':irc.test 464 operclock :Password incorrect');
+    // a throttled attempt gets its own reply, never 464 (#12 finding 17), and its password is not checked
     c.send(`OPER x :${PW}`);
-    assert.equal(await c.expect(/ (381|464) /), ':irc.test 464 operclock :Password incorrect');
+    assert.equal(await c.expect(/ (381|464|263) /), ':irc.test 263 operclock OPER :Please wait a while and try again.');
     s.advance(9_000);
     c.send(`OPER x :${PW}`);
-    assert.equal(await c.expect(/ (381|464) /), ':irc.test 464 operclock :Password incorrect');
+    assert.equal(await c.expect(/ (381|464|263) /), ':irc.test 263 operclock OPER :Please wait a while and try again.');
     assert.equal(await s.limitHits('oper-rate'), hits + 2);
     s.advance(1_000);
     c.send(`OPER x :${PW}`);

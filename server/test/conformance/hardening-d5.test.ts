@@ -5,6 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { OPER_CLASS_CAPABILITIES } from '../../src/commands/registry.js';
 
@@ -69,7 +70,7 @@ describe('D5 operator classes and capabilities', () => {
     const m = await oper('dmod2', 'mod', 'mod-password');
     const victim = await srv.client('dvictim');
     m.send('WALLOPS :moderators may wallops');
-    assert.equal(await m.expect(/ (481|WALLOPS) /), ':dmod2!dmod2@freeq/guest WALLOPS :moderators may wallops');
+    assert.equal(await m.expect(/ (481|WALLOPS) /), `:dmod2!dmod2@${guestCloak(srv)} WALLOPS :moderators may wallops`);
     m.send('KILL dvictim :bye');
     assert.equal(await victim.expect('ERROR'), 'ERROR :Killed (dmod2 (bye))');
     await victim.waitClosed();

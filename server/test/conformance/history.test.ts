@@ -2,9 +2,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { guestCloak } from '../harness/cloaks.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
 import { HISTORY_CAPS, history, seed, texts, untagged, type Seen } from './history-helpers.js';
+
+/** s with RegExp specials escaped */
+function esc(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
 
 async function joinAll(ch: string, ...cs: RawClient[]): Promise<void> {
   for (const c of cs) { c.send(`JOIN ${ch}`); await c.expect('366'); }
@@ -159,7 +165,7 @@ describe('CHATHISTORY', () => {
     await plain.expect('366');
     plain.send('CHATHISTORY LATEST #h * 2');
     const lines = (await plain.sync()).slice(0, -1);
-    assert.deepEqual(lines.map(untagged), ['m8', 'm9'].map((t) => `:alice!alice@freeq/guest PRIVMSG #h ${t}`));
+    assert.deepEqual(lines.map(untagged), ['m8', 'm9'].map((t) => `:alice!alice@${guestCloak(srv)} PRIVMSG #h ${t}`));
     assert.ok(lines.every((l) => l.startsWith('@time=')), lines.join('\n'));
   });
 
@@ -183,7 +189,7 @@ describe('CHATHISTORY', () => {
     await ep.expect('366');
     const r = await history(ep, 'CHATHISTORY LATEST #h * 2');
     assert.equal(r.items.length, 2);
-    assert.match(r.items[1]!, new RegExp(`^@batch=${r.id};\\+draft/react=👍;\\+draft/reply=${seen[9]!.msgid};msgid=\\S+;time=\\S+ :alice!alice@freeq/guest TAGMSG #h$`));
+    assert.match(r.items[1]!, new RegExp(`^@batch=${r.id};\\+draft/react=👍;\\+draft/reply=${seen[9]!.msgid};msgid=\\S+;time=\\S+ :alice!alice@${esc(guestCloak(srv))} TAGMSG #h$`));
     assert.match(r.items[0]!, / PRIVMSG #h m9$/);
     // bob did not negotiate event-playback: no TAGMSG, and the limit counts what is sent
     const b = await history(bob, 'CHATHISTORY LATEST #h * 2');
@@ -204,10 +210,10 @@ describe('CHATHISTORY', () => {
     const inner = /BATCH \+(\S+) draft\/multiline #ml$/.exec(r.items[0]!)![1]!;
     assert.match(r.items[0]!, new RegExp(`^@batch=${r.id};msgid=${msgid};time=\\S+ :mlwriter!\\S+ BATCH \\+${inner} draft/multiline #ml$`));
     assert.deepEqual(r.items.slice(1), [
-      `@batch=${inner} :mlwriter!mlwriter@freeq/guest PRIVMSG #ml :first line`,
-      `@batch=${inner};draft/multiline-concat :mlwriter!mlwriter@freeq/guest PRIVMSG #ml :, continued`,
-      `@batch=${inner} :mlwriter!mlwriter@freeq/guest PRIVMSG #ml :second line`,
-      `@batch=${r.id} :mlwriter!mlwriter@freeq/guest BATCH -${inner}`,
+      `@batch=${inner} :mlwriter!mlwriter@${guestCloak(srv)} PRIVMSG #ml :first line`,
+      `@batch=${inner};draft/multiline-concat :mlwriter!mlwriter@${guestCloak(srv)} PRIVMSG #ml :, continued`,
+      `@batch=${inner} :mlwriter!mlwriter@${guestCloak(srv)} PRIVMSG #ml :second line`,
+      `@batch=${r.id} :mlwriter!mlwriter@${guestCloak(srv)} BATCH -${inner}`,
     ]);
     // without draft/multiline: one PRIVMSG per original line, the first with the msgid
     bob.send('CHATHISTORY LATEST #ml * 1');
@@ -215,7 +221,7 @@ describe('CHATHISTORY', () => {
     bob.send('JOIN #ml');
     await bob.expect('366');
     const f = await history(bob, 'CHATHISTORY LATEST #ml * 1');
-    assert.deepEqual(f.items.map(untagged), ['first line', ', continued', 'second line'].map((t) => `:mlwriter!mlwriter@freeq/guest PRIVMSG #ml :${t}`));
+    assert.deepEqual(f.items.map(untagged), ['first line', ', continued', 'second line'].map((t) => `:mlwriter!mlwriter@${guestCloak(srv)} PRIVMSG #ml :${t}`));
     assert.match(f.items[0]!, new RegExp(`;msgid=${msgid};`));
     assert.ok(!f.items[1]!.includes('msgid='), f.items[1]);
   });

@@ -163,3 +163,36 @@ describe('APITOKEN and GET /api/v1/me', () => {
     assert.ok(!logs.some((l) => l.includes(sha256hex(token))), 'nor its hash');
   });
 });
+
+describe('GET /api/v1/me during an auth-failure lockout (#12 finding 16)', () => {
+  let srv: LoggedServer;
+  before(async () => { srv = await bootLogged(); });
+  after(async () => { await srv.stop(); });
+
+  test('after 30 wrong tokens from this IP: a wrong token gets 429 (connection closed), the right one still gets 200', async () => {
+    const s = ed25519Signer();
+    const c = await srv.connect();
+    await startSasl(c, 'lockedout');
+    c.send('AUTHENTICATE ATPROTO-CHALLENGE');
+    c.send(...responseLines(await cryptoResponse(s, await readChallenge(c))));
+    await c.expect(/ 903 /);
+    c.send('CAP END');
+    await c.expect(/ 001 /);
+    c.send('APITOKEN');
+    const token = ISSUED.exec(await c.expect(/ NOTE APITOKEN /))![1]!;
+    const me = (t: string): Promise<Response> => fetch(`http://127.0.0.1:${srv.webPort}/api/v1/me`, { headers: { authorization: `Bearer ${t}` } });
+    for (let i = 0; i < 30; i++) {
+      const r = await me(randomBytes(32).toString('base64url'));
+      assert.equal(r.status, 401, `guess ${i + 1}`);
+      await r.arrayBuffer();
+    }
+    const wrong = await me(randomBytes(32).toString('base64url'));
+    assert.equal(wrong.status, 429);
+    assert.equal(wrong.headers.get('connection'), 'close');
+    assert.ok(Number(wrong.headers.get('retry-after')) > 0);
+    assert.deepEqual(await wrong.json(), { error: 'TooManyRequests' });
+    const right = await me(token);
+    assert.equal(right.status, 200);
+    assert.deepEqual(await right.json(), { did: s.did });
+  });
+});

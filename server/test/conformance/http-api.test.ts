@@ -111,10 +111,10 @@ describe('HTTP API: loopback bind, no api-keys (defaults)', () => {
     assert.equal(r.headers.get('access-control-allow-origin'), null);
   });
 
-  test('keep-alive timeout 72 s is announced on the raw HTTP/1.1 response', async () => {
+  test('keep-alive timeout 5 s is announced on the raw HTTP/1.1 response (#12 finding 4; was 72 s)', async () => {
     const raw = await rawHttp(srv.webPort, 'GET /api/v1/health HTTP/1.1\r\nHost: irc.test\r\n\r\n');
     assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(raw, /\r\nKeep-Alive: timeout=72\r\n/i);
+    assert.match(raw, /\r\nKeep-Alive: timeout=5\r\n/i);
   });
 
   test('headers trickled 1 byte/s: the socket is closed by ~10 s (headersTimeout)', async () => {
@@ -269,31 +269,38 @@ describe('HTTP API: public bind (0.0.0.0) with two api-keys', () => {
 
 describe('HTTP API: failed authentications', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'web-addr': '0.0.0.0:0', 'api-keys': KEY1 }); });
+  // the test stands for clients behind a local reverse proxy, so it names one (#12 finding 7: none by default)
+  before(async () => { srv = await bootServer({ 'web-addr': '0.0.0.0:0', 'api-keys': KEY1, 'trusted-proxies': '127.0.0.1' }); });
   after(async () => { await srv.stop(); });
 
-  test('30 wrong keys or tokens from one IP within 5 minutes → 429 with Retry-After, even with the right key; other IPs unaffected', async () => {
+  test('30 wrong keys or tokens from one IP within 5 minutes → wrong ones get 429 with Retry-After, the right key still works (#12 finding 16); other IPs unaffected', async () => {
     const from = (ip: string, h: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...h });
     for (let i = 0; i < 30; i++) {
       const path = ['/metrics', '/api/v1/admin/status', '/api/v1/me'][i % 3]!;
       const r = await get(srv.webPort, path, from('192.0.2.50', { 'x-api-key': `wrong-${i}`, authorization: `Bearer ${'A'.repeat(43)}` }));
       assert.equal(r.status, 401, `attempt ${i + 1} ${path}`);
     }
-    for (const path of ['/metrics', '/api/v1/admin/status']) {
-      const r = await get(srv.webPort, path, from('192.0.2.50', { 'x-api-key': KEY1 }));
+    // over the limit: a wrong key, a wrong token and no credential at all get 429, and the connection is closed
+    for (const [path, h] of [['/metrics', { 'x-api-key': 'wrong-again' }], ['/api/v1/admin/status', { 'x-api-key': 'wrong-again' }], ['/api/v1/me', { authorization: `Bearer ${'B'.repeat(43)}` }], ['/api/v1/me', {}]] as const) {
+      const r = await get(srv.webPort, path, from('192.0.2.50', h));
       assert.equal(r.status, 429, path);
       const retry = Number(r.headers.get('retry-after'));
       assert.ok(retry > 240 && retry <= 300, `Retry-After ${retry}`);
+      assert.equal(r.headers.get('connection'), 'close');
+      assert.deepEqual(await r.json(), { error: 'TooManyRequests' });
     }
-    assert.equal((await get(srv.webPort, '/api/v1/me', from('192.0.2.50'))).status, 429);
+    // the right key is not locked out: the lockout is for failures
+    for (const path of ['/metrics', '/api/v1/admin/status']) {
+      assert.equal((await get(srv.webPort, path, from('192.0.2.50', { 'x-api-key': KEY1 }))).status, 200, path);
+    }
     assert.equal((await get(srv.webPort, '/metrics', from('192.0.2.51', { 'x-api-key': KEY1 }))).status, 200);
-    assert.match(await srv.server.context.metrics.text(), /^freeq_limit_hits_total\{kind="http-auth"\} 3$/m);
+    assert.match(await srv.server.context.metrics.text(), /^freeq_limit_hits_total\{kind="http-auth"\} 4$/m);
   });
 });
 
 describe('HTTP API: rate limit', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'http-rate-limit': '5' }); });
+  before(async () => { srv = await bootServer({ 'http-rate-limit': '5', 'trusted-proxies': '127.0.0.1' }); });
   after(async () => { await srv.stop(); });
 
   test('http-rate-limit requests per minute per IP, then 429 with Retry-After; other IPs unaffected', async () => {

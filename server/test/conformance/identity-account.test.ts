@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { generate } from 'selfsigned';
-import { cloakForDid } from '../../src/state/ops.js';
+import { didCloak, guestCloak } from '../harness/cloaks.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse } from '../harness/raw-client.js';
 import { body, connectLoggedIn, DID_A, DID_B, joined, login } from './identity-helpers.js';
@@ -19,15 +19,6 @@ describe('identity: login effects', () => {
   before(async () => { srv = await bootServer(); });
   after(async () => { await srv.stop(); });
 
-  test('cloak of each DID method (sanitized to [a-z0-9.-])', () => {
-    assert.equal(cloakForDid('did:plc:abcdefghijklmnop'), 'freeq/plc/abcdefgh');
-    assert.equal(cloakForDid('did:web:example.com'), 'freeq/web/example.');
-    assert.equal(cloakForDid('did:web:Host_Name%3A8080'), 'freeq/web/hostname');
-    assert.equal(cloakForDid('did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK'), 'freeq/key/z6mkhaxg');
-    assert.equal(cloakForDid('did:plc'), 'freeq/did');
-    assert.equal(cloakForDid('did:plc:!!!'), 'freeq/did');
-  });
-
   test('login after registration: ACCOUNT (account-notify only), CHGHOST to the cloak, WHOIS 311/330/671', async () => {
     const alice = await srv.client('alice', { caps: ['chghost'] });
     const notify = await srv.client('obsN', { caps: ['account-notify', 'chghost'] });
@@ -35,13 +26,15 @@ describe('identity: login effects', () => {
     for (const c of [alice, notify, plain]) await joined(c, '#acct');
     for (const c of [alice, notify, plain]) await c.sync();
 
+    const G = guestCloak(srv);
+    const CA = didCloak(srv, DID_A);
     login(srv, 'alice', DID_A, 'alice.test');
-    assert.equal(body(await notify.expect('ACCOUNT')), `:alice!alice@freeq/guest ACCOUNT ${DID_A}`);
-    assert.equal(body(await notify.expect('CHGHOST')), ':alice!alice@freeq/guest CHGHOST alice freeq/plc/abcdefgh');
-    assert.equal(body(await alice.expect('CHGHOST')), ':alice!alice@freeq/guest CHGHOST alice freeq/plc/abcdefgh');
+    assert.equal(body(await notify.expect('ACCOUNT')), `:alice!alice@${G} ACCOUNT ${DID_A}`);
+    assert.equal(body(await notify.expect('CHGHOST')), `:alice!alice@${G} CHGHOST alice ${CA}`);
+    assert.equal(body(await alice.expect('CHGHOST')), `:alice!alice@${G} CHGHOST alice ${CA}`);
     // no chghost: QUIT + JOIN + MODE; no account-notify: no ACCOUNT
-    assert.equal(await plain.expect('QUIT'), ':alice!alice@freeq/guest QUIT :Changing host');
-    assert.equal(await plain.expect('JOIN'), ':alice!alice@freeq/plc/abcdefgh JOIN #acct');
+    assert.equal(await plain.expect('QUIT'), `:alice!alice@${G} QUIT :Changing host`);
+    assert.equal(await plain.expect('JOIN'), `:alice!alice@${CA} JOIN #acct`);
     await plain.sync();
     assert.ok(!plain.received.some((l) => l.includes(' ACCOUNT ')), 'no ACCOUNT without account-notify');
     await alice.sync();
@@ -49,7 +42,7 @@ describe('identity: login effects', () => {
 
     plain.send('WHOIS alice');
     const lines = await plain.collectUntil('318');
-    assert.equal(lines.find((l) => l.includes(' 311 ')), ':irc.test 311 obsP alice alice freeq/plc/abcdefgh * :alice Real');
+    assert.equal(lines.find((l) => l.includes(' 311 ')), `:irc.test 311 obsP alice alice ${CA} * :alice Real`);
     assert.ok(lines.includes(`:irc.test 330 obsP alice ${DID_A} :is logged in as`), lines.join('\n'));
     assert.ok(lines.includes(':irc.test 671 obsP alice :is using AT Protocol handle alice.test'), lines.join('\n'));
     const peerId = srv.server.context.peerId;
@@ -67,10 +60,10 @@ describe('identity: login effects', () => {
     const a = await connectLoggedIn(srv, 'xAlice', DID_B);
     assert.equal(a.nick, 'xAlice');
     await joined(a, '#xj');
-    assert.equal(body(await obs.expect('JOIN')), `:xAlice!xalice@freeq/plc/bbbbbbbb JOIN #xj ${DID_B} :xAlice Real`);
+    assert.equal(body(await obs.expect('JOIN')), `:xAlice!xalice@${didCloak(srv, DID_B)} JOIN #xj ${DID_B} :xAlice Real`);
     const guest = await srv.client('xGuest');
     await joined(guest, '#xj');
-    assert.equal(body(await obs.expect('JOIN')), ':xGuest!xguest@freeq/guest JOIN #xj * :xGuest Real');
+    assert.equal(body(await obs.expect('JOIN')), `:xGuest!xguest@${guestCloak(srv)} JOIN #xj * :xGuest Real`);
     a.send('PRIVMSG #xj :signed in');
     const line = await obs.expect('PRIVMSG');
     assert.equal(parse(line).tags.get('account'), DID_B);
@@ -87,8 +80,8 @@ describe('identity: login effects', () => {
     await joined(g, '#wx');
     g.send('WHO #wx %nah');
     const lines = await g.collectUntil('315');
-    assert.ok(lines.includes(`:irc.test 354 wxG freeq/plc/abcdefgh wxA ${DID_A}`), lines.join('\n'));
-    assert.ok(lines.includes(':irc.test 354 wxG freeq/guest wxG 0'), lines.join('\n'));
+    assert.ok(lines.includes(`:irc.test 354 wxG ${didCloak(srv, DID_A)} wxA ${DID_A}`), lines.join('\n'));
+    assert.ok(lines.includes(`:irc.test 354 wxG ${guestCloak(srv)} wxG 0`), lines.join('\n'));
     a.destroy(); g.destroy();
   });
 });

@@ -1,5 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { didCloak, guestCloak } from '../harness/cloaks.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse, type RawClient } from '../harness/raw-client.js';
 import { MAX_DID_INVITES } from '../../src/state/ops.js';
@@ -9,9 +10,14 @@ import { connectLoggedIn, joined, login } from './identity-helpers.js';
 // Founders, DID ops, DID bans and DID invites. Users are logged in through ops.login, the op the
 // SASL code calls (see identity-helpers.ts).
 
-const F = 'did:plc:founderfounderxx';  // cloak freeq/plc/founderf
-const O = 'did:plc:operatoroperator';  // cloak freeq/plc/operator
-const X = 'did:plc:xbannedxbannedxx';  // cloak freeq/plc/xbannedx
+const F = 'did:plc:founderfounderxx';
+const O = 'did:plc:operatoroperator';
+const X = 'did:plc:xbannedxbannedxx';
+
+/** s with RegExp specials escaped */
+function esc(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
 
 function names(lines: string[]): string {
   const l = lines.find((x) => x.includes(' 353 '));
@@ -51,7 +57,7 @@ describe('identity: channel founder', () => {
     // fOp is no op; the founder comes back, is opped, and locks the channel
     const f = await connectLoggedIn(srv, 'fnd', F);
     f.send('JOIN #found');
-    assert.equal(await f.expect('JOIN'), ':fnd!fnd@freeq/plc/founderf JOIN #found');
+    assert.equal(await f.expect('JOIN'), `:fnd!fnd@${didCloak(srv, F)} JOIN #found`);
     // (the server MODE comes right after the JOIN, before NAMES, as for any join-time op)
     assert.equal(await f.expect('MODE'), ':irc.test MODE #found +o fnd');
     assert.equal(names(await f.collectUntil('366')), 'fOp @fnd');
@@ -61,7 +67,7 @@ describe('identity: channel founder', () => {
     await quit(f);
     const f2 = await connectLoggedIn(srv, 'fnd', F);
     f2.send('JOIN #found');
-    assert.equal(await f2.expect('JOIN'), ':fnd!fnd@freeq/plc/founderf JOIN #found');
+    assert.equal(await f2.expect('JOIN'), `:fnd!fnd@${didCloak(srv, F)} JOIN #found`);
     assert.equal(await f2.expect('MODE'), ':irc.test MODE #found +o fnd');
     // a guest is stopped by the same modes
     const g = await srv.client('fLocked');
@@ -85,12 +91,12 @@ describe('identity: channel founder', () => {
     assert.equal(await op.expect('484'), ':irc.test 484 fOp2 fnd2 #found :Cannot kick or deop the channel founder');
     op.send('KICK #found fnd2,fVictim :bye');
     assert.equal(await op.expect('484'), ':irc.test 484 fOp2 fnd2 #found :Cannot kick or deop the channel founder');
-    assert.equal(await op.expect('KICK'), ':fOp2!fop2@freeq/guest KICK #found fVictim bye', 'the other target is still kicked');
+    assert.equal(await op.expect('KICK'), `:fOp2!fop2@${guestCloak(srv)} KICK #found fVictim bye`, 'the other target is still kicked');
     f.send('KICK #found fOp2 :founder rules');
-    assert.equal(await op.expect('KICK'), ':fnd2!fnd2@freeq/plc/founderf KICK #found fOp2 :founder rules');
+    assert.equal(await op.expect('KICK'), `:fnd2!fnd2@${didCloak(srv, F)} KICK #found fOp2 :founder rules`);
     // the founder may de-op itself (and is opped again on its next join)
     f.send('MODE #found -o fnd2');
-    assert.equal(await f.expect((_, m) => m.command === 'MODE' && m.params[1] === '-o'), ':fnd2!fnd2@freeq/plc/founderf MODE #found -o fnd2');
+    assert.equal(await f.expect((_, m) => m.command === 'MODE' && m.params[1] === '-o'), `:fnd2!fnd2@${didCloak(srv, F)} MODE #found -o fnd2`);
     for (const c of [f, op, v]) c.destroy();
   });
 
@@ -120,7 +126,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     const o = await connectLoggedIn(srv, 'dOp', O);
     await joined(o, '#dops');
     g.send('MODE #dops +o dOp');
-    assert.equal(await o.expect('MODE'), ':dGuest!dguest@freeq/guest MODE #dops +o dOp');
+    assert.equal(await o.expect('MODE'), `:dGuest!dguest@${guestCloak(srv)} MODE #dops +o dOp`);
     o.send('PART #dops');
     await o.expect('PART');
     o.send('JOIN #dops');
@@ -140,7 +146,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     o2.send('MODE #dops +o dFirst');
     await first.expect('MODE');
     first.send('MODE #dops -o dOp');
-    assert.equal(await o2.expect((_, m) => m.command === 'MODE' && m.params[1] === '-o'), ':dFirst!dfirst@freeq/guest MODE #dops -o dOp');
+    assert.equal(await o2.expect((_, m) => m.command === 'MODE' && m.params[1] === '-o'), `:dFirst!dfirst@${guestCloak(srv)} MODE #dops -o dOp`);
     o2.send('PART #dops');
     await o2.expect('PART');
     o2.send('JOIN #dops');
@@ -155,7 +161,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     const op = await srv.client('bOp');
     await joined(op, '#dban');
     op.send('MODE #dban +b did:plc:xbannedxbannedxx');
-    assert.equal(await op.expect('MODE'), ':bOp!bop@freeq/guest MODE #dban +b did:plc:xbannedxbannedxx');
+    assert.equal(await op.expect('MODE'), `:bOp!bop@${guestCloak(srv)} MODE #dban +b did:plc:xbannedxbannedxx`);
     const x = await connectLoggedIn(srv, 'banned1', X);
     x.send('JOIN #dban');
     assert.equal(await x.expect('474'), ':irc.test 474 banned1 #dban :Cannot join channel (+b)');
@@ -170,7 +176,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     x2.send('JOIN #dban');
     assert.equal(await x2.expect('474'), ':irc.test 474 banned3 #dban :Cannot join channel (+b)');
     x2.send('MODE #dban b');
-    assert.match(await x2.expect('367'), /^:irc\.test 367 banned3 #dban did:plc:xbannedxbannedxx bOp!bop@freeq\/guest \d+$/);
+    assert.match(await x2.expect('367'), new RegExp(`^:irc\\.test 367 banned3 #dban did:plc:xbannedxbannedxx bOp!bop@${esc(guestCloak(srv))} \\d+$`));
     x2.destroy();
   });
 
@@ -188,7 +194,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     // the op is gone: the +i channel persists with its DID invite
     const u2 = await connectLoggedIn(srv, 'invited2', O);
     u2.send('JOIN #dinv');
-    assert.equal(await u2.expect('JOIN'), ':invited2!invited2@freeq/plc/operator JOIN #dinv');
+    assert.equal(await u2.expect('JOIN'), `:invited2!invited2@${didCloak(srv, O)} JOIN #dinv`);
     await u2.expect('366');
     u2.send('PART #dinv');
     await u2.expect('PART');
@@ -225,7 +231,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     const by = ctx.world.findUser('bndOp')!;
     const sink: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {} };
     for (let i = 0; i <= MAX_DID_INVITES; i++) {
-      const t = new User(100000 + i, '127.0.0.9', false, sink, Date.now(), 'freeq/guest');
+      const t = new User(100000 + i, '127.0.0.9', false, sink, Date.now(), guestCloak(srv, '127.0.0.9'));
       t.nick = `bnd${i}`;
       t.registered = true;
       t.account = `did:plc:bounded${i}`;

@@ -1,5 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { didCloak, guestCloak } from '../harness/cloaks.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { body, connectLoggedIn, DID_A, DID_B, DID_C, login } from './identity-helpers.js';
 
@@ -29,7 +30,7 @@ describe('identity: nick ownership', () => {
 
     const g = await srv.connect();
     g.send('NICK nowner', 'USER g 0 * :g');
-    assert.equal(await g.expect('001'), ':irc.test 001 Guest31339 :Welcome to the freeq IRC Network Guest31339!g@freeq/guest');
+    assert.equal(await g.expect('001'), `:irc.test 001 Guest31339 :Welcome to the freeq IRC Network Guest31339!g@${guestCloak(srv)}`);
     await g.expect(/ (376|422) /);
     assert.equal(await g.expect('NOTICE'), GUEST_NOTICE('nowner', 'Guest31339'));
     srv.server.context.ops.guestNumber = () => 10000 + Math.floor(Math.random() * 90000);
@@ -41,14 +42,14 @@ describe('identity: nick ownership', () => {
     const owner = await connectLoggedIn(srv, 'kOwner', D);
     const g = await srv.client('kGuest');
     owner.send('NICK kOwner2');
-    assert.equal(body(await owner.expect('NICK')), ':kOwner!kowner@freeq/plc/kkkkkkkk NICK kOwner2');
+    assert.equal(body(await owner.expect('NICK')), `:kOwner!kowner@${didCloak(srv, D)} NICK kOwner2`);
     owner.send('QUIT');
     await owner.waitClosed();
     // rebinding: the DID now owns kOwner2 (even while offline), and kOwner is free
     g.send('NICK KOWNER2');
     assert.equal(await g.expect('433'), ':irc.test 433 kGuest KOWNER2 :Nickname is registered to another identity');
     g.send('NICK kOwner');
-    assert.equal(await g.expect('NICK'), ':kGuest!kguest@freeq/guest NICK kOwner');
+    assert.equal(await g.expect('NICK'), `:kGuest!kguest@${guestCloak(srv)} NICK kOwner`);
     // a different DID may not take it either
     const other = await connectLoggedIn(srv, 'kOther', DID_B);
     other.send('NICK kowner2');
@@ -57,7 +58,7 @@ describe('identity: nick ownership', () => {
     const back = await connectLoggedIn(srv, 'kOwner2', D);
     assert.equal(back.nick, 'kOwner2');
     back.send('NICK kowner2');
-    assert.equal(body(await back.expect('NICK')), ':kOwner2!kowner2@freeq/plc/kkkkkkkk NICK kowner2');
+    assert.equal(body(await back.expect('NICK')), `:kOwner2!kowner2@${didCloak(srv, D)} NICK kowner2`);
     for (const c of [back, g, other]) c.destroy();
   });
 
@@ -82,7 +83,7 @@ describe('identity: nick ownership', () => {
     await d.waitClosed();
     const g = await srv.client('lnG');
     g.send(`NICK ${guestNick}`);
-    assert.equal(await g.expect('NICK'), `:lnG!lng@freeq/guest NICK ${guestNick}`);
+    assert.equal(await g.expect('NICK'), `:lnG!lng@${guestCloak(srv)} NICK ${guestNick}`);
     g.send('NICK lnNew');
     assert.equal(await g.expect('433'), `:irc.test 433 ${guestNick} lnNew :Nickname is registered to another identity`);
     for (const x of [c, g]) x.destroy();
@@ -104,13 +105,13 @@ describe('identity: nick ownership', () => {
     watcher.send('JOIN #rc');
     await watcher.expect('366');
     login(srv, 'rcNick_', DID_C);
-    assert.equal(body(await owner.expect('NICK')), ':rcNick_!rcnick_@freeq/plc/cccccccc NICK rcNick');
-    assert.equal(await watcher.expect('NICK'), ':rcNick_!rcnick_@freeq/plc/cccccccc NICK rcNick');
+    assert.equal(body(await owner.expect('NICK')), `:rcNick_!rcnick_@${didCloak(srv, DID_C)} NICK rcNick`);
+    assert.equal(await watcher.expect('NICK'), `:rcNick_!rcnick_@${didCloak(srv, DID_C)} NICK rcNick`);
     const notice = await squatter.expect('NOTICE');
     const m = /^:irc\.test NOTICE (Guest\d+) :Nick rcNick is registered to another identity; you are now (Guest\d+)\. Log in with SASL to use it\.$/.exec(notice);
     assert.ok(m && m[1] === m[2], notice);
     squatter.send('USER s 0 * :s');
-    assert.equal(await squatter.expect('001'), `:irc.test 001 ${m[1]} :Welcome to the freeq IRC Network ${m[1]}!s@freeq/guest`);
+    assert.equal(await squatter.expect('001'), `:irc.test 001 ${m[1]} :Welcome to the freeq IRC Network ${m[1]}!s@${guestCloak(srv)}`);
     for (const c of [squatter, watcher, owner]) c.destroy();
   });
 

@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 import { CAPABILITIES } from '../../src/session/caps.js';
 
 // IRCv3 capability negotiation 302 (https://ircv3.net/specs/extensions/capability-negotiation)
@@ -35,7 +36,7 @@ describe('ircv3 CAP', () => {
     await c.expect('CAP');
     await c.expectNone('001', 300);
     c.send('CAP END');
-    assert.equal(await c.expect('001'), ':irc.test 001 capwait :Welcome to the freeq IRC Network capwait!u@freeq/guest');
+    assert.equal(await c.expect('001'), `:irc.test 001 capwait :Welcome to the freeq IRC Network capwait!u@${guestCloak(srv)}`);
   });
 
   test('registration waits for CAP END after a blind CAP REQ', async () => {

@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 // labeled-response + batch (https://ircv3.net/specs/extensions/labeled-response)
 
@@ -11,7 +12,8 @@ function body(line: string): string {
 
 describe('ircv3 labeled-response', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('single reply labeled; error labeled; no reply → ACK', async () => {
@@ -47,7 +49,7 @@ describe('ircv3 labeled-response', () => {
     assert.deepEqual(inner.map((l) => parse(l).tags.get('batch')), inner.map(() => id));
     assert.ok(inner.every((l) => !parse(l).tags.has('label')), 'only the batch start is labeled');
     assert.deepEqual(inner.map(body), [
-      ':lr2!lr2@freeq/guest JOIN #lrb',
+      `:lr2!lr2@${G} JOIN #lrb`,
       ':irc.test 353 lr2 = #lrb @lr2',
       ':irc.test 366 lr2 #lrb :End of /NAMES list',
     ]);
@@ -78,7 +80,7 @@ describe('ircv3 labeled-response', () => {
     const c = await srv.client('lr4', { caps: ['labeled-response', 'batch'] });
     c.send('@label=s2 PRIVMSG lr4 :to me');
     const lines = await c.sync();
-    assert.deepEqual(lines.slice(0, 2), ['@label=s2 :irc.test ACK', ':lr4!lr4@freeq/guest PRIVMSG lr4 :to me']);
+    assert.deepEqual(lines.slice(0, 2), ['@label=s2 :irc.test ACK', `:lr4!lr4@${G} PRIVMSG lr4 :to me`]);
   });
 
   test('label ignored without labeled-response, and without batch (labeled-response depends on it)', async () => {

@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 // multi-prefix, userhost-in-names, chghost, invite-notify, away-notify, setname
 
@@ -16,7 +17,8 @@ async function joined(c: RawClient, ch: string): Promise<string[]> {
 
 describe('ircv3 multi-prefix and userhost-in-names', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('op+voice shows @+ with multi-prefix, the full mask with userhost-in-names, @ otherwise', async () => {
@@ -27,8 +29,8 @@ describe('ircv3 multi-prefix and userhost-in-names', () => {
     const cases: Array<[string, string[], string]> = [
       ['mpa', [], '@mpop mpa'],
       ['mpb', ['multi-prefix'], '@+mpop mpb'],
-      ['mpc', ['userhost-in-names'], '@mpop!mpop@freeq/guest mpc!mpc@freeq/guest'],
-      ['mpd', ['multi-prefix', 'userhost-in-names'], '@+mpop!mpop@freeq/guest mpd!mpd@freeq/guest'],
+      ['mpc', ['userhost-in-names'], `@mpop!mpop@${G} mpc!mpc@${G}`],
+      ['mpd', ['multi-prefix', 'userhost-in-names'], `@+mpop!mpop@${G} mpd!mpd@${G}`],
     ];
     for (const [nick, caps, names] of cases) {
       const c = await srv.client(nick, { caps });
@@ -47,7 +49,8 @@ describe('ircv3 multi-prefix and userhost-in-names', () => {
 
 describe('ircv3 chghost', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('cap clients see CHGHOST; others see QUIT + JOIN (+ MODE for prefixes)', async () => {
@@ -60,15 +63,15 @@ describe('ircv3 chghost', () => {
     for (const x of [u, withCap, without, ext]) await x.sync();
     const user = srv.server.context.world.findUser('chu')!;
     srv.server.context.ops.setHost(user, 'newuser', 'new/host');
-    assert.equal(await u.expect('CHGHOST'), ':chu!chu@freeq/guest CHGHOST newuser new/host');
-    assert.equal(await withCap.expect('CHGHOST'), ':chu!chu@freeq/guest CHGHOST newuser new/host');
+    assert.equal(await u.expect('CHGHOST'), `:chu!chu@${G} CHGHOST newuser new/host`);
+    assert.equal(await withCap.expect('CHGHOST'), `:chu!chu@${G} CHGHOST newuser new/host`);
     assert.deepEqual(await without.collectUntil('MODE'), [
-      ':chu!chu@freeq/guest QUIT :Changing host',
+      `:chu!chu@${G} QUIT :Changing host`,
       ':chu!newuser@new/host JOIN #chg',
       ':irc.test MODE #chg +o chu',
     ]);
     assert.deepEqual(await ext.collectUntil('MODE'), [
-      ':chu!chu@freeq/guest QUIT :Changing host',
+      `:chu!chu@${G} QUIT :Changing host`,
       ':chu!newuser@new/host JOIN #chg * :chu Real',
       ':irc.test MODE #chg +o chu',
     ]);
@@ -87,7 +90,7 @@ describe('ircv3 chghost', () => {
     await an.sync();
     srv.server.context.ops.setHost(srv.server.context.world.findUser('cha')!, 'cha', 'away/host');
     assert.deepEqual(await an.collectUntil('AWAY'), [
-      ':cha!cha@freeq/guest QUIT :Changing host',
+      `:cha!cha@${G} QUIT :Changing host`,
       ':cha!cha@away/host JOIN #chga',
       ':irc.test MODE #chga +o cha',
       ':cha!cha@away/host AWAY :brb soon',
@@ -97,7 +100,8 @@ describe('ircv3 chghost', () => {
 
 describe('ircv3 invite-notify', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('target gets INVITE; channel operators with invite-notify see it; others do not', async () => {
@@ -112,15 +116,16 @@ describe('ircv3 invite-notify', () => {
     for (const x of [a, op2, member, opNoCap]) await x.expect('MODE');
     a.send('INVITE invt #inv');
     assert.equal(await a.expect('341'), ':irc.test 341 inva invt #inv');
-    assert.equal(await target.expect('INVITE'), ':inva!inva@freeq/guest INVITE invt #inv');
-    assert.equal(await op2.expect('INVITE'), ':inva!inva@freeq/guest INVITE invt #inv');
+    assert.equal(await target.expect('INVITE'), `:inva!inva@${G} INVITE invt #inv`);
+    assert.equal(await op2.expect('INVITE'), `:inva!inva@${G} INVITE invt #inv`);
     for (const x of [a, member, opNoCap]) { await x.sync(); await x.expectNone('INVITE', 50); }
   });
 });
 
 describe('ircv3 away-notify and setname', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('AWAY and SETNAME reach cap clients only', async () => {
@@ -129,12 +134,12 @@ describe('ircv3 away-notify and setname', () => {
     const p = await srv.client('awp');
     for (const x of [a, w, p]) await joined(x, '#aw');
     a.send('AWAY :gone fishing');
-    assert.equal(body(await w.expect('AWAY')), ':awa!awa@freeq/guest AWAY :gone fishing');
+    assert.equal(body(await w.expect('AWAY')), `:awa!awa@${G} AWAY :gone fishing`);
     a.send('AWAY');
-    assert.equal(body(await w.expect('AWAY')), ':awa!awa@freeq/guest AWAY');
+    assert.equal(body(await w.expect('AWAY')), `:awa!awa@${G} AWAY`);
     a.send('SETNAME :New Name');
-    assert.equal(body(await w.expect('SETNAME')), ':awa!awa@freeq/guest SETNAME :New Name');
-    assert.equal(body(await a.expect('SETNAME')), ':awa!awa@freeq/guest SETNAME :New Name');
+    assert.equal(body(await w.expect('SETNAME')), `:awa!awa@${G} SETNAME :New Name`);
+    assert.equal(body(await a.expect('SETNAME')), `:awa!awa@${G} SETNAME :New Name`);
     await p.sync();
     await p.expectNone((l, m) => m.command === 'AWAY' || m.command === 'SETNAME', 50);
   });

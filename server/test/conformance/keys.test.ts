@@ -17,7 +17,7 @@ import { openDb } from '../../src/storage/db.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const MAIN = join(ROOT, 'server/src/main.ts');
-const FILES = ['msg-signing-key.secret', 'db-encryption-key.secret', 'iroh-key.secret'] as const;
+const FILES = ['msg-signing-key.secret', 'db-encryption-key.secret', 'iroh-key.secret', 'cloak-key.secret'] as const;
 
 function cli(args: string[]) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
@@ -47,7 +47,7 @@ async function topicOf(srv: TestServer, channel: string): Promise<string> {
 }
 
 describe('keys: files on first start', () => {
-  test('three independent random keys, 0600, none derived from another', async () => {
+  test('four independent random keys, 0600, none derived from another', async () => {
     const srv = await bootServer();
     try {
       const hex = Object.fromEntries(FILES.map((f) => {
@@ -56,7 +56,7 @@ describe('keys: files on first start', () => {
         assert.match(h, /^[0-9a-f]{64}$/, f);
         return [f, h];
       })) as Record<(typeof FILES)[number], string>;
-      assert.equal(new Set(Object.values(hex)).size, 3, 'three different keys');
+      assert.equal(new Set(Object.values(hex)).size, 4, 'four different keys');
       // the reference derived the DB key from the signing key (§1.10); we must not
       const derived = createHmac('sha256', Buffer.from(hex['msg-signing-key.secret'], 'hex')).update('freeq-db-encryption-v1').digest('hex');
       assert.notEqual(hex['db-encryption-key.secret'], derived);
@@ -186,6 +186,7 @@ describe('keys: the `freeq-server keys` command', () => {
       assert.match(r.stdout, new RegExp(`msg-signing-key\\.secret: created; kid ${oldKid}`));
       assert.match(r.stdout, /iroh-key\.secret: created; peer ID [0-9a-f]{64}/);
       assert.match(r.stdout, /db-encryption-key\.secret: created;/);
+      assert.match(r.stdout, /^cloak-key\.secret: created$/m);
       for (const f of FILES) assert.equal(r.stdout.includes(before[f]!), false, 'key material printed');
 
       r = cli(['keys', '--data-dir', dir]);
@@ -205,6 +206,8 @@ describe('keys: the `freeq-server keys` command', () => {
       assert.match(r.stdout, new RegExp(`msg-signing-key\\.secret: rotated; new kid ${newKid}\\. The previous kid ${oldKid} stays listed`));
       assert.match(r.stdout, new RegExp(`iroh-key\\.secret: rotated; new peer ID ${newPeer}`));
       assert.match(r.stdout, /db-encryption-key\.secret: kept .*freeq-server db rekey/);
+      assert.notEqual(after['cloak-key.secret'], before['cloak-key.secret']);
+      assert.match(r.stdout, /^cloak-key\.secret: rotated; every user's cloak changes at the next start, so bans and invite exceptions on cloaks \(\+b\/\+I\/\+e, UBAN masks\) no longer match$/m);
 
       r = cli(['keys', '--force', 'db-encryption', '--data-dir', dir]);
       assert.equal(r.code, 1);
@@ -218,10 +221,16 @@ describe('keys: the `freeq-server keys` command', () => {
         assert.equal(info.previous_keys[0]!.public_key, Buffer.from(ed25519.getPublicKey(Buffer.from(before['msg-signing-key.secret']!, 'hex'))).toString('base64url'));
         assert.deepEqual(srv.server.context.signing.publicKeys().map((k) => [k.kid, k.current]), [[newKid, true], [oldKid, false]]);
         assert.equal(srv.server.context.peerId, newPeer);
-        // a server is running: rotation refused
+        // a server is running (#12: it holds the data directory lock): rotation refused, keys untouched
+        const held = Object.fromEntries(FILES.map((f) => [f, hexOf(dir, f)]));
         r = cli(['keys', '--force', '--data-dir', dir]);
         assert.equal(r.code, 1);
-        assert.match(r.stderr, /a server \(pid \d+\) is running on .*; stop it before rotating keys/);
+        assert.equal(r.stderr.trim(), `freeq-server: data directory ${dir} is in use by another freeq server (pid ${process.pid}); stop it before rotating keys`);
+        for (const f of FILES) assert.equal(hexOf(dir, f), held[f], f);
+        // without --force the keys are only read (public facts printed)
+        r = cli(['keys', '--data-dir', dir]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`msg-signing-key\\.secret: present; kid ${newKid}`));
       } finally {
         await srv.stop();
       }
@@ -256,7 +265,7 @@ describe('keys: `freeq-server db rekey`', () => {
       // refused while the server runs
       let r = cli(['db', 'rekey', '--data-dir', dir]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /a server \(pid \d+\) is running on .*; stop it before running db rekey/);
+      assert.equal(r.stderr.trim(), `freeq-server: data directory ${dir} is in use by another freeq server (pid ${process.pid}); stop it before running db rekey`);
       await srv.server.stop();
 
       const keyFile = join(dir, 'db-encryption-key.secret');

@@ -1,6 +1,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { guestCloak } from '../harness/cloaks.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
 
@@ -46,7 +47,7 @@ describe('bad input (hardening §1.2)', () => {
     c.send(`PRIVMSG #body :${text}`);
     assert.equal(await c.expect('417'), ':irc.test 417 lbody :Input line was too long');
     c.send('JOIN #body2');
-    assert.equal(await c.expect('JOIN'), ':lbody!lbody@freeq/guest JOIN #body2');
+    assert.equal(await c.expect('JOIN'), `:lbody!lbody@${guestCloak(srv)} JOIN #body2`);
     await r.sync();
     await r.expectNone('PRIVMSG', 50);
     // before registration the nick is *
@@ -63,7 +64,7 @@ describe('bad input (hardening §1.2)', () => {
     c.sendRaw(Buffer.concat([Buffer.from('PRIVMSG #u8 :hi'), Buffer.from([0xaa]), Buffer.from('\r\n')]));
     assert.equal(await c.expect('FAIL'), ':irc.test FAIL PRIVMSG INVALID_UTF8 :Message rejected, your IRC software MUST use UTF-8');
     c.send('PRIVMSG #u8 :ok then');
-    assert.equal(await r.expect('PRIVMSG'), ':lutf!lutf@freeq/guest PRIVMSG #u8 :ok then');
+    assert.equal(await r.expect('PRIVMSG'), `:lutf!lutf@${guestCloak(srv)} PRIVMSG #u8 :ok then`);
   });
 
   test('NUL or bare CR inside a line: ERROR :Received malformed line and close; nothing relayed', async () => {
@@ -75,7 +76,7 @@ describe('bad input (hardening §1.2)', () => {
       c.sendRaw(`${bad}\r\n`);
       assert.equal(await c.expect('ERROR'), 'ERROR :Received malformed line');
       await closed(c);
-      assert.equal(await r.expect('QUIT'), `:${nick}!${nick}@freeq/guest QUIT :Received malformed line`);
+      assert.equal(await r.expect('QUIT'), `:${nick}!${nick}@${guestCloak(srv)} QUIT :Received malformed line`);
     }
     await r.sync();
     await r.expectNone('PRIVMSG', 50);
@@ -139,7 +140,7 @@ describe('bad input (hardening §1.2)', () => {
       c.sendRaw(ch);
       await sleep(0);
     }
-    assert.equal(await c.expect('001'), ':irc.test 001 lbyte :Welcome to the freeq IRC Network lbyte!lb@freeq/guest');
+    assert.equal(await c.expect('001'), `:irc.test 001 lbyte :Welcome to the freeq IRC Network lbyte!lb@${guestCloak(srv)}`);
   });
 });
 
@@ -195,7 +196,7 @@ describe('sendq (hardening C4)', () => {
     // lets it be, while a member that reads keeps up (the test client shares this event loop).
     // Up to ~18 MB in all: far beyond what loopback kernel buffers hold for the paused member.
     const burst = `PRIVMSG #sq :${'w'.repeat(440)}\r\n`.repeat(100);
-    const quit = ':sslow!sslow@freeq/guest QUIT :SendQ exceeded';
+    const quit = `:sslow!sslow@${guestCloak(srv)} QUIT :SendQ exceeded`;
     let sent = 0;
     while (!other.received.includes(quit) && sent < 40000) {
       flooder.sendRaw(burst);
@@ -236,7 +237,7 @@ describe('handler exceptions (hardening I1)', () => {
     } finally {
       world.findChannel = orig;
     }
-    assert.equal(await peer.expect('QUIT'), ':ivictim!ivictim@freeq/guest QUIT :Internal error');
+    assert.equal(await peer.expect('QUIT'), `:ivictim!ivictim@${guestCloak(srv)} QUIT :Internal error`);
     const lines = await peer.sync();
     assert.ok(lines.at(-1)!.includes('PONG'));
   });

@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 // PRIVMSG / NOTICE (modern.ircdocs.horse#privmsg-message, hardening.md §1.2 and B2)
 
@@ -12,7 +13,8 @@ async function join(c: RawClient, ch: string): Promise<void> {
 
 describe('PRIVMSG and NOTICE', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string;
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('delivery to a channel (not back to the sender) and to a nick', async () => {
@@ -21,14 +23,14 @@ describe('PRIVMSG and NOTICE', () => {
     await join(a, '#m'); await join(b, '#m');
     await a.sync();
     a.send('PRIVMSG #m :hello there', 'NOTICE mb :psst you');
-    assert.equal(await b.expect('PRIVMSG'), ':ma!ma@freeq/guest PRIVMSG #m :hello there');
-    assert.equal(await b.expect('NOTICE'), ':ma!ma@freeq/guest NOTICE mb :psst you');
+    assert.equal(await b.expect('PRIVMSG'), `:ma!ma@${G} PRIVMSG #m :hello there`);
+    assert.equal(await b.expect('NOTICE'), `:ma!ma@${G} NOTICE mb :psst you`);
     const own = await a.sync();
     assert.equal(own.length, 1, `sender gets nothing back: ${own.join(' | ')}`);
     // several targets in one command, duplicates once; channel names are case-insensitive
     a.send('PRIVMSG mb,#M,MB,#m :to all');
-    assert.equal(await b.expect('PRIVMSG'), ':ma!ma@freeq/guest PRIVMSG mb :to all');
-    assert.equal(await b.expect('PRIVMSG'), ':ma!ma@freeq/guest PRIVMSG #M :to all');
+    assert.equal(await b.expect('PRIVMSG'), `:ma!ma@${G} PRIVMSG mb :to all`);
+    assert.equal(await b.expect('PRIVMSG'), `:ma!ma@${G} PRIVMSG #M :to all`);
     await b.sync();
     await b.expectNone('PRIVMSG', 50);
   });
@@ -51,7 +53,7 @@ describe('PRIVMSG and NOTICE', () => {
     const r = await srv.client('mr');
     c.send('PRIVMSG nobody,mr :still sent');
     assert.equal(await c.expect('401'), ':irc.test 401 merr nobody :No such nick/channel');
-    assert.equal(await r.expect('PRIVMSG'), ':merr!merr@freeq/guest PRIVMSG mr :still sent');
+    assert.equal(await r.expect('PRIVMSG'), `:merr!merr@${G} PRIVMSG mr :still sent`);
   });
 
   test('404: +n outsider, +m unvoiced, banned; voice lets +m and banned members speak', async () => {
@@ -65,7 +67,7 @@ describe('PRIVMSG and NOTICE', () => {
     op.send('MODE #mod -n');
     await mem.expect('MODE');
     out.send('PRIVMSG #mod :from outside');
-    assert.equal(await mem.expect('PRIVMSG'), ':mout!mout@freeq/guest PRIVMSG #mod :from outside');
+    assert.equal(await mem.expect('PRIVMSG'), `:mout!mout@${G} PRIVMSG #mod :from outside`);
 
     op.send('MODE #mod +m');
     await mem.expect('MODE');
@@ -74,16 +76,16 @@ describe('PRIVMSG and NOTICE', () => {
     out.send('PRIVMSG #mod :from outside');
     assert.equal(await out.expect('404'), ':irc.test 404 mout #mod :Cannot send to channel (+m)');
     op.send('PRIVMSG #mod :ops may');
-    assert.equal(await mem.expect((l) => l.includes('ops may')), ':mop!mop@freeq/guest PRIVMSG #mod :ops may');
+    assert.equal(await mem.expect((l) => l.includes('ops may')), `:mop!mop@${G} PRIVMSG #mod :ops may`);
     op.send('MODE #mod +v mmem');
     await mem.expect('MODE');
     mem.send('PRIVMSG #mod :voiced now');
-    assert.equal(await op.expect((l) => l.includes('voiced now')), ':mmem!mmem@freeq/guest PRIVMSG #mod :voiced now');
+    assert.equal(await op.expect((l) => l.includes('voiced now')), `:mmem!mmem@${G} PRIVMSG #mod :voiced now`);
 
     op.send('MODE #mod -m+b mmem!*@*');
     await mem.expect('MODE');
     mem.send('PRIVMSG #mod :banned but voiced');
-    assert.equal(await op.expect((l) => l.includes('banned but voiced')), ':mmem!mmem@freeq/guest PRIVMSG #mod :banned but voiced');
+    assert.equal(await op.expect((l) => l.includes('banned but voiced')), `:mmem!mmem@${G} PRIVMSG #mod :banned but voiced`);
     op.send('MODE #mod -v mmem');
     await mem.expect('MODE');
     mem.send('PRIVMSG #mod :banned');
@@ -112,9 +114,9 @@ describe('PRIVMSG and NOTICE', () => {
     op.send('MODE #st +v svo');
     await v.expect('MODE'); await p.expect('MODE');
     p.send('PRIVMSG @#st :to the ops', 'NOTICE +#st :to voiced');
-    assert.equal(await op.expect('PRIVMSG'), ':spl!spl@freeq/guest PRIVMSG @#st :to the ops');
-    assert.equal(await op.expect('NOTICE'), ':spl!spl@freeq/guest NOTICE +#st :to voiced');
-    assert.equal(await v.expect('NOTICE'), ':spl!spl@freeq/guest NOTICE +#st :to voiced');
+    assert.equal(await op.expect('PRIVMSG'), `:spl!spl@${G} PRIVMSG @#st :to the ops`);
+    assert.equal(await op.expect('NOTICE'), `:spl!spl@${G} NOTICE +#st :to voiced`);
+    assert.equal(await v.expect('NOTICE'), `:spl!spl@${G} NOTICE +#st :to voiced`);
     await v.sync();
     await v.expectNone('PRIVMSG', 50);
     p.send('PRIVMSG @#nochan :x y');
@@ -141,7 +143,7 @@ describe('PRIVMSG and NOTICE', () => {
     await away.expect('306');
     s.send('PRIVMSG mawt :are you there');
     assert.equal(await s.expect('301'), ':irc.test 301 maw mawt :out to lunch');
-    assert.equal(await away.expect('PRIVMSG'), ':maw!maw@freeq/guest PRIVMSG mawt :are you there');
+    assert.equal(await away.expect('PRIVMSG'), `:maw!maw@${G} PRIVMSG mawt :are you there`);
     s.send('NOTICE mawt :fyi only');
     const lines = await s.sync();
     assert.equal(lines.length, 1);
@@ -156,11 +158,11 @@ describe('PRIVMSG and NOTICE', () => {
     s.send(`PRIVMSG #long :${'x'.repeat(room)}`); // exactly 512 bytes from the client
     assert.equal(await s.expect('417'), ':irc.test 417 mlong :Line too long to be relayed without truncation');
     // the largest text that fits once relayed goes through intact
-    const fits = 512 - Buffer.byteLength(':mlong!mlong@freeq/guest PRIVMSG #long :\r\n');
+    const fits = 512 - Buffer.byteLength(`:mlong!mlong@${G} PRIVMSG #long :\r\n`);
     s.send(`PRIVMSG #long :${'y'.repeat(fits + 1)}`);
     await s.expect('417');
     s.send(`PRIVMSG #long :${'y'.repeat(fits)}`);
-    assert.equal(await r.expect('PRIVMSG'), `:mlong!mlong@freeq/guest PRIVMSG #long ${'y'.repeat(fits)}`);
+    assert.equal(await r.expect('PRIVMSG'), `:mlong!mlong@${G} PRIVMSG #long ${'y'.repeat(fits)}`);
     await r.sync();
     await r.expectNone(/x{100}|y{100}/, 50);
     s.send(`NOTICE #long :${'x'.repeat(room)}`);

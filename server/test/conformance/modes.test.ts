@@ -2,8 +2,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse, type RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 /** a registered client that joined `chan` (consumes up to 366) */
+/** a string as a RegExp source that matches it literally */
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 async function joined(srv: TestServer, nick: string, chan: string): Promise<RawClient> {
   const c = await srv.client(nick);
   c.send(`JOIN ${chan}`);
@@ -108,7 +112,8 @@ describe('MODE: oper and bot modes', () => {
 
 describe('MODE: channel modes', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string;
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('query: 324 defaults and 329 creation time', async () => {
@@ -135,8 +140,8 @@ describe('MODE: channel modes', () => {
     const b = await joined(srv, 'kmem', '#kl');
     const out = await srv.client('kout');
     a.send('MODE #kl +kl secret 5');
-    assert.equal(await a.expect('MODE'), ':kop!kop@freeq/guest MODE #kl +kl secret 5');
-    assert.equal(await b.expect('MODE'), ':kop!kop@freeq/guest MODE #kl +kl secret 5');
+    assert.equal(await a.expect('MODE'), `:kop!kop@${G} MODE #kl +kl secret 5`);
+    assert.equal(await b.expect('MODE'), `:kop!kop@${G} MODE #kl +kl secret 5`);
     b.send('MODE #kl');
     assert.equal(await b.expect('324'), ':irc.test 324 kmem #kl +ntkl secret 5');
     out.send('MODE #kl');
@@ -144,7 +149,7 @@ describe('MODE: channel modes', () => {
     await out.expect('329');
     // -k takes the key some clients send, and is broadcast with '*'
     a.send('MODE #kl -kl secret');
-    assert.equal(await b.expect('MODE'), ':kop!kop@freeq/guest MODE #kl -kl *');
+    assert.equal(await b.expect('MODE'), `:kop!kop@${G} MODE #kl -kl *`);
     b.send('MODE #kl');
     assert.equal(await b.expect('324'), ':irc.test 324 kmem #kl +nt');
   });
@@ -152,12 +157,12 @@ describe('MODE: channel modes', () => {
   test('flags i m n p s t, several per line, no-ops dropped', async () => {
     const a = await joined(srv, 'flop', '#flags');
     a.send('MODE #flags +imsp-n+t');
-    assert.equal(await a.expect('MODE'), ':flop!flop@freeq/guest MODE #flags +imsp-n');
+    assert.equal(await a.expect('MODE'), `:flop!flop@${G} MODE #flags +imsp-n`);
     a.send('MODE #flags');
     // +s and +p coexist (as on Ergo / InspIRCd / Charybdis)
     assert.equal(await a.expect('324'), ':irc.test 324 flop #flags +impst');
     a.send('MODE #flags -imps+n');
-    assert.equal(await a.expect('MODE'), ':flop!flop@freeq/guest MODE #flags -imps+n');
+    assert.equal(await a.expect('MODE'), `:flop!flop@${G} MODE #flags -imps+n`);
   });
 
   test('+o/+v on members; 441 for non-members, 401 for unknown nicks; the rest still applies', async () => {
@@ -165,11 +170,11 @@ describe('MODE: channel modes', () => {
     const b = await joined(srv, 'ovmem', '#ov');
     await srv.client('ovout');
     a.send('MODE #ov +ov-o+v ovmem ovmem ovmem nobody');
-    assert.equal(await b.expect('MODE'), ':ovop!ovop@freeq/guest MODE #ov +ov-o ovmem ovmem ovmem');
+    assert.equal(await b.expect('MODE'), `:ovop!ovop@${G} MODE #ov +ov-o ovmem ovmem ovmem`);
     assert.equal(await a.expect('401'), ':irc.test 401 ovop nobody :No such nick/channel');
     a.send('MODE #ov +vm ovout');
     assert.equal(await a.expect('441'), ":irc.test 441 ovop ovout #ov :They aren't on that channel");
-    assert.equal(await a.expect('MODE'), ':ovop!ovop@freeq/guest MODE #ov +m');
+    assert.equal(await a.expect('MODE'), `:ovop!ovop@${G} MODE #ov +m`);
     // a nick parameter with a space is echoed safely, never breaking the line
     a.send('MODE #ov +o :no body');
     assert.equal(await a.expect('401'), ':irc.test 401 ovop * :No such nick/channel');
@@ -199,7 +204,7 @@ describe('MODE: channel modes', () => {
     a.send('MODE #unk +XiY-Xm');
     assert.equal(await a.expect('472'), ':irc.test 472 unkop X :is unknown mode char to me');
     assert.equal(await a.expect('472'), ':irc.test 472 unkop Y :is unknown mode char to me');
-    assert.equal(await a.expect('MODE'), ':unkop!unkop@freeq/guest MODE #unk +i');
+    assert.equal(await a.expect('MODE'), `:unkop!unkop@${G} MODE #unk +i`);
     const rest = await a.sync();
     assert.equal(rest.filter((l) => parse(l).command === '472').length, 0);
   });
@@ -208,7 +213,7 @@ describe('MODE: channel modes', () => {
     const a = await joined(srv, 'parop', '#par');
     a.send('MODE #par +mk');
     assert.equal(await a.expect('696'), ':irc.test 696 parop #par k * :You must specify a parameter for the key mode');
-    assert.equal(await a.expect('MODE'), ':parop!parop@freeq/guest MODE #par +m');
+    assert.equal(await a.expect('MODE'), `:parop!parop@${G} MODE #par +m`);
     a.send('MODE #par +l');
     assert.equal(await a.expect('696'), ':irc.test 696 parop #par l * :You must specify a parameter for the limit mode');
     a.send('MODE #par +l many');
@@ -227,23 +232,23 @@ describe('MODE: channel modes', () => {
     const a = await joined(srv, 'lsop', '#lists');
     const t0 = Math.floor(Date.now() / 1000);
     a.send('MODE #lists +beI bad evil@* *!*@friend.example');
-    assert.equal(await a.expect('MODE'), ':lsop!lsop@freeq/guest MODE #lists +beI bad!*@* *!evil@* *!*@friend.example');
+    assert.equal(await a.expect('MODE'), `:lsop!lsop@${G} MODE #lists +beI bad!*@* *!evil@* *!*@friend.example`);
     // adding again is a no-op
     a.send('MODE #lists +b bad!*@*');
     await a.expectNone('MODE', 150);
     a.send('MODE #lists b');
     const ban = parse(await a.expect('367'));
-    assert.deepEqual(ban.params.slice(0, 4), ['lsop', '#lists', 'bad!*@*', 'lsop!lsop@freeq/guest']);
+    assert.deepEqual(ban.params.slice(0, 4), ['lsop', '#lists', 'bad!*@*', `lsop!lsop@${G}`]);
     assert.ok(Math.abs(Number(ban.params[4]) - t0) <= 2, `set time ${ban.params[4]}`);
     assert.equal(await a.expect('368'), ':irc.test 368 lsop #lists :End of channel ban list');
     a.send('MODE #lists e');
-    assert.match(await a.expect('348'), /^:irc\.test 348 lsop #lists \*!evil@\* lsop!lsop@freeq\/guest \d+$/);
+    assert.match(await a.expect('348'), new RegExp(`^:irc\\.test 348 lsop #lists \\*!evil@\\* lsop!lsop@${esc(G)} \\d+$`));
     assert.equal(await a.expect('349'), ':irc.test 349 lsop #lists :End of channel exception list');
     a.send('MODE #lists +I');
-    assert.match(await a.expect('346'), /^:irc\.test 346 lsop #lists \*!\*@friend\.example lsop!lsop@freeq\/guest \d+$/);
+    assert.match(await a.expect('346'), new RegExp(`^:irc\\.test 346 lsop #lists \\*!\\*@friend\\.example lsop!lsop@${esc(G)} \\d+$`));
     assert.equal(await a.expect('347'), ':irc.test 347 lsop #lists :End of channel invite list');
     a.send('MODE #lists -b BAD');
-    assert.equal(await a.expect('MODE'), ':lsop!lsop@freeq/guest MODE #lists -b bad!*@*');
+    assert.equal(await a.expect('MODE'), `:lsop!lsop@${G} MODE #lists -b bad!*@*`);
     a.send('MODE #lists b');
     const lines = await a.collectUntil('368');
     assert.deepEqual(lines, [':irc.test 368 lsop #lists :End of channel ban list']);
@@ -259,7 +264,7 @@ describe('MODE: channel modes', () => {
     a.send('MODE #enf +e enfbad!*@*');
     await a.expect('MODE');
     b.send('JOIN #enf');
-    assert.equal(await b.expect('JOIN'), ':enfbad!enfbad@freeq/guest JOIN #enf');
+    assert.equal(await b.expect('JOIN'), `:enfbad!enfbad@${G} JOIN #enf`);
   });
 
   test('100 entries per list, the 101st gets 478 (C8)', async () => {
@@ -278,16 +283,16 @@ describe('MODE: channel modes', () => {
     assert.equal(lines.filter((l) => parse(l).command === '367').length, 100);
     // exceptions have their own budget
     a.send('MODE #full +e x!*@*');
-    assert.equal(await a.expect('MODE'), ':fullop!fullop@freeq/guest MODE #full +e x!*@*');
+    assert.equal(await a.expect('MODE'), `:fullop!fullop@${G} MODE #full +e x!*@*`);
   });
 
-  test('lists of a secret channel are hidden from non-members (442)', async () => {
+  test('lists of a secret channel are hidden from non-members: 403, as for a missing channel (#12)', async () => {
     const a = await joined(srv, 'secop', '#sec');
     const out = await srv.client('secout');
     a.send('MODE #sec +sb spam');
     await a.expect('MODE');
     out.send('MODE #sec b');
-    assert.equal(await out.expect('442'), ":irc.test 442 secout #sec :You're not on that channel");
+    assert.equal(await out.expect('403'), ':irc.test 403 secout #sec :No such channel');
     await out.expectNone('367', 150);
     a.send('MODE #sec b');
     assert.match(await a.expect('367'), /^:irc\.test 367 secop #sec spam!\*@\* /);
@@ -296,7 +301,8 @@ describe('MODE: channel modes', () => {
 
 describe('MODE: MODES limit', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'max-modes': 3 }); });
+  let G: string;
+  before(async () => { srv = await bootServer({ 'max-modes': 3 }); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('ISUPPORT advertises the configured MODES', async () => {
@@ -310,12 +316,12 @@ describe('MODE: MODES limit', () => {
     const a = await joined(srv, 'limop', '#lim');
     const b = await joined(srv, 'limmem', '#lim');
     a.send('MODE #lim +bbbb m1 m2 m3 m4');
-    assert.equal(await b.expect('MODE'), ':limop!limop@freeq/guest MODE #lim +bbb m1!*@* m2!*@* m3!*@*');
+    assert.equal(await b.expect('MODE'), `:limop!limop@${G} MODE #lim +bbb m1!*@* m2!*@* m3!*@*`);
     a.send('MODE #lim b');
     const lines = await a.collectUntil('368');
     assert.deepEqual(lines.filter((l) => parse(l).command === '367').map((l) => parse(l).params[2]), ['m1!*@*', 'm2!*@*', 'm3!*@*']);
     a.send('MODE #lim +imv-bb limmem m1 m2');
-    assert.equal(await b.expect('MODE'), ':limop!limop@freeq/guest MODE #lim +imv limmem');
-    assert.equal(await b.expect('MODE'), ':limop!limop@freeq/guest MODE #lim -bb m1!*@* m2!*@*');
+    assert.equal(await b.expect('MODE'), `:limop!limop@${G} MODE #lim +imv limmem`);
+    assert.equal(await b.expect('MODE'), `:limop!limop@${G} MODE #lim -bb m1!*@* m2!*@*`);
   });
 });

@@ -13,8 +13,13 @@ const TICK = 1300;
 
 describe('draft/multiline: plugins, timeout, history replay', () => {
   let s: AdmissionServer;
+  /** the guest cloak of 127.0.0.1 (what harness/cloaks.ts guestCloak gives; s is not a TestServer) */
+  let G: string;
   const clients: RawClient[] = [];
-  before(async () => { s = await bootWithPlugins({ plugin: ['test-recorder', 'word-filter:words=darn,action=mask'] }); });
+  before(async () => {
+    s = await bootWithPlugins({ plugin: ['test-recorder', 'word-filter:words=darn,action=mask'] });
+    G = s.server.context.ops.cloaks.guest('127.0.0.1');
+  });
   after(async () => { for (const c of clients) c.destroy(); await s.stop(); });
 
   async function client(nick: string, caps: string[]): Promise<RawClient> {
@@ -40,12 +45,12 @@ describe('draft/multiline: plugins, timeout, history replay', () => {
     const got = await b.collectUntil(/ BATCH -/);
     const ref = parse(got[0]!).params[0]!.slice(1);
     assert.deepEqual(got.slice(1), [
-      `@batch=${ref} :mlplug!mlplug@freeq/guest PRIVMSG #plug :well ****`,
-      `@batch=${ref} :mlplug!mlplug@freeq/guest PRIVMSG #plug :it works`,
-      `:mlplug!mlplug@freeq/guest BATCH -${ref}`,
+      `@batch=${ref} :mlplug!mlplug@${G} PRIVMSG #plug :well ****`,
+      `@batch=${ref} :mlplug!mlplug@${G} PRIVMSG #plug :it works`,
+      `:mlplug!mlplug@${G} BATCH -${ref}`,
     ]);
-    assert.equal(await p.expect('PRIVMSG'), ':mlplug!mlplug@freeq/guest PRIVMSG #plug :well ****');
-    assert.equal(await p.expect('PRIVMSG'), ':mlplug!mlplug@freeq/guest PRIVMSG #plug :it works');
+    assert.equal(await p.expect('PRIVMSG'), `:mlplug!mlplug@${G} PRIVMSG #plug :well ****`);
+    assert.equal(await p.expect('PRIVMSG'), `:mlplug!mlplug@${G} PRIVMSG #plug :it works`);
     const seen = hooks('onMessage').slice(before).filter((e) => e.nick === 'mlplug');
     assert.deepEqual(seen.map((e) => [e.command, e.target, e.text]), [['PRIVMSG', '#plug', 'well darn\nit works']]);
   });

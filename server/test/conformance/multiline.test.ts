@@ -2,6 +2,7 @@ import { test, describe, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse, type RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 // IRCv3 draft/multiline (https://ircv3.net/specs/extensions/multiline), hardening.md C6
 
@@ -24,14 +25,19 @@ function sendBatch(c: RawClient, ref: string, target: string, lines: Array<strin
   c.send(...out);
 }
 
+/** a string as a RegExp source that matches it literally */
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 const stripTime = (l: string): string => l.replace(/(^@|;)time=[^; ]+/, '$1').replace(/^@;/, '@').replace(/^@ /, '');
 
 describe('draft/multiline', () => {
   let srv: TestServer;
+  let G: string;
   // each test's connections are closed after it (per-IP connection limit)
   let open: RawClient[] = [];
   before(async () => {
     srv = await bootServer();
+    G = guestCloak(srv);
     const client = srv.client.bind(srv);
     const connect = srv.connect.bind(srv);
     srv.client = async (nick, opts) => { const c = await client(nick, opts); open.push(c); return c; };
@@ -65,37 +71,37 @@ describe('draft/multiline', () => {
     const got = await b.collectUntil(/ BATCH -/);
     const start = parse(got[0]!);
     assert.equal(start.command, 'BATCH');
-    assert.equal(start.source, 'mla!mla@freeq/guest');
+    assert.equal(start.source, `mla!mla@${G}`);
     const ref = start.params[0]!.slice(1);
     assert.deepEqual(start.params, [`+${ref}`, 'draft/multiline', '#ml']);
     const msgid = start.tags.get('msgid');
     assert.ok(msgid, `BATCH start carries the msgid: ${got[0]}`);
     assert.ok(start.tags.get('time'));
     assert.deepEqual(got.slice(1), [
-      `@batch=${ref} :mla!mla@freeq/guest PRIVMSG #ml hello`,
-      `@batch=${ref} :mla!mla@freeq/guest PRIVMSG #ml :how is `,
-      `@batch=${ref};draft/multiline-concat :mla!mla@freeq/guest PRIVMSG #ml everyone?`,
-      `@batch=${ref} :mla!mla@freeq/guest PRIVMSG #ml :`,
-      `@batch=${ref} :mla!mla@freeq/guest PRIVMSG #ml bye`,
-      `:mla!mla@freeq/guest BATCH -${ref}`,
+      `@batch=${ref} :mla!mla@${G} PRIVMSG #ml hello`,
+      `@batch=${ref} :mla!mla@${G} PRIVMSG #ml :how is `,
+      `@batch=${ref};draft/multiline-concat :mla!mla@${G} PRIVMSG #ml everyone?`,
+      `@batch=${ref} :mla!mla@${G} PRIVMSG #ml :`,
+      `@batch=${ref} :mla!mla@${G} PRIVMSG #ml bye`,
+      `:mla!mla@${G} BATCH -${ref}`,
     ]);
 
     // fallback: the lines as sent, no blank one, the msgid on the first only
     const plain = [await p.expect('PRIVMSG'), await p.expect('PRIVMSG'), await p.expect('PRIVMSG'), await p.expect('PRIVMSG')];
     assert.deepEqual(plain, [
-      `@msgid=${msgid} :mla!mla@freeq/guest PRIVMSG #ml hello`,
-      ':mla!mla@freeq/guest PRIVMSG #ml :how is ',
-      ':mla!mla@freeq/guest PRIVMSG #ml everyone?',
-      ':mla!mla@freeq/guest PRIVMSG #ml bye',
+      `@msgid=${msgid} :mla!mla@${G} PRIVMSG #ml hello`,
+      `:mla!mla@${G} PRIVMSG #ml :how is `,
+      `:mla!mla@${G} PRIVMSG #ml everyone?`,
+      `:mla!mla@${G} PRIVMSG #ml bye`,
     ]);
     await p.sync();
     assert.deepEqual(p.received.filter((l) => l.includes('BATCH') || l.endsWith('PRIVMSG #ml :')), []);
     const oldLines = (await old.collectUntil((l) => l.endsWith(' bye'))).filter((l) => l.includes('PRIVMSG'));
     assert.deepEqual(oldLines, [
-      ':mla!mla@freeq/guest PRIVMSG #ml hello',
-      ':mla!mla@freeq/guest PRIVMSG #ml :how is ',
-      ':mla!mla@freeq/guest PRIVMSG #ml everyone?',
-      ':mla!mla@freeq/guest PRIVMSG #ml bye',
+      `:mla!mla@${G} PRIVMSG #ml hello`,
+      `:mla!mla@${G} PRIVMSG #ml :how is `,
+      `:mla!mla@${G} PRIVMSG #ml everyone?`,
+      `:mla!mla@${G} PRIVMSG #ml bye`,
     ]);
     // without echo-message the sender gets nothing back
     const own = await a.sync();
@@ -132,9 +138,9 @@ describe('draft/multiline', () => {
     assert.equal(start.tags.get('+draft/reply'), 'abc', 'client tags of the opening BATCH are the message tags');
     const ref = start.params[0]!.slice(1);
     assert.deepEqual(echo.slice(1).map(stripTime), [
-      `@batch=${ref} :mlecho!mlecho@freeq/guest PRIVMSG #echo one`,
-      `@batch=${ref} :mlecho!mlecho@freeq/guest PRIVMSG #echo two`,
-      `:mlecho!mlecho@freeq/guest BATCH -${ref}`,
+      `@batch=${ref} :mlecho!mlecho@${G} PRIVMSG #echo one`,
+      `@batch=${ref} :mlecho!mlecho@${G} PRIVMSG #echo two`,
+      `:mlecho!mlecho@${G} BATCH -${ref}`,
     ]);
     assert.ok(!echo.some((l) => l.includes('labeled-response')), 'not wrapped in a labeled-response batch');
     const theirs = parse(await b.expect(/ BATCH \+/));
@@ -164,11 +170,11 @@ describe('draft/multiline', () => {
     sendBatch(a, 'd', 'mldm2', ['x', 'y']);
     const got = await b.collectUntil(/ BATCH -/);
     assert.equal(got.length, 4);
-    assert.match(got[1]!, /^@batch=\S+ :mldm!mldm@freeq\/guest PRIVMSG mldm2 x$/);
+    assert.match(got[1]!, new RegExp(`^@batch=\\S+ :mldm!mldm@${esc(G)} PRIVMSG mldm2 x$`));
     // NOTICE lines are a multiline NOTICE ("one or more NOTICE lines")
     sendBatch(a, 'n', 'mldm3', [{ text: 'n1', command: 'NOTICE' }, { text: 'n2', command: 'NOTICE' }]);
-    assert.equal(await c.expect('NOTICE'), ':mldm!mldm@freeq/guest NOTICE mldm3 n1');
-    assert.equal(await c.expect('NOTICE'), ':mldm!mldm@freeq/guest NOTICE mldm3 n2');
+    assert.equal(await c.expect('NOTICE'), `:mldm!mldm@${G} NOTICE mldm3 n1`);
+    assert.equal(await c.expect('NOTICE'), `:mldm!mldm@${G} NOTICE mldm3 n2`);
     // PRIVMSG and NOTICE in one batch: refused, nothing delivered
     sendBatch(a, 'mix', 'mldm3', ['p', { text: 'n', command: 'NOTICE' }]);
     assert.equal(await a.expect('FAIL'), ':irc.test FAIL BATCH MULTILINE_INVALID :A multiline batch may only contain PRIVMSG lines or NOTICE lines');
@@ -230,9 +236,9 @@ describe('draft/multiline', () => {
     const after6 = await a.sync();
     assert.deepEqual(after6.filter((l) => l.includes('FAIL')), []);
     a.send('@batch=o1 PRIVMSG mlopen2 :one', 'BATCH -o1');
-    assert.equal(await b.expect('PRIVMSG'), ':mlopen!mlopen@freeq/guest PRIVMSG mlopen2 one');
+    assert.equal(await b.expect('PRIVMSG'), `:mlopen!mlopen@${G} PRIVMSG mlopen2 one`);
     a.send('BATCH +o7 draft/multiline mlopen2', '@batch=o7 PRIVMSG mlopen2 :seven', 'BATCH -o7');
-    assert.equal(await b.expect('PRIVMSG'), ':mlopen!mlopen@freeq/guest PRIVMSG mlopen2 seven');
+    assert.equal(await b.expect('PRIVMSG'), `:mlopen!mlopen@${G} PRIVMSG mlopen2 seven`);
     await b.sync();
     assert.ok(!b.received.some((l) => l.includes('six')));
   });
@@ -309,7 +315,7 @@ describe('draft/multiline: rate limit, fakelag, config limits', () => {
       await b.expect((l) => l.endsWith(' l49'), 5000);
       assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
       sendBatch(a, 'r2', 'mlrate2', ['second', 'message']);
-      assert.equal(await b.expect('PRIVMSG'), ':mlrate!mlrate@freeq/guest PRIVMSG mlrate2 second');
+      assert.equal(await b.expect('PRIVMSG'), `:mlrate!mlrate@${guestCloak(srv)} PRIVMSG mlrate2 second`);
       // the third message in the window is over message-rate 2
       a.send('PRIVMSG mlrate2 :third');
       assert.equal(await a.expect('404', 5000), ':irc.test 404 mlrate mlrate2 :Flood protection: sending too fast');

@@ -2,6 +2,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse, type RawClient } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 const OPER_PW = 'queries-oper-pw';
 
@@ -39,7 +40,8 @@ async function ask(c: RawClient, line: string, end: string): Promise<string[]> {
 
 describe('WHOIS', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('another user: 311 312 672 317 318, cloaked host, no real address', async () => {
@@ -47,7 +49,7 @@ describe('WHOIS', () => {
     const bob = await srv.client('wBob');
     const lines = await ask(bob, 'WHOIS wAlice', '318');
     assert.deepEqual(lines.map((l) => parse(l).command), ['311', '312', '672', '317', '318']);
-    assert.equal(lines[0], ':irc.test 311 wBob wAlice walice freeq/guest * :wAlice Real');
+    assert.equal(lines[0], `:irc.test 311 wBob wAlice walice ${guestCloak(srv, '127.0.0.2')} * :wAlice Real`);
     assert.equal(lines[1], ':irc.test 312 wBob wAlice irc.test freeq');
     // 672: the federation peer ID of the server the user is on (identity-whois.test.ts checks its value)
     assert.match(lines[2]!, /^:irc\.test 672 wBob wAlice :is connected via server [0-9a-f]{64}$/);
@@ -93,7 +95,7 @@ describe('WHOIS', () => {
   test('server parameter form: WHOIS <server> <nick>', async () => {
     const c = await srv.client('wSrvForm');
     const lines = await ask(c, 'WHOIS irc.test wsrvform', '318');
-    assert.equal(lines[0], ':irc.test 311 wSrvForm wSrvForm wsrvform freeq/guest * :wSrvForm Real');
+    assert.equal(lines[0], `:irc.test 311 wSrvForm wSrvForm wsrvform ${G} * :wSrvForm Real`);
   });
 
   test('319 with prefixes; +s channels and +i users\' channels hidden from outsiders', async () => {
@@ -151,8 +153,11 @@ describe('WHOIS', () => {
 describe('WHO and WHOX', () => {
   let srv: TestServer;
   let alice: RawClient, bob: RawClient, carol: RawClient;
+  let G2: string, G3: string; // alice's and bob's cloaks (127.0.0.2, 127.0.0.3)
   before(async () => {
     srv = await bootServer({ 'oper-password': OPER_PW });
+    G2 = guestCloak(srv, '127.0.0.2');
+    G3 = guestCloak(srv, '127.0.0.3');
     alice = await srv.client('alice', { localAddress: '127.0.0.2' });
     bob = await srv.client('bob', { localAddress: '127.0.0.3' });
     carol = await srv.client('carol', { caps: ['multi-prefix'] });
@@ -164,8 +169,8 @@ describe('WHO and WHOX', () => {
   test('channel WHO: 352 per member with flags, then 315', async () => {
     const lines = await ask(carol, 'WHO #room', '315');
     assert.deepEqual(lines, [
-      ':irc.test 352 carol #room alice freeq/guest irc.test alice H@ :0 alice Real',
-      ':irc.test 352 carol #room bob freeq/guest irc.test bob H :0 bob Real',
+      `:irc.test 352 carol #room alice ${G2} irc.test alice H@ :0 alice Real`,
+      `:irc.test 352 carol #room bob ${G3} irc.test bob H :0 bob Real`,
       ':irc.test 315 carol #room :End of WHO list',
     ]);
   });
@@ -179,10 +184,10 @@ describe('WHO and WHOX', () => {
     await makeOper(alice);
     await umode(alice, '+B');
     const multi = await ask(carol, 'WHO #flags', '315');
-    assert.ok(multi.includes(':irc.test 352 carol #flags alice freeq/guest irc.test alice G*@+B :0 alice Real'), multi.join('\n'));
+    assert.ok(multi.includes(`:irc.test 352 carol #flags alice ${G2} irc.test alice G*@+B :0 alice Real`), multi.join('\n'));
     await join(bob, '#flags');
     const single = await ask(bob, 'WHO #flags', '315');
-    assert.ok(single.includes(':irc.test 352 bob #flags alice freeq/guest irc.test alice G*@B :0 alice Real'), single.join('\n'));
+    assert.ok(single.includes(`:irc.test 352 bob #flags alice ${G2} irc.test alice G*@B :0 alice Real`), single.join('\n'));
     // 'o' option: operators only
     const opers = await ask(bob, 'WHO #flags o', '315');
     assert.deepEqual(opers.map((l) => parse(l).params[5]), ['alice', undefined]);
@@ -195,7 +200,7 @@ describe('WHO and WHOX', () => {
   test('mask WHO matches nick/user/host/realname globs; 315 echoes the mask', async () => {
     const byNick = await ask(carol, 'WHO al*', '315');
     assert.deepEqual(byNick, [
-      ':irc.test 352 carol * alice freeq/guest irc.test alice H :0 alice Real',
+      `:irc.test 352 carol * alice ${G2} irc.test alice H :0 alice Real`,
       ':irc.test 315 carol al* :End of WHO list',
     ]);
     const byReal = await ask(carol, 'WHO *ob?Real', '315');
@@ -250,7 +255,7 @@ describe('WHO and WHOX', () => {
   test('WHOX: fields in spec order whatever the request order, token, hidden IP, account 0', async () => {
     const all = await ask(carol, 'WHO alice %roladfnshiuct,42', '315');
     assert.deepEqual(all, [
-      ':irc.test 354 carol 42 * alice 255.255.255.255 freeq/guest irc.test alice H 0 ' + parse(all[0]!).params[10] + ' 0 n/a :alice Real',
+      `:irc.test 354 carol 42 * alice 255.255.255.255 ${G2} irc.test alice H 0 ` + parse(all[0]!).params[10] + ' 0 n/a :alice Real',
       ':irc.test 315 carol alice :End of WHO list',
     ]);
     assert.match(parse(all[0]!).params[10]!, /^\d+$/, 'idle seconds');
@@ -298,7 +303,8 @@ describe('WHO and WHOX', () => {
 
 describe('WHOWAS', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('nick changes and quits are remembered, newest first; count limits', async () => {
@@ -311,9 +317,9 @@ describe('WHOWAS', () => {
     const c = await srv.client('looker');
     const lines = await ask(c, 'WHOWAS HIST1', '369');
     assert.equal(lines.length, 5);
-    assert.equal(lines[0], ':irc.test 314 looker hist1 hist1 freeq/guest * :hist1 Real');
+    assert.equal(lines[0], `:irc.test 314 looker hist1 hist1 ${G} * :hist1 Real`);
     assert.match(lines[1]!, /^:irc\.test 312 looker hist1 irc\.test :\w{3}, \d{2} \w{3} \d{4} [\d:]{8} GMT$/);
-    assert.equal(lines[2], ':irc.test 314 looker hist1 hist1 freeq/guest * :hist1 Real');
+    assert.equal(lines[2], `:irc.test 314 looker hist1 hist1 ${guestCloak(srv, '127.0.0.2')} * :hist1 Real`);
     assert.equal(lines[4], ':irc.test 369 looker HIST1 :End of WHOWAS');
     // newest first: the QUIT (second user) is after the NICK change, so it must come first
     const wh = srv.server.context.world.whowas.filter((e) => e.nick === 'hist1');
@@ -338,8 +344,8 @@ describe('WHOWAS', () => {
     const c = await srv.client('looker2');
     const lines = (await ask(c, 'WHOWAS order1', '369')).filter((l) => parse(l).command === '314');
     assert.deepEqual(lines, [
-      ':irc.test 314 looker2 order1 second freeq/guest * :Second One',
-      ':irc.test 314 looker2 order1 first freeq/guest * :First One',
+      `:irc.test 314 looker2 order1 second ${G} * :Second One`,
+      `:irc.test 314 looker2 order1 first ${G} * :First One`,
     ]);
   });
 
@@ -356,7 +362,8 @@ describe('WHOWAS', () => {
 
 describe('USERHOST, ISON', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW }); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('USERHOST: +/- away, * oper, unknown nicks skipped, at most 5', async () => {
@@ -366,7 +373,7 @@ describe('USERHOST, ISON', () => {
     u1.send('AWAY :out');
     await u1.expect('306');
     await makeOper(u2);
-    assert.equal((await ask(asker, 'USERHOST uone utwo nobody', '302'))[0], ':irc.test 302 Uask :Uone=-uone@freeq/guest Utwo*=+utwo@freeq/guest');
+    assert.equal((await ask(asker, 'USERHOST uone utwo nobody', '302'))[0], `:irc.test 302 Uask :Uone=-uone@${G} Utwo*=+utwo@${G}`);
     // own entry shows the real address (clients use it for DCC)
     assert.equal((await ask(asker, 'USERHOST Uask', '302'))[0], ':irc.test 302 Uask Uask=+uask@127.0.0.5');
     const six = await ask(asker, 'USERHOST uone uone uone uone uone utwo', '302');
@@ -386,7 +393,8 @@ describe('USERHOST, ISON', () => {
 
 describe('AWAY', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW, 'away-len': 10 }); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW, 'away-len': 10 }); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('306/305, away-notify to cap holders only, 301 on PRIVMSG', async () => {
@@ -398,13 +406,13 @@ describe('AWAY', () => {
     await plain.sync();
     alice.send('AWAY :gone');
     assert.equal(await alice.expect('306'), ':irc.test 306 alice :You have been marked as being away');
-    assert.equal(await notified.expect('AWAY'), ':alice!alice@freeq/guest AWAY gone');
+    assert.equal(await notified.expect('AWAY'), `:alice!alice@${G} AWAY gone`);
     await plain.expectNone('AWAY');
     plain.send('PRIVMSG alice :you there?');
     assert.equal(await plain.expect('301'), ':irc.test 301 plain alice gone');
     alice.send('AWAY');
     assert.equal(await alice.expect('305'), ':irc.test 305 alice :You are no longer marked as being away');
-    assert.equal(await notified.expect('AWAY'), ':alice!alice@freeq/guest AWAY');
+    assert.equal(await notified.expect('AWAY'), `:alice!alice@${G} AWAY`);
     await plain.expectNone('AWAY');
     plain.send('PRIVMSG alice :back?');
     await plain.expectNone('301');
@@ -420,13 +428,14 @@ describe('AWAY', () => {
     assert.ok(w.includes(':irc.test 301 watcher late 0123456789'), w.join('\n'));
     late.send('JOIN #awayjoin');
     await watcher.expect('JOIN');
-    assert.equal(await watcher.expect('AWAY'), ':late!late@freeq/guest AWAY 0123456789');
+    assert.equal(await watcher.expect('AWAY'), `:late!late@${G} AWAY 0123456789`);
   });
 });
 
 describe('SETNAME', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW, 'realname-len': 20 }); });
+  let G: string; // guest cloak for 127.0.0.1
+  before(async () => { srv = await bootServer({ 'oper-password': OPER_PW, 'realname-len': 20 }); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('with the cap: echoed to self and to neighbours with the cap only', async () => {
@@ -438,12 +447,12 @@ describe('SETNAME', () => {
     await plain.sync();
     await faraway.sync();
     alice.send('SETNAME :New Name');
-    assert.equal(await alice.expect('SETNAME'), ':alice!alice@freeq/guest SETNAME :New Name');
-    assert.equal(await capped.expect('SETNAME'), ':alice!alice@freeq/guest SETNAME :New Name');
+    assert.equal(await alice.expect('SETNAME'), `:alice!alice@${G} SETNAME :New Name`);
+    assert.equal(await capped.expect('SETNAME'), `:alice!alice@${G} SETNAME :New Name`);
     await plain.expectNone('SETNAME');
     await faraway.expectNone('SETNAME');
     const w = await ask(plain, 'WHOIS alice', '318');
-    assert.equal(w[0], ':irc.test 311 plain alice alice freeq/guest * :New Name');
+    assert.equal(w[0], `:irc.test 311 plain alice alice ${G} * :New Name`);
   });
 
   test('without the cap: applied silently', async () => {
@@ -453,10 +462,10 @@ describe('SETNAME', () => {
     await join(watcher, '#quiet');
     await nocap.sync();
     nocap.send('SETNAME Solo');
-    assert.equal(await watcher.expect('SETNAME'), ':nocap!nocap@freeq/guest SETNAME Solo');
+    assert.equal(await watcher.expect('SETNAME'), `:nocap!nocap@${G} SETNAME Solo`);
     const after = await nocap.sync(); // everything nocap got up to its PONG: nothing but the PONG
     assert.equal(after.length, 1, after.join('\n'));
-    assert.equal((await ask(nocap, 'WHOIS nocap', '318'))[0], ':irc.test 311 nocap nocap nocap freeq/guest * Solo');
+    assert.equal((await ask(nocap, 'WHOIS nocap', '318'))[0], `:irc.test 311 nocap nocap nocap ${G} * Solo`);
   });
 
   test('too long (bytes) or empty: FAIL SETNAME INVALID_REALNAME, name unchanged', async () => {
@@ -465,9 +474,9 @@ describe('SETNAME', () => {
     assert.equal(await c.expect('FAIL'), ':irc.test FAIL SETNAME INVALID_REALNAME :Realname is not valid');
     c.send('SETNAME :');
     assert.equal(await c.expect('FAIL'), ':irc.test FAIL SETNAME INVALID_REALNAME :Realname is not valid');
-    assert.equal((await ask(c, 'WHOIS longname', '318'))[0], ':irc.test 311 longname longname longname freeq/guest * :longname Real');
+    assert.equal((await ask(c, 'WHOIS longname', '318'))[0], `:irc.test 311 longname longname longname ${G} * :longname Real`);
     c.send('SETNAME :' + 'é'.repeat(10)); // exactly 20 bytes is fine
-    assert.equal(await c.expect('SETNAME'), `:longname!longname@freeq/guest SETNAME ${'é'.repeat(10)}`);
+    assert.equal(await c.expect('SETNAME'), `:longname!longname@${G} SETNAME ${'é'.repeat(10)}`);
     c.send('SETNAME');
     assert.equal(await c.expect('461'), ':irc.test 461 longname SETNAME :Not enough parameters');
   });

@@ -2,10 +2,12 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { parse } from '../harness/raw-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 describe('registration', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string;
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('welcome burst 001-005, LUSERS and 422 without a MOTD file', async () => {
@@ -14,7 +16,7 @@ describe('registration', () => {
     const lines = await c.collectUntil(/ 422 /);
     const cmds = lines.map((l) => parse(l).command);
     for (const n of ['001', '002', '003', '004', '005', '251', '252', '253', '254', '255', '265', '266', '422']) assert.ok(cmds.includes(n), `missing ${n}`);
-    assert.equal(lines[0], ':irc.test 001 alice :Welcome to the freeq IRC Network alice!alice@freeq/guest');
+    assert.equal(lines[0], `:irc.test 001 alice :Welcome to the freeq IRC Network alice!alice@${G}`);
     const isupport = lines.filter((l) => parse(l).command === '005').flatMap((l) => parse(l).params.slice(1, -1));
     for (const tok of ['CASEMAPPING=rfc1459', 'NICKLEN=64', 'CHANNELLEN=64', 'TOPICLEN=390', 'UTF8ONLY', 'PREFIX=(ov)@+', 'CHANMODES=beI,k,l,imnpst', 'MODES=20', 'WHOX', 'BOT=B']) {
       assert.ok(isupport.includes(tok), `005 lacks ${tok}`);

@@ -15,14 +15,13 @@ import {
   addPlcKey, createAppPasswordSession, didWebDocument, fetchPlcDocument, getOAuthToken, getServiceAuth, startAtprotoStack,
   startDidWebServer, type AtprotoStack, type DidWebServer,
 } from '../harness/atproto.js';
+import { didCloak, guestCloak } from '../harness/cloaks.js';
 import { lineOf, rawPlain, sdkLogin, whois } from '../harness/sasl-helpers.js';
 import { ed25519Signer, generateSecretKey, multikeyFromPublicKey, secp256k1Signer } from '../../../sdk/src/index.js';
 
-/** freeq-reference §1.6: did:<method>:<id> → freeq/<method>/<first 8 of id>, lower-cased, [a-z0-9.-] */
-function cloak(did: string): string {
-  const [, method, id] = /^did:([^:]+):(.+)$/.exec(did)!;
-  const clean = (s: string): string => s.toLowerCase().replace(/[^a-z0-9.-]/g, '');
-  return `freeq/${clean(method!)}/${clean(id!).slice(0, 8)}`;
+/** s with RegExp specials escaped */
+function esc(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 const SERVER_DID = 'did:web:irc.test';
@@ -33,6 +32,8 @@ describe('SASL end to end with a real PLC + PDS', () => {
   let srv: TestServer;
   let certDir: string;
   let certPem: string;
+  /** the DID cloak the running server gives (#12: a keyed hash, freeq/<method>/<16 base32>) */
+  const cloak = (did: string): string => didCloak(srv, did);
 
   before(async () => {
     stack = await startAtprotoStack({ accounts: ['alice', 'bob', 'carol', 'dave', 'erin'] });
@@ -61,7 +62,7 @@ describe('SASL end to end with a real PLC + PDS', () => {
     assert.equal(l.client.did, did);
     assert.equal(lineOf(l.lines, '900'), `:irc.test 900 ${nick} ${nick}!${nick}@${cloak(did)} ${did} :You are now logged in as ${handle ?? did}`);
     assert.equal(lineOf(l.lines, '903'), `:irc.test 903 ${nick} :SASL authentication successful`);
-    assert.match(lineOf(l.lines, '001'), new RegExp(`^:irc\\.test 001 ${nick} :Welcome to the freeq IRC Network ${nick}!${nick}@${cloak(did).replace(/\./g, '\\.')}$`));
+    assert.match(lineOf(l.lines, '001'), new RegExp(`^:irc\\.test 001 ${nick} :Welcome to the freeq IRC Network ${nick}!${nick}@${esc(cloak(did))}$`));
     const obs = await srv.client(`obs${Math.floor(Math.random() * 1e6)}`);
     const w = await whois(obs, nick);
     assert.ok(w.includes(`:irc.test 330 ${obs.nick} ${nick} ${did} :is logged in as`), w.join('\n'));
@@ -76,7 +77,7 @@ describe('SASL end to end with a real PLC + PDS', () => {
       const signer = ed25519Signer(generateSecretKey('ed25519'));
       const l = await sdkLogin(srv, 'edkey', { mechanism: 'ATPROTO-CHALLENGE', did: signer.did, method: 'crypto', sign: signer });
       await assertLoggedIn(l, 'edkey', signer.did);
-      assert.match(cloak(signer.did), /^freeq\/key\/z6mk/);
+      assert.match(cloak(signer.did), /^freeq\/key\/[a-z2-7]{16}$/);
       await l.client.quit();
     });
 
@@ -93,8 +94,8 @@ describe('SASL end to end with a real PLC + PDS', () => {
       web.set(did, didWebDocument(did, multikeyFromPublicKey('ed25519', ed.publicKey), { handle: 'webby.test' }));
       const before = web.requests.length;
       const l = await sdkLogin(srv, 'webby', { mechanism: 'ATPROTO-CHALLENGE', did, method: 'crypto', sign: ed }, { url: `ircs://127.0.0.1:${srv.tlsPort!}`, transport: { tls: { ca: certPem, servername: 'irc.test' } } });
-      // the handle in alsoKnownAs is display only (shown as-is for did:web)
-      await assertLoggedIn(l, 'webby', did, 'webby.test');
+      // the claimed handle webby.test does not resolve back to this DID: the DID is shown (#12)
+      await assertLoggedIn(l, 'webby', did);
       assert.ok(web.requests.slice(before).includes('/.well-known/did.json'), 'the server fetched the did:web document');
       await l.client.quit();
 
@@ -115,7 +116,7 @@ describe('SASL end to end with a real PLC + PDS', () => {
       assert.ok(JSON.stringify(doc.verificationMethod).includes('#irc'), 'the PLC document lists #irc');
       const l = await sdkLogin(srv, 'carol', { mechanism: 'ATPROTO-CHALLENGE', did: carol.did, method: 'crypto', sign: signer });
       await assertLoggedIn(l, 'carol', carol.did, 'carol.test');
-      assert.match(lineOf(l.lines, '900'), / carol!carol@freeq\/plc\/[a-z2-7]{8} /);
+      assert.match(lineOf(l.lines, '900'), / carol!carol@freeq\/plc\/[a-z2-7]{16} /);
       await l.client.quit();
     });
   });
@@ -196,7 +197,7 @@ describe('SASL end to end with a real PLC + PDS', () => {
       const bad = await sdkLogin(srv, 'erin2', { mechanism: 'PLAIN', identifier: erin.handle, password: 'aaaa-bbbb-cccc-dddd' });
       assert.deepEqual(bad.failed, ['904', 'SASL authentication failed']);
       assert.equal(bad.did, undefined);
-      assert.match(lineOf(bad.lines, '001'), /freeq\/guest$/);
+      assert.match(lineOf(bad.lines, '001'), new RegExp(`@${esc(guestCloak(srv))}$`));
       await bad.client.quit();
     });
   });

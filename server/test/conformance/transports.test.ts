@@ -10,6 +10,7 @@ import { generate } from 'selfsigned';
 import IRC from 'irc-framework';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { WsClient } from '../harness/ws-client.js';
+import { guestCloak } from '../harness/cloaks.js';
 
 // ---- TLS (hardening A8) ----------------------------------------------------------------------
 
@@ -144,7 +145,8 @@ function rawUpgrade(port: number, headers: Record<string, string>): Promise<{ st
 
 describe('WebSocket transport', () => {
   let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
+  let G: string;
+  before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
   test('text.ircv3.net is echoed and gets text frames, one line per message without CRLF', async () => {
@@ -153,7 +155,7 @@ describe('WebSocket transport', () => {
     w.send('NICK wstext');
     w.send('USER wstext 0 * :WS Text');
     const welcome = await w.expectFrame(/ 001 /);
-    assert.equal(welcome.text, ':irc.test 001 wstext :Welcome to the freeq IRC Network wstext!wstext@freeq/guest');
+    assert.equal(welcome.text, `:irc.test 001 wstext :Welcome to the freeq IRC Network wstext!wstext@${G}`);
     assert.equal(welcome.binary, false);
     await w.expect(/ (376|422) /);
     for (const f of w.frames) {
@@ -171,7 +173,7 @@ describe('WebSocket transport', () => {
     w.send('USER wsbin 0 * :WS Bin', true);
     const welcome = await w.expectFrame(/ 001 /);
     assert.equal(welcome.binary, true);
-    assert.equal(welcome.text, ':irc.test 001 wsbin :Welcome to the freeq IRC Network wsbin!wsbin@freeq/guest');
+    assert.equal(welcome.text, `:irc.test 001 wsbin :Welcome to the freeq IRC Network wsbin!wsbin@${G}`);
     await w.expect(/ (376|422) /);
     assert.ok(w.frames.every((f) => f.binary && !/[\r\n]/.test(f.text)));
     w.destroy();

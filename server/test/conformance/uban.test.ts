@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { guestCloak } from '../harness/cloaks.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
 
@@ -51,7 +52,7 @@ describe('UBAN (server bans)', () => {
     assert.equal(await victim.expect(/ 465 /), ':irc.test 465 victim :You are banned from this server (spamming)');
     assert.equal(await victim.expect(/^ERROR /), 'ERROR :You are banned from this server (spamming)');
     await victim.waitClosed();
-    assert.equal(await bystander.expect(/ QUIT /), ':victim!victim@freeq/guest QUIT :You are banned from this server (spamming)');
+    assert.equal(await bystander.expect(/ QUIT /), `:victim!victim@${guestCloak(srv, '127.0.0.3')} QUIT :You are banned from this server (spamming)`);
     assert.match(await op.expect(/ NOTICE /), /^:irc\.test NOTICE op1 :Added ban: \*!\*@127\.0\.0\.3 \(mask\) set by op1 at \S+, permanent: spamming; 1 user\(s\) disconnected$/);
     const again = await tryRegister(srv, 'victim2', '127.0.0.3');
     assert.equal(again.banned, true);
@@ -63,7 +64,7 @@ describe('UBAN (server bans)', () => {
 
   test('IP and CIDR bans match the real IP; nick masks match the displayed host (cloak) too', async () => {
     const op = await oper(srv, 'op2');
-    op.send('UBAN ADD 127.0.0.4 :one address', 'UBAN ADD 127.0.5.0/24 :a range', 'UBAN ADD cloaky!*@freeq/guest :by cloak');
+    op.send('UBAN ADD 127.0.0.4 :one address', 'UBAN ADD 127.0.5.0/24 :a range', `UBAN ADD cloaky!*@${guestCloak(srv)} :by cloak`);
     for (let i = 0; i < 3; i++) await op.expect(/ NOTICE op2 :Added ban/);
     assert.equal((await tryRegister(srv, 'ipuser', '127.0.0.4')).banned, true);
     assert.equal((await tryRegister(srv, 'rangeuser', '127.0.5.9')).banned, true);
@@ -126,7 +127,7 @@ describe('UBAN (server bans)', () => {
     op.send('UBAN LIST');
     const lines = (await op.collectUntil(/End of UBAN LIST/)).filter((l) => / NOTICE op6 /.test(l));
     const targets = lines.slice(0, -1).map((l) => /:(\S+) \(/.exec(l.split(' NOTICE op6 ')[1]!)?.[1]);
-    assert.deepEqual(targets, ['*!*@127.0.0.3', '127.0.0.4', '127.0.5.0/24', 'cloaky!*@freeq/guest', '2001:db8::/32']);
+    assert.deepEqual(targets, ['*!*@127.0.0.3', '127.0.0.4', '127.0.5.0/24', `cloaky!*@${guestCloak(srv)}`, '2001:db8::/32']);
     assert.equal(lines.at(-1), ':irc.test NOTICE op6 :End of UBAN LIST (5 bans)');
     srv = await srv.restart();
     assert.equal((await tryRegister(srv, 'after', '127.0.0.4')).banned, true, 'IP ban loaded at startup');

@@ -23,6 +23,7 @@ export interface AtprotoResponse {
 }
 
 export type VerifyOutcome =
+  /** `handle`: verified in both directions (#12), else undefined and the DID is shown */
   | { kind: 'ok'; did: string; handle?: string }
   /** `reason` is for the debug log only: never a token, signature or proof */
   | { kind: 'fail'; reason: string }
@@ -83,7 +84,7 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         let ok = false;
         for (const k of keys) if ((ok = await identity.verifySignature(k, data, sigBytes))) break;
         if (!ok) return { kind: 'fail', reason: `signature matches none of ${keys.length} key(s)` };
-        return { kind: 'ok', did: r.did, handle: safeHandle(identity.handleOf(doc)) };
+        return { kind: 'ok', did: r.did, handle: safeHandle(await identity.verifiedHandle(r.did, doc)) };
       }
       case 'pds-session':
       case 'pds-oauth': {
@@ -109,14 +110,14 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         }
         // getSession's did is the authority (atproto-testing.md §F7)
         if (res.did !== r.did) return { kind: 'fail', reason: 'getSession answered for another DID' };
-        return { kind: 'ok', did: r.did, handle: safeHandle(identity.handleOf(doc)) };
+        return { kind: 'ok', did: r.did, handle: safeHandle(await identity.verifiedHandle(r.did, doc)) };
       }
       case 'service-auth': {
         const { did } = await identity.verifyServiceAuth(r.signature, d.serverDid);
         if (did !== r.did) return { kind: 'fail', reason: 'service-auth issuer differs from the claimed DID' };
         // the handle is display only: a lookup failure after a valid token does not fail the login
         let handle: string | undefined;
-        try { handle = safeHandle(identity.handleOf(await identity.resolveDid(did))); } catch { handle = undefined; }
+        try { handle = safeHandle(await identity.verifiedHandle(did, await identity.resolveDid(did))); } catch { handle = undefined; }
         return { kind: 'ok', did, handle };
       }
     }

@@ -54,7 +54,7 @@ export async function verifyPlain(identity: IdentityService, cred: PlainCredenti
     // we only wanted the check: end the session now (best effort, never delays the login)
     Promise.resolve().then(() => identity.deleteSession(pds, s.refreshJwt)).catch(() => undefined);
     if (s.did !== did) return { kind: 'fail', reason: 'createSession answered for another DID' };
-    return { kind: 'ok', did, handle: safeHandle(identity.handleOf(doc)) };
+    return { kind: 'ok', did, handle: safeHandle(await identity.verifiedHandle(did, doc)) };
   } catch (e) {
     return { kind: 'fail', reason: errorReason(e) };
   }

@@ -1,12 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { HistoryRef, StoredMessage } from '../../history/types.js';
+import { channelCut, OUTSIDER } from '../../history/cutoff.js';
+import type { HistoryReadOptions, HistoryReader, HistoryRef, StoredMessage } from '../../history/types.js';
 import { isChannelName } from '../../protocol/validate.js';
 import type { Channel } from '../../state/channel.js';
 import type { ApiDeps } from '../app.js';
 import { bearerToken, refuseIfBlocked, unauthorized } from '../auth.js';
+import { oneAtATime } from '../one-at-a-time.js';
 
 /** history page size: default and cap (freeq-reference.md §1.11) */
 export const HISTORY_LIMIT = { default: 50, max: 200 } as const;
+/** #12 finding 8: GET /api/v1/channels page size, default and cap */
+export const CHANNELS_LIMIT = { default: 100, max: 500 } as const;
+/** rows read per query while filling a history page (doubling up to the last): few wasted decryptions past the byte cap */
+const READ_CHUNKS = [8, 16, 32, 64] as const;
 
 /** +s/+p: hidden from non-members everywhere (LIST, WHOIS, NAMES); +i/+k: visible but closed */
 function restricted(ch: Channel): boolean {
@@ -47,16 +53,75 @@ function notFound(reply: FastifyReply): FastifyReply {
   return reply.code(404).send({ error: 'NotFound' });
 }
 
+const badRequest = (reply: FastifyReply, message: string): FastifyReply => reply.code(400).send({ error: 'BadRequest', message });
+
+/** `limit`: absent → the default; a positive integer → clamped to the cap; anything else → undefined (400) */
+function parseLimit(raw: string | undefined, bounds: { default: number; max: number }): number | undefined {
+  if (raw === undefined) return bounds.default;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1) return undefined;
+  return Math.min(Number(raw), bounds.max);
+}
+
+/** `]`, has_more and next_before close the body; a msgid is at most 64 characters (parseBefore) */
+const SUFFIX_RESERVE = Buffer.byteLength('],"has_more":false,"next_before":""}') + 64;
+
+/**
+ * #12 finding 2: one history page as a JSON body of at most `maxBytes` (or one message, if a single
+ * message is larger: it is always readable). Rows are read newest first in small chunks and each
+ * is serialized on its own, so nothing larger than the page is ever built and rows past it are
+ * never decrypted; the byte count is of the body as sent, so a multiline message counts every
+ * line. `next_before` (with `has_more`) is where the next older page starts.
+ */
+function historyPage(reader: HistoryReader, ch: Channel, before: HistoryRef | undefined, limit: number, maxBytes: number, o: HistoryReadOptions): string {
+  const head = `{"channel":${JSON.stringify(ch.name)},"messages":[`;
+  let bytes = Buffer.byteLength(head) + SUFFIX_RESERVE;
+  const parts: string[] = []; // newest first
+  let cursor = before;
+  let oldest: StoredMessage | undefined;
+  let more = false;
+  fill: for (let round = 0; ; round++) {
+    const want = Math.min(limit - parts.length, READ_CHUNKS[Math.min(round, READ_CHUNKS.length - 1)]!);
+    const rows = cursor ? reader.before(ch.folded, cursor, want, o) : reader.latest(ch.folded, want, undefined, o);
+    for (let i = rows.length - 1; i >= 0; i--) {
+      const json = JSON.stringify(toJson(rows[i]!));
+      const size = Buffer.byteLength(json) + (parts.length > 0 ? 1 : 0);
+      if (parts.length > 0 && bytes + size > maxBytes) { more = true; break fill; }
+      parts.push(json);
+      bytes += size;
+      oldest = rows[i];
+    }
+    if (rows.length < want) break; // the venue has nothing older
+    cursor = { msgid: oldest!.msgid };
+    if (parts.length >= limit) {
+      // a full page: is there an older one? (one row, the cheapest look)
+      more = reader.before(ch.folded, cursor, 1, o).length > 0;
+      break;
+    }
+  }
+  parts.reverse();
+  const next = more && oldest ? `,"next_before":${JSON.stringify(oldest.msgid)}` : ',"next_before":null';
+  return `${head}${parts.join(',')}],"has_more":${more}${next}}`;
+}
+
 /**
  * The REST read API (issue 5, freeq-reference.md §1.11):
  *
- * - `GET /api/v1/channels` → `{channels: [{name, topic, members}]}`: public channels only
- *   (none of +s, +p, +i, +k), sorted by name. No authentication.
- * - `GET /api/v1/channels/{name}/history?before=&limit=` → `{channel, messages, has_more}`:
- *   `name` URL-encoded (`%23freeq`; without a `#`/`&` prefix `#` is assumed). `limit` defaults
- *   to 50 and is capped at 200; `before` is a msgid, an ISO 8601 time or ms since the epoch
- *   (exclusive). Messages are oldest → newest; the next older page is `before=<first msgid>`
- *   while `has_more` is true. PRIVMSG and NOTICE only (no TAGMSG reactions).
+ * - `GET /api/v1/channels?limit=&after=` → `{channels: [{name, topic, members}], next}`: public
+ *   channels only (none of +s, +p, +i, +k), sorted by case-folded name, `limit` per page (default
+ *   100, at most 500); `next` is the `after` of the next page (a folded name), null on the last
+ *   (#12 finding 8). No authentication.
+ * - `GET /api/v1/channels/{name}/history?before=&limit=` → `{channel, messages, has_more,
+ *   next_before}`: `name` URL-encoded (`%23freeq`; without a `#`/`&` prefix `#` is assumed).
+ *   `limit` defaults to 50 and is capped at 200; `before` is a msgid, an ISO 8601 time or ms
+ *   since the epoch (exclusive). Messages are oldest → newest. The body is at most
+ *   http-history-max-bytes (one larger message still comes, alone), so a page may hold fewer
+ *   than `limit`; while `has_more` is true, `next_before` (the first message's msgid) fetches the
+ *   next older page (#12 finding 2). PRIVMSG and NOTICE only (no TAGMSG reactions). Requests on
+ *   one connection are answered one at a time (http/one-at-a-time.ts).
+ *
+ * What a reader sees of a channel's history (#12 finding 10): messages said while the channel
+ * was +s/+p/+i/+k only with a token whose account may read the channel, and then subject to
+ * history-cutoff like CHATHISTORY (history/cutoff.ts); without one, never, even after -s/-k.
  *
  * Who may read: a public channel, anyone. A restricted one (+s/+p/+i/+k) needs
  * `Authorization: Bearer <token>` from the APITOKEN command whose account (DID) may read it: a
@@ -70,15 +135,22 @@ function notFound(reply: FastifyReply): FastifyReply {
 export function channelRoutes(app: FastifyInstance, d: ApiDeps): void {
   const { context } = d;
 
-  app.get('/api/v1/channels', async () => {
-    const channels = [...context.world.channels.values()]
-      .filter((ch) => !restricted(ch))
-      .sort((a, b) => (a.folded < b.folded ? -1 : a.folded > b.folded ? 1 : 0))
-      .map((ch) => ({ name: ch.name, topic: ch.topic?.text ?? null, members: ch.members.size }));
-    return { channels };
+  app.get<{ Querystring: { limit?: string; after?: string } }>('/api/v1/channels', { onRequest: oneAtATime }, async (req, reply) => {
+    const limit = parseLimit(req.query.limit, CHANNELS_LIMIT);
+    if (limit === undefined) return badRequest(reply, 'limit must be a positive integer');
+    const after = req.query.after ?? '';
+    const names: string[] = [];
+    for (const ch of context.world.channels.values()) if (ch.folded > after && !restricted(ch)) names.push(ch.folded);
+    names.sort();
+    const page = names.slice(0, limit);
+    const channels = page.map((f) => {
+      const ch = context.world.channels.get(f)!;
+      return { name: ch.name, topic: ch.topic?.text ?? null, members: ch.members.size };
+    });
+    return { channels, next: names.length > limit ? page.at(-1)! : null };
   });
 
-  app.get<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>('/api/v1/channels/:name/history', async (req: FastifyRequest<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>, reply) => {
+  app.get<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>('/api/v1/channels/:name/history', { onRequest: oneAtATime }, async (req: FastifyRequest<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>, reply) => {
     const raw = req.params.name;
     const name = isChannelName(raw) ? raw : `#${raw}`;
     const ch = context.world.findChannel(name);
@@ -99,22 +171,17 @@ export function channelRoutes(app: FastifyInstance, d: ApiDeps): void {
       return reply.code(403).send({ error: 'Forbidden' });
     }
 
-    const { before, limit: limitRaw } = req.query;
-    let limit: number = HISTORY_LIMIT.default;
-    if (limitRaw !== undefined) {
-      if (!/^\d{1,6}$/.test(limitRaw) || Number(limitRaw) < 1) return reply.code(400).send({ error: 'BadRequest', message: 'limit must be a positive integer' });
-      limit = Math.min(Number(limitRaw), HISTORY_LIMIT.max);
-    }
+    const { before } = req.query;
+    const limit = parseLimit(req.query.limit, HISTORY_LIMIT);
+    if (limit === undefined) return badRequest(reply, 'limit must be a positive integer');
     let ref: HistoryRef | undefined;
     if (before !== undefined) {
       ref = parseBefore(before);
-      if (!ref) return reply.code(400).send({ error: 'BadRequest', message: 'before must be a msgid, an ISO 8601 time or milliseconds since the epoch' });
+      if (!ref) return badRequest(reply, 'before must be a msgid, an ISO 8601 time or milliseconds since the epoch');
     }
-    const opts = { tagmsg: false };
-    // one more than asked: whether an older page exists
-    const rows = ref ? context.historyReader.before(ch.folded, ref, limit + 1, opts) : context.historyReader.latest(ch.folded, limit + 1, undefined, opts);
-    const hasMore = rows.length > limit;
-    const page = hasMore ? rows.slice(rows.length - limit) : rows;
-    return { channel: ch.name, messages: page.map(toJson), has_more: hasMore };
+    // #12 finding 10: what was said while restricted only for readers the channel admits, with history-cutoff
+    const cut = did !== undefined ? channelCut(context.config.historyCutoff, ch, { did }) : OUTSIDER;
+    const body = historyPage(context.historyReader, ch, ref, limit, context.config.httpHistoryMaxBytes, { tagmsg: false, ...cut });
+    return reply.type('application/json; charset=utf-8').send(body);
   });
 }

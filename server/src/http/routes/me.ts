@@ -4,7 +4,8 @@ import { bearerToken, refuseIfBlocked, unauthorized } from '../auth.js';
 
 /**
  * GET /api/v1/me with `Authorization: Bearer <token>` (a token from the APITOKEN command) →
- * `{did, handle?}`; 401 for a missing, malformed, unknown, expired or revoked token; 429 after
+ * `{did, handle?}` (`handle` only when it resolved back to the DID at the account's last login,
+ * #12); 401 for a missing, malformed, unknown, expired or revoked token; 429 after
  * 30 failures from one IP within 5 minutes.
  */
 export function meRoutes(app: FastifyInstance, d: ApiDeps): void {

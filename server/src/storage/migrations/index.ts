@@ -132,4 +132,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: 'history-visibility-and-size',
+    sql: `
+      -- #12: vis = the channel's restricting modes when the message was said (1 +s, 2 +p, 4 +i,
+      -- 8 +k; 0 public), so history said while secret or keyed never becomes public later.
+      -- size = the row's stored bytes (storage/repos/messages.ts ROW_OVERHEAD), summed in meta
+      -- history_bytes for history-max-bytes.
+      ALTER TABLE messages ADD COLUMN vis INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+      -- older rows: nothing recorded their moment, so they take the channel's modes as persisted
+      -- now (restricted now → restricted); a channel that was never persisted had default modes
+      UPDATE messages SET vis = (
+        SELECT (CASE WHEN instr(c.modes, 's') > 0 THEN 1 ELSE 0 END) | (CASE WHEN instr(c.modes, 'p') > 0 THEN 2 ELSE 0 END)
+             | (CASE WHEN instr(c.modes, 'i') > 0 THEN 4 ELSE 0 END) | (CASE WHEN c.chan_key IS NOT NULL THEN 8 ELSE 0 END)
+        FROM channels c WHERE c.name_folded = messages.venue)
+      WHERE venue IN (SELECT name_folded FROM channels);
+      UPDATE messages SET size = 16 + length(CAST(msgid AS BLOB)) + length(CAST(venue AS BLOB)) + length(CAST(command AS BLOB))
+        + length(CAST(source AS BLOB)) + COALESCE(length(CAST(account AS BLOB)), 0) + length(CAST(target AS BLOB))
+        + COALESCE(length(CAST(body AS BLOB)), 0) + COALESCE(length(CAST(tags AS BLOB)), 0) + COALESCE(length(CAST(lines AS BLOB)), 0);
+      INSERT OR REPLACE INTO meta (key, value) SELECT 'history_bytes', CAST(COALESCE(SUM(size), 0) AS TEXT) FROM messages;
+    `,
+  },
+  {
+    version: 6,
+    name: 'channel-expiry',
+    sql: `
+      -- #12 finding 8: when a channel without a founder was left empty; it is dropped
+      -- channel-expiry later (NULL while it has members)
+      ALTER TABLE channels ADD COLUMN empty_since INTEGER;
+    `,
+  },
+  {
+    version: 7,
+    name: 'unverified-handles',
+    sql: `
+      -- #12 finding 5: handles stored before this version came from the DID document unchecked
+      -- (a did:web could claim anyone's). Only handles that resolve back to the DID are stored
+      -- now; the old ones are dropped and each account's handle returns, verified, at its next login.
+      UPDATE accounts SET handle = NULL;
+    `,
+  },
 ];

@@ -2,7 +2,9 @@ import type { AccountStore, PersistedAccount } from '../../state/store.js';
 import type { Db } from '../db.js';
 
 interface AccountRow { did: string; nick: string | null; nick_folded: string | null; handle: string | null; last_login_at: number }
-type AccountWrite = { did: string; nick?: string; nickFolded?: string; handle?: string; lastLoginAt: number };
+/** `handle`: undefined keeps the stored one, null clears it (#12: only verified handles are kept) */
+type AccountWrite = { did: string; nick?: string; nickFolded?: string; handle?: string | null; lastLoginAt: number };
+type StoredAccount = { did: string; nick?: string; nickFolded?: string; handle?: string; lastLoginAt: number };
 
 /** last_login_at is kept to this resolution: a login that changes nothing else within it writes nothing */
 export const LOGIN_TIME_RESOLUTION_MS = 3600_000;
@@ -19,16 +21,16 @@ export class SqliteAccountStore implements AccountStore {
   private readonly upsert;
   private pending = new Map<string, AccountWrite>();
   /** what the database holds, per DID (filled by loadAll and by every write) */
-  private readonly stored = new Map<string, AccountWrite>();
+  private readonly stored = new Map<string, StoredAccount>();
   private scheduled = false;
 
   /** `onError`: a row that cannot be written (logged by the caller; the rest of the batch is kept) */
   constructor(private readonly db: Db, private readonly onError: (err: unknown, did: string) => void = () => {}) {
-    // COALESCE: an absent nick/handle keeps the stored one
+    // COALESCE: an absent nick keeps the stored one; the handle is replaced (NULL included) only when given
     this.upsert = db.prepare(`
       INSERT INTO accounts (did, nick, nick_folded, handle, last_login_at) VALUES (@did, @nick, @nickFolded, @handle, @lastLoginAt)
       ON CONFLICT (did) DO UPDATE SET nick = COALESCE(excluded.nick, nick), nick_folded = COALESCE(excluded.nick_folded, nick_folded),
-        handle = COALESCE(excluded.handle, handle), last_login_at = MAX(excluded.last_login_at, last_login_at)`);
+        handle = CASE WHEN @handleGiven = 1 THEN excluded.handle ELSE handle END, last_login_at = MAX(excluded.last_login_at, last_login_at)`);
   }
 
   loadAll(): PersistedAccount[] {
@@ -41,14 +43,14 @@ export class SqliteAccountStore implements AccountStore {
   save(a: AccountWrite): void {
     const known = this.stored.get(a.did);
     if (!this.pending.has(a.did) && known && (a.nick === undefined || (a.nick === known.nick && a.nickFolded === known.nickFolded))
-      && (a.handle === undefined || a.handle === known.handle) && a.lastLoginAt - known.lastLoginAt < LOGIN_TIME_RESOLUTION_MS) return;
+      && (a.handle === undefined || (a.handle ?? undefined) === known.handle) && a.lastLoginAt - known.lastLoginAt < LOGIN_TIME_RESOLUTION_MS) return;
     const prev = this.pending.get(a.did);
     // same merge as the upsert: a present field replaces, an absent one keeps; the latest login wins
     this.pending.set(a.did, prev ? {
       did: a.did,
       nick: a.nick ?? prev.nick,
       nickFolded: a.nick !== undefined ? a.nickFolded : prev.nickFolded,
-      handle: a.handle ?? prev.handle,
+      handle: a.handle !== undefined ? a.handle : prev.handle,
       lastLoginAt: Math.max(a.lastLoginAt, prev.lastLoginAt),
     } : { ...a });
     if (!this.scheduled) {
@@ -66,11 +68,11 @@ export class SqliteAccountStore implements AccountStore {
     this.db.transaction(() => {
       for (const a of batch) {
         try {
-          this.upsert.run({ did: a.did, nick: a.nick ?? null, nickFolded: a.nickFolded ?? null, handle: a.handle ?? null, lastLoginAt: a.lastLoginAt });
+          this.upsert.run({ did: a.did, nick: a.nick ?? null, nickFolded: a.nickFolded ?? null, handle: a.handle ?? null, handleGiven: a.handle !== undefined ? 1 : 0, lastLoginAt: a.lastLoginAt });
           const known = this.stored.get(a.did);
           this.stored.set(a.did, {
             did: a.did, nick: a.nick ?? known?.nick, nickFolded: a.nick !== undefined ? a.nickFolded : known?.nickFolded,
-            handle: a.handle ?? known?.handle, lastLoginAt: Math.max(a.lastLoginAt, known?.lastLoginAt ?? 0),
+            handle: a.handle !== undefined ? (a.handle ?? undefined) : known?.handle, lastLoginAt: Math.max(a.lastLoginAt, known?.lastLoginAt ?? 0),
           });
         } catch (e) {
           this.onError(e, a.did);

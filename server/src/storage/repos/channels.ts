@@ -6,6 +6,7 @@ import { aadFor, type FieldCipher } from '../crypto.js';
 interface ChannelRow {
   name_folded: string; name: string; created_at: number; topic: string | null; topic_set_by: string | null;
   topic_set_at: number | null; modes: string; chan_key: string | null; user_limit: number | null; founder_did: string | null;
+  empty_since: number | null;
 }
 interface ListRow { channel: string; mode: ListMode; mask: string; set_by: string; set_at: number }
 interface DidOpRow { channel: string; did: string; granted_by: string; granted_at: number }
@@ -29,11 +30,11 @@ export class SqliteChannelStore implements ChannelStore {
 
   constructor(private readonly db: Db, private readonly cipher: FieldCipher) {
     this.upsert = db.prepare(`
-      INSERT INTO channels (name_folded, name, created_at, topic, topic_set_by, topic_set_at, modes, chan_key, user_limit, founder_did)
-      VALUES (@folded, @name, @createdAt, @topic, @topicSetBy, @topicSetAt, @modes, @key, @limit, @founder)
+      INSERT INTO channels (name_folded, name, created_at, topic, topic_set_by, topic_set_at, modes, chan_key, user_limit, founder_did, empty_since)
+      VALUES (@folded, @name, @createdAt, @topic, @topicSetBy, @topicSetAt, @modes, @key, @limit, @founder, @emptySince)
       ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name, topic = excluded.topic, topic_set_by = excluded.topic_set_by,
         topic_set_at = excluded.topic_set_at, modes = excluded.modes, chan_key = excluded.chan_key, user_limit = excluded.user_limit,
-        founder_did = excluded.founder_did`);
+        founder_did = excluded.founder_did, empty_since = excluded.empty_since`);
     // (children go by ON DELETE CASCADE; foreign_keys is on in storage/db.ts)
     this.del = db.prepare('DELETE FROM channels WHERE name_folded = ?');
     this.addEntry = db.prepare(`INSERT OR IGNORE INTO channel_lists (channel, mode, mask, set_by, set_at, position)
@@ -82,6 +83,7 @@ export class SqliteChannelStore implements ChannelStore {
       founder: r.founder_did ?? undefined,
       didOps: opsBy.get(r.name_folded) ?? [],
       didInvites: invBy.get(r.name_folded) ?? [],
+      emptySince: r.empty_since ?? undefined,
     }));
   }
 
@@ -93,6 +95,7 @@ export class SqliteChannelStore implements ChannelStore {
       topic: this.cipher.encryptOpt(ch.topic?.text, aadFor('channels', 'topic', ch.folded)),
       topicSetBy: ch.topic?.setBy ?? null, topicSetAt: ch.topic?.setAt ?? null,
       modes: flags, key: this.cipher.encryptOpt(m.k, aadFor('channels', 'chan_key', ch.folded)), limit: m.l ?? null, founder: ch.founder ?? null,
+      emptySince: ch.emptySince ?? null,
     });
   }
 

@@ -5,7 +5,20 @@ import { aadFor, type FieldCipher } from '../crypto.js';
 interface MessageRow {
   id: number; msgid: string; venue: string; time: number; command: StoredMessage['command']; source: string;
   account: string | null; target: string; body: string | null; tags: string | null; lines: string | null;
+  vis: number; size: number;
 }
+
+/** a deleted row: which venue lost one, and how many bytes (history-max-bytes accounting) */
+export interface DeletedRow { venue: string; size: number }
+
+/**
+ * #12 history-max-bytes: what one row stores, in bytes: its text columns as stored (encrypted
+ * ones as base64) plus 16 for the integer columns. Indexes and SQLite's page overhead are not
+ * counted, so the file is larger than the sum (docs/operator-guide.md says by how much).
+ * Migration 5 computes the same sum for rows written before it.
+ */
+export const ROW_OVERHEAD = 16;
+const byteLen = (v: string | null): number => (v === null ? 0 : Buffer.byteLength(v));
 
 /** A position in a venue's history: messages are ordered by (time, id). */
 export interface Pos { time: number; id: number }
@@ -26,6 +39,14 @@ export interface RangeQuery {
   minTime: number;
   /** include TAGMSG rows */
   tagmsg: boolean;
+  /** #12: rows said while the channel was restricted (vis ≠ 0) only from this time on (undefined: all) */
+  restrictedSince?: number;
+  /**
+   * #12: stop once the stored sizes of the rows read so far (in the order taken: newest first
+   * with fromEnd) exceed this; at least one row is returned. Rows past the budget are never
+   * decrypted, so a request for 500 large multiline messages costs what fits, not all of it.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -41,22 +62,33 @@ export class SqliteMessageRepo {
   private readonly countVenue;
   private readonly deleteOldestStmt;
   private readonly deleteOlder;
+  private readonly evictStmt;
+  private readonly oldestStmt;
+  private readonly getBytes;
+  private readonly setBytes;
   private readonly targetsAsc;
   private readonly targetsDesc;
   private readonly dmVenues;
 
   constructor(private readonly db: Db, private readonly cipher: FieldCipher) {
-    this.insert = db.prepare(`INSERT OR IGNORE INTO messages (msgid, venue, time, command, source, account, target, body, tags, lines)
-      VALUES (@msgid, @venue, @time, @command, @source, @account, @target, @body, @tags, @lines)`);
+    this.insert = db.prepare(`INSERT OR IGNORE INTO messages (msgid, venue, time, command, source, account, target, body, tags, lines, vis, size)
+      VALUES (@msgid, @venue, @time, @command, @source, @account, @target, @body, @tags, @lines, @vis, @size)`);
     this.byMsgid = db.prepare('SELECT time, id FROM messages WHERE msgid = ? AND venue = ?');
     const range = `SELECT * FROM messages WHERE venue = @venue AND time >= @minTime
-      AND (time, id) > (@loT, @loI) AND (time, id) < (@hiT, @hiI) AND (@tagmsg = 1 OR command <> 'TAGMSG')`;
+      AND (time, id) > (@loT, @loI) AND (time, id) < (@hiT, @hiI) AND (@tagmsg = 1 OR command <> 'TAGMSG')
+      AND (vis = 0 OR time >= @restrictedSince)`;
     this.asc = db.prepare(`${range} ORDER BY time ASC, id ASC LIMIT @limit`);
     this.desc = db.prepare(`${range} ORDER BY time DESC, id DESC LIMIT @limit`);
     this.countVenue = db.prepare('SELECT COUNT(*) AS n FROM messages WHERE venue = ?').pluck();
+    // RETURNING: the byte total and the per-venue counts follow every deletion (history/writer.ts HistoryLedger)
     this.deleteOldestStmt = db.prepare(`DELETE FROM messages WHERE id IN
-      (SELECT id FROM messages WHERE venue = ? ORDER BY time ASC, id ASC LIMIT ?)`);
-    this.deleteOlder = db.prepare('DELETE FROM messages WHERE time < ?');
+      (SELECT id FROM messages WHERE venue = ? ORDER BY time ASC, id ASC LIMIT ?) RETURNING venue, size`);
+    this.deleteOlder = db.prepare('DELETE FROM messages WHERE time < ? RETURNING venue, size');
+    // oldest first across every venue (messages_time index: time, then rowid)
+    this.oldestStmt = db.prepare('SELECT time, id, size FROM messages ORDER BY time ASC, id ASC');
+    this.evictStmt = db.prepare('DELETE FROM messages WHERE time <= @time AND (time < @time OR id <= @id) RETURNING venue, size');
+    this.getBytes = db.prepare(`SELECT value FROM meta WHERE key = 'history_bytes'`).pluck();
+    this.setBytes = db.prepare(`INSERT INTO meta (key, value) VALUES ('history_bytes', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     const targets = `SELECT venue, MAX(time) AS latest FROM messages
       WHERE venue IN (SELECT value FROM json_each(@venues)) AND time > @lo AND time < @hi AND time >= @minTime GROUP BY venue`;
     this.targetsAsc = db.prepare(`${targets} ORDER BY latest ASC, venue ASC LIMIT @limit`);
@@ -64,19 +96,29 @@ export class SqliteMessageRepo {
     this.dmVenues = db.prepare(`SELECT DISTINCT venue FROM messages WHERE venue >= 'dm:' AND venue < 'dm;' AND instr(venue, ?) > 0`).pluck();
   }
 
-  /** Insert a batch in one transaction; returns how many rows were added per venue (duplicates by msgid are ignored). */
-  insertMany(msgs: readonly StoredMessage[]): Map<string, number> {
-    const added = new Map<string, number>();
+  /**
+   * Insert a batch (call inside a transaction); returns how many rows were added per venue and
+   * their bytes (duplicates by msgid are ignored).
+   */
+  insertMany(msgs: readonly StoredMessage[]): { perVenue: Map<string, number>; bytes: number } {
+    const perVenue = new Map<string, number>();
+    let bytes = 0;
     for (const m of msgs) {
-      const r = this.insert.run({
+      const row = {
         msgid: m.msgid, venue: m.venue, time: m.time, command: m.command, source: m.source, account: m.account ?? null, target: m.target,
         body: this.cipher.encryptOpt(m.text, aadFor('messages', 'body', m.msgid)),
         tags: m.clientTags && Object.keys(m.clientTags).length > 0 ? this.cipher.encrypt(JSON.stringify(m.clientTags), aadFor('messages', 'tags', m.msgid)) : null,
         lines: m.lines ? this.cipher.encrypt(JSON.stringify(m.lines), aadFor('messages', 'lines', m.msgid)) : null,
-      });
-      if (r.changes > 0) added.set(m.venue, (added.get(m.venue) ?? 0) + 1);
+        vis: m.vis ?? 0, size: 0,
+      };
+      row.size = ROW_OVERHEAD + byteLen(row.msgid) + byteLen(row.venue) + byteLen(row.command) + byteLen(row.source) + byteLen(row.account)
+        + byteLen(row.target) + byteLen(row.body) + byteLen(row.tags) + byteLen(row.lines);
+      if (this.insert.run(row).changes > 0) {
+        perVenue.set(m.venue, (perVenue.get(m.venue) ?? 0) + 1);
+        bytes += row.size;
+      }
     }
-    return added;
+    return { perVenue, bytes };
   }
 
   transaction<T>(fn: () => T): T {
@@ -89,8 +131,26 @@ export class SqliteMessageRepo {
 
   range(q: RangeQuery): StoredMessage[] {
     if (q.limit <= 0) return [];
-    const params = { venue: q.venue, minTime: q.minTime, loT: q.lo.time, loI: q.lo.id, hiT: q.hi.time, hiI: q.hi.id, tagmsg: q.tagmsg ? 1 : 0, limit: q.limit };
-    const rows = (q.fromEnd ? this.desc : this.asc).all(params) as MessageRow[];
+    const params = {
+      venue: q.venue, minTime: q.minTime, loT: q.lo.time, loI: q.lo.id, hiT: q.hi.time, hiI: q.hi.id, tagmsg: q.tagmsg ? 1 : 0, limit: q.limit,
+      // SQLite integers: "never" is a time no row has
+      restrictedSince: Math.min(q.restrictedSince ?? -1, Number.MAX_SAFE_INTEGER),
+    };
+    const stmt = q.fromEnd ? this.desc : this.asc;
+    let rows: MessageRow[];
+    if (q.maxBytes === undefined) {
+      rows = stmt.all(params) as MessageRow[];
+    } else {
+      rows = [];
+      let bytes = 0;
+      for (const r of stmt.iterate(params) as IterableIterator<MessageRow>) {
+        if (rows.length > 0 && bytes > q.maxBytes) break; // returning from iterate() ends the statement
+        rows.push(r);
+        // an under-estimate of the row's wire size (base64 → bytes; a multiline body is stored twice,
+        // as text and as lines: count the lines), so the caller's exact cut always has the last word
+        bytes += (((r.lines ?? r.body)?.length ?? 0) + (r.tags?.length ?? 0)) * 3 / 4;
+      }
+    }
     if (q.fromEnd) rows.reverse();
     return rows.map((r) => this.decode(r));
   }
@@ -99,12 +159,38 @@ export class SqliteMessageRepo {
     return this.countVenue.get(venue) as number;
   }
 
-  deleteOldest(venue: string, n: number): number {
-    return this.deleteOldestStmt.run(venue, n).changes;
+  /** delete the venue's `n` oldest rows */
+  deleteOldest(venue: string, n: number): DeletedRow[] {
+    return this.deleteOldestStmt.all(venue, n) as DeletedRow[];
   }
 
-  deleteOlderThan(time: number): number {
-    return this.deleteOlder.run(time).changes;
+  deleteOlderThan(time: number): DeletedRow[] {
+    return this.deleteOlder.all(time) as DeletedRow[];
+  }
+
+  /**
+   * #12 history-max-bytes: delete the fewest oldest rows of all venues whose sizes add up to at
+   * least `bytes` (all rows if they add up to less).
+   */
+  evictOldest(bytes: number): DeletedRow[] {
+    let sum = 0;
+    let last: Pos | undefined;
+    for (const r of this.oldestStmt.iterate() as IterableIterator<Pos & { size: number }>) {
+      last = r;
+      sum += r.size;
+      if (sum >= bytes) break; // leaving the loop ends the statement
+    }
+    return last ? this.evictStmt.all({ time: last.time, id: last.id }) as DeletedRow[] : [];
+  }
+
+  /** the running byte total of all rows (kept in meta by history/writer.ts; migration 5 sets it first) */
+  storedBytes(): number {
+    const v = this.getBytes.get() as string | undefined;
+    return v === undefined ? 0 : Number(v);
+  }
+
+  saveStoredBytes(n: number): void {
+    this.setBytes.run(String(n));
   }
 
   /** venues with their latest message time in the open interval (lo, hi) */

@@ -61,6 +61,7 @@ function fakeIdentity(over: Partial<IdentityService>): IdentityService & { calls
   const calls: string[] = [];
   const no = (name: string) => () => { calls.push(name); throw new Error(`${name} not expected`); };
   const base: IdentityService = {
+    forClient: no('forClient'), verifiedHandle: async () => undefined,
     resolveDid: no('resolveDid'), challengeKeys: no('challengeKeys'), atprotoKey: no('atprotoKey'), verifySignature: no('verifySignature'),
     pdsEndpoint: no('pdsEndpoint'), handleOf: () => undefined, resolveHandle: no('resolveHandle'), getSession: no('getSession'),
     createSession: no('createSession'), deleteSession: no('deleteSession'), verifyServiceAuth: no('verifyServiceAuth'),
@@ -77,7 +78,7 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
     let aud = '';
     const id = fakeIdentity({
       verifyServiceAuth: async (_jwt, audience) => { aud = audience; return { did: DID }; },
-      resolveDid: async () => doc, handleOf: () => 'alice.test',
+      resolveDid: async () => doc, verifiedHandle: async () => 'alice.test',
     });
     const ok = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test' }, { did: DID, method: 'service-auth', signature: 'jwt' }, ch);
     assert.deepEqual(ok, { kind: 'ok', did: DID, handle: 'alice.test' });
@@ -114,7 +115,7 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
   test('a handle that is unsafe in an IRC line is dropped (display only)', async () => {
     const id = fakeIdentity({
       resolveDid: async () => doc, pdsEndpoint: () => 'https://pds.example',
-      getSession: async () => ({ ok: true, did: DID }), handleOf: () => 'evil handle\r\nQUIT',
+      getSession: async () => ({ ok: true, did: DID }), verifiedHandle: async () => 'evil handle\r\nQUIT',
     });
     const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-session', signature: 't', challengeNonce: ch.nonce }, ch);
     assert.deepEqual(r, { kind: 'ok', did: DID, handle: undefined });

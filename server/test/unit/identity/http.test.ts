@@ -112,7 +112,7 @@ describe('outbound HTTP limits (http-timeout=500ms)', () => {
     const client = new HttpClient({ timeoutMs: 500, allowLoopback: true, maxInFlight: 2 });
     const hanging = [client.request(`${bad.url}/${did}`), client.request(`${bad.url}/${did}`)];
     const t0 = performance.now();
-    await assert.rejects(client.request(`${bad.url}/${did}`), (e) => isCode('network')(e) && /in flight/.test((e as Error).message));
+    await assert.rejects(client.request(`${bad.url}/${did}`), (e) => isCode('busy')(e) && /in flight/.test((e as Error).message));
     assert.ok(performance.now() - t0 < 100);
     for (const h of hanging) await assert.rejects(h, isCode('network'));
     routes.set(did, (res) => json(res, 200, { id: did }));

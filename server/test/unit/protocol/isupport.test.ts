@@ -54,8 +54,11 @@ describe('RPL_ISUPPORT tokens', () => {
     assert.equal(t.get('CHANTYPES'), '#');
     assert.equal(t.get('PREFIX'), '(ov)@+');
     assert.ok(t.has('UTF8ONLY'));
-    // every token is a valid middle parameter: no space, not empty, no leading ':'
-    for (const tok of isupportTokens(loadConfig({ env: {} }))) assert.match(tok, /^[A-Z0-9]+(=\S*)?$/);
+    // every token is a valid middle parameter: no space, not empty, no leading ':'; a name is upper-case
+    // letters and digits, optionally after a vendor prefix (IRCv3 style, as `draft/ICON`)
+    for (const tok of isupportTokens(loadConfig({ env: {} }))) assert.match(tok, /^([a-z0-9.-]+\/)?[A-Z0-9]+(=\S*)?$/);
+    assert.equal(t.get('freeq.at/CHATHISTORYBYTES'), '262144');
+    assert.equal(t.get('freeq.at/CHATHISTORYLINES'), '2000');
   });
 
   test('isupportLines: at most 13 tokens per line, none lost, order kept', () => {

@@ -24,7 +24,7 @@ test('batches written on the thread are visible to the main connection after syn
   const db = openDb(path);
   const cipher = new FieldCipher(randomBytes(32));
   const repo = new SqliteMessageRepo(db, cipher);
-  const w = await ThreadWriter.start(path, cipher, repo, 150, createLogger('silent'));
+  const w = await ThreadWriter.start(path, cipher, repo, { maxPerTarget: 150, maxBytes: 1 << 30 }, createLogger('silent'));
   try {
     assert.equal(w.threaded, true, 'the writer thread is running (not the inline fallback)');
     for (let b = 0; b < 4; b++) w.write(Array.from({ length: 50 }, (_, i) => msg(b * 50 + i)));
