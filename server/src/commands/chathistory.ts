@@ -104,7 +104,7 @@ export default defineCommand({
       if (user.account) venues.push(...reader.dmVenuesOf(user.account));
       let rows: { venue: string; latest: number }[];
       try {
-        rows = reader.targets(venues, from, to, limit);
+        rows = cutTargets(ctx, reader.targets(venues, from, to, venues.length), from, to).slice(0, limit);
       } catch (e) {
         server.log.error({ err: e }, 'CHATHISTORY TARGETS failed');
         ctx.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, '*', 'Messages could not be retrieved');
@@ -167,6 +167,27 @@ export default defineCommand({
     sendReply(ctx, reply, sub, target, budget);
   },
 });
+
+/**
+ * TARGETS under history-cutoff (#12): a channel's latest time is that of the latest message this
+ * user may read, so the list never dates what the cutoff hides (a channel whose readable part has
+ * nothing in the window is left out). `rows` come in the order TARGETS returns them.
+ */
+function cutTargets(ctx: CommandContext, rows: { venue: string; latest: number }[], from: number, to: number): { venue: string; latest: number }[] {
+  const out: { venue: string; latest: number }[] = [];
+  const [lo, hi] = from <= to ? [from, to] : [to, from];
+  for (const r of rows) {
+    if (r.venue.startsWith('dm:')) { out.push(r); continue; }
+    const cut = cutFor(ctx, r.venue);
+    if (cut.since === undefined && cut.restrictedSince === undefined) { out.push(r); continue; }
+    // the newest readable message strictly inside the window (BETWEEN from the newer end)
+    const newest = ctx.server.historyReader.between(r.venue, { time: hi }, { time: lo }, 1, cut);
+    if (newest.length > 0) out.push({ venue: r.venue, latest: newest[0]!.time });
+  }
+  return from > to ? out.sort((a, b) => b.latest - a.latest || cmpStr(a.venue, b.venue)) : out.sort((a, b) => a.latest - b.latest || cmpStr(a.venue, b.venue));
+}
+
+const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** history-reply-max-bytes / -lines */
 function replyBudget(ctx: CommandContext): ReplyBudget {

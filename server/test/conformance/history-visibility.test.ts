@@ -156,3 +156,32 @@ describe('#12: a channel created again under an old name does not inherit what t
     }
   });
 });
+
+describe('#12: CHATHISTORY TARGETS follows history-cutoff', () => {
+  test('a member who joined a +k channel later is not told when its hidden messages were said', async () => {
+    const srv = await bootServer();
+    try {
+      const a = await srv.client('ta', { caps: HISTORY_CAPS });
+      a.send('JOIN #tk', 'MODE #tk +k pw');
+      await a.expect(/ MODE #tk \+k/);
+      a.send('PRIVMSG #tk :hidden from later members');
+      await sleep(30);
+      const b = await srv.client('tb', { caps: HISTORY_CAPS, localAddress: '127.0.0.2' });
+      b.send('JOIN #tk pw');
+      await b.expect(/ 366 tb #tk /);
+      const window = 'timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 50';
+      const before = await history(b, `CHATHISTORY TARGETS ${window}`, 'draft/chathistory-targets');
+      assert.deepEqual(before.items, []);
+      // the founder still sees it
+      const own = await history(a, `CHATHISTORY TARGETS ${window}`, 'draft/chathistory-targets');
+      assert.equal(own.items.length, 1);
+      a.send('PRIVMSG #tk :said after the join');
+      const said = await b.expectMsg((_l, m) => m.command === 'PRIVMSG' && m.params[1] === 'said after the join');
+      const after = await history(b, `CHATHISTORY TARGETS ${window}`, 'draft/chathistory-targets');
+      assert.equal(after.items.length, 1);
+      assert.deepEqual(parse(after.items[0]!).params, ['TARGETS', '#tk', said.tags.get('time')]);
+    } finally {
+      await srv.stop();
+    }
+  });
+});
