@@ -2,7 +2,8 @@
 // freeq attack scenarios (#12): one stranger trying to stall everyone or exhaust memory, against a
 // server with its DEFAULT limits (fakelag on, default sendq and budgets). A control client (an
 // operator, so its own fakelag does not slow its probes) sends PING every --ping-ms and the
-// runner reports its round-trip p50/p99/max during the attack, plus the server's RSS growth
+// runner reports its round-trip p50/p99/max during the attack, the server's own event-loop delay
+// (from its /metrics), plus the server's RSS growth
 // (peak during the attack minus the baseline just before it), as ONE JSON line.
 //
 //   node bench/attack.mjs history   [--duration s] [--attackers N] [--read] [--messages M] [--lines L]
@@ -244,6 +245,17 @@ async function makeChannels(port) {
   }
 }
 
+/** nodejs_eventloop_lag_{p50,p99,max}_seconds from /metrics (open without a key on loopback), in ms */
+async function eventLoopLag(web) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${web}/metrics`)).text();
+    const get = (name) => { const m = new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text); return m ? Math.round(Number(m[1]) * 1e4) / 10 : null; };
+    return { p50_ms: get('nodejs_eventloop_lag_p50_seconds'), p99_ms: get('nodejs_eventloop_lag_p99_seconds'), max_ms: get('nodejs_eventloop_lag_max_seconds') };
+  } catch (e) {
+    return { error: String(e.message ?? e) };
+  }
+}
+
 // ---------------------------------------------------------------- run
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freeq-attack-'));
 try {
@@ -264,13 +276,15 @@ try {
   await sleep(opt.duration * 1000);
   const ping = p.stop();
   const att = attackers.map((a) => a.stop());
+  // the server's own view of its event loop over its whole life (prom-client's monitorEventLoopDelay)
+  const loop = await eventLoopLag(srv.web);
   clearInterval(sampler);
   const end = rssMb(srv.child.pid);
   const alive = srv.child.exitCode === null;
   await stopServer(srv);
   console.log(JSON.stringify({
     scenario, ...opt, node: process.version, cpus: os.cpus().length,
-    control_ping: ping, rss_base_mb: Math.round(base), rss_peak_mb: Math.round(peak), rss_growth_mb: Math.round(peak - base), rss_end_mb: Math.round(end),
+    control_ping: ping, server_event_loop: loop, rss_base_mb: Math.round(base), rss_peak_mb: Math.round(peak), rss_growth_mb: Math.round(peak - base), rss_end_mb: Math.round(end),
     server_alive: alive,
     attacker_received_bytes: att.reduce((n, a) => n + (a.received_bytes ?? 0), 0),
   }));

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
 import { sleep } from './history-helpers.js';
+import { MAX_PIPELINED } from '../../src/http/one-at-a-time.js';
 
 interface Page { channel: string; messages: { msgid: string; text: string }[]; has_more: boolean; next_before: string | null }
 
@@ -167,6 +168,34 @@ describe('#12: pipelined REST requests are answered one at a time', () => {
       });
       assert.deepEqual(smallTexts[0], ['early'], 'the first #small answer was built before "late"');
       assert.deepEqual(smallTexts.at(-1), ['early', 'late'], 'the last one only after it: requests waited for the responses before them');
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+describe('#12: a connection may not pipeline without end', () => {
+  test('40 pipelined requests: 32 answered in order, the 33rd gets 429 with Connection: close, the rest are dropped with the connection', async () => {
+    const srv = await bootServer();
+    try {
+      const alice = await srv.client('alice');
+      alice.send('JOIN #p');
+      await alice.expect(/ 366 alice #p /);
+      alice.send('PRIVMSG #p :hello');
+      await alice.sync();
+      const sock = net.connect({ host: '127.0.0.1', port: srv.webPort });
+      await new Promise((r) => sock.once('connect', r));
+      const closed = new Promise<void>((r) => sock.once('close', () => r()));
+      const reading = readResponses(sock, MAX_PIPELINED + 1);
+      sock.write(Array.from({ length: 40 }, (_, i) => `GET /api/v1/channels/%23p/history?limit=${1 + i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join(''));
+      const responses = await reading;
+      assert.deepEqual(responses.slice(0, MAX_PIPELINED).map((r) => r.status), Array.from({ length: MAX_PIPELINED }, () => 200));
+      assert.deepEqual(responses.slice(0, MAX_PIPELINED).map((r) => (JSON.parse(r.body) as Page).messages.map((m) => m.text)), Array.from({ length: MAX_PIPELINED }, () => ['hello']));
+      assert.equal(responses[MAX_PIPELINED]!.status, 429);
+      assert.deepEqual(JSON.parse(responses[MAX_PIPELINED]!.body), { error: 'TooManyRequests', message: `at most ${MAX_PIPELINED} pipelined requests` });
+      await closed; // nothing more: the server ended the connection after the 429
+      // the server is fine: a new connection is served
+      assert.equal((await get(srv, '/api/v1/channels/%23p/history')).status, 200);
     } finally {
       await srv.stop();
     }
