@@ -124,7 +124,7 @@ if (!isMainThread) {
         const post = opts.sasl ? 'AUTHENTICATE ATPROTO-CHALLENGE\r\n' : caps.length ? 'CAP END\r\n' : '';
         sock.write(`${pre}NICK ${this.nick}\r\nUSER b${this.id} 0 * :freeq bench\r\n${post}`);
       });
-      if (caps.length) this.waitFor((cmd, rest) => cmd === 'CAP' && / NAK /.test(rest), (line) => finish(false, `CAP NAK`));
+      if (caps.length) this.waitFor((cmd, rest) => cmd === 'CAP' && / NAK /.test(rest), () => finish(false, `CAP NAK`));
       if (opts.sasl) {
         let ch = '';
         const onAuth = (line) => {
@@ -153,7 +153,7 @@ if (!isMainThread) {
       sock.on('error', (e) => { finish(false, e.code || String(e)); });
       sock.on('close', () => { this.closed = true; finish(false, 'closed'); });
       this.waitFor((cmd) => cmd === '376' || cmd === '422', () => { this.registered = true; finish(true); });
-      this.waitFor((cmd, line) => cmd === 'ERROR' || cmd === '433' || cmd === '432' || cmd === '465', (line) => finish(false, line.slice(0, 120)));
+      this.waitFor((cmd) => cmd === 'ERROR' || cmd === '433' || cmd === '432' || cmd === '465', (line) => finish(false, line.slice(0, 120)));
     }
     waitFor(pred, cb) { this.waiters.push({ pred, cb }); }
     onData(buf) {

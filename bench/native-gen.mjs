@@ -40,7 +40,7 @@ export function buildNative() {
     gcc({ pre: [], post: ['-lcrypto'] });
   } catch (e) {
     if (e.code === 'ENOENT') {
-      throw new Error('the native load generator needs gcc (apt-get install gcc); or run with --gen node (slower: the Node generator may be the bottleneck)');
+      throw new Error('the native load generator needs gcc (apt-get install gcc); or run with --gen node (slower: the Node generator may be the bottleneck)', { cause: e });
     }
     const withSsl = String(e.stderr || e.message);
     try {
@@ -48,7 +48,7 @@ export function buildNative() {
       sasl = false;
       process.stderr.write('bench: native load generator built without SASL (OpenSSL libcrypto headers/library missing: apt-get install libssl-dev)\n');
     } catch (e2) {
-      throw new Error(`compiling ${SRC} failed:\n${withSsl}\n${e2.stderr || e2.message}`);
+      throw new Error(`compiling ${SRC} failed:\n${withSsl}\n${e2.stderr || e2.message}`, { cause: e2 });
     }
   }
   if (sasl) fs.rmSync(NOSASL, { force: true }); else fs.writeFileSync(NOSASL, 'built with -DNO_SASL\n');

@@ -152,6 +152,6 @@ export function openTransport(url: string, opts: TransportOptions = {}): Promise
       socket.setNoDelay(true);
       resolve(new SocketTransport(socket));
     });
-    socket.once('error', (e) => fail(e, () => socket.destroy()));
+    socket.once('error', (e: Error) => fail(e, () => socket.destroy()));
   });
 }

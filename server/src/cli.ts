@@ -16,7 +16,7 @@ function defaultText(d: unknown): string {
   if (d === undefined) return 'unset';
   if (Array.isArray(d)) return d.length ? d.join(',') : 'empty';
   if (d === '') return 'empty';
-  return String(d);
+  return typeof d === 'string' ? d : JSON.stringify(d);
 }
 
 /** Commander program whose options come from config/options.ts; values are validated later. */

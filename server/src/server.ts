@@ -268,7 +268,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     web: http.server.address() as AddressInfo,
   };
   log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName, tcpSockets: tcp.socketLayer }, 'freeq listening');
-  if (config.leanSockets && tcp.socketLayer !== 'lean') log.warn('lean-sockets: this Node lacks the internal TCP bindings the lean path needs; plain TCP clients use net.Socket');
+  if (config.leanSockets && tcp.socketLayer !== 'lean') log.warn({ reason: tcp.leanUnavailable }, 'lean-sockets: the lean TCP path is not available here; plain TCP clients use net.Socket');
 
   let stopped = false;
   return {
@@ -285,10 +285,15 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       if (stopped) return;
       stopped = true;
       clearInterval(sweep);
-      tcp.close();
+      // the listener's 'close' comes once its last client (lean or net.Socket) is gone: sessions
+      // flush and close here, a peer that does not read is cut off 2 s later
+      const tcpDrained = new Promise<void>((r) => { tcp.close(() => r()); });
       tls?.close();
       for (const s of [...sessions]) s.close(reason);
       await http.close();
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([tcpDrained, new Promise((r) => { drainTimer = setTimeout(r, 2500); })]);
+      clearTimeout(drainTimer);
       await new Promise((r) => setTimeout(r, 20));
       history.close();
       verifier.close();

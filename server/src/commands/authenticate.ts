@@ -185,7 +185,7 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
       ctx.send({ tags: new Map(), source: server.config.serverName, command: 'NOTICE', params: [user.nick, `DPOP_NONCE ${o.nonce}`] });
       sendChallenge(ctx, st.challenges.issue());
       return;
-    case 'ok':
+    case 'ok': {
       if (st.mechanism) server.metrics.sasl(st.mechanism, 'success');
       st.reset();
       if (user.account !== undefined) {
@@ -203,6 +203,7 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
       ctx.numeric(S.RPL_LOGGEDIN, `${user.nick}!${user.username || '*'}@${user.host}`, o.did, `You are now logged in as ${user.handle ?? o.did}`);
       ctx.numeric(S.RPL_SASLSUCCESS, S.TEXT_SASLSUCCESS);
       return;
+    }
   }
 }
 

@@ -12,7 +12,6 @@ export default defineCommand({
   run(ctx, [username, , , realname]) {
     const cfg = ctx.server.config;
     // keep what is safe in a hostmask; never reject a client over its ident
-    // eslint-disable-next-line no-control-regex
     const clean = username!.replace(/[^\x21-\x7e]|[@!*?,]/g, '').slice(0, cfg.userLen);
     ctx.user.username = clean || 'user';
     ctx.user.realname = clipUtf8(realname!, cfg.realnameLen);

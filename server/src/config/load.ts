@@ -170,7 +170,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
   let file: Record<string, unknown> = src.fileValues ?? {};
   if (src.file) {
     try {
-      file = parseToml(readFileSync(src.file, 'utf8')) as Record<string, unknown>;
+      file = parseToml(readFileSync(src.file, 'utf8'));
     } catch (e) {
       problems.push(`config file ${src.file}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -179,7 +179,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
   for (const o of OPTIONS) {
     if (o.default !== undefined) out[camel(o.name)] = coerce(o, o.default, `default of ${o.name}`, problems);
   }
-  let opers: OperBlock[] = [];
+  const opers: OperBlock[] = [];
   for (const [k, v] of Object.entries(file)) {
     if (k === 'oper') {
       const arr = Array.isArray(v) ? v : [];
@@ -235,7 +235,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
   if (typeof out.serverName === 'string' && !/^[A-Za-z0-9.-]+$/.test(out.serverName)) problems.push('server-name: letters, digits, dots and dashes only');
   const oneOf = (key: string, name: string, allowed: string[]) => {
     const v = out[key];
-    if (Array.isArray(v)) for (const x of v) if (!allowed.includes(x)) problems.push(`${name}: unknown value "${x}" (allowed: ${allowed.join(', ')})`);
+    if (Array.isArray(v)) for (const x of v as unknown[]) if (typeof x !== 'string' || !allowed.includes(x)) problems.push(`${name}: unknown value "${String(x)}" (allowed: ${allowed.join(', ')})`);
   };
   oneOf('saslMechanisms', 'sasl-mechanisms', ['ATPROTO-CHALLENGE', 'PLAIN']);
   oneOf('atprotoMethods', 'atproto-methods', ['crypto', 'pds-session', 'pds-oauth', 'service-auth']);

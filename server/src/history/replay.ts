@@ -90,7 +90,7 @@ function* buildReply(serverName: string, target: string, msgs: readonly StoredMe
   const close: IrcMessage | undefined = batch === undefined ? undefined : { tags: new Map(), source: serverName, command: 'BATCH', params: [`-${batch}`] };
   let bytes = open && close ? toWire(open).length + toWire(close).length : 0;
   let lines = open ? 2 : 0;
-  const chosen: (IrcMessage[] | undefined)[] = new Array(msgs.length);
+  const chosen = new Array<IrcMessage[] | undefined>(msgs.length);
   let kept = 0;
   let truncated = false;
   let sinceYield = 0;

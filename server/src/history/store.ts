@@ -57,7 +57,7 @@ export class HistoryStore implements HistoryPort, HistoryReader {
   /** a MAX_BATCH hand-over is queued for the end of this task (so committed() still finds the batch) */
   private flushQueued = false;
   /** someone waits for the pending batch's commit (committed()): settled by the writer */
-  private ack?: { promise: Promise<boolean>; resolve(ok: boolean): void };
+  private ack?: { promise: Promise<boolean>; resolve: (ok: boolean) => void };
   /** the commit of the last batch handed over with a waiter */
   private lastAck: Promise<boolean> = COMMITTED;
   /** performance.now() of the last hand-over, and a hand-over queued for the end of this turn */

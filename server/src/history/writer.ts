@@ -223,7 +223,7 @@ export class ThreadWriter implements HistoryWriter {
 
   private constructor(dbPath: string, cipher: FieldCipher, private readonly repo: SqliteMessageRepo, private readonly limits: RetentionLimits, private readonly log: Logger) {
     const init: WorkerInit = {
-      dbPath, key: cipher.keyForWorker(), limits, state: this.state.buffer as SharedArrayBuffer, usage: this.usageWords.buffer as SharedArrayBuffer,
+      dbPath, key: cipher.keyForWorker(), limits, state: this.state.buffer, usage: this.usageWords.buffer,
     };
     this.worker = startWorker('writer-worker', import.meta.url, { workerData: init });
     this.worker.unref();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { BlockList, isIP, type Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
@@ -19,7 +19,7 @@ import { attachIrcUpgrade, type IrcUpgradeDeps } from './ws-upgrade.js';
 
 /** config, accept and admission: what the `/irc` upgrade needs (http/ws-upgrade.ts) */
 export interface HttpDeps extends IrcUpgradeDeps {
-  health(): Record<string, unknown>;
+  health: () => Record<string, unknown>;
   /** accept() failed on the HTTP port (EMFILE, ENFILE): logged and counted, the listener goes on */
   acceptFailed?: (err: Error, listener: 'http') => void;
   /** world, metrics, runtime settings, API tokens: what the API routes read and change */
@@ -33,9 +33,9 @@ export interface ApiDeps {
   /** failed key/token checks per IP (F2: 30 / 5 min, then 429) */
   authFailures: AuthFailures;
   /** metrics.limitHit('http-auth') + a debug line, when an IP is refused for too many failures */
-  authBlocked(req: { ip: string }): void;
+  authBlocked: (req: { ip: string }) => void;
   log: Logger;
-  health(): Record<string, unknown>;
+  health: () => Record<string, unknown>;
   /** web-addr is a loopback address: /metrics may be scraped without a key (routes/metrics.ts) */
   loopbackBind: boolean;
 }
@@ -138,7 +138,7 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
   const app = Fastify(opts as FastifyServerOptions) as unknown as FastifyInstance;
   app.server.headersTimeout = HTTP_LIMITS.headersTimeout;
   // #12 finding 4: per-IP and server-wide caps and the descriptor reserve, before any HTTP parsing
-  if (d.admission) gateHttpConnections(app.server as HttpServer, d.admission, !tls);
+  if (d.admission) gateHttpConnections(app.server, d.admission, !tls);
   // after listening, a failed accept (EMFILE) is an 'error' event: it must not stop the process
   app.server.once('listening', () => app.server.on('error', (e: Error) => d.acceptFailed?.(e, 'http')));
 
@@ -206,6 +206,6 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     await api.register(async (admin) => adminRoutes(admin, deps), { prefix: '/api/v1/admin' });
   });
 
-  attachIrcUpgrade(app.server as HttpServer, d); // /irc WebSocket upgrade, admission first
+  attachIrcUpgrade(app.server, d); // /irc WebSocket upgrade, admission first
   return app;
 }

@@ -39,7 +39,7 @@ export function releaseHttpSlot(socket: Socket): void {
 export function gateHttpConnections(server: HttpServer, admission: Admission, plainHttp: boolean): void {
   let lingering = 0;
   function lingerDone(): void { lingering--; }
-  const emit = server.emit;
+  const emit = server.emit; // eslint-disable-line @typescript-eslint/unbound-method -- applied with the server as `this`
   server.emit = function gatedEmit(this: HttpServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'connection') return Reflect.apply(emit, this, [event, ...args]) as boolean;
     const socket = args[0] as GatedSocket;

@@ -8,7 +8,7 @@ parentPort!.on('message', (m: VerifyRequest) => {
   const ok: boolean[] = [];
   for (const j of m.jobs) {
     ids.push(j.id);
-    let good = false;
+    let good: boolean;
     try {
       // shape and high-S checks were done when the job was made (keys.ts prepareVerify)
       good = verify(j.alg, j.data, j.key, j.sig);

@@ -50,7 +50,7 @@ export function chatDocument(ev: ChatEvent): Record<string, unknown> {
       doc.body = `sha256:${sha256Hex(ev.body)}`;
       if (present(ev.reply)) doc.reply = ev.reply;
       if (present(ev.edit)) doc.edit = ev.edit;
-      const tags = ev.tags instanceof Map ? ev.tags : new Map(Object.entries(ev.tags ?? {}));
+      const tags = ev.tags instanceof Map ? (ev.tags as ReadonlyMap<string, string>) : new Map<string, string>(Object.entries(ev.tags ?? {}));
       const coord: Record<string, string> = {};
       for (const k of COORD_KEYS) {
         const v = tags.get(`+freeq.at/${k}`);

@@ -97,6 +97,7 @@ export class PluginManager implements PluginPort {
    * Returns the result, or undefined when the plugin has no such hook, failed or overran.
    */
   private call<E, R>(l: Loaded, hook: HookName, e: E, check: (r: unknown) => boolean = () => true): R | undefined {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with l.plugin as `this`
     const fn = l.plugin[hook] as ((ev: E) => unknown) | undefined;
     if (l.disabled || typeof fn !== 'function') return undefined;
     const t0 = performance.now();
@@ -106,6 +107,7 @@ export class PluginManager implements PluginPort {
       result = fn.call(l.plugin, { ...e });
       if (result !== undefined && !check(result)) {
         failed = true;
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects take the JSON branch
         l.log.warn({ hook, result: typeof result === 'object' ? JSON.stringify(result)?.slice(0, 200) : String(result).slice(0, 200) }, 'plugin hook returned an invalid result: ignored');
       }
     } catch (err) {

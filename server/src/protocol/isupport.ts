@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.js';
-import { CHANMODES_TOKEN } from '../state/modes.js';
+import { CHANMODES_TOKEN } from './mode-letters.js';
 
 /**
  * RPL_ISUPPORT tokens, generated from config so they are always truthful (Ergo does the same,

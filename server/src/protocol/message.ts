@@ -8,5 +8,5 @@ export interface IrcMessage {
 }
 
 export function msg(command: string, params: string[] = [], source?: string, tags?: Map<string, string>): IrcMessage {
-  return { tags: tags ?? new Map(), source, command, params };
+  return { tags: tags ?? new Map<string, string>(), source, command, params };
 }

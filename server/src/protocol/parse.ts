@@ -76,7 +76,6 @@ export function parseLine(line: Uint8Array, lim: LineLimits = CLIENT_LINE_LIMITS
   if (sp === -1) sp = text.length;
   const rawCommand = text.slice(i, sp);
   if (!rawCommand) return { ok: false, error: 'no-command' };
-  // eslint-disable-next-line no-control-regex
   if (/[^\x21-\x7e]/.test(rawCommand)) return { ok: false, error: 'bad-char' };
   const command = COMMAND_RE.test(rawCommand) ? rawCommand.toUpperCase() : rawCommand;
   const params: string[] = [];

@@ -29,6 +29,5 @@ export function serialize(m: IrcMessage): string {
 
 /** Serialize with CRLF as bytes. CR/LF/NUL in any field would allow line injection: strip them. */
 export function toWire(m: IrcMessage): Buffer {
-  // eslint-disable-next-line no-control-regex
   return Buffer.from(serialize(m).replace(/[\r\n\0]/g, ' ') + '\r\n', 'utf8');
 }

@@ -32,7 +32,6 @@ export function isChannelName(s: string): boolean {
  *   U+FFA0) that render as nothing.
  * Variation selectors stay allowed: emoji need them (`#❤️`).
  */
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_IN_CHANNEL = /[\s,:\p{Z}\p{Cc}\p{Cf}\p{Cs}\u034F\u115F\u1160\u3164\uFFA0]/u;
 
 /** Does the name (after its CHANTYPE) hold a character no channel name may contain? Length is not checked. */

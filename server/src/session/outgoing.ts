@@ -1,7 +1,7 @@
 import { monotonicFactory } from 'ulid';
 import type { IrcMessage } from '../protocol/message.js';
 import { toWire } from '../protocol/serialize.js';
-import { pooledPrng } from '../keys/random-pool.js';
+import { pooledPrng } from '../util/random-pool.js';
 
 /** Capabilities that change which tags a recipient sees; a recipient's tagMask ORs these. */
 export const TagCap = { MessageTags: 1, ServerTime: 2, AccountTag: 4 } as const;
@@ -31,7 +31,7 @@ export interface OutMeta {
  * (DESIGN.md §4.4: serialize once, fan out many).
  */
 export class Outgoing {
-  private wire: (Buffer | undefined)[] = new Array(VARIANTS);
+  private wire = new Array<Buffer | undefined>(VARIANTS);
 
   constructor(readonly base: IrcMessage, readonly meta: OutMeta) {}
 

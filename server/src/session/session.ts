@@ -330,10 +330,11 @@ export class Session implements Recipient, ConnHandler {
         this.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
       } else if (this.registered && cmd.onlyPreReg) {
         this.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
+      } else if (cmd.oper && !operHas(this.user.isOper ? this.user.operClass : undefined, cmd.oper)) {
+        // before 461 (#13): a non-operator learns nothing about an operator command's parameters
+        this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You do not have the correct operator privileges');
       } else if (msg.params.length < (cmd.minParams ?? 0)) {
         if (!isNotice) this.numeric(N.ERR_NEEDMOREPARAMS, msg.command, 'Not enough parameters');
-      } else if (cmd.oper && !operHas(this.user.isOper ? this.user.operClass : undefined, cmd.oper)) {
-        this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You do not have the correct operator privileges');
       } else {
         const r = cmd.run(ctx, msg.params);
         if (r instanceof Promise) pending = r;

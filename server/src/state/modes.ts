@@ -1,11 +1,8 @@
 import type { ModeChange } from './events.js';
+import { ALL_CHANNEL_MODES, CHANMODES, PREFIX_MODE_LETTERS, USER_MODES } from '../protocol/mode-letters.js';
 
-// CHANMODES=A,B,C,D (modern.ircdocs.horse#chanmodes-parameter) plus PREFIX=(ov)@+
-export const CHANMODES = { A: 'beI', B: 'k', C: 'l', D: 'imnpst' } as const;
-export const CHANMODES_TOKEN = `${CHANMODES.A},${CHANMODES.B},${CHANMODES.C},${CHANMODES.D}`;
-export const PREFIX_MODE_LETTERS = 'ov';
-export const USER_MODES = 'iowB';
-export const ALL_CHANNEL_MODES = CHANMODES.A + CHANMODES.B + CHANMODES.C + CHANMODES.D + PREFIX_MODE_LETTERS;
+// The letters live in protocol/ (ISUPPORT needs them); re-exported here for state/ and commands/.
+export { ALL_CHANNEL_MODES, CHANMODES, CHANMODES_TOKEN, PREFIX_MODE_LETTERS, USER_MODES } from '../protocol/mode-letters.js';
 
 export interface ParsedModes {
   changes: ModeChange[];

@@ -3,7 +3,7 @@ import { foldCase } from '../protocol/casemap.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { canonicalMask, hasForbiddenChannelChars } from '../protocol/validate.js';
-import { Channel, Membership, type ListMode } from './channel.js';
+import { Channel, Membership } from './channel.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
 import { MaskList, type MaskSubject } from './mask-list.js';
 import type { Cloaks } from './cloak.js';
@@ -467,7 +467,7 @@ export class Ops {
         }
         if (changed) applied.push({ adding: c.adding, mode: m, param: target.nick });
       } else if (m === 'b' || m === 'e' || m === 'I') {
-        const list = ch.lists[m as ListMode];
+        const list = ch.lists[m];
         const mask = canonicalMask(c.param!);
         // a mask is echoed as a middle parameter (367/348/346): no spaces, no leading ':'
         if (/\s/.test(mask) || mask.startsWith(':')) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, m, '*'], 'Invalid mask')); continue; }
@@ -477,12 +477,12 @@ export class Ops {
           if (list.length >= this.limits.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
           const entry = { mask, setBy: by.mask, setAt: now };
           list.add(entry);
-          this.store.addListEntry(ch, m as ListMode, entry);
+          this.store.addListEntry(ch, m, entry);
           applied.push({ adding: true, mode: m, param: mask });
         } else {
           if (idx === -1) continue;
           const removed = list.removeAt(idx);
-          this.store.removeListEntry(ch, m as ListMode, removed.mask);
+          this.store.removeListEntry(ch, m, removed.mask);
           // echo the entry as stored, so clients can drop it from their copy of the list
           applied.push({ adding: false, mode: m, param: removed.mask });
         }

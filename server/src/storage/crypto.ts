@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
-import { pooledRandomBytes } from '../keys/random-pool.js';
+import { pooledRandomBytes } from '../util/random-pool.js';
 
 /**
  * Encryption at rest of user content (AES-256-GCM under db-encryption-key.secret, an independent

@@ -6,10 +6,17 @@
  * state (bench idle: a bare net.Server holds 10,000 clients at 4.2 kB each, the same server on the
  * bare handle at 1.7 kB). No library offers a lighter socket for Node, so this module talks to the
  * handle through `process.binding('tcp_wrap' | 'stream_wrap')`, the same internal bindings
- * net.Socket is built on. They are not a public API: everything used is checked when the listener
- * starts (`leanBinding()`), and if anything is missing the listener keeps using net.Socket
- * (logged once). TLS and WebSocket always use net.Socket. A trusted proxy's optional PROXY header
- * is read here too (readProxyHeader: the same decisions as proxy-protocol.ts's stream reader).
+ * net.Socket is built on. They are not a public API, so before a listener takes them up it runs
+ * a self-test (`leanCheck()`, once per process, a few ms): a loopback connection through this very
+ * path that reads, writes, shuts down, sees EOF and a reset, and is counted by its listener. On any
+ * failure, or under --throw-deprecation (process.binding is DEP0111, a pending deprecation that
+ * --pending-deprecation turns into a warning and --throw-deprecation into a crash on the next
+ * tick), the listener keeps using net.Socket (logged once, with the reason). TLS and WebSocket
+ * always use net.Socket. A trusted proxy's optional PROXY header is read here too
+ * (readProxyHeader: the same decisions as proxy-protocol.ts's stream reader).
+ *
+ * Lean clients are counted in their net.Server's own connection count (`_connections`, as
+ * net.Socket clients are), so `getConnections()` sees them and `close()` waits for them.
  *
  * What it keeps of net.Socket's semantics: writes are handed to the kernel in order; a write the
  * kernel cannot take at once stays queued in libuv (`writeQueueSize`, counted by pendingBytes for
@@ -17,7 +24,7 @@
  * sends FIN after the queued output (shutdown), reads and discards until the peer's FIN (so
  * unread input does not turn the FIN into a RST) and force-closes after 2 s.
  */
-import type { Server as NetServer } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { FLOOD_ERROR, LineReader, type LineSink } from './line-reader.js';
 import { READ_BUDGET, scheduleFlush, type ConnHandler, type IrcConn, type PeerInfo } from './conn.js';
 import type { Ticket } from './admission.js';
@@ -56,27 +63,35 @@ function ownerKey(h: RawHandle): symbol {
 }
 type Owned = RawHandle & Record<symbol, LeanConn | undefined>;
 const FORCE_CLOSE_MS = 2000;
-const HANDLE_METHODS = ['readStart', 'readStop', 'writeBuffer', 'shutdown', 'getpeername', 'setNoDelay', 'close'] as const;
 
 let binding: StreamBinding | null | undefined;
+/** why the bindings are not used (set when leanBinding() returns null) */
+let bindingProblem = '';
 
-/** The stream binding, or null when this Node lacks any part the lean path uses. */
+/**
+ * The stream binding, or null when it must not be used: no process.binding, or --throw-deprecation
+ * (with --pending-deprecation, process.binding emits DEP0111, which would then be thrown on the next
+ * tick, out of reach of any try/catch; Node 20 and 22 alike). Whether the bindings work is for the
+ * self-test (leanCheck) to find out.
+ */
 export function leanBinding(): StreamBinding | null {
   if (binding !== undefined) return binding;
   binding = null;
+  const proc = process as unknown as { binding?: (name: string) => unknown; throwDeprecation?: boolean };
+  if (proc.throwDeprecation === true) {
+    bindingProblem = 'process.binding is deprecated (DEP0111) and --throw-deprecation is set';
+    return null;
+  }
+  if (typeof proc.binding !== 'function') {
+    bindingProblem = 'this Node has no process.binding';
+    return null;
+  }
   try {
-    const proc = process as unknown as { binding?: (name: string) => unknown };
-    if (typeof proc.binding !== 'function') return null;
-    const tcp = proc.binding('tcp_wrap') as { TCP?: { prototype: object } };
-    const s = proc.binding('stream_wrap') as Partial<StreamBinding>;
-    const proto = tcp.TCP?.prototype as Record<string, unknown> | undefined;
-    if (!proto || HANDLE_METHODS.some((m) => typeof proto[m] !== 'function')) return null;
-    if (!('onread' in proto) || !('writeQueueSize' in proto)) return null;
-    if (typeof s.WriteWrap !== 'function' || typeof s.ShutdownWrap !== 'function') return null;
-    if (!(s.streamBaseState instanceof Int32Array) || typeof s.kReadBytesOrError !== 'number' || typeof s.kArrayBufferOffset !== 'number') return null;
-    binding = s as StreamBinding;
-  } catch {
-    binding = null;
+    // tcp_wrap must load too: accepted handles are its TCP objects
+    proc.binding('tcp_wrap');
+    binding = proc.binding('stream_wrap') as StreamBinding;
+  } catch (e) {
+    bindingProblem = `process.binding failed: ${(e as Error).message}`;
   }
   return binding;
 }
@@ -119,7 +134,7 @@ function onRead(this: RawHandle, ab: ArrayBuffer | undefined): void {
   const n = b.streamBaseState[b.kReadBytesOrError]!;
   if (n < 0) { c.destroy(); return; } // end of stream or a read error: either way the peer is gone
   if (n === 0 || !ab) return;
-  c.received(Buffer.from(ab, b.streamBaseState[b.kArrayBufferOffset]!, n));
+  c.received(Buffer.from(ab, b.streamBaseState[b.kArrayBufferOffset], n));
 }
 function onWritten(this: { conn: LeanConn }, status: number): void {
   if (status < 0) this.conn.destroy();
@@ -145,6 +160,12 @@ const DEAD = 8;
 const HELD_BY_SESSION = 16;
 const HELD_BY_BUDGET = 32;
 
+/**
+ * A net.Server's own count of its connections (internal, as net.Socket uses it): getConnections()
+ * reports it, and close() emits 'close' only once it is 0 and the listening handle is closed.
+ */
+interface ListenerCount { _connections: number; _emitCloseIfDrained(): void }
+
 /** Before admission: a trusted proxy's PROXY header being read, then the bytes that followed it. */
 interface Pre { bytes: Buffer; done?: (r: ProxyRead) => void }
 
@@ -153,6 +174,11 @@ interface Pre { bytes: Buffer; done?: (r: ProxyRead) => void }
  * reader (LineReader by inheritance, one object less per connection) and its own line sink.
  */
 export class LeanConn extends LineReader implements IrcConn, LineSink {
+  /**
+   * The listener that counts this connection, or none. Not a field: it sits on the prototype of
+   * the listener's own subclass (leanConnClass), so it costs nothing per connection.
+   */
+  declare protected readonly counter: ListenerCount | undefined;
   /** output of this turn: nothing, one line, or several (most turns write one line) */
   private out: Buffer | Buffer[] | undefined = undefined;
   private outBytes = 0;
@@ -164,6 +190,8 @@ export class LeanConn extends LineReader implements IrcConn, LineSink {
 
   constructor(private readonly h: RawHandle, private ip: string, private port: number, readq: number, private ticket?: Ticket) {
     super(readq);
+    const l = this.counter;
+    if (l) l._connections++;
     (h as Owned)[ownerKey(h)] = this;
     h.onread = onRead;
     h.setNoDelay(true); // latency at light load, as on every other transport
@@ -342,6 +370,8 @@ export class LeanConn extends LineReader implements IrcConn, LineSink {
     (this.h as Owned)[OWNER!] = undefined;
     this.ticket?.release();
     this.ticket = undefined;
+    const l = this.counter;
+    if (l) { l._connections--; l._emitCloseIfDrained(); } // as net.Socket's close does
     const handler = this.handler;
     this.handler = undefined;
     handler?.connClosed();
@@ -357,5 +387,160 @@ export class LeanConn extends LineReader implements IrcConn, LineSink {
     if ((this.bits & READING) === 0) return;
     this.bits &= ~READING;
     this.h.readStop();
+  }
+}
+
+Object.defineProperty(LeanConn.prototype, 'counter', { value: undefined });
+
+/**
+ * The LeanConn class of one listener: its connections are counted in `server`'s own connection
+ * count, as net.Socket clients are (one subclass per listener; nothing added per connection).
+ */
+export function leanConnClass(server: NetServer): typeof LeanConn {
+  const Counted = class extends LeanConn {};
+  Object.defineProperty(Counted.prototype, 'counter', { value: server });
+  return Counted;
+}
+
+// ---- self-test: the lean path's behaviour, checked before a listener takes it up -----------
+
+const SELF_TEST_MS = 2000;
+let checked: Promise<string | undefined> | undefined;
+
+/**
+ * Whether plain-TCP listeners may serve clients on bare handles: undefined if so, else why not.
+ * Decided once per process: the bindings (leanBinding), then a self-test over loopback through
+ * this very path (accept, read, write, shutdown, EOF, reset, the listener's count and close()).
+ */
+export function leanCheck(): Promise<string | undefined> {
+  checked ??= (async () => {
+    if (!leanBinding()) return bindingProblem;
+    try {
+      await selfTest();
+      return undefined;
+    } catch (e) {
+      return `self-test failed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  })();
+  return checked;
+}
+
+/** a probe connection's server side: what it read, and whether it has closed */
+class ProbeSide implements ConnHandler {
+  readonly lines: string[] = [];
+  closed = false;
+  constructor(readonly conn: LeanConn, readonly port: number, private readonly changed: () => void) {}
+  connLine(l: Buffer): void { this.lines.push(l.toString('latin1')); this.changed(); }
+  connOverflow(): void { /* lines here are short */ }
+  connClosed(): void { this.closed = true; this.changed(); }
+}
+
+/** a probe connection's client side (a net.Socket): what it received, and its events */
+interface ProbeClient { socket: Socket; data: string; connected: boolean; ended: boolean }
+
+function listenOn(server: NetServer, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => { server.off('error', reject); resolve(); });
+  });
+}
+
+async function selfTest(): Promise<void> {
+  const probe = createNetServer();
+  const sides: ProbeSide[] = [];
+  const clients: ProbeClient[] = [];
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  let step = 'listen';
+  let closeEmitted = false;
+  const changed = (): void => { const w = wake; wake = undefined; w?.(); };
+  const fail = (e: unknown): void => { failure ??= e instanceof Error ? e : new Error(String(e)); changed(); };
+  const until = async (cond: () => boolean): Promise<void> => {
+    while (!cond()) {
+      if (failure) throw failure;
+      await new Promise<void>((r) => { wake = r; });
+    }
+  };
+  const count = (): Promise<number> => new Promise((res, rej) => probe.getConnections((e, n) => (e ? rej(e) : res(n))));
+  const side = (c: ProbeClient): ProbeSide => {
+    const s = sides.find((x) => x.port === c.socket.localPort);
+    if (!s) throw new Error('a client has no server side');
+    return s;
+  };
+  // the shared read callback, guarded: a failure inside it must fail the test, not the process
+  function guardedRead(this: RawHandle, ab: ArrayBuffer | undefined): void {
+    try { onRead.call(this, ab); } catch (e) { fail(e); }
+  }
+  const timer = setTimeout(() => fail(new Error(`no progress within ${SELF_TEST_MS} ms at: ${step}`)), SELF_TEST_MS);
+  try {
+    try { await listenOn(probe, '127.0.0.1'); } catch { await listenOn(probe, '::1'); }
+    probe.once('close', () => { closeEmitted = true; changed(); });
+    const Conn = leanConnClass(probe);
+    const taken = takeOverAccept(probe, (h) => {
+      try {
+        const peer = peerAddress(h);
+        if (!peer) throw new Error('an accepted handle has no peer address');
+        const conn = new Conn(h, peer.address, peer.port, 512);
+        h.onread = guardedRead;
+        const s = new ProbeSide(conn, peer.port, changed);
+        sides.push(s);
+        conn.start(s);
+        changed();
+      } catch (e) { fail(e); }
+    }, (errno) => fail(new Error(`accept failed (${errno})`)));
+    if (!taken) throw new Error('the listening handle cannot be taken over');
+
+    step = 'accept';
+    const { address, port } = probe.address() as AddressInfo;
+    for (let i = 0; i < 3; i++) {
+      const c: ProbeClient = { socket: connect({ host: address, port }), data: '', connected: false, ended: false };
+      c.socket.setEncoding('latin1');
+      c.socket.on('connect', () => { c.connected = true; changed(); });
+      c.socket.on('data', (d: string) => { c.data += d; changed(); });
+      c.socket.on('end', () => { c.ended = true; changed(); });
+      c.socket.on('error', fail);
+      clients.push(c);
+    }
+    const [a, b, c] = clients as [ProbeClient, ProbeClient, ProbeClient];
+    await until(() => sides.length === 3 && clients.every((x) => x.connected));
+    step = 'count';
+    if (await count() !== 3) throw new Error('the listener does not count its lean connections');
+
+    step = 'read';
+    a.socket.write('ping\r\n');
+    const sa = side(a);
+    await until(() => sa.lines.length > 0);
+    if (sa.lines[0] !== 'ping') throw new Error(`read ${JSON.stringify(sa.lines[0])}, not "ping"`);
+    step = 'write and shutdown';
+    sa.conn.write(Buffer.from('pong\r\n'));
+    sa.conn.close(); // flush, then FIN; the client's FIN (allowHalfOpen is off) closes the handle
+    await until(() => a.ended && sa.closed);
+    if (a.data !== 'pong\r\n') throw new Error(`the client got ${JSON.stringify(a.data)}, not "pong"`);
+
+    step = 'EOF';
+    const sb = side(b);
+    b.socket.end();
+    await until(() => sb.closed);
+
+    step = 'close() waits for lean connections';
+    if (await count() !== 1) throw new Error('a closed lean connection is still counted');
+    probe.close();
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    if (closeEmitted) throw new Error("the listener emitted 'close' with a lean connection open");
+
+    step = 'reset';
+    const sc = side(c);
+    c.socket.off('error', fail);
+    c.socket.on('error', () => {});
+    c.socket.resetAndDestroy();
+    await until(() => sc.closed && closeEmitted);
+  } finally {
+    clearTimeout(timer);
+    for (const c of clients) c.socket.destroy();
+    for (const s of sides) {
+      try { s.conn.destroy(); } catch { /* the failure is reported already */ }
+    }
+    if (probe.listening) probe.close();
   }
 }

@@ -8,7 +8,7 @@ import type { IrcConn, PeerInfo, TransportKind } from './conn.js';
 import { refusalLine, type Admission, type RefusalKind, type Ticket } from './admission.js';
 import { PROXY_HEADER_TIMEOUT_MS, readProxyHeader } from './proxy-protocol.js';
 import { SocketConn } from './socket-conn.js';
-import { LeanConn, peerAddress, takeOverAccept, type RawHandle } from './lean-tcp.js';
+import { leanCheck, leanConnClass, peerAddress, takeOverAccept, type LeanConn, type RawHandle } from './lean-tcp.js';
 
 export type Accept = (conn: IrcConn) => void;
 
@@ -21,7 +21,9 @@ export function peerOf(socket: Socket, kind: TransportKind, secure: boolean): Pe
   return { ip: normalizeIp(socket.remoteAddress), port: socket.remotePort ?? 0, kind, secure };
 }
 
-export function listen(server: NetServer, addr: Addr): Promise<void> {
+export async function listen(server: NetServer, addr: Addr): Promise<void> {
+  // a plain-TCP listener with lean-sockets knows its socket layer before it accepts anyone
+  await (server as Partial<TcpListener>).layerDecided;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(addr.port, addr.host, () => { server.off('error', reject); resolve(); });
@@ -106,14 +108,19 @@ function decide(socket: Socket, kind: TransportKind, d: ListenerDeps, admitted: 
 export interface TcpListener extends NetServer {
   /** what plain TCP clients run on, known once listening: bare handles or net.Socket */
   socketLayer: 'lean' | 'net';
+  /** with lean-sockets asked for and not used: why (the self-test failed, --throw-deprecation, …) */
+  leanUnavailable?: string;
+  /** @internal settled once lean-sockets' self-test has run (listen() waits for it) */
+  layerDecided?: Promise<void>;
 }
 
 /**
- * Plain IRC. With `leanSockets` (and a Node that allows it), every client is served on its bare
- * handle: a trusted proxy's PROXY header (with listen-proxy-protocol) is read there, then
- * admission, then a LeanConn.
- * Otherwise (or before the takeover, which happens as the server starts listening) net.Server
- * hands over a net.Socket: PROXY header and admission on the socket, then a SocketConn.
+ * Plain IRC. With `leanSockets` (and a Node whose lean path passes its self-test, run before the
+ * listener listens), every client is served on its bare handle: a trusted proxy's PROXY header
+ * (with listen-proxy-protocol) is read there, then admission, then a LeanConn, counted by the
+ * listener as a net.Socket would be (getConnections(), close()).
+ * Otherwise net.Server hands over a net.Socket: PROXY header and admission on the socket, then a
+ * SocketConn.
  */
 export function createTcpListener(d: ListenerDeps): TcpListener {
   const server = createNetServer({ noDelay: true }, (socket) => {
@@ -122,20 +129,25 @@ export function createTcpListener(d: ListenerDeps): TcpListener {
   server.socketLayer = 'net';
   keepListeningOnAcceptErrors(server, d, 'tcp');
   if (d.leanSockets) {
-    server.once('listening', () => {
-      const failed = (errno: number): void => d.acceptFailed?.(Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno }), 'tcp');
-      if (takeOverAccept(server, (h) => acceptLean(h, d), failed)) server.socketLayer = 'lean';
+    server.layerDecided = leanCheck().then((why) => {
+      if (why !== undefined) { server.leanUnavailable = why; return; }
+      const Conn = leanConnClass(server);
+      server.once('listening', () => {
+        const failed = (errno: number): void => d.acceptFailed?.(Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno }), 'tcp');
+        if (takeOverAccept(server, (h) => acceptLean(h, d, Conn), failed)) server.socketLayer = 'lean';
+        else server.leanUnavailable = 'the listening handle cannot be taken over';
+      });
     });
   }
   return server;
 }
 
 /** A bare handle: the PROXY header (PROXY listener, trusted proxy), admission, then a LeanConn. */
-function acceptLean(h: RawHandle, d: ListenerDeps): void {
+function acceptLean(h: RawHandle, d: ListenerDeps, Conn: typeof LeanConn): void {
   const peer = peerAddress(h);
   if (!peer) { h.close(); return; } // reset before we saw it
   const peerIp = normalizeIp(peer.address);
-  const conn = new LeanConn(h, peerIp, peer.port, d.readq);
+  const conn = new Conn(h, peerIp, peer.port, d.readq);
   if (!readsProxyHeader(d, 'tcp', peerIp)) { admitLean(conn, d, peerIp, peer.port); return; }
   conn.readProxyHeader(d.proxyHeaderTimeoutMs ?? PROXY_HEADER_TIMEOUT_MS, (res) => {
     if (!res.ok) {

@@ -28,7 +28,7 @@ export class WsConn implements IrcConn {
     this.handler = h;
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (this.closing) return;
-      let line = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      let line = Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (!isBinary && this.ws.protocol === 'binary.ircv3.net') { /* accept either frame type */ }
       // be lenient with clients that terminate anyway; CR/LF left inside is malformed (parser)
       if (line.length >= 2 && line[line.length - 2] === 0x0d && line[line.length - 1] === 0x0a) line = line.subarray(0, line.length - 2);

@@ -20,7 +20,7 @@ const FD_LIMIT = 160;
 interface Limited {
   child: ChildProcess;
   /** everything the server has logged so far */
-  out(): string;
+  out: () => string;
   ports: { irc: number; web: number };
   stop(): Promise<void>;
 }
@@ -33,8 +33,8 @@ async function startLimited(extra: string[]): Promise<Limited> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
   const child = spawn('/bin/sh', ['-c', `ulimit -n ${FD_LIMIT} && exec '${process.execPath}' ${quoted}`], { cwd: ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += String(d); });
-  child.stderr!.on('data', (d) => { out += String(d); });
+  child.stdout.on('data', (d) => { out += String(d); });
+  child.stderr.on('data', (d) => { out += String(d); });
   const stop = async (): Promise<void> => {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -47,9 +47,9 @@ async function startLimited(extra: string[]): Promise<Limited> {
         if (!/"msg":"freeq listening"/.test(out)) return;
         const i = /"irc":\{[^}]*"port":(\d+)/.exec(out);
         const w = /"web":\{[^}]*"port":(\d+)/.exec(out);
-        if (i && w) { clearTimeout(t); child.stdout!.off('data', check); res({ irc: Number(i[1]), web: Number(w[1]) }); }
+        if (i && w) { clearTimeout(t); child.stdout.off('data', check); res({ irc: Number(i[1]), web: Number(w[1]) }); }
       };
-      child.stdout!.on('data', check);
+      child.stdout.on('data', check);
       child.once('exit', (code) => rej(new Error(`server exited (${code}):\n${out}`)));
     });
     return { child, out: () => out, ports, stop };

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -59,7 +58,7 @@ export async function bootAdmission(cli: Record<string, unknown> = {}, withTls =
   const port = server.addresses.irc.port;
   const s: AdmissionServer = {
     server, port,
-    tlsPort: (server.addresses.tls as AddressInfo | undefined)?.port,
+    tlsPort: server.addresses.tls?.port,
     webPort: server.addresses.web.port,
     logs: () => logged,
     advance(ms) { offset += ms; },

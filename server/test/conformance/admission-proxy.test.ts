@@ -21,126 +21,129 @@ function v2Header(src: string, sport: number, family: 'v4' | 'v6'): Buffer {
 /** a proxy on this host, configured explicitly (#12 finding 7: nothing is trusted by default) */
 const LOCAL_PROXY = { 'trusted-proxies': '127.0.0.1/32,::1/128', 'listen-proxy-protocol': true, 'tls-listen-proxy-protocol': true };
 
-describe('A7 PROXY protocol and X-Forwarded-For (trusted-proxies 127.0.0.1/32, ::1/128; PROXY on both IRC listeners)', () => {
-  let srv: AdmissionServer;
-  let oper: RawClient;
-  before(async () => {
-    srv = await bootAdmission({ 'oper-password': OPER_PW, ...LOCAL_PROXY }, true);
-    oper = await srv.client('theoper', { localAddress: '127.0.0.9' });
-    await operUp(oper, OPER_PW);
-  });
-  after(async () => { await srv.stop(); });
+for (const lean of [true, false]) {
+  describe(`A7 PROXY protocol and X-Forwarded-For (trusted-proxies 127.0.0.1/32, ::1/128; PROXY on both IRC listeners) (lean-sockets = ${lean})`, () => {
+    let srv: AdmissionServer;
+    let oper: RawClient;
+    before(async () => {
+      srv = await bootAdmission({ 'oper-password': OPER_PW, ...LOCAL_PROXY, 'lean-sockets': lean }, true);
+      oper = await srv.client('theoper', { localAddress: '127.0.0.9' });
+      await operUp(oper, OPER_PW);
+    });
+    after(async () => { await srv.stop(); });
 
-  test('PROXY v1 from a trusted source sets the address: WHOIS (oper) shows 203.0.113.9', async () => {
-    const c = await srv.connect();
-    c.sendRaw('PROXY TCP4 203.0.113.9 127.0.0.1 5000 6667\r\n');
-    await c.register('proxied');
-    assert.equal(await whoisHost(oper, 'proxied'), ':irc.test 378 theoper proxied :is connecting from *@203.0.113.9 203.0.113.9');
-    assert.equal(srv.server.context.world.findUser('proxied')?.ip, '203.0.113.9');
-  });
-
-  test('the header and the first IRC lines may arrive in one packet or byte by byte', async () => {
-    const a = await srv.connect();
-    a.sendRaw('PROXY TCP4 203.0.113.10 127.0.0.1 5000 6667\r\nNICK onepacket\r\nUSER o 0 * :o\r\n');
-    await a.expect(/ 376 | 422 /);
-    const b = await srv.connect();
-    for (const byte of Buffer.from('PROXY TCP4 203.0.113.11 127.0.0.1 5000 6667\r\nNICK bytewise\r\nUSER b 0 * :b\r\n')) b.sendRaw(Buffer.from([byte]));
-    await b.expect(/ 376 | 422 /);
-    assert.match(await whoisHost(oper, 'onepacket'), / 203\.0\.113\.10$/);
-    assert.match(await whoisHost(oper, 'bytewise'), / 203\.0\.113\.11$/);
-  });
-
-  test('A1 applies to the resolved address: 21 connections claiming 203.0.113.9 via the proxy → the 21st is refused', async () => {
-    const before = srv.server.admission.countFor('203.0.113.9');
-    assert.equal(before, 1, 'the user of the first test');
-    const cs: RawClient[] = [];
-    for (let i = 0; i < 19; i++) {
+    test('PROXY v1 from a trusted source sets the address: WHOIS (oper) shows 203.0.113.9', async () => {
+      assert.equal(srv.server.tcpSockets, lean ? 'lean' : 'net');
       const c = await srv.connect();
       c.sendRaw('PROXY TCP4 203.0.113.9 127.0.0.1 5000 6667\r\n');
-      cs.push(c);
-    }
-    const deadline = Date.now() + 2000;
-    while (srv.server.admission.countFor('203.0.113.9') < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(srv.server.admission.countFor('203.0.113.9'), 20);
-    const over = await srv.connect();
-    over.sendRaw('PROXY TCP4 203.0.113.9 127.0.0.1 5001 6667\r\n');
-    await expectRefused(over, PER_IP, 1000);
-    // the proxy's own address is not what is counted
-    const direct = await srv.client('direct');
-    direct.send('PING x');
-    await direct.expect('PONG');
-    for (const c of cs) c.destroy();
-  });
-
-  test('PROXY v2 (binary) over TCP: AF_INET6 sets 2001:db8::9; AF_INET sets 198.51.100.20; LOCAL keeps the peer', async () => {
-    const six = await srv.connect();
-    six.sendRaw(v2Header('20010db8000000000000000000000009', 4242, 'v6'));
-    await six.register('v2six');
-    assert.match(await whoisHost(oper, 'v2six'), / :is connecting from \*@2001:db8::9 2001:db8::9$/);
-    const four = await srv.connect();
-    four.sendRaw(Buffer.concat([v2Header('198.51.100.20', 4242, 'v4'), Buffer.from('NICK v2four\r\nUSER f 0 * :f\r\n')]));
-    await four.expect(/ 376 | 422 /);
-    assert.match(await whoisHost(oper, 'v2four'), / 198\.51\.100\.20$/);
-    const local = await srv.connect();
-    local.sendRaw(Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0, 0])]));
-    await local.register('v2local');
-    assert.match(await whoisHost(oper, 'v2local'), / 127\.0\.0\.1$/);
-  });
-
-  test('PROXY v1 before the TLS ClientHello on the TLS listener', async () => {
-    const raw = net.connect({ host: '127.0.0.1', port: srv.tlsPort! });
-    await new Promise((r) => raw.once('connect', r));
-    raw.write('PROXY TCP4 203.0.113.77 127.0.0.1 5000 6697\r\n');
-    const s = tls.connect({ socket: raw, rejectUnauthorized: false });
-    await new Promise((r) => s.once('secureConnect', r));
-    s.write('NICK tlsproxied\r\nUSER t 0 * :t\r\n');
-    let buf = '';
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(buf)), 3000);
-      s.on('data', (d: Buffer) => { buf += d.toString(); if (/ (376|422) /.test(buf)) { clearTimeout(t); resolve(); } });
+      await c.register('proxied');
+      assert.equal(await whoisHost(oper, 'proxied'), ':irc.test 378 theoper proxied :is connecting from *@203.0.113.9 203.0.113.9');
+      assert.equal(srv.server.context.world.findUser('proxied')?.ip, '203.0.113.9');
     });
-    assert.match(await whoisHost(oper, 'tlsproxied'), / 203\.0\.113\.77$/);
-    assert.equal(srv.server.context.world.findUser('tlsproxied')?.secure, true);
-    s.destroy();
-  });
 
-  test('a malformed PROXY header from a trusted source closes the connection without a reply', async () => {
-    const c = await srv.connect();
-    c.sendRaw('PROXY TCP4 203.0.113.999 127.0.0.1 5000 6667\r\nNICK x\r\n');
-    await c.waitClosed(1000);
-    assert.deepEqual(c.received, []);
-    assert.match(srv.logs(), /bad PROXY header from a trusted proxy/);
-  });
+    test('the header and the first IRC lines may arrive in one packet or byte by byte', async () => {
+      const a = await srv.connect();
+      a.sendRaw('PROXY TCP4 203.0.113.10 127.0.0.1 5000 6667\r\nNICK onepacket\r\nUSER o 0 * :o\r\n');
+      await a.expect(/ 376 | 422 /);
+      const b = await srv.connect();
+      for (const byte of Buffer.from('PROXY TCP4 203.0.113.11 127.0.0.1 5000 6667\r\nNICK bytewise\r\nUSER b 0 * :b\r\n')) b.sendRaw(Buffer.from([byte]));
+      await b.expect(/ 376 | 422 /);
+      assert.match(await whoisHost(oper, 'onepacket'), / 203\.0\.113\.10$/);
+      assert.match(await whoisHost(oper, 'bytewise'), / 203\.0\.113\.11$/);
+    });
 
-  test('PROXY from an untrusted source (127.0.0.2) is not honoured: 421, and WHOIS shows 127.0.0.2', async () => {
-    const c = await srv.connect({ localAddress: '127.0.0.2' });
-    c.send('PROXY TCP4 203.0.113.9 127.0.0.1 5000 6667');
-    assert.equal(await c.expect('421'), ':irc.test 421 * PROXY :Unknown command');
-    await c.register('untrusted');
-    assert.equal(await whoisHost(oper, 'untrusted'), ':irc.test 378 theoper untrusted :is connecting from *@127.0.0.2 127.0.0.2');
-    // a binary v2 header from there is a malformed line (it holds NUL): ERROR and close
-    const d = await srv.connect({ localAddress: '127.0.0.2' });
-    d.sendRaw(Buffer.concat([v2Header('198.51.100.20', 1, 'v4'), Buffer.from('NICK untrustedv2\r\nUSER u 0 * :u\r\n')]));
-    await d.waitClosed();
-    assert.deepEqual(d.received, ['ERROR :Received malformed line']);
-    assert.equal(srv.server.context.world.findUser('untrustedv2'), undefined);
-  });
+    test('A1 applies to the resolved address: 21 connections claiming 203.0.113.9 via the proxy → the 21st is refused', async () => {
+      const before = srv.server.admission.countFor('203.0.113.9');
+      assert.equal(before, 1, 'the user of the first test');
+      const cs: RawClient[] = [];
+      for (let i = 0; i < 19; i++) {
+        const c = await srv.connect();
+        c.sendRaw('PROXY TCP4 203.0.113.9 127.0.0.1 5000 6667\r\n');
+        cs.push(c);
+      }
+      const deadline = Date.now() + 2000;
+      while (srv.server.admission.countFor('203.0.113.9') < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(srv.server.admission.countFor('203.0.113.9'), 20);
+      const over = await srv.connect();
+      over.sendRaw('PROXY TCP4 203.0.113.9 127.0.0.1 5001 6667\r\n');
+      await expectRefused(over, PER_IP, 1000);
+      // the proxy's own address is not what is counted
+      const direct = await srv.client('direct');
+      direct.send('PING x');
+      await direct.expect('PONG');
+      for (const c of cs) c.destroy();
+    });
 
-  test('WebSocket X-Forwarded-For from the trusted 127.0.0.1 is honoured (rightmost untrusted hop)', async () => {
-    const r = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '198.51.100.1, 203.0.113.50' } });
-    assert.equal(r.status, undefined);
-    await wsRegister(r.ws, 'xffok');
-    assert.match(await whoisHost(oper, 'xffok'), / :is connecting from \*@203\.0\.113\.50 203\.0\.113\.50$/);
-    r.ws.terminate();
-  });
+    test('PROXY v2 (binary) over TCP: AF_INET6 sets 2001:db8::9; AF_INET sets 198.51.100.20; LOCAL keeps the peer', async () => {
+      const six = await srv.connect();
+      six.sendRaw(v2Header('20010db8000000000000000000000009', 4242, 'v6'));
+      await six.register('v2six');
+      assert.match(await whoisHost(oper, 'v2six'), / :is connecting from \*@2001:db8::9 2001:db8::9$/);
+      const four = await srv.connect();
+      four.sendRaw(Buffer.concat([v2Header('198.51.100.20', 4242, 'v4'), Buffer.from('NICK v2four\r\nUSER f 0 * :f\r\n')]));
+      await four.expect(/ 376 | 422 /);
+      assert.match(await whoisHost(oper, 'v2four'), / 198\.51\.100\.20$/);
+      const local = await srv.connect();
+      local.sendRaw(Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0, 0])]));
+      await local.register('v2local');
+      assert.match(await whoisHost(oper, 'v2local'), / 127\.0\.0\.1$/);
+    });
 
-  test('WebSocket X-Forwarded-For from an untrusted peer (127.0.0.2) is ignored', async () => {
-    const r = await wsOpen(srv.webPort, { localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '203.0.113.51' } });
-    await wsRegister(r.ws, 'xffno');
-    assert.match(await whoisHost(oper, 'xffno'), / :is connecting from \*@127\.0\.0\.2 127\.0\.0\.2$/);
-    r.ws.terminate();
+    test('PROXY v1 before the TLS ClientHello on the TLS listener', async () => {
+      const raw = net.connect({ host: '127.0.0.1', port: srv.tlsPort! });
+      await new Promise((r) => raw.once('connect', r));
+      raw.write('PROXY TCP4 203.0.113.77 127.0.0.1 5000 6697\r\n');
+      const s = tls.connect({ socket: raw, rejectUnauthorized: false });
+      await new Promise((r) => s.once('secureConnect', r));
+      s.write('NICK tlsproxied\r\nUSER t 0 * :t\r\n');
+      let buf = '';
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(buf)), 3000);
+        s.on('data', (d: Buffer) => { buf += d.toString(); if (/ (376|422) /.test(buf)) { clearTimeout(t); resolve(); } });
+      });
+      assert.match(await whoisHost(oper, 'tlsproxied'), / 203\.0\.113\.77$/);
+      assert.equal(srv.server.context.world.findUser('tlsproxied')?.secure, true);
+      s.destroy();
+    });
+
+    test('a malformed PROXY header from a trusted source closes the connection without a reply', async () => {
+      const c = await srv.connect();
+      c.sendRaw('PROXY TCP4 203.0.113.999 127.0.0.1 5000 6667\r\nNICK x\r\n');
+      await c.waitClosed(1000);
+      assert.deepEqual(c.received, []);
+      assert.match(srv.logs(), /bad PROXY header from a trusted proxy/);
+    });
+
+    test('PROXY from an untrusted source (127.0.0.2) is not honoured: 421, and WHOIS shows 127.0.0.2', async () => {
+      const c = await srv.connect({ localAddress: '127.0.0.2' });
+      c.send('PROXY TCP4 203.0.113.9 127.0.0.1 5000 6667');
+      assert.equal(await c.expect('421'), ':irc.test 421 * PROXY :Unknown command');
+      await c.register('untrusted');
+      assert.equal(await whoisHost(oper, 'untrusted'), ':irc.test 378 theoper untrusted :is connecting from *@127.0.0.2 127.0.0.2');
+      // a binary v2 header from there is a malformed line (it holds NUL): ERROR and close
+      const d = await srv.connect({ localAddress: '127.0.0.2' });
+      d.sendRaw(Buffer.concat([v2Header('198.51.100.20', 1, 'v4'), Buffer.from('NICK untrustedv2\r\nUSER u 0 * :u\r\n')]));
+      await d.waitClosed();
+      assert.deepEqual(d.received, ['ERROR :Received malformed line']);
+      assert.equal(srv.server.context.world.findUser('untrustedv2'), undefined);
+    });
+
+    test('WebSocket X-Forwarded-For from the trusted 127.0.0.1 is honoured (rightmost untrusted hop)', async () => {
+      const r = await wsOpen(srv.webPort, { headers: { 'X-Forwarded-For': '198.51.100.1, 203.0.113.50' } });
+      assert.equal(r.status, undefined);
+      await wsRegister(r.ws, 'xffok');
+      assert.match(await whoisHost(oper, 'xffok'), / :is connecting from \*@203\.0\.113\.50 203\.0\.113\.50$/);
+      r.ws.terminate();
+    });
+
+    test('WebSocket X-Forwarded-For from an untrusted peer (127.0.0.2) is ignored', async () => {
+      const r = await wsOpen(srv.webPort, { localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '203.0.113.51' } });
+      await wsRegister(r.ws, 'xffno');
+      assert.match(await whoisHost(oper, 'xffno'), / :is connecting from \*@127\.0\.0\.2 127\.0\.0\.2$/);
+      r.ws.terminate();
+    });
   });
-});
+}
 
 describe('A7 limits follow the X-Forwarded-For address', () => {
   let srv: AdmissionServer;

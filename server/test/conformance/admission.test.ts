@@ -67,29 +67,32 @@ describe('A1 per-IP limit (default 20, loopback counted)', () => {
   });
 });
 
-describe('A1 with a small limit from distinct loopback addresses', () => {
-  let srv: AdmissionServer;
-  before(async () => { srv = await bootAdmission({ 'max-connections-per-ip': 2, 'limit-exempt': '127.0.0.4' }); });
-  after(async () => { await srv.stop(); });
+for (const lean of [true, false]) {
+  describe(`A1 with a small limit from distinct loopback addresses (lean-sockets = ${lean})`, () => {
+    let srv: AdmissionServer;
+    before(async () => { srv = await bootAdmission({ 'max-connections-per-ip': 2, 'limit-exempt': '127.0.0.4', 'lean-sockets': lean }); });
+    after(async () => { await srv.stop(); });
 
-  test('the 3rd connection from 127.0.0.3 is refused at once, without sending anything', async () => {
-    await srv.client('a1', { localAddress: '127.0.0.3' });
-    await srv.client('a2', { localAddress: '127.0.0.3' });
-    const c = await srv.connect({ localAddress: '127.0.0.3' });
-    await expectRefused(c, PER_IP, 1000);
-    const w = await wsOpen(srv.webPort, { localAddress: '127.0.0.3' });
-    assert.equal(w.status, 429);
-  });
+    test('the 3rd connection from 127.0.0.3 is refused at once, without sending anything', async () => {
+      assert.equal(srv.server.tcpSockets, lean ? 'lean' : 'net');
+      await srv.client('a1', { localAddress: '127.0.0.3' });
+      await srv.client('a2', { localAddress: '127.0.0.3' });
+      const c = await srv.connect({ localAddress: '127.0.0.3' });
+      await expectRefused(c, PER_IP, 1000);
+      const w = await wsOpen(srv.webPort, { localAddress: '127.0.0.3' });
+      assert.equal(w.status, 429);
+    });
 
-  test('limit-exempt addresses are not limited', async () => {
-    const cs: RawClient[] = [];
-    for (let i = 0; i < 4; i++) cs.push(await srv.client(`ex${i}`, { localAddress: '127.0.0.4' }));
-    const r = await wsOpen(srv.webPort, { localAddress: '127.0.0.4' });
-    assert.equal(r.status, undefined);
-    await wsRegister(r.ws, 'exws');
-    r.ws.terminate();
+    test('limit-exempt addresses are not limited', async () => {
+      const cs: RawClient[] = [];
+      for (let i = 0; i < 4; i++) cs.push(await srv.client(`ex${i}`, { localAddress: '127.0.0.4' }));
+      const r = await wsOpen(srv.webPort, { localAddress: '127.0.0.4' });
+      assert.equal(r.status, undefined);
+      await wsRegister(r.ws, 'exws');
+      r.ws.terminate();
+    });
   });
-});
+}
 
 // ---- A2: throttle --------------------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ describe('data directory', () => {
         { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       await new Promise<void>((ok, fail) => {
-        child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('freeq listening')) ok(); });
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('freeq listening')) ok(); });
         child.once('exit', () => fail(new Error(`server exited early: ${out}`)));
       });
       assert.match(readFileSync(join(dir, 'freeq.pid'), 'utf8'), new RegExp(`^${child.pid} `));

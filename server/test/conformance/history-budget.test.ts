@@ -45,7 +45,7 @@ function messages(r: Reply): { msgid: string; text: string }[] {
 describe('CHATHISTORY reply budget (#12)', () => {
   let srv: TestServer;
   let sender: RawClient;
-  let sent: string[] = [];
+  const sent: string[] = [];
 
   before(async () => {
     srv = await bootServer({ 'history-reply-max-bytes': String(BYTES), 'history-reply-max-lines': LINES });

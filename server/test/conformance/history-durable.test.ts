@@ -24,16 +24,16 @@ async function startChild(dir: string): Promise<Child> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += String(d); });
-  proc.stderr!.on('data', (d) => { out += String(d); });
+  proc.stdout.on('data', (d) => { out += String(d); });
+  proc.stderr.on('data', (d) => { out += String(d); });
   const port = await new Promise<number>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
     const check = (): void => {
       const m = /"msg":"freeq listening"/.test(out) ? /"irc":\{[^}]*"port":(\d+)/.exec(out) : null;
-      if (m) { clearTimeout(t); proc.stdout!.off('data', check); proc.off('exit', exited); res(Number(m[1])); }
+      if (m) { clearTimeout(t); proc.stdout.off('data', check); proc.off('exit', exited); res(Number(m[1])); }
     };
     const exited = (code: number | null): void => { clearTimeout(t); rej(new Error(`server exited (${code}):\n${out}`)); };
-    proc.stdout!.on('data', check);
+    proc.stdout.on('data', check);
     proc.once('exit', exited);
   });
   return { proc, port, out: () => out };

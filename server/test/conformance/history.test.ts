@@ -176,11 +176,13 @@ describe('CHATHISTORY', () => {
     const before = rows();
     for (let i = 0; i < 50; i++) alice.send('@+typing=active TAGMSG #h');
     await alice.sync();
-    await new Promise((r) => setImmediate(r));
+    // a CHATHISTORY read first hands everything pending to the writer and waits for its commit,
+    // so the row count below is final (the writer is another thread: one event-loop turn is not enough)
+    await history(bob, 'CHATHISTORY LATEST #h * 1');
     assert.equal(rows(), before, 'typing notifications are never written');
     alice.send(`@+draft/react=👍;+draft/reply=${seen[9]!.msgid} TAGMSG #h`);
     await alice.sync();
-    await new Promise((r) => setImmediate(r));
+    await history(bob, 'CHATHISTORY LATEST #h * 1');
     assert.equal(rows(), before + 1);
     db.close();
 

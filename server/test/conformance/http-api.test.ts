@@ -318,7 +318,7 @@ describe('HTTP API: rate limit', () => {
     assert.equal((await get(srv.webPort, '/metrics')).status, 429);
     // another client address (via the trusted loopback proxy's X-Forwarded-For) has its own budget
     assert.equal((await get(srv.webPort, '/api/v1/health', { 'x-forwarded-for': '198.51.100.7' })).status, 200);
-    const m = await (await get(srv.webPort, '/metrics', { 'x-forwarded-for': '198.51.100.8' })).status;
+    const m = (await get(srv.webPort, '/metrics', { 'x-forwarded-for': '198.51.100.8' })).status;
     assert.equal(m, 403); // proxied: not a local scrape
     const text = await srv.server.context.metrics.text();
     assert.match(text, /^freeq_limit_hits_total\{kind="http-rate"\} [1-9]/m);

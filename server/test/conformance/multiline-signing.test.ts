@@ -1,9 +1,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
-import { parse, type RawClient } from '../harness/raw-client.js';
+import { parse } from '../harness/raw-client.js';
 import { channelVenue, messageEvent } from '../../src/keys/chat-signature.js';
-import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl, type Signer, loginWithDidKey } from './sasl-helpers.js';
+import { ed25519Signer, loginWithDidKey } from './sasl-helpers.js';
 
 // draft/multiline + message signing: the server signs the combined message (lines joined with
 // \n, as the reference's chat-signing vectors define for a multiline batch) once; the signature

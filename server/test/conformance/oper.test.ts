@@ -143,6 +143,16 @@ describe('named [[oper]] blocks, KILL and WALLOPS', () => {
     await v.expect('PONG');
   });
 
+  test('operator commands without parameters from a non-operator: 481, not 461 (#13: the privilege check comes first)', async () => {
+    const c = await srv.client('noparams');
+    for (const cmd of ['KILL', 'WALLOPS', 'UBAN', 'LOCKDOWN']) {
+      c.send(cmd);
+      assert.equal(await c.expect(/ (461|481) /), `:irc.test 481 noparams :${NOPRIV}`, cmd);
+    }
+    c.send('QUIT');
+    await c.waitClosed();
+  });
+
   test('KILL: unknown nick 401, missing nick 461', async () => {
     const o = await oper('killer0', 'root', 'root-password');
     o.send('KILL nosuchnick :bye');

@@ -53,7 +53,7 @@ describe('plugins: configuration', () => {
         { name: 'greeter', options: { message: 'Hi, {nick}: see the topic' } },
         { name: 'word-filter', options: { words: 'foo|bar', action: 'mask' } },
       ]);
-      const again = loadConfig({ env: {}, fileValues: parseToml(configToToml(c)) as Record<string, unknown> });
+      const again = loadConfig({ env: {}, fileValues: parseToml(configToToml(c)) });
       assert.deepEqual(again.plugin, c.plugin);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootServer, type TestServer } from '../harness/server.js';
-import type { RawClient } from '../harness/raw-client.js';
 
 // #12 finding 3 (hardening.md C4): replies to a client's own commands count against its sendq.
 // Above the soft mark (half the sendq) its replies wait and its input is not read until it

@@ -11,7 +11,7 @@ import { parse, RawClient } from '../harness/raw-client.js';
 import { loadConfig } from '../../src/config/load.js';
 import { startServer } from '../../src/server.js';
 import { canonicalForm, channelVenue, dmVenue, kidOf, messageEvent, verifySigTag } from '../../src/keys/chat-signature.js';
-import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl, type Signer, loginWithDidKey } from './sasl-helpers.js';
+import { ed25519Signer, loginWithDidKey } from './sasl-helpers.js';
 
 // Message signing (reference §1.8): the server signs each PRIVMSG/NOTICE it relays for a
 // logged-in user with msg-signing-key.secret, tag +freeq.at/sig, verifiable with the public key of

@@ -85,7 +85,7 @@ describe('TLS listener', () => {
         host: '127.0.0.1', port, rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion,
         ciphers: 'DEFAULT@SECLEVEL=0',
       }, () => { const p = s.getProtocol() ?? '?'; s.destroy(); resolve(p); });
-      s.once('error', (e) => { s.destroy(); reject(e); });
+      s.once('error', (e: Error) => { s.destroy(); reject(e); });
     });
     assert.equal(await connect(srv.tlsPort!, 'TLSv1.2'), 'TLSv1.2');
 
@@ -106,27 +106,31 @@ describe('TLS listener', () => {
   });
 });
 
-describe('TCP framing', () => {
-  let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
-  after(async () => { await srv.stop(); });
+// plain TCP on both socket layers (transport/lean-tcp.ts and net.Socket; see lean-sockets.test.ts)
+for (const lean of [true, false]) {
+  describe(`TCP framing (lean-sockets = ${lean})`, () => {
+    let srv: TestServer;
+    before(async () => { srv = await bootServer({ 'lean-sockets': lean }); });
+    after(async () => { await srv.stop(); });
 
-  test('lines split at any byte boundary, CRLF or bare LF, are reassembled', async () => {
-    const c = await srv.connect();
-    const bytes = Buffer.from('NICK split\nUSER s 0 * :S\r\nPING one\r\nPING two\n');
-    for (const b of bytes) c.sendRaw(Buffer.from([b]));
-    assert.equal(await c.expect('PONG'), ':irc.test PONG irc.test one');
-    assert.equal(await c.expect('PONG'), ':irc.test PONG irc.test two');
-  });
+    test('lines split at any byte boundary, CRLF or bare LF, are reassembled', async () => {
+      assert.equal(srv.server.tcpSockets, lean ? 'lean' : 'net');
+      const c = await srv.connect();
+      const bytes = Buffer.from('NICK split\nUSER s 0 * :S\r\nPING one\r\nPING two\n');
+      for (const b of bytes) c.sendRaw(Buffer.from([b]));
+      assert.equal(await c.expect('PONG'), ':irc.test PONG irc.test one');
+      assert.equal(await c.expect('PONG'), ':irc.test PONG irc.test two');
+    });
 
-  test('more than 1 MiB without a line end: 417 once, then ERROR and close', async () => {
-    const c = await srv.client('lfless');
-    c.sendRaw(Buffer.alloc(1024 * 1024 + 20_000, 0x61));
-    assert.equal(await c.expect('417'), ':irc.test 417 lfless :Input line was too long');
-    assert.equal(await c.expect('ERROR', 5000), 'ERROR :Input line too long');
-    await c.waitClosed(5000);
+    test('more than 1 MiB without a line end: 417 once, then ERROR and close', async () => {
+      const c = await srv.client('lfless');
+      c.sendRaw(Buffer.alloc(1024 * 1024 + 20_000, 0x61));
+      assert.equal(await c.expect('417'), ':irc.test 417 lfless :Input line was too long');
+      assert.equal(await c.expect('ERROR', 5000), 'ERROR :Input line too long');
+      await c.waitClosed(5000);
+    });
   });
-});
+}
 
 // ---- WebSocket (hardening E1–E3, IRCv3 websocket) ---------------------------------------------
 
@@ -323,37 +327,39 @@ describe('WebSocket Origin allowlist (E2)', () => {
 
 // ---- a real client library ----------------------------------------------------------------------
 
-describe('irc-framework client', () => {
-  let srv: TestServer;
-  before(async () => { srv = await bootServer(); });
-  after(async () => { await srv.stop(); });
+for (const lean of [true, false]) {
+  describe(`irc-framework client (lean-sockets = ${lean})`, () => {
+    let srv: TestServer;
+    before(async () => { srv = await bootServer({ 'lean-sockets': lean }); });
+    after(async () => { await srv.stop(); });
 
-  test('connects, joins and exchanges PRIVMSG with a raw client', async () => {
-    const raw = await srv.client('rawpeer');
-    raw.send('JOIN #fw');
-    await raw.expect(/ 366 /);
-    const bot = new IRC.Client({ auto_reconnect: false });
-    const events: string[] = [];
-    try {
-      const registered = new Promise<void>((resolve) => bot.once('registered', () => resolve()));
-      bot.connect({ host: '127.0.0.1', port: srv.port, nick: 'fwbot', username: 'fwbot', gecos: 'irc-framework' });
-      await registered;
-      const joined = new Promise<void>((resolve) => bot.on('join', (e: { nick: string; channel: string }) => { if (e.nick === 'fwbot' && e.channel === '#fw') resolve(); }));
-      bot.join('#fw');
-      await joined;
-      assert.match(await raw.expect('JOIN'), /^:fwbot!\S+ JOIN #fw$/);
+    test('connects, joins and exchanges PRIVMSG with a raw client', async () => {
+      const raw = await srv.client('rawpeer');
+      raw.send('JOIN #fw');
+      await raw.expect(/ 366 /);
+      const bot = new IRC.Client({ auto_reconnect: false });
+      const events: string[] = [];
+      try {
+        const registered = new Promise<void>((resolve) => bot.once('registered', () => resolve()));
+        bot.connect({ host: '127.0.0.1', port: srv.port, nick: 'fwbot', username: 'fwbot', gecos: 'irc-framework' });
+        await registered;
+        const joined = new Promise<void>((resolve) => bot.on('join', (e: { nick: string; channel: string }) => { if (e.nick === 'fwbot' && e.channel === '#fw') resolve(); }));
+        bot.join('#fw');
+        await joined;
+        assert.match(await raw.expect('JOIN'), /^:fwbot!\S+ JOIN #fw$/);
 
-      const got = new Promise<{ nick: string; target: string; message: string }>((resolve) =>
-        bot.on('privmsg', (e: { nick: string; target: string; message: string }) => { events.push(e.message); resolve(e); }));
-      raw.send('PRIVMSG #fw :hello framework');
-      const e = await got;
-      assert.deepEqual({ nick: e.nick, target: e.target, message: e.message }, { nick: 'rawpeer', target: '#fw', message: 'hello framework' });
+        const got = new Promise<{ nick: string; target: string; message: string }>((resolve) =>
+          bot.on('privmsg', (e: { nick: string; target: string; message: string }) => { events.push(e.message); resolve(e); }));
+        raw.send('PRIVMSG #fw :hello framework');
+        const e = await got;
+        assert.deepEqual({ nick: e.nick, target: e.target, message: e.message }, { nick: 'rawpeer', target: '#fw', message: 'hello framework' });
 
-      bot.say('#fw', 'hello raw');
-      assert.match(await raw.expect('PRIVMSG'), /^:fwbot!\S+ PRIVMSG #fw :hello raw$/);
-    } finally {
-      bot.quit('bye');
-    }
-    assert.match(await raw.expect('QUIT'), /^:fwbot!\S+ QUIT :(Quit: )?bye$/);
+        bot.say('#fw', 'hello raw');
+        assert.match(await raw.expect('PRIVMSG'), /^:fwbot!\S+ PRIVMSG #fw :hello raw$/);
+      } finally {
+        bot.quit('bye');
+      }
+      assert.match(await raw.expect('QUIT'), /^:fwbot!\S+ QUIT :(Quit: )?bye$/);
+    });
   });
-});
+}

@@ -68,8 +68,8 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   setTimeout(() => process.exit(0), 3000).unref();
-  try { pdsHttp.closeAllConnections(); await new Promise((r) => pdsHttp.close(r)); await pds.destroy(); } catch {}
-  try { plcHttp.close(); } catch {}
+  try { pdsHttp.closeAllConnections(); await new Promise((r) => pdsHttp.close(r)); await pds.destroy(); } catch { /* best effort: exiting anyway */ }
+  try { plcHttp.close(); } catch { /* best effort: exiting anyway */ }
   rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
 };

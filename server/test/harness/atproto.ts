@@ -86,7 +86,7 @@ export async function startAtprotoStack(opts: { accounts?: string[]; timeoutMs?:
 }
 
 async function xrpc<T>(pdsUrl: string, method: 'GET' | 'POST', nsid: string, opts: { body?: unknown; query?: Record<string, string>; token?: string } = {}): Promise<T> {
-  const q = opts.query ? `?${new URLSearchParams(opts.query)}` : '';
+  const q = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
   const res = await fetch(`${pdsUrl}/xrpc/${nsid}${q}`, {
     method,
     headers: {
@@ -162,7 +162,7 @@ export async function getOAuthToken(stack: AtprotoStack, account: StackAccount, 
   const meta = (await fetch(`${pdsUrl}/.well-known/oauth-authorization-server`).then((r) => r.json())) as Record<string, string>;
   const dpopKey = await DPoP.generateKeyPair('ES256', { extractable: true });
   const redirectUri = 'http://127.0.0.1/callback';
-  const clientId = `http://localhost?${new URLSearchParams({ redirect_uri: redirectUri, scope })}`; // loopback client
+  const clientId = `http://localhost?${new URLSearchParams({ redirect_uri: redirectUri, scope }).toString()}`; // loopback client
   let nonce: string | undefined;
   const dpopPost = async (url: string, form: Record<string, string>): Promise<Record<string, string>> => {
     for (let i = 0; ; i++) {
@@ -191,7 +191,7 @@ export async function getOAuthToken(stack: AtprotoStack, account: StackAccount, 
       jar.set(kv.slice(0, i), kv.slice(i + 1));
     }
   };
-  const authUrl = `${meta.authorization_endpoint}?${new URLSearchParams({ client_id: clientId, request_uri: par.request_uri! })}`;
+  const authUrl = `${meta.authorization_endpoint}?${new URLSearchParams({ client_id: clientId, request_uri: par.request_uri! }).toString()}`;
   keep(await rawHttp('GET', authUrl, { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }));
   const api = async (endpoint: string, body: unknown): Promise<Record<string, unknown>> => {
     const res = await rawHttp('POST', `${meta.issuer}/@atproto/oauth-provider/~api${endpoint}`, {
@@ -210,7 +210,7 @@ export async function getOAuthToken(stack: AtprotoStack, account: StackAccount, 
   const getSessionUrl = `${pdsUrl}/xrpc/com.atproto.server.getSession`;
   return {
     accessToken: token.access_token!, sub: token.sub!, dpopKey, nonce, getSessionUrl,
-    proof: (n, o = {}) => DPoP.generateProof(o.key ?? dpopKey, o.htu ?? getSessionUrl, 'GET', n, token.access_token!),
+    proof: (n, o = {}) => DPoP.generateProof(o.key ?? dpopKey, o.htu ?? getSessionUrl, 'GET', n, token.access_token),
   };
 }
 

@@ -1,4 +1,4 @@
-import { pooledRandomBytes } from '../../keys/random-pool.js';
+import { pooledRandomBytes } from '../../util/random-pool.js';
 import { encodeBase64Url } from './base64.js';
 
 export interface Clock { now(): number }

@@ -44,7 +44,7 @@ describe('ATPROTO-CHALLENGE challenge store', () => {
     const second = s.issue();
     const got = s.take();
     assert.equal(got, second);
-    assert.notDeepEqual(got!.bytes, first.bytes);
+    assert.notDeepEqual(got.bytes, first.bytes);
     assert.equal(s.take(), undefined);
   });
 

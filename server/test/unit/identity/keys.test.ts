@@ -103,7 +103,7 @@ describe('did:key vectors (W3C)', () => {
       const [key] = challengeKeys(didKeyDocument(v.publicDidKey));
       assert.equal(key?.type, 'p256');
       const msg = new TextEncoder().encode('challenge');
-      assert.equal(verifySignature(key!, msg, p256.sign(msg, priv)), true);
+      assert.equal(verifySignature(key, msg, p256.sign(msg, priv)), true);
     }
   });
 
@@ -117,9 +117,9 @@ describe('did:key vectors (W3C)', () => {
     assert.equal(key?.type, 'ed25519');
     const msg = new Uint8Array([1, 2, 3]);
     const sig = ed25519.sign(msg, secretKey);
-    assert.equal(verifySignature(key!, msg, sig), true);
-    assert.equal(verifySignature(key!, new Uint8Array([1, 2, 4]), sig), false);
-    assert.equal(verifySignature(key!, msg, sig.subarray(0, 63)), false);
+    assert.equal(verifySignature(key, msg, sig), true);
+    assert.equal(verifySignature(key, new Uint8Array([1, 2, 4]), sig), false);
+    assert.equal(verifySignature(key, msg, sig.subarray(0, 63)), false);
   });
 
   test('malformed or unsupported did:key is refused', () => {
@@ -167,7 +167,7 @@ describe('verification method encodings', () => {
     const key = parseVerificationMethod({ id: `${DID}#irc`, type: 'EcdsaSecp256r1VerificationKey2019', publicKeyMultibase: base58btc.encode(uncompressed) }, DID);
     assert.equal(key?.type, 'p256');
     const msg = new TextEncoder().encode('p256');
-    assert.equal(verifySignature(key!, msg, await kp.sign(msg)), true);
+    assert.equal(verifySignature(key, msg, await kp.sign(msg)), true);
   });
 
   test('Multikey for all three curves; legacy Ed25519 2018 (publicKeyBase58) and 2020 (multicodec)', () => {
@@ -228,7 +228,7 @@ describe('verifySignature never throws on bad input', () => {
     assert.equal(verifySignature(key, 'not bytes' as never, good), false);
   });
   test('noble prehash gotcha: a signature over sha256(msg) as if it were the message does not verify', () => {
-    const noPrehash = secp256k1.sign(msg, priv, { prehash: false } as never);
+    const noPrehash = secp256k1.sign(msg, priv, { prehash: false });
     assert.equal(verifySignature(key, msg, noPrehash), false);
   });
 });

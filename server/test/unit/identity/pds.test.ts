@@ -107,7 +107,7 @@ describe('PDS calls against a stub PDS', () => {
     const s = await id.svc.createSession(pds.url, 'alice.test', 'app-pass-word');
     assert.deepEqual(s, { did: DID, handle: 'alice.test', accessJwt: 'acc', refreshJwt: 'ref' });
     assert.equal(pds.last?.headers['content-type'], 'application/json');
-    assert.deepEqual(JSON.parse(pds.last!.body), { identifier: 'alice.test', password: 'app-pass-word' });
+    assert.deepEqual(JSON.parse(pds.last.body), { identifier: 'alice.test', password: 'app-pass-word' });
   });
 
   test('createSession: wrong password → bad-token, password not in the message', async () => {

@@ -21,7 +21,7 @@ function setup(over: Partial<AdmissionConfig> = {}, level: LockdownLevel = 'off'
   return { a, hits, state, advance: (ms: number) => { t += ms; }, logs: () => logged };
 }
 
-const ok = (r: Ticket | string): Ticket => { assert.equal(typeof r, 'object', `expected a ticket, got ${String(r)}`); return r as Ticket; };
+const ok = (r: Ticket | string): Ticket => { assert.equal(typeof r, 'object', `expected a ticket, got ${typeof r === 'string' ? r : typeof r}`); return r as Ticket; };
 
 test('A1 unit: 2001:db8::1 … 2001:db8::15 (21 addresses, one /64) share one counter; the 21st is refused', () => {
   const { a, hits, logs } = setup();

@@ -24,11 +24,10 @@ describe('Fakelag (ergo:irc/fakelag.go semantics)', () => {
     const clock = new ManualClock(0);
     const fl = new Fakelag(ERGO, clock);
     for (let i = 0; i < 5; i++) fl.delayFor('PING');
-    let t = 0;
     const runAt: number[] = [];
     for (let i = 0; i < 5; i++) {
       const d = fl.delayFor('PING');
-      t = clock.now() + d;
+      const t = clock.now() + d;
       clock.t = t; // the session runs it after the delay, then reads the next line
       runAt.push(t);
     }

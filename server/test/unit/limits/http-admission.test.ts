@@ -17,7 +17,7 @@ function setup(over: Partial<AdmissionConfig> = {}, descriptors?: DescriptorBudg
   });
   return { a, hits };
 }
-const ok = (r: Ticket | string): Ticket => { assert.equal(typeof r, 'object', `expected a ticket, got ${String(r)}`); return r as Ticket; };
+const ok = (r: Ticket | string): Ticket => { assert.equal(typeof r, 'object', `expected a ticket, got ${typeof r === 'string' ? r : typeof r}`); return r as Ticket; };
 
 test('HTTP per-IP cap, then the shared per-IP counter: HTTP + IRC of one IP bounded together', () => {
   const { a, hits } = setup();

@@ -1,0 +1,292 @@
+// Module boundaries of server/src (docs/architecture.md "Module boundaries (checked)",
+// ../shared/docs/style.md §3.1), checked by `npm run deps` as part of `npm test`.
+//
+// Each layer lists what of ours it MAY import (an allow-list: a new folder such as federation/ is
+// forbidden to every layer until it is added here). `types` entries may be imported type-only
+// (`import type`, erased at build time): ports and entity types a lower layer implements.
+// Known violations that the issue #13 refactor removes are listed in EXCEPTIONS, one pair of files
+// each; everything else from those files is still checked, and a type-only exception fails if the
+// import starts to pull values.
+'use strict';
+
+const SRC = '^server/src/';
+const esc = (file) => file.replace(/[.]/g, '\\.');
+
+/** layer folder → { may: fragments of paths under server/src/ importable freely, types: importable type-only } */
+const LAYERS = {
+  util: { may: [], why: 'leaf helpers: nothing of ours' },
+  config: { may: [], why: 'option table, loading, Config type: nothing of ours but util' },
+  protocol: { may: [], why: 'pure IRC wire format: nothing of ours but util, no I/O' },
+  observability: { may: ['config/'], why: 'logging and metrics' },
+  limits: { may: ['protocol/', 'config/'], why: 'clock-driven limiters; not state/transport/commands' },
+  state: { may: ['protocol/', 'limits/', 'config/'], why: 'in-memory world + Ops; ports for storage are declared here' },
+  storage: {
+    may: ['config/'],
+    types: ['state/', 'history/types\\.ts$', 'limits/server-bans\\.ts$'],
+    why: 'SQLite; implements ports declared above it (type-only), never calls up',
+  },
+  history: {
+    may: ['config/', 'observability/', 'protocol/', 'storage/', 'session/', 'limits/'],
+    types: ['state/'],
+    why: 'message history store and replay',
+  },
+  identity: {
+    may: ['config/', 'observability/', 'protocol/', 'limits/'],
+    types: ['storage/'],
+    why: 'DID/handle resolution; not commands/session/state',
+  },
+  keys: { may: ['config/', 'observability/', 'protocol/', 'storage/'], why: 'key files, signing, data-dir lock' },
+  auth: {
+    may: ['config/', 'observability/', 'protocol/', 'identity/', 'limits/'],
+    why: 'SASL and API tokens; not transport/http/state',
+  },
+  plugins: {
+    may: ['config/', 'observability/', 'protocol/', 'limits/', 'session/'],
+    types: ['state/'],
+    why: 'plugin host; read-only state views',
+  },
+  session: {
+    // the dispatcher half of commands/ (#13 moves it to commands/dispatch.ts); nothing else of commands/
+    may: ['config/', 'observability/', 'protocol/', 'limits/', 'state/', 'commands/(registry|multiline)\\.ts$'],
+    types: ['transport/conn\\.ts$', 'commands/context\\.ts$'],
+    why: 'per-connection state machine; transports only through the IrcConn type',
+  },
+  commands: {
+    may: ['config/', 'observability/', 'protocol/', 'limits/', 'state/', 'session/', 'auth/', 'history/', 'keys/', 'plugins/'],
+    types: ['identity/types\\.ts$', 'session/session\\.ts$'],
+    why: 'IRC verbs; no transport/http/storage, identity only through its port',
+  },
+  transport: { may: ['config/', 'observability/', 'protocol/', 'limits/'], why: 'sockets; not commands/state/storage' },
+  http: {
+    may: ['config/', 'observability/', 'protocol/', 'limits/', 'storage/', 'identity/', 'auth/', 'history/', 'keys/', 'transport/'],
+    types: ['state/'],
+    why: 'HTTP API and the WebSocket upgrade; not commands/session',
+  },
+};
+
+/** Known violations, each removed by the #13 refactor (typeOnly: the import must stay `import type`). */
+const EXCEPTIONS = [
+  // #13: the Config type is derived from the option table; isupport then takes a protocol-level view of the limits
+  { from: 'protocol/isupport.ts', to: 'config/schema.ts', typeOnly: true },
+  // #13: plugin-spec parsing/validation must move out of config/load.ts (plugins/ registers its validator)
+  { from: 'config/load.ts', to: 'plugins/registry.ts' },
+  // #13: events become serialisable deltas; the delivery link (ClientLink.deliver(Outgoing)) must move out of state/
+  { from: 'state/user.ts', to: 'session/outgoing.ts', typeOnly: true },
+  // #13: SASL per-connection state must move onto the session (no WeakMap keyed by Session)
+  { from: 'auth/sasl/session-state.ts', to: 'session/session.ts', typeOnly: true },
+  // #13: per-command rate limits are declared in the command table (no WeakMap keyed by ServerContext)
+  { from: 'auth/sasl/identity-limit.ts', to: 'commands/context.ts', typeOnly: true },
+  // #13: ServerContext is typed by ports only: the API-token store becomes a port, not the SQLite repo
+  { from: 'auth/api-tokens.ts', to: 'storage/repos/api-tokens.ts', typeOnly: true },
+  // #13: ServerContext is typed by ports only: the read-marker store becomes a port, not the SQLite repo
+  { from: 'commands/context.ts', to: 'storage/repos/read-markers.ts', typeOnly: true },
+  // #13: no `instanceof Session` in commands/ (KILL: local vs remote comes from the actor)
+  { from: 'commands/kill.ts', to: 'session/session.ts' },
+  // #13: no `instanceof Session` in commands/ (UBAN goes through Ops)
+  { from: 'commands/uban.ts', to: 'session/session.ts' },
+  // #13: ServerContext (ports only) must move out of commands/context.ts so http/ stops importing commands/
+  { from: 'http/app.ts', to: 'commands/context.ts', typeOnly: true },
+  // #13: admin actions (lockdown, notices) go through Ops and the event bus instead of building session Outgoings
+  { from: 'http/routes/admin.ts', to: 'session/outgoing.ts' },
+  // #13: message signing moves into ops.message; the signer signs event data, not a session Outgoing
+  { from: 'keys/signer.ts', to: 'session/outgoing.ts', typeOnly: true },
+  // #13: the SQLite DID cache is wired in server.ts; identity/ only sees the cache port
+  { from: 'identity/service.ts', to: 'storage/repos/did-cache.ts' },
+];
+
+// `import type { X } from` and `import('…').X` in a type position: both erased at build time
+const TYPE_ONLY = ['type-only', 'type-import'];
+
+const alt = (fragments) => `(${fragments.join('|')})`;
+
+function layerRules(layer, { may, types = [], why }) {
+  const name = `layer-${layer}`;
+  const own = `${SRC}${layer}/`;
+  const allowed = [`${layer}/`, 'util/', 'version\\.ts$', ...may, ...types];
+  const forbiddenOurs = { path: SRC, pathNot: `${SRC}${alt(allowed)}` };
+  const mine = EXCEPTIONS.filter((e) => e.from.startsWith(`${layer}/`));
+  const rules = [
+    {
+      name,
+      comment: `${layer}/: ${why}`,
+      severity: 'error',
+      from: { path: own, pathNot: mine.map((e) => `${SRC}${esc(e.from)}$`) },
+      to: forbiddenOurs,
+    },
+  ];
+  // an excepted file: the same rule minus its listed targets
+  for (const from of new Set(mine.map((e) => e.from))) {
+    const targets = mine.filter((e) => e.from === from).map((e) => `${SRC}${esc(e.to)}$`);
+    rules.push({
+      name,
+      comment: `${layer}/: ${why} (known #13 exceptions: ${targets.join(', ')})`,
+      severity: 'error',
+      from: { path: `${SRC}${esc(from)}$` },
+      to: { path: SRC, pathNot: [forbiddenOurs.pathNot, ...targets] },
+    });
+  }
+  const typeOnlyTargets = [
+    ...types.map((t) => ({ from: own, to: `${SRC}${t}` })),
+    ...mine.filter((e) => e.typeOnly).map((e) => ({ from: `${SRC}${esc(e.from)}$`, to: `${SRC}${esc(e.to)}$` })),
+  ];
+  for (const t of typeOnlyTargets) {
+    rules.push({
+      name: `${name}-type-only`,
+      comment: `${layer}/ may import ${t.to} only with \`import type\``,
+      severity: 'error',
+      // files with a (value) exception for this very target are covered by that exception
+      from: {
+        path: t.from,
+        pathNot: EXCEPTIONS.filter((e) => !e.typeOnly && new RegExp(t.to).test(`server/src/${e.to}`)).map(
+          (e) => `${SRC}${esc(e.from)}$`,
+        ),
+      },
+      to: { path: t.to, dependencyTypesNot: TYPE_ONLY },
+    });
+  }
+  return rules;
+}
+
+// Core modules that do I/O; the pure core (protocol, state, commands, session) imports none of them.
+const IO_CORE = '^(fs|fs/promises|net|tls|http|https|http2|dns|dns/promises|dgram|child_process|worker_threads|cluster)$';
+
+module.exports = {
+  forbidden: [
+    ...Object.entries(LAYERS).flatMap(([layer, spec]) => layerRules(layer, spec)),
+    {
+      name: 'composition-root',
+      comment: 'only server.ts / main.ts / cli.ts import everything; nothing imports them (but each other)',
+      severity: 'error',
+      from: { path: SRC, pathNot: `${SRC}(server|main|cli)\\.ts$` },
+      to: { path: `${SRC}(server|main|cli)\\.ts$` },
+    },
+    {
+      name: 'version-is-a-leaf',
+      severity: 'error',
+      from: { path: `${SRC}version\\.ts$` },
+      to: { path: SRC },
+    },
+    {
+      name: 'no-circular',
+      comment: 'no runtime import cycle (type-only cycles are erased; cross-layer ones are caught below)',
+      severity: 'error',
+      from: {},
+      to: {
+        circular: true,
+        viaOnly: { dependencyTypesNot: TYPE_ONLY },
+        // #13: the dispatcher moves to commands/dispatch.ts and HELP reads the command table from it
+        // (today commands/help.ts ↔ commands/index.ts, safe because COMMANDS is read only when HELP runs)
+        via: { pathNot: `${SRC}commands/(help|index)\\.ts$` },
+      },
+    },
+    {
+      name: 'no-cross-layer-cycle',
+      comment: 'no cycle (type-only included) that leaves the folder it starts in',
+      severity: 'error',
+      // #13: Session ↔ commands (session.ts → registry/multiline/context → session.ts): the dispatcher moves to
+      // commands/dispatch.ts; until then cycles within commands/ ∪ session/ are exempt (their edges are checked above)
+      from: { path: `${SRC}([^/]+)/`, pathNot: `${SRC}(commands|session)/` },
+      to: { circular: true, via: { pathNot: `${SRC}$1/` } },
+    },
+    {
+      name: 'no-cross-layer-cycle',
+      comment: 'commands/ and session/ may not be part of a cycle through any other folder',
+      severity: 'error',
+      from: { path: `${SRC}(commands|session)/` },
+      to: { circular: true, via: { pathNot: `${SRC}(commands|session)/` } },
+    },
+    {
+      name: 'pure-core-no-io',
+      comment: 'protocol, state, commands and session never do I/O themselves',
+      severity: 'error',
+      from: { path: `${SRC}(protocol|state|commands|session)/` },
+      to: { dependencyTypes: ['core'], path: IO_CORE },
+    },
+    {
+      name: 'sqlite-only-in-storage',
+      severity: 'error',
+      from: { path: SRC, pathNot: `${SRC}storage/` },
+      to: { path: 'node_modules/(@types/)?better-sqlite3/' },
+    },
+    {
+      name: 'tls-only-in-transport',
+      severity: 'error',
+      from: { path: SRC, pathNot: `${SRC}transport/` },
+      to: { dependencyTypes: ['core'], path: '^tls$' },
+    },
+    {
+      name: 'ws-only-in-transport-http',
+      severity: 'error',
+      from: { path: SRC, pathNot: `${SRC}(transport|http)/` },
+      to: { path: 'node_modules/(@types/)?ws/' },
+    },
+    {
+      name: 'fastify-only-in-http',
+      severity: 'error',
+      from: { path: SRC, pathNot: `${SRC}http/` },
+      to: { path: 'node_modules/(@types/)?(fastify|@fastify/[^/]+)/' },
+    },
+    {
+      name: 'net-only-in-adapters',
+      comment: 'node:net from transport, http, identity (connect-time SSRF check) and the composition root',
+      severity: 'error',
+      from: {
+        path: SRC,
+        // not a layering exception: these use only isIP / BlockList (address parsing, no sockets)
+        pathNot: `${SRC}((transport|http|identity)/|(server|main|cli)\\.ts$|config/load\\.ts$|limits/server-bans\\.ts$)`,
+      },
+      to: { dependencyTypes: ['core'], path: '^net$' },
+    },
+    {
+      name: 'outbound-http-only-in-identity-http',
+      comment: 'node:http / https / dns: the HTTP API and the guarded outbound client (identity/http.ts, ssrf.ts)',
+      severity: 'error',
+      from: { path: SRC, pathNot: `${SRC}(identity|http)/` },
+      to: { dependencyTypes: ['core'], path: '^(http|https|http2|dns|dns/promises)$' },
+    },
+    {
+      name: 'server-not-sdk',
+      severity: 'error',
+      from: { path: SRC },
+      to: { path: '^sdk/' },
+    },
+    {
+      name: 'sdk-standalone',
+      comment: '@freeq/sdk is published on its own: nothing from server/',
+      severity: 'error',
+      from: { path: '^sdk/src/' },
+      to: { path: '^server/' },
+    },
+    {
+      name: 'no-dev-deps-in-src',
+      comment: 'shipped code imports only `dependencies` of its own package.json',
+      severity: 'error',
+      from: { path: '^(server|sdk)/src/' },
+      to: { dependencyTypes: ['npm-dev'] },
+    },
+    {
+      name: 'no-undeclared-deps',
+      severity: 'error',
+      from: { path: '^(server|sdk)/src/' },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'no-unresolvable',
+      comment: 'an import that cannot be resolved cannot be checked',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // `import type` edges are kept (and marked type-only) so the rules above see them
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
