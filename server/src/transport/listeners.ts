@@ -72,6 +72,21 @@ const TICKET = Symbol('freeq.ticket');
 type AdmittedSocket = Socket & { [TICKET]?: Ticket };
 // shared listeners (`this` is the socket): no closure per connection
 function destroyOnError(this: Socket): void { this.destroy(); }
+
+/**
+ * A failed lean accept as an Error without stack frames. At EMFILE nothing can be opened, and
+ * formatting a stack trace with source maps on (tsx, c8) reads source files to decorate it: on
+ * Node 22 that threw EMFILE out of the logger and killed the process (accept-limit test).
+ */
+function acceptError(errno: number): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
 function releaseTicket(this: AdmittedSocket): void { this[TICKET]?.release(); }
 
 /**
@@ -133,7 +148,7 @@ export function createTcpListener(d: ListenerDeps): TcpListener {
       if (why !== undefined) { server.leanUnavailable = why; return; }
       const Conn = leanConnClass(server);
       server.once('listening', () => {
-        const failed = (errno: number): void => d.acceptFailed?.(Object.assign(new Error(`accept failed: ${util.getSystemErrorName(errno)}`), { errno }), 'tcp');
+        const failed = (errno: number): void => d.acceptFailed?.(acceptError(errno), 'tcp');
         if (takeOverAccept(server, (h) => acceptLean(h, d, Conn), failed)) server.socketLayer = 'lean';
         else server.leanUnavailable = 'the listening handle cannot be taken over';
       });
