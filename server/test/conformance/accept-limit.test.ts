@@ -28,7 +28,10 @@ interface Limited {
 /** Start the server as main does, under `ulimit -n FD_LIMIT`, with a fresh data dir; resolves once it listens. */
 async function startLimited(extra: string[]): Promise<Limited> {
   const dir = mkdtempSync(join(tmpdir(), 'freeq-emfile-'));
-  const args = ['--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'info', ...extra];
+  // --stack-trace-limit=0: under tsx (source maps on) Node 22 reads a module's source to map the
+  // frames of an Error's stack when it is formatted, e.g. when an EMFILE accept error is logged, and
+  // at EMFILE that read fails and kills the process. The built server (no tsx) never does this.
+  const args = ['--stack-trace-limit=0', '--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'info', ...extra];
   const quoted = args.map((a) => `'${a}'`).join(' ');
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
   // no coverage collection in this child (c8's NODE_V8_COVERAGE, which Node copies into every child's
