@@ -151,6 +151,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Limits', name: 'max-modes', type: 'int', default: 20, min: 1, max: 100, help: 'mode changes with a parameter per MODE line (MODES)' },
   { group: 'Limits', name: 'whowas-len', type: 'int', default: 1000, min: 0, max: 100000, help: 'WHOWAS history entries kept' },
   { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded" (all output counts); above half of it the client\'s own replies wait and its input is not read until it drains' },
+  { group: 'Limits', name: 'sendq-hold-max', type: 'bytes', default: '2m', min: 65536, help: 'most bytes of a client\'s own replies that may wait for it to read (see sendq); beyond, the client is disconnected with "SendQ exceeded"' },
   { group: 'Limits', name: 'sendq-stall-timeout', type: 'duration', default: '30s', help: 'a client whose waiting replies (see sendq) have not moved for this long is disconnected with "SendQ exceeded"' },
   { group: 'Limits', name: 'multiline-max-bytes', type: 'int', default: 40000, min: 512, max: 1000000, help: 'draft/multiline: bytes of one multiline message (lines plus joining line feeds); beyond: FAIL BATCH MULTILINE_MAX_BYTES' },
   { group: 'Limits', name: 'multiline-max-lines', type: 'int', default: 100, min: 1, max: 10000, help: 'draft/multiline: lines of one multiline message; beyond: FAIL BATCH MULTILINE_MAX_LINES' },

@@ -139,6 +139,8 @@ export interface Config {
   sendq: number;
   /** ms a client's waiting own replies may stay unmoved before "SendQ exceeded" (C4, #12) */
   sendqStallTimeout: number;
+  /** bytes of a client's own replies that may wait for it (C4, #12) */
+  sendqHoldMax: number;
   /** C6 draft/multiline: bytes (lines + joining line feeds) and lines of one multiline message */
   multilineMaxBytes: number;
   multilineMaxLines: number;

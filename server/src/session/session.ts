@@ -17,8 +17,13 @@ import { ReplyBuffer } from './reply-buffer.js';
 const MAX_QUEUED_INPUT_BYTES = 256 * 1024;
 const NO_CAPS: ReadonlySet<string> = new Set();
 const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']);
-/** how often a client's waiting replies are offered to a transport that stayed full */
-const RELEASE_POLL_MS = 10;
+/**
+ * How often a client's waiting replies are offered to a transport that stayed full: from 10 ms,
+ * doubling while nothing moves, up to 1 s (a stalled client costs one timer a second, not a
+ * hundred; a thousand stalled clients were 100,000 wake-ups a second at a flat 10 ms).
+ */
+const RELEASE_POLL_MIN_MS = 10;
+const RELEASE_POLL_MAX_MS = 1000;
 function releaseOutbox(s: Session): void { s.release(); }
 const TAG_CAPS: Record<string, number> = { 'message-tags': TagCap.MessageTags, 'server-time': TagCap.ServerTime, 'account-tag': TagCap.AccountTag };
 
@@ -54,7 +59,7 @@ export class Session implements Recipient, ConnHandler {
    * on first use). While it holds anything, reading this client is paused: a command's output is
    * backpressure on that client's input, never a growing queue.
    */
-  private outbox?: { lines: Buffer[]; head: number; moved: number; timer?: NodeJS.Timeout };
+  private outbox?: { lines: Buffer[]; head: number; bytes: number; moved: number; poll: number; timer?: NodeJS.Timeout };
   private linesBeforeReg = 0;
   private firstLine = true;
   /** an async command is running; input waits in `queued` */
@@ -160,20 +165,27 @@ export class Session implements Recipient, ConnHandler {
       while (i < wire.length && this.conn.pendingBytes() <= soft) this.conn.write(wire[i++]!);
       this.checkSendq();
       if (i === wire.length) return;
-      this.outbox = { lines: [], head: 0, moved: this.deps.server.clock.now() };
+      this.outbox = { lines: [], head: 0, bytes: 0, moved: this.deps.server.clock.now(), poll: RELEASE_POLL_MIN_MS };
       this.deps.server.metrics.limitHit('sendq-hold');
       this.conn.pause();
       this.scheduleRelease(true);
     }
-    for (; i < wire.length; i++) this.outbox.lines.push(wire[i]!);
+    const ob = this.outbox;
+    for (; i < wire.length; i++) { ob.lines.push(wire[i]!); ob.bytes += wire[i]!.length; }
+    // what one client may keep waiting: each reply is bounded by its command, this bounds them all
+    if (ob.bytes > this.deps.server.config.sendqHoldMax) {
+      this.deps.server.metrics.sendqDrop();
+      this.close('SendQ exceeded');
+    }
   }
 
   /** the next look at the transport: right after this turn's flush, then every few ms while it stays full */
   private scheduleRelease(soon: boolean): void {
     const ob = this.outbox;
     if (!ob) return;
-    if (soon) setImmediate(releaseOutbox, this);
-    else ob.timer = setTimeout(releaseOutbox, RELEASE_POLL_MS, this);
+    if (soon) { ob.poll = RELEASE_POLL_MIN_MS; setImmediate(releaseOutbox, this); return; }
+    ob.timer = setTimeout(releaseOutbox, ob.poll, this);
+    ob.poll = Math.min(ob.poll * 2, RELEASE_POLL_MAX_MS);
   }
 
   /** @internal hand waiting replies to the transport as far as the soft mark allows */
@@ -184,7 +196,11 @@ export class Session implements Recipient, ConnHandler {
     const soft = this.softMark;
     const now = this.deps.server.clock.now();
     const before = ob.head;
-    while (ob.head < ob.lines.length && this.conn.pendingBytes() <= soft) this.conn.write(ob.lines[ob.head++]!);
+    while (ob.head < ob.lines.length && this.conn.pendingBytes() <= soft) {
+      const line = ob.lines[ob.head++]!;
+      ob.bytes -= line.length;
+      this.conn.write(line);
+    }
     if (ob.head > before) {
       ob.moved = now;
     } else if (now - ob.moved > this.deps.server.config.sendqStallTimeout) {

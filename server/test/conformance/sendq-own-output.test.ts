@@ -82,4 +82,27 @@ describe('sendq covers a client\'s own replies (#12, C4)', () => {
     assert.equal(await metric(srv, /freeq_sendq_drops_total (\d+)/), dropsBefore + 1);
     mute.destroy();
   });
+
+  test('what waits for a client past sendq-hold-max disconnects it at once, without waiting for the stall timeout', async () => {
+    const s2 = await bootServer({ 'motd-file': motd, 'sendq-stall-timeout': '60s', 'sendq-hold-max': '64k' });
+    try {
+      const dropsBefore = await metric(s2, /freeq_sendq_drops_total (\d+)/);
+      const mute = await s2.client('hoarder', { localAddress: '127.0.0.5' });
+      mute.socket.pause();
+      for (let i = 0; i < 200; i++) mute.send('MOTD');
+      const watcher = await s2.client('watcher2', { localAddress: '127.0.0.6' });
+      let gone = false;
+      // well within the 60 s stall timeout: only the hold cap can have closed it
+      for (let i = 0; i < 50 && !gone; i++) {
+        await sleep(100);
+        watcher.send('WHOIS hoarder');
+        gone = / 401 watcher2 hoarder /.test(await watcher.expect(/ (311|401) watcher2 /, 2000));
+      }
+      assert.ok(gone, 'the client holding more than sendq-hold-max is still connected');
+      assert.equal(await metric(s2, /freeq_sendq_drops_total (\d+)/), dropsBefore + 1);
+      mute.destroy();
+    } finally {
+      await s2.stop();
+    }
+  });
 });
