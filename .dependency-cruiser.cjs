@@ -12,42 +12,45 @@
 const SRC = '^server/src/';
 const esc = (file) => file.replace(/[.]/g, '\\.');
 
+// The lists hold the edges that exist (shrunk to them when limits/ became pure and ip-key.ts / cidr.ts
+// moved to util/); widening one is a design decision for docs/architecture.md, not a way to make a build pass.
+
 /** layer folder → { may: fragments of paths under server/src/ importable freely, types: importable type-only } */
 const LAYERS = {
   util: { may: [], why: 'leaf helpers: nothing of ours' },
   config: { may: [], why: 'option table, loading, Config type: nothing of ours but util' },
   protocol: { may: [], why: 'pure IRC wire format: nothing of ours but util, no I/O' },
-  observability: { may: ['config/'], why: 'logging and metrics' },
-  limits: { may: ['protocol/', 'config/'], why: 'clock-driven limiters; not state/transport/commands' },
-  state: { may: ['protocol/', 'limits/', 'config/'], why: 'in-memory world + Ops; ports for storage are declared here' },
+  observability: { may: [], why: 'logging and metrics: nothing of ours but util' },
+  limits: { may: ['protocol/'], why: 'clock-driven limiters, no I/O; not state/transport/commands' },
+  state: { may: ['protocol/'], why: 'in-memory world + Ops; ports for storage are declared here' },
   storage: {
-    may: ['config/'],
+    may: [],
     types: ['state/', 'history/types\\.ts$', 'limits/server-bans\\.ts$'],
     why: 'SQLite; implements ports declared above it (type-only), never calls up',
   },
   history: {
-    may: ['config/', 'observability/', 'protocol/', 'storage/', 'session/', 'limits/'],
+    may: ['config/', 'observability/', 'protocol/', 'storage/', 'session/'],
     types: ['state/'],
     why: 'message history store and replay',
   },
   identity: {
-    may: ['config/', 'observability/', 'protocol/', 'limits/'],
+    may: ['config/', 'observability/', 'limits/'],
     types: ['storage/'],
     why: 'DID/handle resolution; not commands/session/state',
   },
-  keys: { may: ['config/', 'observability/', 'protocol/', 'storage/'], why: 'key files, signing, data-dir lock' },
+  keys: { may: ['config/', 'storage/'], why: 'key files, signing, data-dir lock' },
   auth: {
-    may: ['config/', 'observability/', 'protocol/', 'identity/', 'limits/'],
+    may: ['config/', 'protocol/', 'identity/', 'limits/'],
     why: 'SASL and API tokens; not transport/http/state',
   },
   plugins: {
-    may: ['config/', 'observability/', 'protocol/', 'limits/', 'session/'],
+    may: ['config/', 'observability/', 'protocol/', 'session/'],
     types: ['state/'],
     why: 'plugin host; read-only state views',
   },
   session: {
     // the dispatcher half of commands/ (#13 moves it to commands/dispatch.ts); nothing else of commands/
-    may: ['config/', 'observability/', 'protocol/', 'limits/', 'state/', 'commands/(registry|multiline)\\.ts$'],
+    may: ['protocol/', 'limits/', 'state/', 'commands/(registry|multiline)\\.ts$'],
     types: ['transport/conn\\.ts$', 'commands/context\\.ts$'],
     why: 'per-connection state machine; transports only through the IrcConn type',
   },
@@ -56,9 +59,9 @@ const LAYERS = {
     types: ['identity/types\\.ts$', 'session/session\\.ts$'],
     why: 'IRC verbs; no transport/http/storage, identity only through its port',
   },
-  transport: { may: ['config/', 'observability/', 'protocol/', 'limits/'], why: 'sockets; not commands/state/storage' },
+  transport: { may: ['config/', 'observability/', 'limits/'], why: 'sockets; not commands/state/storage' },
   http: {
-    may: ['config/', 'observability/', 'protocol/', 'limits/', 'storage/', 'identity/', 'auth/', 'history/', 'keys/', 'transport/'],
+    may: ['config/', 'observability/', 'protocol/', 'history/', 'transport/'],
     types: ['state/'],
     why: 'HTTP API and the WebSocket upgrade; not commands/session',
   },
@@ -147,7 +150,7 @@ function layerRules(layer, { may, types = [], why }) {
   return rules;
 }
 
-// Core modules that do I/O; the pure core (protocol, state, commands, session) imports none of them.
+// Core modules that do I/O; the pure core (protocol, state, commands, session, limits) imports none of them.
 const IO_CORE = '^(fs|fs/promises|net|tls|http|https|http2|dns|dns/promises|dgram|child_process|worker_threads|cluster)$';
 
 module.exports = {
@@ -197,10 +200,11 @@ module.exports = {
     },
     {
       name: 'pure-core-no-io',
-      comment: 'protocol, state, commands and session never do I/O themselves',
+      // node:net is left to net-only-in-adapters, which allows limits/server-bans.ts its isIP/BlockList
+      comment: 'protocol, state, commands, session and limits never do I/O themselves (util/ does it for them)',
       severity: 'error',
-      from: { path: `${SRC}(protocol|state|commands|session)/` },
-      to: { dependencyTypes: ['core'], path: IO_CORE },
+      from: { path: `${SRC}(protocol|state|commands|session|limits)/` },
+      to: { dependencyTypes: ['core'], path: IO_CORE, pathNot: '^net$' },
     },
     {
       name: 'sqlite-only-in-storage',

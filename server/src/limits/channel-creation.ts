@@ -1,5 +1,5 @@
-import { CidrSet } from './cidr.js';
-import { ipKey } from './ip-key.js';
+import { CidrSet } from '../util/cidr.js';
+import { ipKey } from '../util/ip-key.js';
 import { RateLimiter, SlidingWindow, type Clock } from './rate.js';
 
 export interface ChannelCreationConfig {

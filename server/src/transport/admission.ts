@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../limits/clock.js';
-import { CidrSet } from '../limits/cidr.js';
+import { CidrSet } from '../util/cidr.js';
 import { ConcurrentLimiter } from '../limits/concurrent.js';
-import { ipKey } from '../limits/ip-key.js';
+import { ipKey } from '../util/ip-key.js';
 import { WindowThrottle } from '../limits/throttle.js';
 import type { Logger } from '../observability/log.js';
 import type { TransportKind } from './conn.js';

@@ -3,7 +3,7 @@ import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import util from 'node:util';
 import type { Addr } from '../config/schema.js';
-import { normalizeIp as normalizeAddress } from '../limits/cidr.js';
+import { normalizeIp as normalizeAddress } from '../util/cidr.js';
 import type { IrcConn, PeerInfo, TransportKind } from './conn.js';
 import { refusalLine, type Admission, type RefusalKind, type Ticket } from './admission.js';
 import { PROXY_HEADER_TIMEOUT_MS, readProxyHeader } from './proxy-protocol.js';

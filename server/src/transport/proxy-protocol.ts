@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { formatIp, normalizeIp, parseIp, type CidrSet } from '../limits/cidr.js';
+import { formatIp, normalizeIp, parseIp, type CidrSet } from '../util/cidr.js';
 
 /**
  * PROXY protocol v1 and v2 (https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt), read

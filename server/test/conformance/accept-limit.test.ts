@@ -5,64 +5,25 @@
 // process under `ulimit -n`, started as main starts it.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startChildServer, type ChildServer } from '../harness/child-server.js';
 import { RawClient } from '../harness/raw-client.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'server/src/main.ts');
 const FD_LIMIT = 160;
 
-interface Limited {
-  child: ChildProcess;
-  /** everything the server has logged so far */
-  out: () => string;
-  ports: { irc: number; web: number };
-  stop(): Promise<void>;
-}
-
 /** Start the server as main does, under `ulimit -n FD_LIMIT`, with a fresh data dir; resolves once it listens. */
-async function startLimited(extra: string[]): Promise<Limited> {
-  const dir = mkdtempSync(join(tmpdir(), 'freeq-emfile-'));
-  // --stack-trace-limit=0: under tsx (source maps on) Node 22 reads a module's source to map the
-  // frames of an Error's stack when it is formatted, e.g. when an EMFILE accept error is logged, and
-  // at EMFILE that read fails and kills the process. The built server (no tsx) never does this.
-  const args = ['--stack-trace-limit=0', '--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'info', ...extra];
-  const quoted = args.map((a) => `'${a}'`).join(' ');
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
-  // no coverage collection in this child (c8's NODE_V8_COVERAGE, which Node copies into every child's
-  // environment, hence `env -u`): on Node 22, V8 coverage makes the module loader read source files
-  // again while every descriptor is taken, and the child dies of EMFILE
-  const child = spawn('/bin/sh', ['-c', `ulimit -n ${FD_LIMIT} && exec env -u NODE_V8_COVERAGE '${process.execPath}' ${quoted}`], { cwd: ROOT, env: base, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += String(d); });
-  child.stderr.on('data', (d) => { out += String(d); });
-  const stop = async (): Promise<void> => {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const ports = await new Promise<{ irc: number; web: number }>((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
-      const check = (): void => {
-        if (!/"msg":"freeq listening"/.test(out)) return;
-        const i = /"irc":\{[^}]*"port":(\d+)/.exec(out);
-        const w = /"web":\{[^}]*"port":(\d+)/.exec(out);
-        if (i && w) { clearTimeout(t); child.stdout.off('data', check); res({ irc: Number(i[1]), web: Number(w[1]) }); }
-      };
-      child.stdout.on('data', check);
-      child.once('exit', (code) => rej(new Error(`server exited (${code}):\n${out}`)));
-    });
-    return { child, out: () => out, ports, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+function startLimited(extra: string[]): Promise<ChildServer> {
+  return startChildServer({
+    args: extra,
+    ulimitN: FD_LIMIT,
+    // --stack-trace-limit=0: under tsx (source maps on) Node 22 reads a module's source to map the
+    // frames of an Error's stack when it is formatted, e.g. when an EMFILE accept error is logged, and
+    // at EMFILE that read fails and kills the process. The built server (no tsx) never does this.
+    nodeArgs: ['--stack-trace-limit=0'],
+    // no coverage collection in this child (c8's NODE_V8_COVERAGE): on Node 22, V8 coverage makes the
+    // module loader read source files again while every descriptor is taken, and the child dies of EMFILE
+    coverage: false,
+  });
 }
 
 for (const lean of [true, false]) {
@@ -70,7 +31,7 @@ for (const lean of [true, false]) {
     test('the connections beyond the limit are closed; the server stays up and serves new clients once descriptors are free', async () => {
       const srv = await startLimited(['--lean-sockets', String(lean), '--max-connections', '100000', '--max-connections-per-ip', '100000',
         '--connection-throttle', '100000', '--limit-exempt', '127.0.0.0/8']);
-      const { child, out } = srv;
+      const { proc: child, out } = srv;
       const port = srv.ports.irc;
       const sockets: net.Socket[] = [];
       try {
@@ -122,7 +83,7 @@ describe('the HTTP port leaves http-fd-reserve descriptors to IRC', () => {
   test('idle HTTP connections are refused with 503 near the descriptor limit; IRC clients still register', async () => {
     const srv = await startLimited(['--max-connections', '100000', '--max-connections-per-ip', '100000', '--connection-throttle', '100000',
       '--limit-exempt', '127.0.0.0/8', '--http-max-connections', '100000', '--http-max-connections-per-ip', '100000', '--http-fd-reserve', '60']);
-    const { child, out, ports } = srv;
+    const { proc: child, out, ports } = srv;
     const sockets: net.Socket[] = [];
     const irc: RawClient[] = [];
     try {

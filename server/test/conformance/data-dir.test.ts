@@ -4,24 +4,16 @@
 // stale lock.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { startServer } from '../../src/server.js';
+import { runMain as cli, startChildServer } from '../harness/child-server.js';
 import { bootServer } from '../harness/server.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'server/src/main.ts');
 const KEYS = ['msg-signing-key.secret', 'db-encryption-key.secret', 'iroh-key.secret', 'cloak-key.secret'];
 
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...cleanEnv(), FREEQ_LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stderr: r.stderr };
-}
 /** a data directory that does not exist yet (its parent is removed afterwards) */
 const freshDir = () => join(mkdtempSync(join(tmpdir(), 'freeq-datadir-')), 'data');
 const snapshot = (dir: string) => Object.fromEntries([...KEYS, 'freeq.pid'].map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
@@ -101,17 +93,9 @@ describe('data directory', () => {
   test('a killed server leaves no stale lock: the next one starts', async () => {
     const dir = freshDir();
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--data-dir', dir, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--log-level', 'info'],
-        { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      await new Promise<void>((ok, fail) => {
-        child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('freeq listening')) ok(); });
-        child.once('exit', () => fail(new Error(`server exited early: ${out}`)));
-      });
-      assert.match(readFileSync(join(dir, 'freeq.pid'), 'utf8'), new RegExp(`^${child.pid} `));
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGKILL');
-      await exited;
+      const child = await startChildServer({ dataDir: dir });
+      assert.match(readFileSync(join(dir, 'freeq.pid'), 'utf8'), new RegExp(`^${child.proc.pid} `));
+      await child.stop('SIGKILL');
       const srv = await bootServer({}, dir);
       assert.match(readFileSync(join(dir, 'freeq.pid'), 'utf8'), new RegExp(`^${process.pid} `), 'the stale pid file is replaced');
       await srv.stop();

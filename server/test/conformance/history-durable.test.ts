@@ -4,47 +4,17 @@
 // directory, every acknowledged message is in history.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startChildServer, type ChildServer } from '../harness/child-server.js';
 import { RawClient, parse } from '../harness/raw-client.js';
 import { history, HISTORY_CAPS } from './history-helpers.js';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const MAIN = join(ROOT, 'server/src/main.ts');
 const N = 40;
 
-interface Child { proc: ChildProcess; port: number; out(): string }
-
-async function startChild(dir: string): Promise<Child> {
-  const args = ['--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0', '--data-dir', dir,
-    '--log-level', 'info', '--server-name', 'irc.test', '--fakelag', 'false', '--message-rate', '100000'];
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FREEQ_')));
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (d) => { out += String(d); });
-  proc.stderr.on('data', (d) => { out += String(d); });
-  const port = await new Promise<number>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000);
-    const check = (): void => {
-      const m = /"msg":"freeq listening"/.test(out) ? /"irc":\{[^}]*"port":(\d+)/.exec(out) : null;
-      if (m) { clearTimeout(t); proc.stdout.off('data', check); proc.off('exit', exited); res(Number(m[1])); }
-    };
-    const exited = (code: number | null): void => { clearTimeout(t); rej(new Error(`server exited (${code}):\n${out}`)); };
-    proc.stdout.on('data', check);
-    proc.once('exit', exited);
-  });
-  return { proc, port, out: () => out };
-}
-
-async function stopChild(c: Child, signal: NodeJS.Signals): Promise<void> {
-  if (c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  const exited = new Promise((r) => c.proc.once('exit', r));
-  c.proc.kill(signal);
-  await exited;
-}
+const startChild = (dir: string): Promise<ChildServer> =>
+  startChildServer({ dataDir: dir, args: ['--server-name', 'irc.test', '--fakelag', 'false', '--message-rate', '100000'] });
 
 describe('#12: acknowledged messages are in history even if the server dies right after', () => {
   for (const mode of ['echo-message', 'labeled-response'] as const) {
@@ -53,7 +23,7 @@ describe('#12: acknowledged messages are in history even if the server dies righ
       let child = await startChild(dir);
       try {
         const caps = mode === 'echo-message' ? ['echo-message'] : ['labeled-response', 'batch'];
-        const c = await RawClient.connect({ port: child.port });
+        const c = await RawClient.connect({ port: child.ports.irc });
         await c.register('writer', caps);
         c.send('JOIN #durable');
         await c.expect(/ 366 writer #durable /);
@@ -73,11 +43,11 @@ describe('#12: acknowledged messages are in history even if the server dies righ
             if (parts.some(last)) { child.proc.kill('SIGKILL'); clearTimeout(t); res(); }
           });
         });
-        await stopChild(child, 'SIGKILL');
+        await child.stop('SIGKILL');
         c.destroy();
 
         child = await startChild(dir);
-        const r = await RawClient.connect({ port: child.port });
+        const r = await RawClient.connect({ port: child.ports.irc });
         await r.register('reader', HISTORY_CAPS);
         r.send('JOIN #durable');
         await r.expect(/ 366 reader #durable /);
@@ -85,7 +55,7 @@ describe('#12: acknowledged messages are in history even if the server dies righ
         assert.deepEqual(got.items.map((l) => parse(l).params[1]), Array.from({ length: N }, (_, i) => `msg ${i}`));
         r.destroy();
       } finally {
-        await stopChild(child, 'SIGTERM');
+        await child.stop('SIGTERM');
         rmSync(dir, { recursive: true, force: true });
       }
     });

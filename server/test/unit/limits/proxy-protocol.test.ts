@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CidrSet } from '../../../src/limits/cidr.js';
+import { CidrSet } from '../../../src/util/cidr.js';
 import { V2_SIGNATURE, clientIpFromForwarded, parseProxyHeader } from '../../../src/transport/proxy-protocol.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');

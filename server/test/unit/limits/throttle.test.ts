@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WindowThrottle } from '../../../src/limits/throttle.js';
-import { ipKey } from '../../../src/limits/ip-key.js';
+import { ipKey } from '../../../src/util/ip-key.js';
 
 function fakeClock(t = 1_000_000) {
   return { now: () => t, advance(ms: number) { t += ms; } };

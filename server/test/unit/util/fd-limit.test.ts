@@ -1,7 +1,7 @@
 // #12 finding 4: reading the descriptor limit for the HTTP port's reserve.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDescriptors, parseLimitsFile, softDescriptorLimit } from '../../../src/limits/fd-limit.js';
+import { openDescriptors, parseLimitsFile, softDescriptorLimit } from '../../../src/util/fd-limit.js';
 
 test('parseLimitsFile: the soft limit of "Max open files"', () => {
   const text = [

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipKey } from '../../../src/limits/ip-key.js';
-import { CidrSet, formatIp, normalizeIp, parseIp } from '../../../src/limits/cidr.js';
+import { ipKey } from '../../../src/util/ip-key.js';
+import { CidrSet, formatIp, normalizeIp, parseIp } from '../../../src/util/cidr.js';
 
 test('IPv4 keys are the /32', () => {
   assert.equal(ipKey('192.0.2.1'), '192.0.2.1');
