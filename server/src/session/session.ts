@@ -18,9 +18,9 @@ const MAX_QUEUED_INPUT_BYTES = 256 * 1024;
 const NO_CAPS: ReadonlySet<string> = new Set();
 const HTTP_VERBS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE']);
 /**
- * How often a client's waiting replies are offered to a transport that stayed full: from 10 ms,
- * doubling while nothing moves, up to 1 s (a stalled client costs one timer a second, not a
- * hundred; a thousand stalled clients were 100,000 wake-ups a second at a flat 10 ms).
+ * A client's waiting replies move on when its transport drains (connDrained). This timer is the
+ * fallback and the stall clock: from 10 ms, doubling while nothing moves, up to 1 s (a stalled
+ * client costs one wake-up a second; a thousand stalled clients at a flat 10 ms were 100,000).
  */
 const RELEASE_POLL_MIN_MS = 10;
 const RELEASE_POLL_MAX_MS = 1000;
@@ -98,6 +98,12 @@ export class Session implements Recipient, ConnHandler {
   connLine(line: Buffer): void { this.onLine(line); }
   connOverflow(): void { this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); }
   connClosed(): void { this.onConnClosed(); }
+  connDrained(): void {
+    const ob = this.outbox;
+    if (!ob) return;
+    clearTimeout(ob.timer);
+    this.release();
+  }
 
   get registered(): boolean { return this.user.registered; }
   get serverName(): string { return this.deps.server.config.serverName; }
@@ -172,11 +178,6 @@ export class Session implements Recipient, ConnHandler {
     }
     const ob = this.outbox;
     for (; i < wire.length; i++) { ob.lines.push(wire[i]!); ob.bytes += wire[i]!.length; }
-    // what one client may keep waiting: each reply is bounded by its command, this bounds them all
-    if (ob.bytes > this.deps.server.config.sendqHoldMax) {
-      this.deps.server.metrics.sendqDrop();
-      this.close('SendQ exceeded');
-    }
   }
 
   /** the next look at the transport: right after this turn's flush, then every few ms while it stays full */
@@ -201,9 +202,13 @@ export class Session implements Recipient, ConnHandler {
       ob.bytes -= line.length;
       this.conn.write(line);
     }
+    const cfg = this.deps.server.config;
+    // more than sendq-hold-max waiting (a LIST of a big server, say) is fine for a client that
+    // reads; one that does not is let go after a tenth of the stall timeout instead of all of it
+    const stall = ob.bytes > cfg.sendqHoldMax ? cfg.sendqStallTimeout / 10 : cfg.sendqStallTimeout;
     if (ob.head > before) {
       ob.moved = now;
-    } else if (now - ob.moved > this.deps.server.config.sendqStallTimeout) {
+    } else if (now - ob.moved > stall) {
       // nothing left this client's queue for that long: it is not reading
       this.deps.server.metrics.sendqDrop();
       this.close('SendQ exceeded');

@@ -16,6 +16,11 @@ export interface ConnHandler {
   connOverflow(): void;
   /** the peer went away or we closed; called exactly once */
   connClosed(): void;
+  /**
+   * The kernel has taken what was queued for this connection (a write that had to wait has
+   * completed). Backpressure on a client's own replies resumes from here (#12, session.ts).
+   */
+  connDrained(): void;
 }
 
 /**

@@ -138,6 +138,7 @@ function onRead(this: RawHandle, ab: ArrayBuffer | undefined): void {
 }
 function onWritten(this: { conn: LeanConn }, status: number): void {
   if (status < 0) this.conn.destroy();
+  else this.conn.written();
 }
 function onShutdown(this: { conn: LeanConn }, status: number): void {
   if (status < 0) this.conn.destroy();
@@ -322,6 +323,11 @@ export class LeanConn extends LineReader implements IrcConn, LineSink {
     if (this.h.writeBuffer(req, buf) !== 0) this.destroy();
   }
 
+  /** @internal a write libuv could not complete at once is done: tell the session when nothing waits */
+  written(): void {
+    if (this.h.writeQueueSize === 0 && this.outBytes === 0) this.handler?.connDrained();
+  }
+
   pendingBytes(): number {
     return this.outBytes + (this.bits & DEAD ? 0 : this.h.writeQueueSize);
   }
@@ -433,6 +439,7 @@ class ProbeSide implements ConnHandler {
   connLine(l: Buffer): void { this.lines.push(l.toString('latin1')); this.changed(); }
   connOverflow(): void { /* lines here are short */ }
   connClosed(): void { this.closed = true; this.changed(); }
+  connDrained(): void { /* probes write a few bytes */ }
 }
 
 /** a probe connection's client side (a net.Socket): what it received, and its events */

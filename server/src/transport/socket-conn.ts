@@ -11,6 +11,7 @@ type OwnedSocket = Socket & { [CONN]?: SocketConn };
 function onData(this: OwnedSocket, chunk: Buffer): void { this[CONN]?.received(chunk); }
 function onGone(this: OwnedSocket): void { this[CONN]?.destroy(); }
 function onClose(this: OwnedSocket): void { this[CONN]?.finish(); }
+function onDrain(this: OwnedSocket): void { this[CONN]?.drained(); }
 function endOfSlice(c: SocketConn): void { c.nextSlice(); }
 
 /** TCP and TLS: a byte stream framed by LineReader; the conn is its own line sink. */
@@ -40,6 +41,7 @@ export class SocketConn implements IrcConn, LineSink {
     s.on('error', onGone);
     s.on('end', onGone);
     s.on('close', onClose);
+    s.on('drain', onDrain);
     // a socket whose PROXY header was read arrives paused with the rest pushed back (listeners.ts)
     s.resume();
   }
@@ -112,6 +114,9 @@ export class SocketConn implements IrcConn, LineSink {
     this.ended = true;
     this.socket.destroy();
   }
+
+  /** @internal the socket's buffer emptied after a write it could not take at once */
+  drained(): void { this.handler?.connDrained(); }
 
   /** @internal the socket closed */
   finish(): void {

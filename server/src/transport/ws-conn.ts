@@ -40,6 +40,8 @@ export class WsConn implements IrcConn {
     // leave, then make sure the socket is gone
     this.ws.on('error', () => { setTimeout(() => this.ws.terminate(), 1000).unref(); });
     this.ws.on('pong', () => { this.unanswered = 0; });
+    // the socket under the WebSocket emptied its buffer: the session's waiting replies may go on
+    this.socket.on('drain', () => { this.handler?.connDrained(); });
     this.ws.on('close', () => {
       clearInterval(this.pingTimer);
       const hh = this.handler;

@@ -100,7 +100,7 @@ describe('lean-sockets falls back to net.Socket, with a warning, where the lean 
 });
 
 /** a ConnHandler that ignores what it gets (the listener tests only count connections) */
-const quiet: ConnHandler = { connLine() {}, connOverflow() {}, connClosed() {} };
+const quiet: ConnHandler = { connLine() {}, connOverflow() {}, connClosed() {}, connDrained() {} };
 
 for (const lean of [true, false]) {
   describe(`plain TCP with lean-sockets = ${lean}`, () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootServer, type TestServer } from '../harness/server.js';
+import { sleep } from './history-helpers.js';
 
 // #12 finding 3 (hardening.md C4): replies to a client's own commands count against its sendq.
 // Above the soft mark (half the sendq) its replies wait and its input is not read until it
@@ -11,8 +12,6 @@ import { bootServer, type TestServer } from '../harness/server.js';
 // "SendQ exceeded". Before, command replies were written without limit and never paused reading.
 
 const MOTD_LINES = 400;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function metric(srv: TestServer, pattern: RegExp): Promise<number> {
   const text = await srv.server.context.metrics.text();
@@ -83,7 +82,23 @@ describe('sendq covers a client\'s own replies (#12, C4)', () => {
     mute.destroy();
   });
 
-  test('what waits for a client past sendq-hold-max disconnects it at once, without waiting for the stall timeout', async () => {
+  test('past sendq-hold-max, a client that reads still gets all of a large reply', async () => {
+    const s2 = await bootServer({ 'motd-file': motd, 'sendq': '64k', 'sendq-hold-max': '64k' });
+    try {
+      const c = await s2.client('reader');
+      await c.expect(/ 376 reader /, 5000);
+      c.skip();
+      // one MOTD is ~130 kB: half of it waits for this client, more than sendq-hold-max
+      c.send('MOTD', 'PING :done');
+      const lines = await c.collectUntil(/PONG irc\.test :?done$/, 10000);
+      assert.equal(lines.filter((l) => / 372 reader /.test(l)).length, MOTD_LINES);
+      assert.ok(!lines.some((l) => l.startsWith('ERROR')));
+    } finally {
+      await s2.stop();
+    }
+  });
+
+  test('past sendq-hold-max, a client that does not read is let go after a tenth of the stall timeout', async () => {
     const s2 = await bootServer({ 'motd-file': motd, 'sendq-stall-timeout': '60s', 'sendq-hold-max': '64k' });
     try {
       const dropsBefore = await metric(s2, /freeq_sendq_drops_total (\d+)/);
@@ -92,8 +107,8 @@ describe('sendq covers a client\'s own replies (#12, C4)', () => {
       for (let i = 0; i < 200; i++) mute.send('MOTD');
       const watcher = await s2.client('watcher2', { localAddress: '127.0.0.6' });
       let gone = false;
-      // well within the 60 s stall timeout: only the hold cap can have closed it
-      for (let i = 0; i < 50 && !gone; i++) {
+      // 6 s (a tenth of the 60 s stall timeout): only the hold cap can have closed it this early
+      for (let i = 0; i < 120 && !gone; i++) {
         await sleep(100);
         watcher.send('WHOIS hoarder');
         gone = / 401 watcher2 hoarder /.test(await watcher.expect(/ (311|401) watcher2 /, 2000));
