@@ -145,9 +145,7 @@ export default defineCommand({
         const b = parseRef(params[3]!);
         if (!a || !b) { invalid('Invalid message reference'); return; }
         // forwards in time: the client pages on from the newest message it got, so keep the oldest
-        const ta = refTime(a);
-        const tb = refTime(b);
-        keep = ta !== undefined && tb !== undefined && ta > tb ? 'newest' : 'oldest';
+        keep = startsNewer(a, b) ? 'newest' : 'oldest';
         msgs = reader.between(v, a, b, limit, ro);
       } else {
         const ref = parseRef(params[2]!);
@@ -189,8 +187,8 @@ function cutTargets(ctx: CommandContext, rows: { venue: string; latest: number }
 
 const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** history-reply-max-bytes / -lines */
-function replyBudget(ctx: CommandContext): ReplyBudget {
+/** history-reply-max-bytes / -lines: one CHATHISTORY reply, or all of one JOIN command's replays */
+export function replyBudget(ctx: CommandContext): ReplyBudget {
   return { bytes: ctx.server.config.historyReplyMaxBytes, lines: ctx.server.config.historyReplyMaxLines };
 }
 
@@ -209,6 +207,21 @@ function sendReply(ctx: CommandContext, reply: HistoryReply, sub: string, target
   });
 }
 
+/**
+ * BETWEEN reads backwards when its first reference is the newer one (history/store.ts compares
+ * positions). Two msgids compare as strings: this server's msgids are monotonic ULIDs, so their
+ * order is the order they were made, within a millisecond too. Otherwise by time; at equal times
+ * a timestamp stands before every message of its millisecond, as the store places it.
+ */
+function startsNewer(a: HistoryRef, b: HistoryRef): boolean {
+  if ('msgid' in a && 'msgid' in b) return a.msgid > b.msgid;
+  const ta = refTime(a);
+  const tb = refTime(b);
+  if (ta === undefined || tb === undefined) return false;
+  if (ta !== tb) return ta > tb;
+  return 'msgid' in a && 'time' in b;
+}
+
 /** a reference's instant: a timestamp, or the time in a msgid (ULIDs begin with their millisecond) */
 function refTime(ref: HistoryRef): number | undefined {
   if ('time' in ref) return ref.time;
@@ -224,17 +237,24 @@ function pivotIndex(msgs: readonly StoredMessage[], ref: HistoryRef): number {
 /**
  * history-replay-on-join: the channel's last N messages after a JOIN, in a chathistory batch,
  * for clients that negotiated batch and server-time but not draft/chathistory (those fetch what
- * they need themselves). A failed read only loses the replay, never the JOIN.
+ * they need themselves). A failed read only loses the replay, never the JOIN. `left` is what the
+ * JOIN command may still replay (#12: `JOIN #a,#b,…` shares one budget, so a hundred channels
+ * cost what one CHATHISTORY reply does); each replay takes what it sends from it.
  */
-export function replayOnJoin(ctx: CommandContext, ch: { folded: string; name: string }): void {
+export function replayOnJoin(ctx: CommandContext, ch: { folded: string; name: string }, left: ReplyBudget): void {
   const { server, session } = ctx;
   const n = server.config.historyReplayOnJoin;
   if (n <= 0 || !session.hasCap('batch') || !session.hasCap('server-time') || session.hasCap('draft/chathistory')) return;
+  if (left.bytes <= 0 || left.lines <= 2) return;
   try {
-    const budget = replyBudget(ctx);
-    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session), maxBytes: budget.bytes, ...cutFor(ctx, ch.folded) });
-    // at most history-reply-max-bytes like CHATHISTORY; the client asks for older ones itself if it wants them
-    if (msgs.length > 0) for (const line of historyReply(server.config.serverName, ch.name, msgs, session, budget, 'newest').lines) ctx.send(line);
+    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session), maxBytes: left.bytes, ...cutFor(ctx, ch.folded) });
+    if (msgs.length === 0) return;
+    // the client asks for older ones itself if it wants them
+    const reply = historyReply(server.config.serverName, ch.name, msgs, session, left, 'newest');
+    if (reply.kept === 0) { left.bytes = 0; return; } // not even the newest message fits what is left
+    left.bytes -= reply.spent.bytes;
+    left.lines -= reply.spent.lines;
+    for (const line of reply.lines) ctx.send(line);
   } catch (e) {
     server.log.error({ err: e, venue: ch.folded }, 'history replay on join failed');
   }

@@ -7,7 +7,7 @@ import { sendNames, sendTopic } from './channel-replies.js';
 import type { User } from '../state/user.js';
 import type { CommandContext } from './context.js';
 import { sendJoinMarker } from './markread.js';
-import { replayOnJoin } from './chathistory.js';
+import { replayOnJoin, replyBudget } from './chathistory.js';
 import { defineCommand } from './registry.js';
 
 /**
@@ -42,6 +42,7 @@ export default defineCommand({
       return;
     }
     const keyList = (keys ?? '').split(',');
+    const replayLeft = replyBudget(ctx);
     chans!.split(',').forEach((name, i) => {
       if (!name) return;
       if (!isChannelName(name)) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(name), 'No such channel'); return; }
@@ -66,7 +67,7 @@ export default defineCommand({
       sendTopic(ctx, ch, false);
       sendJoinMarker(ctx, ch); // draft/read-marker: after JOIN, before 366
       sendNames(ctx, ch);
-      replayOnJoin(ctx, ch);
+      replayOnJoin(ctx, ch, replayLeft);
     });
   },
 });

@@ -1,5 +1,3 @@
-import { ConfigError } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import type { Channel } from '../state/channel.js';
 import type { HistoryReadOptions } from './types.js';
 
@@ -18,14 +16,8 @@ import type { HistoryReadOptions } from './types.js';
  * read the channel) never reads a message said while it was restricted, whatever this says.
  */
 export type HistoryCutoff = 'none' | 'restricted' | 'always';
+/** the values config/load.ts accepts for history-cutoff (it refuses others with the configuration errors) */
 export const HISTORY_CUTOFFS: readonly HistoryCutoff[] = ['none', 'restricted', 'always'];
-
-/** Called by the composition root before anything starts (config/load.ts has no enum type). */
-export function checkHistoryCutoff(config: Pick<Config, 'historyCutoff'>): void {
-  if (!(HISTORY_CUTOFFS as readonly string[]).includes(config.historyCutoff)) {
-    throw new ConfigError([`history-cutoff: must be ${HISTORY_CUTOFFS.join(', ')} (got ${JSON.stringify(config.historyCutoff)})`]);
-  }
-}
 
 type Cut = Pick<HistoryReadOptions, 'since' | 'restrictedSince'>;
 

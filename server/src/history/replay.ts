@@ -1,6 +1,6 @@
 import { setImmediate as yieldTurn } from 'node:timers/promises';
 import type { IrcMessage } from '../protocol/message.js';
-import { toWire } from '../protocol/serialize.js';
+import { serialize } from '../protocol/serialize.js';
 import { newBatchId } from '../session/reply-buffer.js';
 import { Outgoing, nowIso } from '../session/outgoing.js';
 import type { StoredMessage } from './types.js';
@@ -63,7 +63,15 @@ export interface HistoryReply {
   /** some messages were left out to stay within the budget */
   truncated: boolean;
   kept: number;
+  /** what the reply spends of its budget (its bytes on the wire, its lines) */
+  spent: ReplyBudget;
 }
+
+/**
+ * A line's size on the wire, CRLF included, for the budget: the string only (the session encodes
+ * the reply once more when it sends it, with the label's tags; a Buffer here would be a third copy).
+ */
+const wireLength = (m: IrcMessage): number => Buffer.byteLength(serialize(m)) + 2;
 
 /** lines built between two yields to the event loop (historyReplyAsync) */
 const SLICE_LINES = 256;
@@ -80,15 +88,15 @@ function* order(n: number, keep: Keep): Generator<number> {
 
 /**
  * A history reply within `budget`, built a slice at a time (the generator yields between slices).
- * The chathistory batch's own BATCH lines count too. At least one message is sent even if it alone
- * is over the budget (otherwise a client could never page past it); multiline-max-bytes keeps
- * every message far below the smallest budget.
+ * The chathistory batch's own BATCH lines count too. With `oneAtLeast` (CHATHISTORY) one message is
+ * sent even if it alone is over the budget (otherwise a client could never page past it);
+ * multiline-max-bytes keeps every message far below the smallest budget.
  */
-function* buildReply(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep): Generator<void, HistoryReply> {
+function* buildReply(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep, oneAtLeast: boolean): Generator<void, HistoryReply> {
   const batch = client.hasCap('batch') ? newBatchId() : undefined;
   const open: IrcMessage | undefined = batch === undefined ? undefined : { tags: new Map(), source: serverName, command: 'BATCH', params: [`+${batch}`, 'chathistory', target] };
   const close: IrcMessage | undefined = batch === undefined ? undefined : { tags: new Map(), source: serverName, command: 'BATCH', params: [`-${batch}`] };
-  let bytes = open && close ? toWire(open).length + toWire(close).length : 0;
+  let bytes = open && close ? wireLength(open) + wireLength(close) : 0;
   let lines = open ? 2 : 0;
   const chosen = new Array<IrcMessage[] | undefined>(msgs.length);
   let kept = 0;
@@ -97,8 +105,8 @@ function* buildReply(serverName: string, target: string, msgs: readonly StoredMe
   for (const i of order(msgs.length, keep)) {
     const ls = storedLines(msgs[i]!, client, batch);
     let b = 0;
-    for (const l of ls) b += toWire(l).length;
-    if (kept > 0 && (bytes + b > budget.bytes || lines + ls.length > budget.lines)) { truncated = true; break; }
+    for (const l of ls) b += wireLength(l);
+    if ((kept > 0 || !oneAtLeast) && (bytes + b > budget.bytes || lines + ls.length > budget.lines)) { truncated = true; break; }
     chosen[i] = ls;
     bytes += b;
     lines += ls.length;
@@ -110,12 +118,13 @@ function* buildReply(serverName: string, target: string, msgs: readonly StoredMe
   if (open) out.push(open);
   for (const ls of chosen) if (ls) for (const l of ls) out.push(l);
   if (close) out.push(close);
-  return { lines: out, truncated, kept };
+  return { lines: out, truncated, kept, spent: { bytes, lines } };
 }
 
 /** A chathistory batch (just the lines without `batch`) within a budget, in one go (replay on JOIN: at most history-replay-on-join messages). */
 export function historyReply(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep): HistoryReply {
-  const g = buildReply(serverName, target, msgs, client, budget, keep);
+  // replay on JOIN is a courtesy: what does not fit is not sent, not even one message
+  const g = buildReply(serverName, target, msgs, client, budget, keep, false);
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;
@@ -124,7 +133,7 @@ export function historyReply(serverName: string, target: string, msgs: readonly 
 
 /** The same, yielding to the event loop between slices (CHATHISTORY, #12). */
 export async function historyReplyAsync(serverName: string, target: string, msgs: readonly StoredMessage[], client: ReplayClient, budget: ReplyBudget, keep: Keep): Promise<HistoryReply> {
-  const g = buildReply(serverName, target, msgs, client, budget, keep);
+  const g = buildReply(serverName, target, msgs, client, budget, keep, true);
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;

@@ -227,7 +227,7 @@ export class HistoryStore implements HistoryPort, HistoryReader {
     if (limit <= 0) return [];
     this.sync();
     return this.repo.range({
-      venue, lo, hi, limit, fromEnd, minTime: Math.max(this.minTime(), o?.since ?? 0), tagmsg: o?.tagmsg ?? true, maxBytes: o?.maxBytes, restrictedSince: o?.restrictedSince,
+      venue, lo, hi, limit, fromEnd, minTime: Math.max(this.minTime(), o?.since ?? 0), tagmsg: o?.tagmsg ?? true, maxBytes: o?.maxBytes, onMaxBytes: o?.onMaxBytes, restrictedSince: o?.restrictedSince,
     });
   }
 

@@ -61,9 +61,12 @@ export interface HistoryReadOptions {
   tagmsg?: boolean;
   /** #12: stop reading once this many stored bytes are taken (in the query's direction; at least one message) */
   maxBytes?: number;
+  /** called when reading stopped at `maxBytes` while the range held more messages (REST history: has_more) */
+  onMaxBytes?: () => void;
   /**
-   * #12: a message said while the channel was restricted (vis ≠ 0) is returned only if it is at
-   * least this recent (ms; the reader's join time under history-cutoff). Infinity: never
+   * #12: a message said while the channel was restricted (vis ≠ 0) is returned only if it is
+   * later than this (ms; the reader's join time under history-cutoff; a message of the join's own
+   * millisecond may have come just before the join, so it is left out). Infinity: never
    * (anonymous REST readers); undefined: no such filter.
    */
   restrictedSince?: number;

@@ -4,7 +4,7 @@ import { openDb } from '../storage/db.js';
 import { FieldCipher } from '../storage/crypto.js';
 import { SqliteMessageRepo } from '../storage/repos/messages.js';
 import type { StoredMessage } from './types.js';
-import { HistoryLedger, publishUsage, type WorkerInit, type WorkerReport, type WorkerRequest } from './writer.js';
+import { HistoryLedger, LAST_FAILED, publishUsage, type WorkerInit, type WorkerReport, type WorkerRequest } from './writer.js';
 
 const init = workerData as WorkerInit;
 const state = new Int32Array(init.state);
@@ -25,6 +25,7 @@ parentPort!.on('message', (m: WorkerRequest) => {
         ledger.write(msgs);
       } catch (e) {
         ok = false;
+        Atomics.store(state, LAST_FAILED, m.seq); // before COMMITTED moves past it (finally below)
         report({ t: 'error', what: 'write', message: String((e as Error)?.message ?? e), messages: msgs.length });
       }
       publishUsage(usage, ledger);

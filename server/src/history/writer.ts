@@ -159,6 +159,8 @@ export class InlineWriter implements HistoryWriter {
 /** state words shared with the thread */
 const COMMITTED = 0;
 const CLOSED = 1;
+/** the last batch whose write failed (COMMITTED counts it as handled too) */
+export const LAST_FAILED = 2;
 /** usage words shared with the thread (BigInt64Array): stored bytes, evicted messages */
 const USAGE_BYTES = 0;
 const USAGE_EVICTED = 1;
@@ -196,7 +198,7 @@ export function publishUsage(usage: BigInt64Array, ledger: HistoryLedger): void 
 
 export class ThreadWriter implements HistoryWriter {
   private readonly worker: Worker;
-  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private readonly state = new Int32Array(new SharedArrayBuffer(12));
   private readonly usageWords = new BigInt64Array(new SharedArrayBuffer(16));
   private posted = 0;
   /** batches someone waits for (HistoryStore.committed), by seq */
@@ -249,7 +251,11 @@ export class ThreadWriter implements HistoryWriter {
   /** settle every waiting batch: those the thread committed as committed, the rest as failed */
   private settleAll(): void {
     const committed = Atomics.load(this.state, COMMITTED);
-    for (const seq of [...this.acks.keys()]) this.settle(seq, seq <= committed);
+    const failed = Atomics.load(this.state, LAST_FAILED);
+    // a batch whose report is still on its way: handled by the thread, and not the last that failed
+    // (only at shutdown or when the thread died; two failed batches both unreported at that moment
+    // would count the earlier as stored)
+    for (const seq of [...this.acks.keys()]) this.settle(seq, seq <= committed && seq !== failed);
   }
 
   private lost(e: unknown): void {

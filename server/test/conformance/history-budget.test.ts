@@ -149,4 +149,27 @@ describe('CHATHISTORY reply budget (#12)', () => {
       await s2.stop();
     }
   });
+
+  test('replay on JOIN: one JOIN of several channels shares one budget', async () => {
+    const s3 = await bootServer({ 'history-reply-max-bytes': String(BYTES), 'history-replay-on-join': 50 });
+    try {
+      const a = await s3.client('filler', { caps: HISTORY_CAPS });
+      a.send('JOIN #r1,#r2');
+      await a.expect(/ 366 filler #r2 /);
+      // 40 messages of ~400 bytes per channel: each channel alone could fill the whole budget
+      for (const ch of ['#r1', '#r2']) for (let i = 0; i < 40; i++) a.send(`PRIVMSG ${ch} :${`${ch} ${i} `.padEnd(300, 'z')}`);
+      await a.sync();
+      // batch and server-time but not draft/chathistory: replay on JOIN applies
+      const b = await s3.client('joiner', { caps: ['batch', 'server-time', 'message-tags'], localAddress: '127.0.0.2' });
+      b.send('JOIN #r1,#r2', 'PING :joined');
+      const lines = await b.collectUntil(/PONG irc\.test :?joined$/, 5000);
+      const replayed = lines.filter((l) => parse(l).tags.has('batch'));
+      assert.ok(replayed.length > 10, `${replayed.length} replayed lines`);
+      // every replayed line and the BATCH lines of both replays together stay within one budget
+      const batches = lines.filter((l) => / BATCH [+-]/.test(l));
+      assert.ok(wireBytes([...replayed, ...batches.filter((l) => !parse(l).tags.has('batch'))]) <= BYTES, `${wireBytes(replayed)} bytes replayed`);
+    } finally {
+      await s3.stop();
+    }
+  });
 });

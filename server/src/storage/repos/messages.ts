@@ -47,6 +47,8 @@ export interface RangeQuery {
    * decrypted, so a request for 500 large multiline messages costs what fits, not all of it.
    */
   maxBytes?: number;
+  /** called when the read stopped at `maxBytes` with a row of the range (within `limit`) left unread */
+  onMaxBytes?: () => void;
 }
 
 /**
@@ -76,7 +78,7 @@ export class SqliteMessageRepo {
     this.byMsgid = db.prepare('SELECT time, id FROM messages WHERE msgid = ? AND venue = ?');
     const range = `SELECT * FROM messages WHERE venue = @venue AND time >= @minTime
       AND (time, id) > (@loT, @loI) AND (time, id) < (@hiT, @hiI) AND (@tagmsg = 1 OR command <> 'TAGMSG')
-      AND (vis = 0 OR time >= @restrictedSince)`;
+      AND (vis = 0 OR time > @restrictedSince)`;
     this.asc = db.prepare(`${range} ORDER BY time ASC, id ASC LIMIT @limit`);
     this.desc = db.prepare(`${range} ORDER BY time DESC, id DESC LIMIT @limit`);
     this.countVenue = db.prepare('SELECT COUNT(*) AS n FROM messages WHERE venue = ?').pluck();
@@ -144,7 +146,7 @@ export class SqliteMessageRepo {
       rows = [];
       let bytes = 0;
       for (const r of stmt.iterate(params) as IterableIterator<MessageRow>) {
-        if (rows.length > 0 && bytes > q.maxBytes) break; // returning from iterate() ends the statement
+        if (rows.length > 0 && bytes > q.maxBytes) { q.onMaxBytes?.(); break; } // returning from iterate() ends the statement
         rows.push(r);
         // an under-estimate of the row's wire size (base64 → bytes; a multiline body is stored twice,
         // as text and as lines: count the lines), so the caller's exact cut always has the last word
