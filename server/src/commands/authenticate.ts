@@ -1,4 +1,4 @@
-import { parseAtprotoResponse, verifyAtproto, type VerifyOutcome } from '../auth/sasl/atproto-challenge.js';
+import { loginHandle, parseAtprotoResponse, verifyAtproto, type VerifyOutcome } from '../auth/sasl/atproto-challenge.js';
 import { chunkOutgoing } from '../auth/sasl/buffer.js';
 import type { IssuedChallenge } from '../auth/sasl/challenge-store.js';
 import { allowSaslAttempt } from '../auth/sasl/identity-limit.js';
@@ -6,7 +6,7 @@ import * as S from '../auth/sasl/numerics.js';
 import { parsePlain, verifyPlain } from '../auth/sasl/plain.js';
 import { MAX_DPOP_NONCE_RETRIES, MAX_SASL_FAILURES, saslState, type SaslMechanism, type SaslState } from '../auth/sasl/session-state.js';
 import type { IdentityService } from '../identity/types.js';
-import { ipKey } from '../limits/ip-key.js';
+import { ipKey } from '../util/ip-key.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
@@ -43,8 +43,10 @@ import { defineCommand } from './registry.js';
  *   lookup quotas and the per-host / global slots (identity/lookup-limits.ts, #12 finding 6); a
  *   refused lookup fails the exchange with the usual `904` at once (counted; metric
  *   `identity-lookup-<reason>`).
- * - 900 says "logged in as <handle>" only for a handle verified in both directions, else the DID
- *   (#12 finding 5, identity/handle-check.ts).
+ * - 900 says "logged in as <handle>" only for a handle verified in both directions (or a plugin's
+ *   displayHandle), else the DID (#12 finding 5, identity/handle-check.ts). The handle check runs
+ *   once the mechanism has verified the DID, outside the registration-timeout bound (it is display
+ *   only: it must not turn a correct login into a 904), and waits at most http-timeout.
  * - CAP END during an exchange aborts it with `906` and registers the client without a login
  *   (sasl-3.1 "SHOULD abort … and send a 906"), see commands/cap.ts.
  */
@@ -128,7 +130,8 @@ async function finishAtproto(ctx: CommandContext, st: SaslState, text: string): 
   const detail = { method: r.method, did: r.did };
   if (!server.config.atprotoMethods.includes(r.method)) { fail(ctx, st, `method ${r.method} is disabled`, detail); return; }
   if (!identityAttemptAllowed(ctx, r.did)) { fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
-  const outcome = await bounded(ctx, verifyAtproto({ identity: lookupsFor(ctx, r.did), serverDid: server.serverDid }, r, ch));
+  const identity = lookupsFor(ctx);
+  const outcome = await withHandle(identity, await bounded(ctx, verifyAtproto({ identity, serverDid: server.serverDid }, r, ch)));
   ctx.resume(() => conclude(ctx, st, outcome, detail));
 }
 
@@ -137,14 +140,21 @@ async function finishPlain(ctx: CommandContext, st: SaslState, text: string): Pr
   if (typeof cred === 'string') { fail(ctx, st, cred); return; }
   const detail = { authcid: cred.authcid };
   if (!identityAttemptAllowed(ctx, cred.authcid)) { cred.password = ''; fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
-  const outcome = await bounded(ctx, verifyPlain(lookupsFor(ctx, cred.authcid.startsWith('did:') ? cred.authcid : undefined), cred));
+  const identity = lookupsFor(ctx);
+  const verified = await bounded(ctx, verifyPlain(identity, cred));
   cred.password = '';
+  const outcome = await withHandle(identity, verified);
   ctx.resume(() => conclude(ctx, st, outcome, detail));
 }
 
 /** The identity service with this connection's lookup quotas (#12 finding 6). */
-function lookupsFor(ctx: CommandContext, did: string | undefined): IdentityService {
-  return ctx.server.identity.forClient({ conn: ctx.session.id, ip: ipKey(ctx.user.ip), ...(did !== undefined ? { did } : {}) });
+function lookupsFor(ctx: CommandContext): IdentityService {
+  return ctx.server.identity.forClient({ conn: ctx.session.id, ip: ipKey(ctx.user.ip) });
+}
+
+/** A verified login gets the handle to show (display only, after the deadline: loginHandle). */
+async function withHandle(identity: IdentityService, o: VerifyOutcome): Promise<VerifyOutcome> {
+  return o.kind === 'ok' ? { kind: 'ok', did: o.did, handle: await loginHandle(identity, o) } : o;
 }
 
 /** D2: per (claimed identity, IP) across connections; over the limit nothing is verified. */

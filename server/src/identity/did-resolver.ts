@@ -142,12 +142,6 @@ export class DidResolver {
     return doc;
   }
 
-  /** Is a document for `did` held (fresh or stale, memory or database)? did:key always is. */
-  isCached(did: string): boolean {
-    if (did.startsWith('did:key:')) return true;
-    return this.mem.has(did) || (this.o.repo?.get(did) !== undefined);
-  }
-
   /** One fetch per DID at a time; concurrent callers share it. */
   private fetchOnce(did: string, requester: LookupRequester | undefined, priority: boolean): Promise<{ doc: DidDocument; fetchedAt: number }> {
     let p = this.inflight.get(did);

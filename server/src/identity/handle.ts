@@ -1,13 +1,14 @@
 /**
  * Handle → DID (atproto.com/specs/handle): an XRPC resolver when configured, else DNS TXT
  * `_atproto.<handle>` then https://<handle>/.well-known/atproto-did. Always bidirectional: the
- * DID document must list `at://<handle>`, otherwise 'mismatch'.
+ * DID document must list `at://<handle>`, otherwise 'mismatch'. The DNS step takes a lookup slot
+ * like any request (pseudo-host DNS_HOST, identity/lookup-limits.ts) and uses one shared resolver.
  */
 import { Resolver } from 'node:dns/promises';
 import { claimsHandle } from './did-doc.js';
 import type { DidResolver } from './did-resolver.js';
 import { parseJsonBody, type HttpClient } from './http.js';
-import type { LookupRequester } from './lookup-limits.js';
+import { DNS_HOST, type LookupRequester } from './lookup-limits.js';
 import { isValidDid, isValidHandle, normalizeHandle } from './syntax.js';
 import { IdentityError } from './types.js';
 
@@ -24,16 +25,18 @@ export interface HandleResolverOptions {
 const DID_METHODS = /^did:(plc|web):/;
 
 export class HandleResolver {
-  constructor(private readonly o: HandleResolverOptions) {}
+  /** one resolver for every TXT lookup (c-ares keeps its own timeout per query) */
+  private readonly resolver: Resolver;
 
-  /**
-   * handle → DID, confirmed by the DID document listing the handle (both directions). `onDid`
-   * hears the DID before its document is fetched (the service decides the lookup priority).
-   */
-  async resolve(input: string, requester?: LookupRequester, onDid?: (did: string) => void): Promise<string> {
+  constructor(private readonly o: HandleResolverOptions) {
+    this.resolver = new Resolver({ timeout: o.timeoutMs, tries: 1 });
+    if (o.dnsServers?.length) this.resolver.setServers(o.dnsServers);
+  }
+
+  /** handle → DID, confirmed by the DID document listing the handle (both directions). */
+  async resolve(input: string, requester?: LookupRequester): Promise<string> {
     const did = await this.lookup(input, requester); // checks the syntax first
     const handle = normalizeHandle(input);
-    onDid?.(did);
     const { doc } = await this.o.dids.resolve(did, { requester });
     if (!claimsHandle(doc, handle)) throw new IdentityError('mismatch', `${did} does not claim the handle ${handle}`);
     return did;
@@ -59,27 +62,33 @@ export class HandleResolver {
   }
 
   private async viaDnsThenHttps(handle: string, requester?: LookupRequester): Promise<string> {
-    const fromDns = await this.viaDns(handle);
+    const fromDns = await this.viaDns(handle, requester);
     if (fromDns) return fromDns;
     return this.viaWellKnown(handle, requester);
   }
 
-  /** TXT `_atproto.<handle>` = `did=<did>`; exactly one distinct DID, else nothing. */
-  private async viaDns(handle: string): Promise<string | undefined> {
-    const resolver = new Resolver({ timeout: this.o.timeoutMs, tries: 1 });
-    if (this.o.dnsServers?.length) resolver.setServers(this.o.dnsServers);
+  /**
+   * TXT `_atproto.<handle>` = `did=<did>`; exactly one distinct DID, else nothing. A refused slot
+   * throws IdentityError('busy') (no answer is no reason to try HTTPS). The slot is given back
+   * when the answer comes or at the deadline, whichever is first.
+   */
+  private async viaDns(handle: string, requester?: LookupRequester): Promise<string | undefined> {
+    const release = this.o.http.acquire(DNS_HOST, requester);
     let timer: NodeJS.Timeout | undefined;
+    // not resolver.cancel() at the deadline: that would end every other login's query on the
+    // shared resolver; c-ares ends this one after its own timeout (the same http-timeout)
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { resolver.cancel(); reject(new Error('timeout')); }, this.o.timeoutMs);
+      timer = setTimeout(() => reject(new Error('timeout')), this.o.timeoutMs);
     });
     try {
-      const records = await Promise.race([resolver.resolveTxt(`_atproto.${handle}`), deadline]);
+      const records = await Promise.race([this.resolver.resolveTxt(`_atproto.${handle}`), deadline]);
       const dids = new Set(records.map((chunks) => chunks.join('')).filter((t) => t.startsWith('did=')).map((t) => t.slice(4).trim()));
       return dids.size === 1 ? [...dids][0] : undefined;
     } catch {
       return undefined; // NXDOMAIN, no TXT, timeout: fall through to HTTPS
     } finally {
       clearTimeout(timer);
+      release();
     }
   }
 

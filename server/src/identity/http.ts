@@ -36,9 +36,9 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** JSON-encoded by the caller */
   body?: string;
-  /** the client this request is made for: per-connection and per-IP quotas, its priority */
+  /** the client this request is made for: per-connection and per-IP quotas */
   requester?: LookupRequester;
-  /** may use the reserved share of the slots (e.g. refreshing a document already cached) */
+  /** may use the reserved share of the slots (only: refreshing a document already cached) */
   priority?: boolean;
 }
 
@@ -107,16 +107,26 @@ export class HttpClient {
   async request(rawUrl: string, req: HttpRequest = {}): Promise<HttpResponse> {
     const url = this.checkTarget(rawUrl);
     const host = url.host.toLowerCase();
-    const refused = this.limits.tryAcquire(host, req.requester, req.priority ?? false);
+    const release = this.acquire(host, req.requester, req.priority ?? false);
+    try {
+      return await this.send(url, host, req);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A slot for one outbound request to `host` (also the DNS step of a handle lookup: DNS_HOST),
+   * or IdentityError('busy') when a quota refuses it (reported to `onRefused`). Call the
+   * returned function exactly once when the request has ended.
+   */
+  acquire(host: string, requester: LookupRequester | undefined, priority = false): () => void {
+    const refused = this.limits.tryAcquire(host, requester, priority);
     if (refused) {
       this.opts.onRefused?.(refused, host);
       throw new IdentityError('busy', REFUSALS[refused](host));
     }
-    try {
-      return await this.send(url, host, req);
-    } finally {
-      this.limits.release(host, req.requester);
-    }
+    return () => this.limits.release(host, requester);
   }
 
   private send(url: URL, host: string, req: HttpRequest): Promise<HttpResponse> {

@@ -10,24 +10,28 @@
  *   negative cache: a dead did:web host costs one timeout per TTL, not one per login);
  * - **per connection** and **per IP key** (v4 /32, v6 /64): requests a client caused, in flight;
  * - **per host**: requests to one destination (`host:port`), in flight;
- * - **global**, of which `reserved` slots only *priority* requests may take: those made for a
- *   did:plc / did:key identity or one whose document was already cached, and every request to a
- *   configured service (plc-url, handle-resolver-url). A flood of uncached did:web logins to dead
- *   hosts can take at most `maxInFlight − reserved` slots, so such logins keep working.
+ * - **global**, of which `reserved` slots only *priority* requests may take: every request to a
+ *   configured service (plc-url, handle-resolver-url), the refresh of a DID document already
+ *   cached, and a did:plc's PDS calls (the PLC directory names that PDS; the caller marks both).
+ *   Nothing a did:web document names, because anyone can write one for free. A flood of logins to
+ *   dead hosts can take at most `maxInFlight − reserved` slots, so did:plc logins and did:key
+ *   crypto logins keep working.
  *
  * Configured services are exempt from the per-host cap and the host-down cache: every did:plc
  * login goes to the one PLC directory, and one slow answer from it must not lock everyone out for
- * a minute (the DID resolver falls back to a cached document on network errors instead).
+ * a minute (the DID resolver falls back to a cached document on network errors instead). The
+ * DNS TXT step of a handle lookup counts as a request to the pseudo-host `dns:` (DNS_HOST): the
+ * per-connection, per-IP and global quotas apply, the per-host cap and the host-down cache do not
+ * (it stands for the system's resolvers, not one destination).
  * Nothing here queues: a refused request fails at once, the login gets 904 and may be retried.
  */
+import { ConcurrentLimiter } from '../limits/concurrent.js';
 
 export interface LookupRequester {
   /** the connection (session id) the requests are made for */
   readonly conn: number;
-  /** its IP key (limits/ip-key.ts) */
+  /** its IP key (util/ip-key.ts) */
   readonly ip: string;
-  /** may use the reserved share (set by the identity service, see above) */
-  priority: boolean;
 }
 
 export interface LookupLimitsOptions {
@@ -49,11 +53,14 @@ export type LookupRefusal = 'host-down' | 'connection' | 'ip' | 'host' | 'global
 /** bound on the host-down cache; expired entries are dropped first, then the oldest */
 const MAX_DOWN_HOSTS = 10_000;
 
+/** the pseudo-host DNS TXT handle lookups are counted against (identity/handle.ts) */
+export const DNS_HOST = 'dns:';
+
 export class LookupLimits {
   private total = 0;
-  private readonly hosts = new Map<string, number>();
-  private readonly ips = new Map<string, number>();
-  private readonly conns = new Map<number, number>();
+  private readonly hosts: ConcurrentLimiter<string>;
+  private readonly ips: ConcurrentLimiter<string>;
+  private readonly conns: ConcurrentLimiter<number>;
   /** host → refused until (ms) */
   private readonly down = new Map<string, number>();
   private readonly trusted: ReadonlySet<string>;
@@ -63,6 +70,9 @@ export class LookupLimits {
     this.trusted = new Set(o.trustedHosts.map((h) => h.toLowerCase()));
     // at least one slot stays open to everyone
     this.reserved = Math.max(0, Math.min(o.reserved, o.maxInFlight - 1));
+    this.hosts = new ConcurrentLimiter(o.perHost);
+    this.ips = new ConcurrentLimiter(o.perIp);
+    this.conns = new ConcurrentLimiter(o.perConnection);
   }
 
   isTrusted(host: string): boolean {
@@ -70,12 +80,16 @@ export class LookupLimits {
   }
 
   /**
-   * Take a slot for one request to `host` (lower-case `host[:port]`), or say why not. On
-   * success the caller must `release` with the same arguments exactly once.
+   * Take a slot for one request to `host` (lower-case `host[:port]`, or DNS_HOST), or say why
+   * not. `priority`: may take the reserved share (a cached document's refresh); requests to a
+   * configured service always may. On success the caller must `release` with the same `host`
+   * and `who` exactly once.
    */
   tryAcquire(host: string, who: LookupRequester | undefined, priority: boolean): LookupRefusal | undefined {
     const trusted = this.trusted.has(host);
-    if (!trusted) {
+    // exempt from the host-down cache and the per-host cap
+    const exempt = trusted || host === DNS_HOST;
+    if (!exempt) {
       const until = this.down.get(host);
       if (until !== undefined) {
         if (until > this.o.now()) return 'host-down';
@@ -83,33 +97,34 @@ export class LookupLimits {
       }
     }
     if (who) {
-      if ((this.conns.get(who.conn) ?? 0) >= this.o.perConnection) return 'connection';
-      if ((this.ips.get(who.ip) ?? 0) >= this.o.perIp) return 'ip';
+      if (this.conns.full(who.conn)) return 'connection';
+      if (this.ips.full(who.ip)) return 'ip';
     }
-    if (!trusted && (this.hosts.get(host) ?? 0) >= this.o.perHost) return 'host';
+    if (!exempt && this.hosts.full(host)) return 'host';
     if (this.total >= this.o.maxInFlight) return 'global';
-    if (this.total >= this.o.maxInFlight - this.reserved && !(priority || trusted || who?.priority)) return 'reserved';
+    if (this.total >= this.o.maxInFlight - this.reserved && !(priority || trusted)) return 'reserved';
+    // every check passed: commit all counts (exempt hosts are counted too, only never refused)
     this.total++;
-    this.hosts.set(host, (this.hosts.get(host) ?? 0) + 1);
+    this.hosts.add(host);
     if (who) {
-      this.conns.set(who.conn, (this.conns.get(who.conn) ?? 0) + 1);
-      this.ips.set(who.ip, (this.ips.get(who.ip) ?? 0) + 1);
+      this.conns.add(who.conn);
+      this.ips.add(who.ip);
     }
     return undefined;
   }
 
   release(host: string, who: LookupRequester | undefined): void {
     this.total--;
-    dec(this.hosts, host);
+    this.hosts.remove(host);
     if (who) {
-      dec(this.conns, who.conn);
-      dec(this.ips, who.ip);
+      this.conns.remove(who.conn);
+      this.ips.remove(who.ip);
     }
   }
 
   /** A request to `host` timed out: refuse the host for the TTL (configured services excepted). */
   hostTimedOut(host: string): void {
-    if (this.trusted.has(host) || this.o.hostFailureTtlMs <= 0) return;
+    if (this.trusted.has(host) || host === DNS_HOST || this.o.hostFailureTtlMs <= 0) return;
     const now = this.o.now();
     if (this.down.size >= MAX_DOWN_HOSTS) {
       for (const [h, until] of this.down) if (until <= now) this.down.delete(h);
@@ -123,9 +138,4 @@ export class LookupLimits {
   get inFlight(): number {
     return this.total;
   }
-}
-
-function dec<K>(m: Map<K, number>, k: K): void {
-  const n = (m.get(k) ?? 0) - 1;
-  if (n > 0) m.set(k, n); else m.delete(k);
 }

@@ -29,6 +29,7 @@ export async function getSession(
   pdsUrl: string,
   auth: { scheme: 'Bearer' | 'DPoP'; token: string; dpopProof?: string },
   requester?: LookupRequester,
+  priority = false,
 ): Promise<PdsSessionResult> {
   const headers: Record<string, string> = { authorization: `${auth.scheme} ${auth.token}` };
   if (auth.scheme === 'DPoP') {
@@ -38,9 +39,9 @@ export async function getSession(
   if (/[\r\n]/.test(auth.token) || (auth.dpopProof && /[\r\n]/.test(auth.dpopProof))) return { ok: false, reason: 'malformed token' };
   let res;
   try {
-    res = await http.request(xrpc(pdsUrl, 'com.atproto.server.getSession'), { headers, requester });
+    res = await http.request(xrpc(pdsUrl, 'com.atproto.server.getSession'), { headers, requester, priority });
   } catch (e) {
-    return e instanceof IdentityError ? { ok: false, reason: `${e.code}: ${e.message}`, code: e.code } : { ok: false, reason: 'request failed' };
+    return e instanceof IdentityError ? { ok: false, reason: `${e.code}: ${e.message}` } : { ok: false, reason: 'request failed' };
   }
   if (res.status === 200) {
     let body: { did?: unknown; handle?: unknown } | null;
@@ -66,11 +67,13 @@ export async function createSession(
   identifier: string,
   password: string,
   requester?: LookupRequester,
+  priority = false,
 ): Promise<{ did: string; handle?: string; accessJwt: string; refreshJwt: string }> {
   const res = await http.request(xrpc(pdsUrl, 'com.atproto.server.createSession'), {
     method: 'POST',
     body: JSON.stringify({ identifier, password }),
     requester,
+    priority,
   });
   if (res.status === 401 || res.status === 400 || res.status === 403) {
     const err = errorName(res.body);

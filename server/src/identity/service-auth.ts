@@ -38,7 +38,11 @@ export class ServiceAuthVerifier {
 
   constructor(private readonly o: { dids: DidResolver; now: () => number }) {}
 
-  async verify(jwt: string, audience: string, requester?: LookupRequester): Promise<{ did: string }> {
+  /**
+   * `expectedIss`: the DID the client claims. A token from any other issuer is refused before its
+   * DID is resolved, so a login never makes the server look up a DID it does not claim.
+   */
+  async verify(jwt: string, audience: string, expectedIss: string, requester?: LookupRequester): Promise<{ did: string }> {
     if (typeof jwt !== 'string' || jwt.length > MAX_JWT_BYTES) throw new IdentityError('bad-token', 'malformed JWT');
     const parts = jwt.split('.');
     if (parts.length !== 3) throw new IdentityError('bad-token', 'malformed JWT');
@@ -56,6 +60,7 @@ export class ServiceAuthVerifier {
 
     const { iss, aud, exp, iat, jti } = payload;
     if (typeof iss !== 'string' || !isValidDid(iss)) throw new IdentityError('bad-token', 'JWT iss is not a DID');
+    if (iss !== expectedIss) throw new IdentityError('bad-token', 'JWT iss is not the claimed DID');
     if (aud !== audience) throw new IdentityError('bad-token', 'JWT aud is not this server');
     const now = Math.floor(this.o.now() / 1000);
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new IdentityError('bad-token', 'JWT without exp');

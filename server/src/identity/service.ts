@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
 import type { Db } from '../storage/db.js';
 import { DidCacheRepo } from '../storage/repos/did-cache.js';
-import { atprotoKey, challengeKeys, handleOf, pdsEndpoint } from './did-doc.js';
+import { atprotoKey, challengeKeys, pdsEndpoint } from './did-doc.js';
 import { DidResolver } from './did-resolver.js';
 import { HandleResolver } from './handle.js';
 import { HandleCheck } from './handle-check.js';
@@ -79,41 +79,33 @@ export function createIdentityService(d: IdentityDeps): IdentityService {
   const verifySignature = d.verifier ? d.verifier.verify.bind(d.verifier) : verifySignatureAsync;
 
   /**
-   * The service as seen by one client's login (`requester` undefined: nobody's quota). The
-   * requester may use the reserved slots when the first DID it names is a did:plc or did:key or
-   * already has a cached document — decided once, before that DID's document is fetched, so a
-   * did:web fetched during this very login does not promote it.
+   * The service as seen by one client's login (`requester` undefined: nobody's quota). No
+   * requester gets the reserved slots as such: requests to the configured services, refreshes of
+   * a cached document and a did:plc's PDS calls do (identity/lookup-limits.ts); a did:web a client
+   * names never does, whatever it has cached.
    */
-  function view(requester: LookupRequester | undefined, firstDid?: string): IdentityService {
-    let decided = false;
-    const sawDid = (did: string): void => {
-      if (!requester || decided) return;
-      decided = true;
-      requester.priority = did.startsWith('did:plc:') || dids.isCached(did);
-    };
-    if (firstDid !== undefined) sawDid(firstDid);
+  /** a did:plc's PDS comes from the PLC directory: its calls may use the reserved share */
+  const onPlc = (did: string): boolean => did.startsWith('did:plc:');
+
+  function view(requester: LookupRequester | undefined): IdentityService {
     return {
-      forClient: (c: LookupClient) => view({ conn: c.conn, ip: c.ip, priority: false }, c.did),
-      resolveDid: async (did) => {
-        sawDid(did);
-        return (await dids.resolve(did, { requester })).doc;
-      },
+      forClient: (c: LookupClient) => view({ conn: c.conn, ip: c.ip }),
+      resolveDid: async (did) => (await dids.resolve(did, { requester })).doc,
       verifiedHandle: (did, doc) => handleCheck.verified(did, doc, requester),
       challengeKeys,
       atprotoKey,
       verifySignature,
       pdsEndpoint,
-      handleOf,
       resolveHandle: async (handle) => {
-        const did = await handles.resolve(handle, requester, sawDid);
+        const did = await handles.resolve(handle, requester);
         handleCheck.confirmed(did, normalizeHandle(handle));
         return did;
       },
-      getSession: (pdsUrl, auth) => getSession(http, pdsUrl, auth, requester),
-      createSession: (pdsUrl, identifier, password) => createSession(http, pdsUrl, identifier, password, requester),
+      getSession: (pdsUrl, auth, did) => getSession(http, pdsUrl, auth, requester, onPlc(did)),
+      createSession: (pdsUrl, identifier, password, did) => createSession(http, pdsUrl, identifier, password, requester, onPlc(did)),
       // cleanup after a login, not part of it: nobody's quota (it would block that client's next lookup)
       deleteSession: (pdsUrl, refreshJwt) => deleteSession(http, pdsUrl, refreshJwt),
-      verifyServiceAuth: (jwt, audience) => serviceAuth.verify(jwt, audience, requester),
+      verifyServiceAuth: (jwt, audience, did) => serviceAuth.verify(jwt, audience, did, requester),
     };
   }
   return view(undefined);

@@ -45,23 +45,21 @@ export type IdentityErrorCode =
 export type PdsSessionResult =
   | { ok: true; did: string; handle?: string }
   /** `dpopNonce` set when the PDS asked for a DPoP nonce (use_dpop_nonce + DPoP-Nonce header) */
-  | { ok: false; reason: string; dpopNonce?: string; code?: IdentityErrorCode };
+  | { ok: false; reason: string; dpopNonce?: string };
 
 /** The client a login's lookups are made for (#12 finding 6: per-connection and per-IP quotas). */
 export interface LookupClient {
   /** session id */
   conn: number;
-  /** IP key (limits/ip-key.ts) */
+  /** IP key (util/ip-key.ts) */
   ip: string;
-  /** the DID the client claims, when known before any lookup (decides the reserved-slot priority) */
-  did?: string;
 }
 
 export interface IdentityService {
   /**
    * The same service, with every outbound request it makes counted against `client`'s quotas
-   * (identity/lookup-limits.ts). A did:plc / did:key identity, or one whose document is cached,
-   * may use the reserved share of the slots; the service finds that out as the DID becomes known.
+   * (identity/lookup-limits.ts). Only requests to plc-url / handle-resolver-url and refreshes of
+   * a cached DID document may use the reserved share of the slots, whoever they are made for.
    */
   forClient(client: LookupClient): IdentityService;
   /**
@@ -90,20 +88,23 @@ export interface IdentityService {
   verifySignature(key: VerificationKey, data: Uint8Array, sig: Uint8Array): Promise<boolean>;
   /** `#atproto_pds` AtprotoPersonalDataServer endpoint, without a trailing slash */
   pdsEndpoint(doc: DidDocument): string | undefined;
-  /** first `at://` alias, without the scheme, as the document claims it (unverified: see verifiedHandle) */
-  handleOf(doc: DidDocument): string | undefined;
   /** handle → DID, confirmed by the DID document listing `at://<handle>`. Throws IdentityError. */
   resolveHandle(handle: string): Promise<string>;
-  /** GET <pds>/xrpc/com.atproto.server.getSession. Never retries (DPoP proofs are single-use). */
-  getSession(pdsUrl: string, auth: { scheme: 'Bearer' | 'DPoP'; token: string; dpopProof?: string }): Promise<PdsSessionResult>;
-  /** POST createSession; throws IdentityError('bad-token') on wrong credentials */
-  createSession(pdsUrl: string, identifier: string, password: string): Promise<{ did: string; handle?: string; accessJwt: string; refreshJwt: string }>;
+  /**
+   * GET <pds>/xrpc/com.atproto.server.getSession. Never retries (DPoP proofs are single-use).
+   * `did`: whose PDS this is; a did:plc's PDS (named by the PLC directory) may use the reserved
+   * lookup slots (#12 finding 6: "a reserved share for DIDs … on the PLC directory").
+   */
+  getSession(pdsUrl: string, auth: { scheme: 'Bearer' | 'DPoP'; token: string; dpopProof?: string }, did: string): Promise<PdsSessionResult>;
+  /** POST createSession; throws IdentityError('bad-token') on wrong credentials. `did` as for getSession. */
+  createSession(pdsUrl: string, identifier: string, password: string, did: string): Promise<{ did: string; handle?: string; accessJwt: string; refreshJwt: string }>;
   /** POST deleteSession with the refresh token (best effort) */
   deleteSession(pdsUrl: string, refreshJwt: string): Promise<void>;
   /**
    * Verify an AT Protocol service-auth JWT: ES256K/ES256 signed by the issuer's `#atproto` key,
-   * `aud` = `audience`, unexpired, lifetime ≤ 5 min, `jti` present and never seen before.
+   * `aud` = `audience`, `iss` = `did` (the DID the client claims; checked before anything is
+   * resolved), unexpired, lifetime ≤ 5 min, `jti` present and never seen before.
    * Returns the issuer DID. Throws IdentityError.
    */
-  verifyServiceAuth(jwt: string, audience: string): Promise<{ did: string }>;
+  verifyServiceAuth(jwt: string, audience: string, did: string): Promise<{ did: string }>;
 }

@@ -13,8 +13,7 @@ import {
 } from '../harness/atproto.js';
 import { b64url, rawAnswer, rawStartAtproto, whois } from '../harness/sasl-helpers.js';
 import { ed25519Signer, generateSecretKey, multikeyFromPublicKey } from '../../../sdk/src/index.js';
-
-const ISSUED = /^:irc\.test NOTE APITOKEN ISSUED ([A-Za-z0-9_-]+) :Bearer token for the HTTP API, valid 24 hours$/;
+import { apiToken } from './identity-helpers.js';
 
 describe('handles are shown only when they resolve back to the DID (#12)', () => {
   let stack: AtprotoStack;
@@ -61,13 +60,6 @@ describe('handles are shown only when they resolve back to the DID (#12)', () =>
     const c = await srv.connect();
     const l900 = await login(c, nick, (ch) => ({ did: acct.did, method: 'pds-session', signature: s.accessJwt, pds_url: stack.pdsUrl, challenge_nonce: ch.nonce }));
     return { c, did: acct.did, l900 };
-  }
-
-  async function apiToken(c: RawClient): Promise<string> {
-    c.send('APITOKEN');
-    const m = ISSUED.exec(await c.expect(/ NOTE APITOKEN /));
-    assert.ok(m);
-    return m[1]!;
   }
 
   async function me(token: string): Promise<unknown> {

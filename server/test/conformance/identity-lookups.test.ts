@@ -185,7 +185,7 @@ describe('identity lookups cannot be starved for everyone (#12)', () => {
       assert.equal(deadA.connections, 3);
     });
 
-    test('the reserved share: unknown did:web logins are refused, did:plc and cached identities still log in', async () => {
+    test('the reserved share: unknown did:web logins and a did:web\'s PDS calls are refused; did:plc logins (crypto and PDS) and cached identities (crypto) still log in', async () => {
       for (const [i, ip] of ['127.0.4.5', '127.0.4.5', '127.0.4.6'].entries()) {
         hanging.push(await startCryptoLogin(srv, deadDid(deadB, `b${i}`), ed25519Signer(generateSecretKey('ed25519')), ip));
       }
@@ -201,19 +201,26 @@ describe('identity lookups cannot be starved for everyone (#12)', () => {
       const p1 = newPlcIdentity();
       const c1 = await startCryptoLogin(srv, p1.did, p1.key, '127.0.4.8');
       assert.match(await result(c1), new RegExp(` 900 ${c1.nick} \\S+ ${p1.did} :You are now logged in as ${p1.did}$`));
-      // did:plc, pds-session: its PDS is no configured service, but a did:plc login may use the reserve
+      // did:plc, pds-session: its PDS is the one the PLC directory names, so the call may use the
+      // reserve (the issue: "a reserved share for DIDs already cached or on the PLC directory")
       const p2 = newPlcIdentity({ token: 'plc-token' });
       const c2 = await srv.connect({ localAddress: '127.0.4.9' });
       c2.nick = 'plcsess';
       const ch2 = await rawStartAtproto(c2, c2.nick);
       rawAnswer(c2, { did: p2.did, method: 'pds-session', signature: 'plc-token', challenge_nonce: ch2.nonce });
       assert.match(await result(c2), new RegExp(` 900 plcsess \\S+ ${p2.did} `));
-      // a did:web whose document is cached, pds-session to its PDS: also from the reserve
+      // a did:web's PDS is whatever host its document names, and anyone can write a did:web
+      // document for free: a cached one's PDS call does not take the reserve
+      const pdsHits = pds.hits.length;
       const c3 = await srv.connect({ localAddress: '127.0.4.10' });
       c3.nick = 'regular';
       const ch3 = await rawStartAtproto(c3, c3.nick);
       rawAnswer(c3, { did: regular.did, method: 'pds-session', signature: 'regular-token', challenge_nonce: ch3.nonce });
-      assert.match(await result(c3), new RegExp(` 900 regular \\S+ ${regular.did.replace(/[%.]/g, '\\$&')} `));
+      assert.equal(await result(c3), failed(c3));
+      assert.equal(pds.hits.length, pdsHits, 'no PDS call from the reserve');
+      // the cached did:web still logs in with crypto (its document is served from the cache)
+      const c4 = await startCryptoLogin(srv, regular.did, regular.key, '127.0.4.13');
+      assert.match(await result(c4), new RegExp(` 900 ${c4.nick} \\S+ ${regular.did.replace(/[%.]/g, '\\$&')} `));
     });
 
     test('a host that timed out is not asked again for a while: its next login gets 904 at once', async () => {
@@ -251,12 +258,66 @@ describe('identity lookups cannot be starved for everyone (#12)', () => {
       const p = newPlcIdentity();
       assert.equal(await attempt(p.did, p.key), failed(c), 'the first lookup is still in flight');
       assert.equal(plc.hits.filter((h) => h === `/${p.did}`).length, 0, 'nothing fetched');
-      await new Promise((r) => setTimeout(r, 1700)); // the first lookup times out (2.5 s after it started)
+      // the first lookup times out 2.5 s after it started: the server closes its connection
+      await until(() => dead.open === 0, 5000);
+      assert.equal(dead.open, 0, 'the first lookup ended');
       assert.match(await attempt(p.did, p.key), new RegExp(` 900 solo \\S+ ${p.did} `));
       c.destroy();
     } finally {
       await srv.stop();
       await dead.close();
+    }
+  });
+
+  test('service-auth: a token whose iss is not the claimed DID gets 904 without any lookup for that issuer', async () => {
+    const dead = await startSentinel();
+    const srv = await bootServer({ 'plc-url': plc.url, 'ssrf-allow-loopback': true, 'http-timeout': '2s' });
+    try {
+      const claimed = newPlcIdentity();
+      const now = Math.floor(Date.now() / 1000);
+      // well-formed and for this server, signed by nobody: only the issuer differs from the claim
+      const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const payload = { iss: deadDid(dead, 'issuer'), aud: 'did:web:irc.test', iat: now, exp: now + 60, jti: randomBytes(8).toString('hex') };
+      const jwt = `${part({ typ: 'JWT', alg: 'ES256K' })}.${part(payload)}.${Buffer.alloc(64, 1).toString('base64url')}`;
+      const c = await srv.connect();
+      c.nick = 'svcauth';
+      const ch = await rawStartAtproto(c, c.nick);
+      rawAnswer(c, { did: claimed.did, method: 'service-auth', signature: jwt, challenge_nonce: ch.nonce });
+      assert.equal(await result(c), failed(c));
+      assert.equal(dead.connections, 0, 'the issuer\'s host was never contacted');
+      assert.equal(plc.hits.filter((h) => h === `/${claimed.did}`).length, 0, 'nor the claimed DID resolved');
+      c.destroy();
+    } finally {
+      await srv.stop();
+      await dead.close();
+    }
+  });
+
+  test('the handle check is display only: one that hangs past the registration timeout still ends in 900 with the DID', async () => {
+    const slow = await startSentinel();
+    // after registration a verification is bounded by registration-timeout (1 s); the handle
+    // check comes after it, bounded by http-timeout (1.5 s) alone
+    const srv = await bootServer({
+      'plc-url': plc.url, 'ssrf-allow-loopback': true, 'http-timeout': '1500ms', 'registration-timeout': '1s',
+      'handle-resolver-url': `http://localhost:${slow.port}`,
+    });
+    try {
+      const c = await srv.connect();
+      c.send('CAP LS 302', 'CAP REQ :sasl', 'NICK late', 'USER late 0 * :late', 'CAP END');
+      await c.expect(/ 001 /);
+      c.nick = 'late';
+      const p = newPlcIdentity({ handle: 'hangs.test' });
+      c.send('AUTHENTICATE ATPROTO-CHALLENGE');
+      const ch = await rawReadChallenge(c);
+      const started = Date.now();
+      rawAnswer(c, { did: p.did, method: 'crypto', signature: b64url(p.key(ch.bytes)), challenge_nonce: ch.nonce });
+      assert.match(await result(c, 4000), new RegExp(` 900 late \\S+ ${p.did} :You are now logged in as ${p.did}$`));
+      assert.ok(Date.now() - started >= 1000, 'the answer waited for the handle check, past the registration timeout');
+      assert.equal(slow.connections, 1, 'the handle was looked up');
+      c.destroy();
+    } finally {
+      await srv.stop();
+      await slow.close();
     }
   });
 });

@@ -289,7 +289,7 @@ export function didWebDocument(did: string, multikey: string, opts: { pdsUrl?: s
  * A TCP listener that records every connection (and optionally never answers). Used as an SSRF
  * sentinel (any connection = the server reached an address it must not) and as a PDS that hangs.
  */
-export async function startSentinel(host = '127.0.0.1'): Promise<{ port: number; connections: number; close(): Promise<void> }> {
+export async function startSentinel(host = '127.0.0.1'): Promise<{ port: number; connections: number; open: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const state = { connections: 0 };
   const server = net.createServer((s) => {
@@ -297,6 +297,7 @@ export async function startSentinel(host = '127.0.0.1'): Promise<{ port: number;
     sockets.add(s);
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
+    s.resume(); // read (and drop) what arrives, so the peer's close is seen
   });
   server.listen(0, host);
   await once(server, 'listening');
@@ -304,6 +305,8 @@ export async function startSentinel(host = '127.0.0.1'): Promise<{ port: number;
   return {
     port,
     get connections() { return state.connections; },
+    /** connections still open (the server gives up on one at its http-timeout) */
+    get open() { return sockets.size; },
     close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
   };
 }

@@ -1,4 +1,4 @@
-import type { IdentityService } from '../../identity/types.js';
+import type { DidDocument, IdentityService } from '../../identity/types.js';
 import { decodeBase64 } from './base64.js';
 import type { IssuedChallenge } from './challenge-store.js';
 import { isDid, safeHandle } from './names.js';
@@ -23,8 +23,11 @@ export interface AtprotoResponse {
 }
 
 export type VerifyOutcome =
-  /** `handle`: verified in both directions (#12), else undefined and the DID is shown */
-  | { kind: 'ok'; did: string; handle?: string }
+  /**
+   * `did` is verified; `doc` is its document when the method fetched it. `handle` is added by
+   * loginHandle after the mechanism, outside its deadline (AUTHENTICATE).
+   */
+  | { kind: 'ok'; did: string; doc?: DidDocument; handle?: string }
   /** `reason` is for the debug log only: never a token, signature or proof */
   | { kind: 'fail'; reason: string }
   /** pds-oauth: the PDS wants a DPoP nonce; the client must answer a fresh challenge with it */
@@ -84,7 +87,7 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         let ok = false;
         for (const k of keys) if ((ok = await identity.verifySignature(k, data, sigBytes))) break;
         if (!ok) return { kind: 'fail', reason: `signature matches none of ${keys.length} key(s)` };
-        return { kind: 'ok', did: r.did, handle: safeHandle(await identity.verifiedHandle(r.did, doc)) };
+        return { kind: 'ok', did: r.did, doc };
       }
       case 'pds-session':
       case 'pds-oauth': {
@@ -99,8 +102,8 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         if (!pds) return { kind: 'fail', reason: 'DID document names no PDS' };
         if (r.pdsUrl !== undefined && trimSlash(r.pdsUrl) !== trimSlash(pds)) return { kind: 'fail', reason: 'pds_url differs from the DID document' };
         const res = r.method === 'pds-session'
-          ? await identity.getSession(pds, { scheme: 'Bearer', token: r.signature })
-          : await identity.getSession(pds, { scheme: 'DPoP', token: r.signature, dpopProof: r.dpopProof! });
+          ? await identity.getSession(pds, { scheme: 'Bearer', token: r.signature }, r.did)
+          : await identity.getSession(pds, { scheme: 'DPoP', token: r.signature, dpopProof: r.dpopProof! }, r.did);
         if (!res.ok) {
           if (r.method === 'pds-oauth' && res.dpopNonce !== undefined) {
             if (!DPOP_NONCE_RE.test(res.dpopNonce)) return { kind: 'fail', reason: 'PDS sent an unusable DPoP nonce' };
@@ -110,19 +113,32 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         }
         // getSession's did is the authority (atproto-testing.md §F7)
         if (res.did !== r.did) return { kind: 'fail', reason: 'getSession answered for another DID' };
-        return { kind: 'ok', did: r.did, handle: safeHandle(await identity.verifiedHandle(r.did, doc)) };
+        return { kind: 'ok', did: r.did, doc };
       }
       case 'service-auth': {
-        const { did } = await identity.verifyServiceAuth(r.signature, d.serverDid);
+        // the claimed DID goes in: a token from another issuer is refused before any lookup
+        const { did } = await identity.verifyServiceAuth(r.signature, d.serverDid, r.did);
         if (did !== r.did) return { kind: 'fail', reason: 'service-auth issuer differs from the claimed DID' };
-        // the handle is display only: a lookup failure after a valid token does not fail the login
-        let handle: string | undefined;
-        try { handle = safeHandle(await identity.verifiedHandle(did, await identity.resolveDid(did))); } catch { handle = undefined; }
-        return { kind: 'ok', did, handle };
+        return { kind: 'ok', did };
       }
     }
   } catch (e) {
     return { kind: 'fail', reason: errorReason(e) };
+  }
+}
+
+/**
+ * The handle to show for a verified login (#12 finding 5): display only, so it is looked up
+ * after the mechanism's deadline, never fails the login (any error: the DID is shown), and
+ * waits at most http-timeout (identity/handle-check.ts). The one place every mechanism's
+ * outcome gets its handle (commands/authenticate.ts).
+ */
+export async function loginHandle(identity: IdentityService, o: VerifyOutcome & { kind: 'ok' }): Promise<string | undefined> {
+  try {
+    // service-auth returns no document: the verifier just resolved it, so this is a cache hit
+    return safeHandle(await identity.verifiedHandle(o.did, o.doc ?? await identity.resolveDid(o.did)));
+  } catch {
+    return undefined;
   }
 }
 

@@ -50,11 +50,11 @@ export async function verifyPlain(identity: IdentityService, cred: PlainCredenti
     if (doc.id !== did) return { kind: 'fail', reason: 'DID document id mismatch' };
     const pds = identity.pdsEndpoint(doc);
     if (!pds) return { kind: 'fail', reason: 'DID document names no PDS' };
-    const s = await identity.createSession(pds, did, cred.password);
+    const s = await identity.createSession(pds, did, cred.password, did);
     // we only wanted the check: end the session now (best effort, never delays the login)
     Promise.resolve().then(() => identity.deleteSession(pds, s.refreshJwt)).catch(() => undefined);
     if (s.did !== did) return { kind: 'fail', reason: 'createSession answered for another DID' };
-    return { kind: 'ok', did, handle: safeHandle(await identity.verifiedHandle(did, doc)) };
+    return { kind: 'ok', did, doc };
   } catch (e) {
     return { kind: 'fail', reason: errorReason(e) };
   }

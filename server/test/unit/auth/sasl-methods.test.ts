@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAtprotoResponse, verifyAtproto } from '../../../src/auth/sasl/atproto-challenge.js';
+import { loginHandle, parseAtprotoResponse, verifyAtproto } from '../../../src/auth/sasl/atproto-challenge.js';
 import { ChallengeStore } from '../../../src/auth/sasl/challenge-store.js';
 import { parsePlain } from '../../../src/auth/sasl/plain.js';
 import { IdentityError, type IdentityService } from '../../../src/identity/types.js';
@@ -63,7 +63,7 @@ function fakeIdentity(over: Partial<IdentityService>): IdentityService & { calls
   const base: IdentityService = {
     forClient: no('forClient'), verifiedHandle: async () => undefined,
     resolveDid: no('resolveDid'), challengeKeys: no('challengeKeys'), atprotoKey: no('atprotoKey'), verifySignature: no('verifySignature'),
-    pdsEndpoint: no('pdsEndpoint'), handleOf: () => undefined, resolveHandle: no('resolveHandle'), getSession: no('getSession'),
+    pdsEndpoint: no('pdsEndpoint'), resolveHandle: no('resolveHandle'), getSession: no('getSession'),
     createSession: no('createSession'), deleteSession: no('deleteSession'), verifyServiceAuth: no('verifyServiceAuth'),
   };
   const wrapped = Object.fromEntries(Object.entries({ ...base, ...over }).map(([k, f]) => [k, (...a: unknown[]) => { calls.push(k); return (f as (...x: unknown[]) => unknown)(...a); }]));
@@ -76,13 +76,18 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
 
   test('service-auth: audience is the server DID; the issuer must be the claimed DID', async () => {
     let aud = '';
+    let claimed = '';
     const id = fakeIdentity({
-      verifyServiceAuth: async (_jwt, audience) => { aud = audience; return { did: DID }; },
+      verifyServiceAuth: async (_jwt, audience, did) => { aud = audience; claimed = did; return { did: DID }; },
       resolveDid: async () => doc, verifiedHandle: async () => 'alice.test',
     });
     const ok = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test' }, { did: DID, method: 'service-auth', signature: 'jwt' }, ch);
-    assert.deepEqual(ok, { kind: 'ok', did: DID, handle: 'alice.test' });
+    // the mechanism verifies the DID only; the handle is looked up afterwards (loginHandle)
+    assert.deepEqual(ok, { kind: 'ok', did: DID });
+    assert.ok(!id.calls.includes('verifiedHandle'));
+    assert.equal(ok.kind === 'ok' ? await loginHandle(id, ok) : 'not ok', 'alice.test');
     assert.equal(aud, 'did:web:irc.test');
+    assert.equal(claimed, DID, 'the claimed DID goes to the verifier (checked before any lookup)');
     const bad = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test' }, { did: 'did:plc:someoneelseeeeeeeeeeeeeee', method: 'service-auth', signature: 'jwt' }, ch);
     assert.equal(bad.kind, 'fail');
   });
@@ -118,7 +123,15 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       getSession: async () => ({ ok: true, did: DID }), verifiedHandle: async () => 'evil handle\r\nQUIT',
     });
     const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-session', signature: 't', challengeNonce: ch.nonce }, ch);
-    assert.deepEqual(r, { kind: 'ok', did: DID, handle: undefined });
+    assert.deepEqual(r, { kind: 'ok', did: DID, doc });
+    assert.equal(r.kind === 'ok' ? await loginHandle(id, r) : 'not ok', undefined);
+  });
+
+  test('loginHandle: a failed lookup shows the DID (display only, never a failure)', async () => {
+    const id = fakeIdentity({ resolveDid: async () => { throw new IdentityError('network', 'down'); } });
+    assert.equal(await loginHandle(id, { kind: 'ok', did: DID }), undefined);
+    const id2 = fakeIdentity({ verifiedHandle: async () => { throw new Error('bug'); } });
+    assert.equal(await loginHandle(id2, { kind: 'ok', did: DID, doc }), undefined);
   });
 
   test('pds-oauth: an unusable DPoP nonce from the PDS is a failure, not a NOTICE', async () => {

@@ -6,6 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { base58btc } from 'multiformats/bases/base58';
+import { handleOf } from '../../../src/identity/did-doc.js';
 import { didWebUrl } from '../../../src/identity/did-resolver.js';
 import { formatMultikey } from '../../../src/identity/keys.js';
 import { IdentityError } from '../../../src/identity/types.js';
@@ -72,7 +73,7 @@ describe('did:web and did:plc resolution against local servers', () => {
     assert.equal(await id.svc.verifySignature(keys[2]!, msg, p256.sign(msg, r1Priv)), true);
     assert.equal(await id.svc.verifySignature(keys[1]!, msg, ed25519.sign(msg, ed.secretKey)), false);
     assert.equal(id.svc.pdsEndpoint(doc), 'http://localhost:2583');
-    assert.equal(id.svc.handleOf(doc), 'web.example');
+    assert.equal(handleOf(doc), 'web.example');
     assert.equal(id.svc.atprotoKey(doc), undefined);
   });
 

@@ -111,4 +111,23 @@ describe('handle resolution', () => {
       strict.close();
     }
   });
+
+  test('the DNS step takes a lookup slot: a second lookup of the same connection meanwhile is refused (busy)', async () => {
+    const silent = createSocket('udp4'); // a DNS server that never answers
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const hits: string[] = [];
+    const slow = makeIdentity({ 'http-timeout': '400ms' }, Date.now(), { dnsServers: [`127.0.0.1:${silent.address().port}`], limitHit: (k) => hits.push(k) });
+    try {
+      const svc = slow.svc.forClient({ conn: 1, ip: '192.0.2.1' }); // identity-lookups-per-connection 1
+      const first = svc.resolveHandle('first.localhost').catch((e: unknown) => e);
+      await assert.rejects(svc.resolveHandle('second.localhost'), isCode('busy'));
+      assert.deepEqual(hits, ['identity-lookup-connection']);
+      // another connection is not affected, and the first lookup goes on (DNS times out, then HTTPS)
+      await assert.rejects(slow.svc.forClient({ conn: 2, ip: '192.0.2.2' }).resolveHandle('third.localhost'), isCode('network'));
+      assert.ok(isCode('network')(await first));
+    } finally {
+      slow.close();
+      silent.close();
+    }
+  });
 });

@@ -2,7 +2,7 @@
 // driven with a manual clock.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { LookupLimits, type LookupRequester } from '../../../src/identity/lookup-limits.js';
+import { DNS_HOST, LookupLimits, type LookupRequester } from '../../../src/identity/lookup-limits.js';
 
 const PLC = 'plc.example';
 
@@ -15,7 +15,7 @@ function limits(over: Partial<ConstructorParameters<typeof LookupLimits>[0]> = {
   return { l, clock };
 }
 
-const client = (conn: number, ip: string, priority = false): LookupRequester => ({ conn, ip, priority });
+const client = (conn: number, ip: string): LookupRequester => ({ conn, ip });
 
 describe('LookupLimits', () => {
   test('one request in flight per connection, per-IP quota across connections; released slots are reusable', () => {
@@ -44,7 +44,10 @@ describe('LookupLimits', () => {
     for (let i = 0; i < 6; i++) assert.equal(l.tryAcquire(`web${i}`, client(i, 'x'), false), undefined);
     assert.equal(l.tryAcquire('web9', client(50, 'y'), false), 'reserved');
     assert.equal(l.tryAcquire('web9', undefined, false), 'reserved', 'unattributed requests too');
-    assert.equal(l.tryAcquire('pds.example', client(51, 'y', true), false), undefined, 'a priority client');
+    // no client is promoted (a PDS call is never priority, whatever identity it is made for)
+    assert.equal(l.tryAcquire('pds.example', client(51, 'y'), false), 'reserved', 'a PDS call');
+    assert.equal(l.tryAcquire(DNS_HOST, client(51, 'y'), false), 'reserved', 'a DNS TXT lookup');
+    assert.equal(l.tryAcquire('pds.example', client(51, 'y'), true), undefined, 'a priority request');
     assert.equal(l.tryAcquire('web.example', client(52, 'y'), true), undefined, 'a priority request (cached DID refresh)');
     assert.equal(l.tryAcquire(PLC, client(53, 'z'), false), undefined, 'the PLC directory');
     assert.equal(l.tryAcquire(PLC, client(54, 'z'), false), undefined);
@@ -70,6 +73,20 @@ describe('LookupLimits', () => {
     assert.equal(l.tryAcquire('dead.example', client(1, 'x'), false), 'host-down');
     clock.t += 1;
     assert.equal(l.tryAcquire('dead.example', client(1, 'x'), false), undefined);
+  });
+
+  test('DNS lookups (pseudo-host dns:) count against the connection, IP and global quotas, never per host or host-down', () => {
+    const { l } = limits({ perHost: 1, perIp: 2, perConnection: 1, maxInFlight: 4, reserved: 0 });
+    assert.equal(l.tryAcquire(DNS_HOST, client(1, 'x'), false), undefined);
+    assert.equal(l.tryAcquire('web.example', client(1, 'x'), false), 'connection', 'the connection has its DNS lookup in flight');
+    assert.equal(l.tryAcquire(DNS_HOST, client(2, 'x'), false), undefined, 'no per-host cap on dns:');
+    assert.equal(l.tryAcquire(DNS_HOST, client(3, 'x'), false), 'ip');
+    l.hostTimedOut(DNS_HOST);
+    assert.equal(l.tryAcquire(DNS_HOST, client(4, 'y'), false), undefined, 'dns: is never marked down');
+    assert.equal(l.tryAcquire(DNS_HOST, client(5, 'z'), false), undefined);
+    assert.equal(l.tryAcquire(DNS_HOST, client(6, 'w'), false), 'global');
+    l.release(DNS_HOST, client(1, 'x'));
+    assert.equal(l.tryAcquire('web.example', client(1, 'x'), false), undefined);
   });
 
   test('host-failure TTL 0 disables the negative cache', () => {

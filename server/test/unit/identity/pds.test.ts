@@ -45,7 +45,7 @@ describe('PDS calls against a stub PDS', () => {
 
   test('getSession with a Bearer token', async () => {
     mode = 'normal';
-    const r = await id.svc.getSession(`${pds.localUrl}/`, { scheme: 'Bearer', token: 'good-access' });
+    const r = await id.svc.getSession(`${pds.localUrl}/`, { scheme: 'Bearer', token: 'good-access' }, DID);
     assert.deepEqual(r, { ok: true, did: DID, handle: 'alice.test' });
     assert.equal(pds.last?.headers.authorization, 'Bearer good-access');
     assert.equal(pds.last?.headers.dpop, undefined);
@@ -53,7 +53,7 @@ describe('PDS calls against a stub PDS', () => {
   });
 
   test('getSession with a bad token → ok:false with the status and error name, token not echoed', async () => {
-    const r = await id.svc.getSession(pds.url, { scheme: 'Bearer', token: 'stolen-or-expired' });
+    const r = await id.svc.getSession(pds.url, { scheme: 'Bearer', token: 'stolen-or-expired' }, DID);
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.reason, 'getSession answered 401 InvalidToken');
     assert.equal(!r.ok && r.dpopNonce, undefined);
@@ -62,20 +62,20 @@ describe('PDS calls against a stub PDS', () => {
 
   test('DPoP: sends Authorization: DPoP + DPoP header; use_dpop_nonce → dpopNonce, exactly one request (no retry)', async () => {
     const n = pds.hits.length;
-    const r = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 'oauth-token', dpopProof: 'proof-without-nonce' });
+    const r = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 'oauth-token', dpopProof: 'proof-without-nonce' }, DID);
     assert.deepEqual(r, { ok: false, reason: 'use_dpop_nonce', dpopNonce: 'nonce-123' });
     assert.equal(pds.hits.length, n + 1);
     assert.equal(pds.last?.headers.authorization, 'DPoP oauth-token');
     assert.equal(pds.last?.headers.dpop, 'proof-without-nonce');
-    const ok = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 'oauth-token', dpopProof: 'proof-with-nonce' });
+    const ok = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 'oauth-token', dpopProof: 'proof-with-nonce' }, DID);
     assert.deepEqual(ok, { ok: true, did: DID });
   });
 
   test('use_dpop_nonce on a 400 also counts; without the DPoP-Nonce header it does not', async () => {
     mode = 'nonce400';
-    assert.deepEqual(await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 't', dpopProof: 'p' }), { ok: false, reason: 'use_dpop_nonce', dpopNonce: 'n400' });
+    assert.deepEqual(await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 't', dpopProof: 'p' }, DID), { ok: false, reason: 'use_dpop_nonce', dpopNonce: 'n400' });
     mode = 'nonce-no-header';
-    const r = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 't', dpopProof: 'p' });
+    const r = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 't', dpopProof: 'p' }, DID);
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.dpopNonce, undefined);
     assert.equal(!r.ok && r.reason, 'getSession answered 401 use_dpop_nonce');
@@ -84,34 +84,34 @@ describe('PDS calls against a stub PDS', () => {
 
   test('DPoP without a proof is refused locally', async () => {
     const n = pds.hits.length;
-    const r = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 't' });
+    const r = await id.svc.getSession(pds.url, { scheme: 'DPoP', token: 't' }, DID);
     assert.equal(r.ok, false);
     assert.equal(pds.hits.length, n);
   });
 
   test('a 200 without a did → ok:false', async () => {
     mode = 'garbage';
-    const r = await id.svc.getSession(pds.url, { scheme: 'Bearer', token: 'good-access' });
+    const r = await id.svc.getSession(pds.url, { scheme: 'Bearer', token: 'good-access' }, DID);
     assert.equal(r.ok, false);
     mode = 'normal';
   });
 
   test('header injection in a token is refused without a request', async () => {
     const n = pds.hits.length;
-    const r = await id.svc.getSession(pds.url, { scheme: 'Bearer', token: 'a\r\nX-Evil: 1' });
+    const r = await id.svc.getSession(pds.url, { scheme: 'Bearer', token: 'a\r\nX-Evil: 1' }, DID);
     assert.equal(r.ok, false);
     assert.equal(pds.hits.length, n);
   });
 
   test('createSession: right password → tokens; JSON body carries identifier and password', async () => {
-    const s = await id.svc.createSession(pds.url, 'alice.test', 'app-pass-word');
+    const s = await id.svc.createSession(pds.url, 'alice.test', 'app-pass-word', DID);
     assert.deepEqual(s, { did: DID, handle: 'alice.test', accessJwt: 'acc', refreshJwt: 'ref' });
     assert.equal(pds.last?.headers['content-type'], 'application/json');
     assert.deepEqual(JSON.parse(pds.last.body), { identifier: 'alice.test', password: 'app-pass-word' });
   });
 
   test('createSession: wrong password → bad-token, password not in the message', async () => {
-    await assert.rejects(id.svc.createSession(pds.url, 'alice.test', 'wrong-secret'), (e) => {
+    await assert.rejects(id.svc.createSession(pds.url, 'alice.test', 'wrong-secret', DID), (e) => {
       assert.ok(e instanceof IdentityError);
       assert.equal(e.code, 'bad-token');
       assert.doesNotMatch(e.message, /wrong-secret/);
@@ -120,7 +120,7 @@ describe('PDS calls against a stub PDS', () => {
   });
 
   test('createSession: unexpected status → network', async () => {
-    await assert.rejects(id.svc.createSession(pds.url, 'teapot', 'x'), (e) => e instanceof IdentityError && e.code === 'network');
+    await assert.rejects(id.svc.createSession(pds.url, 'teapot', 'x', DID), (e) => e instanceof IdentityError && e.code === 'network');
   });
 
   test('deleteSession posts the refresh token as Bearer; failures are swallowed', async () => {

@@ -53,19 +53,19 @@ describe('SSRF guard (ssrf-allow-loopback=false): refused before any connection 
     ['did:web:localhost%3Aport', () => id.svc.resolveDid(`did:web:localhost%3A${p()}`)],
     ['did:web:localhost', () => id.svc.resolveDid('did:web:localhost')],
     ['plc-url http://127.0.0.1:port', () => id.svc.resolveDid(plcDid('ssrf'))],
-    ['createSession http://127.0.0.1', () => id.svc.createSession(`http://127.0.0.1:${p()}`, 'alice.test', 'pw')],
-    ['createSession https://127.0.0.1', () => id.svc.createSession(`https://127.0.0.1:${p()}`, 'alice.test', 'pw')],
-    ['createSession https://localhost', () => id.svc.createSession(`https://localhost:${p()}`, 'alice.test', 'pw')],
-    ['createSession https://[::1]', () => id.svc.createSession(`https://[::1]:${p()}`, 'a.test', 'pw')],
-    ['createSession https://[::ffff:127.0.0.1]', () => id.svc.createSession(`https://[::ffff:127.0.0.1]:${p()}`, 'a.test', 'pw')],
-    ['createSession https://[::ffff:7f00:1]', () => id.svc.createSession(`https://[::ffff:7f00:1]:${p()}`, 'a.test', 'pw')],
-    ['createSession https://0x7f.1 (odd IPv4 spelling)', () => id.svc.createSession(`https://0x7f.1:${p()}`, 'a.test', 'pw')],
-    ['createSession https://2130706433 (decimal IPv4)', () => id.svc.createSession(`https://2130706433:${p()}`, 'a.test', 'pw')],
-    ['createSession https://10.0.0.1', () => id.svc.createSession('https://10.0.0.1', 'a.test', 'pw')],
-    ['createSession https://169.254.169.254', () => id.svc.createSession('https://169.254.169.254', 'a.test', 'pw')],
-    ['createSession https://[fe80::1]', () => id.svc.createSession('https://[fe80::1]', 'a.test', 'pw')],
-    ['createSession http://example.com (plain http to a public host)', () => id.svc.createSession('http://example.com', 'a.test', 'pw')],
-    ['createSession file:///etc/passwd', () => id.svc.createSession('file:///etc/passwd', 'a.test', 'pw')],
+    ['createSession http://127.0.0.1', () => id.svc.createSession(`http://127.0.0.1:${p()}`, 'alice.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://127.0.0.1', () => id.svc.createSession(`https://127.0.0.1:${p()}`, 'alice.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://localhost', () => id.svc.createSession(`https://localhost:${p()}`, 'alice.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://[::1]', () => id.svc.createSession(`https://[::1]:${p()}`, 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://[::ffff:127.0.0.1]', () => id.svc.createSession(`https://[::ffff:127.0.0.1]:${p()}`, 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://[::ffff:7f00:1]', () => id.svc.createSession(`https://[::ffff:7f00:1]:${p()}`, 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://0x7f.1 (odd IPv4 spelling)', () => id.svc.createSession(`https://0x7f.1:${p()}`, 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://2130706433 (decimal IPv4)', () => id.svc.createSession(`https://2130706433:${p()}`, 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://10.0.0.1', () => id.svc.createSession('https://10.0.0.1', 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://169.254.169.254', () => id.svc.createSession('https://169.254.169.254', 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession https://[fe80::1]', () => id.svc.createSession('https://[fe80::1]', 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession http://example.com (plain http to a public host)', () => id.svc.createSession('http://example.com', 'a.test', 'pw', 'did:plc:ssrf')],
+    ['createSession file:///etc/passwd', () => id.svc.createSession('file:///etc/passwd', 'a.test', 'pw', 'did:plc:ssrf')],
   ];
   for (const [name, call] of refusals) {
     test(name, async () => {
@@ -77,7 +77,7 @@ describe('SSRF guard (ssrf-allow-loopback=false): refused before any connection 
   }
 
   test('getSession to a loopback PDS: ok=false with a forbidden-host reason, token not echoed', async () => {
-    const r = await id.svc.getSession(`http://127.0.0.1:${p()}`, { scheme: 'Bearer', token: 'SECRET-TOKEN' });
+    const r = await id.svc.getSession(`http://127.0.0.1:${p()}`, { scheme: 'Bearer', token: 'SECRET-TOKEN' }, 'did:plc:ssrf');
     assert.equal(r.ok, false);
     assert.match(!r.ok ? r.reason : '', /^forbidden-host/);
     assert.doesNotMatch(JSON.stringify(r), /SECRET-TOKEN/);
@@ -94,7 +94,7 @@ describe('SSRF guard (ssrf-allow-loopback=false): refused before any connection 
     let addrs: { address: string }[];
     try { addrs = await lookup(name, { all: true }); } catch { t.skip('hostname does not resolve'); return; }
     if (addrs.some((a) => classifyAddress(a.address) === 'public') || name.toLowerCase() === 'localhost') { t.skip(`${name} resolves to a public address`); return; }
-    await assert.rejects(id.svc.createSession(`https://${name}:${p()}`, 'a.test', 'pw'), isCode('forbidden-host'));
+    await assert.rejects(id.svc.createSession(`https://${name}:${p()}`, 'a.test', 'pw', 'did:plc:ssrf'), isCode('forbidden-host'));
     assert.equal(sentinel.connections(), 0);
   });
 
@@ -120,7 +120,7 @@ describe('SSRF guard (ssrf-allow-loopback=true): only loopback opens up', () => 
   for (const url of ['https://10.0.0.1', 'https://169.254.169.254', 'http://169.254.169.254', 'https://[::ffff:10.0.0.1]', 'https://192.168.1.1', 'https://100.64.0.1', 'https://[fd00::1]', 'http://example.com']) {
     test(url, async () => {
       const t0 = performance.now();
-      await assert.rejects(id.svc.createSession(url, 'a.test', 'pw'), isCode('forbidden-host'));
+      await assert.rejects(id.svc.createSession(url, 'a.test', 'pw', 'did:plc:ssrf'), isCode('forbidden-host'));
       assert.ok(performance.now() - t0 < 500);
     });
   }
