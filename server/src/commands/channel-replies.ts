@@ -18,7 +18,8 @@ export function sendNames(ctx: CommandContext, ch: Channel): void {
   const isMember = ch.members.has(me);
   const multi = ctx.session.hasCap('multi-prefix');
   const uhnames = ctx.session.hasCap('userhost-in-names');
-  if (isMember || !ch.hidden) {
+  // server operators see +s/+p channels' members, as WHO shows them (state/world.ts visibleChannel)
+  if (isMember || !ch.hidden || me.isOper) {
     const symbol = ch.modes.s ? '@' : ch.modes.p ? '*' : '=';
     const names: string[] = [];
     for (const [u, mem] of ch.members) {

@@ -1,13 +1,13 @@
 import * as N from '../protocol/numerics.js';
-import { maskMatch } from '../protocol/validate.js';
+import { CompiledMask } from '../protocol/mask-match.js';
 import type { Channel } from '../state/channel.js';
 import { defineCommand } from './registry.js';
 
 interface Filter {
-  /** channel names or masks (ELIST M); a channel must match one when any is given */
-  masks: string[];
+  /** channel names or masks (ELIST M), compiled once per LIST; a channel must match one when any is given */
+  masks: CompiledMask[];
   /** negated masks (ELIST N); a channel matching any is dropped */
-  notMasks: string[];
+  notMasks: CompiledMask[];
   /** numeric conditions (ELIST U, C, T), all must hold */
   conds: Array<(ch: Channel, now: number) => boolean>;
 }
@@ -38,9 +38,9 @@ function parseFilter(params: string[], maxMasks: number): Filter {
     } else if (f.masks.length + f.notMasks.length >= maxMasks) {
       continue;
     } else if (el.startsWith('!')) {
-      f.notMasks.push(el.slice(1));
+      f.notMasks.push(new CompiledMask(el.slice(1)));
     } else {
-      f.masks.push(el);
+      f.masks.push(new CompiledMask(el));
     }
   }
   return f;
@@ -61,8 +61,9 @@ export default defineCommand({
     ctx.numeric(N.RPL_LISTSTART, 'Channel', 'Users  Name');
     for (const ch of server.world.channels.values()) {
       if (ch.hidden && !ch.members.has(user)) continue;
-      if (f.masks.length && !f.masks.some((m) => maskMatch(m, ch.name))) continue;
-      if (f.notMasks.some((m) => maskMatch(m, ch.name))) continue;
+      // ch.folded is the name folded once (CompiledMask tests folded text)
+      if (f.masks.length && !f.masks.some((m) => m.test(ch.folded))) continue;
+      if (f.notMasks.some((m) => m.test(ch.folded))) continue;
       if (!f.conds.every((c) => c(ch, now))) continue;
       const flags = ch.modeString(false).split(' ')[0]!;
       const text = ch.topic ? `[${flags}] ${ch.topic.text}` : `[${flags}]`;

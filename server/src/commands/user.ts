@@ -14,6 +14,7 @@ export default defineCommand({
     // keep what is safe in a hostmask; never reject a client over its ident
     const clean = username!.replace(/[^\x21-\x7e]|[@!*?,]/g, '').slice(0, cfg.userLen);
     ctx.user.username = clean || 'user';
+    ctx.user.masksChanged();
     ctx.user.realname = clipUtf8(realname!, cfg.realnameLen);
     tryCompleteRegistration(ctx);
   },

@@ -1,5 +1,7 @@
 import * as N from '../protocol/numerics.js';
-import { isChannelName, maskMatch, safeParam } from '../protocol/validate.js';
+import { foldCase } from '../protocol/casemap.js';
+import { CompiledMask } from '../protocol/mask-match.js';
+import { isChannelName, safeParam } from '../protocol/validate.js';
 import type { Channel } from '../state/channel.js';
 import type { User } from '../state/user.js';
 import type { CommandContext } from './context.js';
@@ -121,12 +123,14 @@ export default defineCommand({
         }
       }
     } else {
+      // compiled once per WHO; each candidate field is folded once (CompiledMask tests folded text)
+      const m = new CompiledMask(mask);
       for (const u of world.users.values()) {
         if (!u.registered || !wanted(u) || !visibleInMaskWho(asker, u, world)) continue;
-        const hit = maskMatch(mask, u.nick) || maskMatch(mask, u.username) || maskMatch(mask, u.host)
-          || maskMatch(mask, u.realname) || maskMatch(mask, u.mask)
+        const hit = m.test(u.nickFolded) || m.test(foldCase(u.username)) || m.test(foldCase(u.host))
+          || m.test(foldCase(u.realname)) || m.test(foldCase(u.mask))
           // matching on the real address would let anyone probe for it
-          || (canSeeRealIp(asker, u) && maskMatch(mask, u.ip));
+          || (canSeeRealIp(asker, u) && m.test(foldCase(u.ip)));
         if (hit) reply(ctx, q, u, undefined);
       }
     }

@@ -45,8 +45,8 @@ function sendChannels(ctx: CommandContext, target: User, chans: string[]): void 
 /**
  * WHOIS [<server>] <nick> — modern.ircdocs.horse#whois-message (one target: TARGMAX WHOIS:1).
  * freeq extensions for a logged-in user: 330 `<nick> <did> :is logged in as`, 671
- * `<nick> :is using AT Protocol handle <handle>` only for a handle verified at login (it resolves
- * back to the DID, identity/handle-check.ts, #12); for every user 672
+ * `<nick> :is using AT Protocol handle <handle>` only for a verified handle (it resolves back to
+ * the DID at login, identity/handle-check.ts, #12) or a plugin's displayHandle; for every user 672
  * `<nick> <peer id> :is connected via server <peer id>` (this server's federation peer ID).
  */
 export default defineCommand({

@@ -1,33 +1,36 @@
 /**
- * Concurrent connections per key (hardening A1). `tryAdd` and `remove` are paired by the caller;
- * keys at zero are dropped so memory follows the number of connected keys.
+ * Concurrent connections per key (hardening A1), and requests in flight per key (identity lookup
+ * quotas, identity/lookup-limits.ts). `tryAdd` / `add` and `remove` are paired by the caller;
+ * keys at zero are dropped so memory follows the number of keys in use.
  */
-export class ConcurrentLimiter {
-  private readonly counts = new Map<string, number>();
+export class ConcurrentLimiter<K = string> {
+  private readonly counts = new Map<K, number>();
 
   constructor(private readonly max: number) {}
 
   /** false (and nothing counted) when `key` already has `max` connections */
-  tryAdd(key: string): boolean {
-    const n = this.counts.get(key) ?? 0;
-    if (n >= this.max) return false;
-    this.counts.set(key, n + 1);
+  tryAdd(key: K): boolean {
+    if (this.full(key)) return false;
+    this.add(key);
     return true;
   }
 
   /** count without checking (exempt addresses still show up in the numbers) */
-  add(key: string): void {
+  add(key: K): void {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
-  remove(key: string): void {
+  remove(key: K): void {
     const n = this.counts.get(key);
     if (n === undefined) return;
     if (n <= 1) this.counts.delete(key);
     else this.counts.set(key, n - 1);
   }
 
-  count(key: string): number { return this.counts.get(key) ?? 0; }
+  /** `key` is at `max` (a check before several limiters are committed together) */
+  full(key: K): boolean { return this.count(key) >= this.max; }
+
+  count(key: K): number { return this.counts.get(key) ?? 0; }
 
   get keys(): number { return this.counts.size; }
 }

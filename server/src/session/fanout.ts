@@ -104,6 +104,8 @@ export class Fanout {
         const out = new Outgoing(m(this.d.serverName(), 'NOTICE', [ev.target.nick, ev.text]), this.meta());
         return ev.target.link.deliver(out);
       }
+      // nobody is on a dropped channel: nothing to send
+      case 'channel-dropped': return;
       case 'invite': {
         const out = new Outgoing(m(ev.source.mask, 'INVITE', [ev.target.nick, ev.channel.name]), this.meta(ev.source));
         ev.target.link.deliver(out);

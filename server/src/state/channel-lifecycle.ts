@@ -14,10 +14,15 @@ export interface CreationGate {
 export interface ChannelLifecycleLimits {
   /** channels that may exist server-wide; at the cap, the oldest empty expiring channel is reclaimed first */
   maxChannelsTotal: number;
-  /** channels one DID may found (founded channels are kept for good) */
+  /** channels one DID may found (an empty founded channel is kept for foundedChannelExpiry) */
   maxChannelsPerAccount: number;
   /** ms an empty channel without a founder is kept for its state; 0 = dropped when the last member leaves */
   channelExpiry: number;
+  /**
+   * ms an empty channel with a DID founder is kept; 0 = for good. Without it, did:key founders
+   * (free to make) could fill max-channels-total with empty founded channels for good.
+   */
+  foundedChannelExpiry: number;
   /** per-connection / per-IP creation rates; undefined = none */
   channelCreation?: CreationGate;
   /** metric hook: a creation refused by one of these caps */
@@ -38,8 +43,14 @@ export interface ChannelLifecycleLimits {
  * failed because the client has joined their maximum number of channels"), and the text says which.
  */
 export class ChannelLifecycle {
-  /** empty channels waiting for expiry, oldest first (a Set keeps insertion order) */
+  /**
+   * Empty channels waiting for expiry, oldest first (a Set keeps insertion order): those without
+   * a founder, then those with one (foundedChannelExpiry). Two queues, because `expire()` stops at
+   * the first channel not yet due, which holds only while insertion order is deadline order — and
+   * the two kinds have different grace periods.
+   */
   private readonly expiring = new Set<Channel>();
+  private readonly expiringFounded = new Set<Channel>();
   /** DID → channels it founded */
   private readonly founded = new Map<string, number>();
 
@@ -48,21 +59,32 @@ export class ChannelLifecycle {
     private readonly store: ChannelStore,
     private readonly limits: ChannelLifecycleLimits,
     private readonly clock: { now(): number },
+    /** a channel left the world (emptied, expired or reclaimed): Ops emits `channel-dropped` */
+    private readonly onDropped: (ch: Channel, reason: 'empty' | 'expired' | 'reclaimed') => void = () => {},
   ) {}
 
   /**
-   * A channel read from the database at startup: nobody is connected, so every channel without a
-   * founder is empty. Returns false (and deletes the row) when it has nothing worth keeping or
-   * its grace period ran out; otherwise it waits for expiry from when it was emptied (or from
-   * now, if it had members when the server stopped).
+   * A channel read from the database at startup: nobody is connected, so every channel is
+   * empty. Returns false (and deletes the row) when it has nothing worth keeping or its grace
+   * period ran out; otherwise it waits for expiry from when it was emptied (or from now, if it
+   * had members when the server stopped). A founded channel is kept for good with
+   * founded-channel-expiry 0.
    */
   restored(ch: Channel, p: PersistedChannel): boolean {
-    if (ch.founder !== undefined) {
-      this.founded.set(ch.founder, (this.founded.get(ch.founder) ?? 0) + 1);
-      return true;
-    }
     const now = this.clock.now();
     const since = p.emptySince ?? now;
+    if (ch.founder !== undefined) {
+      const expiry = this.limits.foundedChannelExpiry;
+      if (expiry !== 0 && now - since >= expiry) {
+        this.store.deleteChannel(ch.folded);
+        return false;
+      }
+      this.founded.set(ch.founder, (this.founded.get(ch.founder) ?? 0) + 1);
+      // with expiry 0 a stored emptySince is kept (not counted): joining clears it
+      ch.emptySince = expiry === 0 ? p.emptySince : since;
+      if (expiry !== 0 && p.emptySince === undefined) this.store.saveChannel(ch);
+      return true;
+    }
     if (ch.isDefault || this.limits.channelExpiry === 0 || now - since >= this.limits.channelExpiry) {
       this.store.deleteChannel(ch.folded);
       return false;
@@ -76,7 +98,10 @@ export class ChannelLifecycle {
   restoredAll(): void {
     const empty = [...this.world.channels.values()].filter((c) => c.emptySince !== undefined);
     empty.sort((a, b) => a.emptySince! - b.emptySince!);
-    for (const c of empty) this.expiring.add(c);
+    for (const c of empty) {
+      if (c.founder === undefined) this.expiring.add(c);
+      else if (this.limits.foundedChannelExpiry !== 0) this.expiringFounded.add(c);
+    }
   }
 
   /** JOIN of a channel that does not exist: throws 405 when a cap refuses it. */
@@ -110,13 +135,23 @@ export class ChannelLifecycle {
     if (ch.emptySince === undefined) return;
     ch.emptySince = undefined;
     this.expiring.delete(ch);
+    this.expiringFounded.delete(ch);
     this.store.saveChannel(ch);
   }
 
-  /** The last member left: drop it, keep it (a founder's), or start its grace period. */
+  /**
+   * The last member left: drop it, or start its grace period (channel-expiry; a founded channel's
+   * founded-channel-expiry, or kept for good when that is 0).
+   */
   emptied(ch: Channel): void {
-    if (ch.founder !== undefined) return;
-    if (ch.isDefault || this.limits.channelExpiry === 0) { this.drop(ch); return; }
+    if (ch.founder !== undefined) {
+      if (this.limits.foundedChannelExpiry === 0) return;
+      ch.emptySince = this.clock.now();
+      this.expiringFounded.add(ch);
+      this.store.saveChannel(ch);
+      return;
+    }
+    if (ch.isDefault || this.limits.channelExpiry === 0) { this.drop(ch, 'empty'); return; }
     ch.emptySince = this.clock.now();
     this.expiring.add(ch);
     this.store.saveChannel(ch);
@@ -125,29 +160,51 @@ export class ChannelLifecycle {
   /** Drop every empty channel whose grace period is over; returns how many (called by the server's sweep). */
   expire(now = this.clock.now()): number {
     let n = 0;
-    for (const ch of this.expiring) {
-      if (ch.emptySince === undefined || now - ch.emptySince < this.limits.channelExpiry) break;
-      this.drop(ch);
-      n++;
+    for (const [queue, expiry] of [[this.expiring, this.limits.channelExpiry], [this.expiringFounded, this.limits.foundedChannelExpiry]] as const) {
+      // each queue is in deadline order (one grace period per queue): stop at the first not yet due
+      for (const ch of queue) {
+        if (ch.emptySince === undefined || now - ch.emptySince < expiry) break;
+        this.drop(ch, 'expired');
+        n++;
+      }
     }
     return n;
   }
 
   /** channels waiting for expiry (metrics, tests) */
-  get expiringCount(): number { return this.expiring.size; }
+  get expiringCount(): number { return this.expiring.size + this.expiringFounded.size; }
 
-  /** At the global cap: make room by dropping the channel that has been empty longest. */
+  /**
+   * At the global cap: make room by dropping the empty channel closest to its expiry — the head
+   * of either queue, whichever deadline comes first (usually one without a founder: its grace
+   * period is shorter).
+   */
   private reclaimOne(): boolean {
-    const oldest = this.expiring.values().next();
-    if (oldest.done) return false;
-    this.drop(oldest.value);
+    const plain = this.expiring.values().next();
+    const founded = this.expiringFounded.values().next();
+    const deadline = (ch: Channel, expiry: number) => ch.emptySince! + expiry;
+    let victim: Channel | undefined;
+    if (plain.done) victim = founded.done ? undefined : founded.value;
+    else if (founded.done) victim = plain.value;
+    else {
+      victim = deadline(founded.value, this.limits.foundedChannelExpiry) < deadline(plain.value, this.limits.channelExpiry)
+        ? founded.value : plain.value;
+    }
+    if (victim === undefined) return false;
+    this.drop(victim, 'reclaimed');
     return true;
   }
 
-  private drop(ch: Channel): void {
+  private drop(ch: Channel, reason: 'empty' | 'expired' | 'reclaimed'): void {
     this.expiring.delete(ch);
+    this.expiringFounded.delete(ch);
+    if (ch.founder !== undefined) {
+      const n = (this.founded.get(ch.founder) ?? 0) - 1;
+      if (n > 0) this.founded.set(ch.founder, n); else this.founded.delete(ch.founder);
+    }
     if (this.world.channels.get(ch.folded) === ch) this.world.channels.delete(ch.folded);
     this.store.deleteChannel(ch.folded);
+    this.onDropped(ch, reason);
   }
 
   private refuse(kind: string, name: string, text: string): never {

@@ -50,7 +50,8 @@ export class Channel {
   /** +b / +e / +I: each compiles its masks once per change (mask-list.ts) */
   lists: Record<ListMode, MaskList> = { b: new MaskList(), e: new MaskList(), I: new MaskList() };
   /**
-   * DID of the founder: the first logged-in user to create the channel. Permanent; the founder
+   * DID of the founder: the first logged-in user to create the channel. Permanent while the
+   * channel exists (an empty one expires after founded-channel-expiry); the founder
    * gets +o on every join, bypasses +b/+i/+k/+l, and cannot be de-opped or kicked by others.
    */
   founder?: string;
@@ -59,8 +60,9 @@ export class Channel {
   /** DID → grant: pending invites by identity, consumed on that DID's next join (persisted, bounded) */
   didInvites = new Map<string, DidGrant>();
   /**
-   * When the last member left a channel without a founder that was kept for its state (topic,
-   * modes, lists): it is dropped `channel-expiry` later unless someone joins (#12 finding 8).
+   * When the last member left a channel that was kept for its state (topic, modes, lists, founder):
+   * it is dropped `channel-expiry` (with a founder: `founded-channel-expiry`) later unless someone
+   * joins (#12 finding 8).
    * Persisted, so a restart does not restart the grace period. Undefined while occupied.
    */
   emptySince?: number;

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { base32 } from 'multiformats/bases/base32';
-import { ipKey } from '../limits/ip-key.js';
+import { ipKey } from '../util/ip-key.js';
+import { CLOAK_HASH_BYTES, cloakTemplateProblem, expandCloak as expand, MAX_METHOD_CHARS } from '../util/cloak-template.js';
 
 /**
  * Cloaks: the host shown for a user instead of their address (#12 finding 9).
@@ -11,48 +12,17 @@ import { ipKey } from '../limits/ip-key.js';
  *
  * - a DID login: `{hash}` = HMAC-SHA-256(cloak key, whole DID), 80 bits in lower-case base32
  *   (16 characters; finding 9 asks for ≥ 64 bits), `{method}` = the DID method (`plc`, `web`, `key`);
- * - a guest: `{hash}` = the same HMAC over the IP key (limits/ip-key.ts: IPv4 /32, IPv6 /64), so one
+ * - a guest: `{hash}` = the same HMAC over the IP key (util/ip-key.ts: IPv4 /32, IPv6 /64), so one
  *   guest address has one stable cloak that can be banned without showing the address.
  *
  * The key is `cloak-key.secret` (keys/key-file.ts): it survives restarts, so cloaks — and the bans
  * written against them — stay stable; rotating it (`keys --force cloak`) changes every cloak.
  */
 
-/** bytes of HMAC output kept: 80 bits (#12: at least 64) → 16 base32 characters */
-export const CLOAK_HASH_BYTES = 10;
-const HASH_CHARS = Math.ceil((CLOAK_HASH_BYTES * 8) / 5);
-/** longest `{method}` put into a cloak (DID method names are short: plc, web, key) */
-const MAX_METHOD_CHARS = 16;
-
-/** The displayed-host rule (same as an [[oper]] vhost): a safe hostmask part, at most 63 characters. */
-const HOST_PART = /^[A-Za-z0-9][A-Za-z0-9./-]{0,62}$/;
+export { CLOAK_HASH_BYTES, cloakTemplateProblem, type CloakKind } from '../util/cloak-template.js';
 
 export const DEFAULT_GUEST_CLOAK = 'freeq/guest/{hash}';
 export const DEFAULT_DID_CLOAK = 'freeq/{method}/{hash}';
-
-export type CloakKind = 'guest' | 'did';
-
-/**
- * Why a template is unusable, or undefined when it is fine. It must contain `{hash}` (otherwise
- * users would share a cloak again), use only `{hash}` (and `{method}` for DID cloaks), and expand
- * — with the longest hash and method — to a valid host part: letters, digits, `.`, `/`, `-`,
- * starting with a letter or digit, at most 63 characters (no spaces, `!@*?,:` or other mask syntax).
- */
-export function cloakTemplateProblem(template: string, kind: CloakKind): string | undefined {
-  if (!template.includes('{hash}')) return 'must contain {hash}';
-  const allowed = kind === 'did' ? ['{hash}', '{method}'] : ['{hash}'];
-  const unknown = (template.match(/\{[^}]*\}?/g) ?? []).filter((p) => !allowed.includes(p));
-  if (unknown.length > 0) return `unknown placeholder ${unknown[0]} (allowed: ${allowed.join(' ')})`;
-  const widest = expand(template, 'x'.repeat(HASH_CHARS), 'x'.repeat(MAX_METHOD_CHARS));
-  if (!HOST_PART.test(widest)) {
-    return `must expand to a host part of letters, digits, ".", "/" and "-" that starts with a letter or digit, at most 63 characters (with a ${HASH_CHARS}-character {hash}${kind === 'did' ? ` and a method of up to ${MAX_METHOD_CHARS}` : ''}: ${JSON.stringify(widest)})`;
-  }
-  return undefined;
-}
-
-function expand(template: string, hash: string, method: string): string {
-  return template.replaceAll('{hash}', hash).replaceAll('{method}', method);
-}
 
 /** the DID method as a host fragment: lower-case [a-z0-9] (the DID spec's method-char), clipped */
 function methodOf(did: string): string {

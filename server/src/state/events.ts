@@ -24,6 +24,12 @@ export type StateEvent =
   /** a server NOTICE to one user (e.g. "your nick was taken back by its owner") */
   | { kind: 'server-notice'; target: User; text: string }
   /** the user logged in (account = DID) or out (undefined): IRCv3 account-notify */
-  | { kind: 'account'; user: User };
+  | { kind: 'account'; user: User }
+  /**
+   * The channel left the world: dropped when its last member left (nothing to keep), by the
+   * expiry sweep (channel-expiry / founded-channel-expiry) or reclaimed at max-channels-total.
+   * Nobody is on it, so fan-out sends nothing; federation and plugins may follow it.
+   */
+  | { kind: 'channel-dropped'; channel: Channel; reason: 'empty' | 'expired' | 'reclaimed' };
 
 export type EventSink = (ev: StateEvent) => void;

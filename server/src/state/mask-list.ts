@@ -9,7 +9,7 @@ import type { ListEntry } from './channel.js';
 export interface MaskSubject {
   account?: string;
   /** folded texts a glob entry may match */
-  texts: string[];
+  texts: readonly string[];
 }
 
 /** The matcher built from a list's entries; rebuilt only when the list changes. */

@@ -45,7 +45,7 @@ export class Ops {
     private readonly limits: OpsLimits,
     private readonly clock: Clock,
   ) {
-    this.channels = new ChannelLifecycle(world, store, limits, clock);
+    this.channels = new ChannelLifecycle(world, store, limits, clock, (channel, reason) => this.emit({ kind: 'channel-dropped', channel, reason }));
   }
 
   /** creation caps and expiry of empty channels (#12 finding 8) */
@@ -88,7 +88,7 @@ export class Ops {
     return skipped;
   }
 
-  /** Drop empty channels whose `channel-expiry` ran out (the server's periodic sweep calls this). */
+  /** Drop empty channels whose `channel-expiry` / `founded-channel-expiry` ran out (the server's periodic sweep calls this). */
   expireChannels(now = this.clock.now()): number {
     return this.channels.expire(now);
   }
@@ -127,6 +127,7 @@ export class Ops {
     if (u.registered) this.remember(u);
     u.nick = nick;
     u.nickFolded = folded;
+    u.masksChanged();
     this.world.nicks.set(folded, u);
     if (u.registered) {
       const audience = this.world.neighbours(u);
@@ -283,6 +284,7 @@ export class Ops {
     const oldUsername = u.username, oldHost = u.host;
     u.username = username;
     u.host = host;
+    u.masksChanged();
     if (u.registered) this.emit({ kind: 'chghost', user: u, oldUsername, oldHost });
   }
 
@@ -315,11 +317,12 @@ export class Ops {
 
   /**
    * What ban/except/invex entries are matched against: the DID exactly (survives nick and host
-   * changes), `$a:<account>`, and globs on the displayed host and on the real IP. Folded once
-   * per check; each list's masks are compiled once per change (MaskList, #12 finding 13).
+   * changes), `$a:<account>`, and globs on the displayed host and on the real IP. The folded
+   * texts are kept on the user until its nick, username or host changes (User.foldedMasks); each
+   * list's masks are compiled once per change (MaskList, #12 finding 13).
    */
   maskSubject(u: User): MaskSubject {
-    return { account: u.account, texts: [foldCase(u.mask), foldCase(`${u.nick}!${u.username}@${u.ip}`)] };
+    return { account: u.account, texts: u.foldedMasks };
   }
 
   isBanned(ch: Channel, u: User, subject?: MaskSubject): boolean {
@@ -392,7 +395,8 @@ export class Ops {
 
   /**
    * Remove membership. When the channel is left empty: dropped at once if it holds nothing worth
-   * keeping, kept for good if it has a founder, else dropped after `channel-expiry` (#12 finding 8).
+   * keeping, else dropped after `channel-expiry` (with a founder: `founded-channel-expiry`, 0 = kept
+   * for good) unless someone joins (#12 finding 8).
    */
   private leave(u: User, ch: Channel): void {
     ch.members.delete(u);

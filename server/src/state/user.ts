@@ -1,3 +1,4 @@
+import { foldCase } from '../protocol/casemap.js';
 import type { Channel } from './channel.js';
 
 /** What fan-out needs from a connection; implemented by session/Session. */
@@ -75,6 +76,23 @@ export class User {
   get mask(): string {
     return `${this.nick}!${this.username}@${this.host}`;
   }
+
+  /**
+   * What channel bans/excepts/invexes match globs against (Ops.maskSubject): `nick!user@host` and
+   * `nick!user@ip`, folded. Built on the first check and kept: every message to a channel checks
+   * its bans, and folding two strings per channel per message was the cost (#12). Whoever changes
+   * nick, username or host calls `masksChanged()` (Ops.changeNick, Ops.setHost, USER).
+   */
+  get foldedMasks(): readonly string[] {
+    return (this.folded ??= [foldCase(this.mask), foldCase(`${this.nick}!${this.username}@${this.ip}`)]);
+  }
+
+  /** nick, username or host changed: the folded masks are built again on the next check */
+  masksChanged(): void {
+    this.folded = undefined;
+  }
+
+  private folded?: string[];
 
   get isOper(): boolean {
     return this.modes.has('o');

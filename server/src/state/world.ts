@@ -38,11 +38,13 @@ export class World {
    * The channel as `u` may know it: a secret (+s) or private (+p) channel that `u` is not on is
    * answered exactly as a channel that does not exist (#12 finding 14: MODE / TOPIC / PART / KICK /
    * INVITE / NAMES told outsiders a +s channel's existence and modes). Callers echo the name as the
-   * user typed it, never `ch.name`, so the case does not give it away either.
+   * user typed it, never `ch.name`, so the case does not give it away either. Server operators
+   * see every channel, as WHO and WHOIS show them (a non-member oper still gets 442/482 where
+   * membership or channel-operator status is needed, and a +k key shows as `*`).
    */
   visibleChannel(name: string, u: User): Channel | undefined {
     const ch = this.findChannel(name);
-    return ch && (!ch.hidden || ch.members.has(u)) ? ch : undefined;
+    return ch && (!ch.hidden || u.isOper || ch.members.has(u)) ? ch : undefined;
   }
 
   /** users who share at least one channel with `u`, not including `u` */

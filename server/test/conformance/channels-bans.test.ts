@@ -49,6 +49,10 @@ describe('channel bans after list changes', () => {
     assert.equal(await say(v, op, '#bl', 'say seven'), '');
   });
 
+  // The 474 and 473 here are not repeats of channels.test.ts: lists compile lazily on their first check
+  // (state/mask-list.ts), so each refused JOIN compiles the list that the -b / +I after it must invalidate;
+  // without them this would only show that a list compiled from scratch is right. The 473 after -b also
+  // shows the ban is gone (bans are checked before +i), and +I is added in another case than the nick.
   test('JOIN: 474 while banned, in after -b; +I lets a matching user into +i after it is added', async () => {
     const op = await client('jop');
     const v = await client('jvictim');

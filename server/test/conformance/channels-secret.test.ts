@@ -23,12 +23,14 @@ async function both(c: RawClient, template: string, secret: string, missing: str
   return [a, b];
 }
 
+const OPER_PW = 'secret-oper-pw';
+
 describe('a +s / +p channel looks like a missing one to outsiders', () => {
   let srv: TestServer;
   let owner: RawClient;
   let out: RawClient;
   before(async () => {
-    srv = await bootServer();
+    srv = await bootServer({ 'oper-password': OPER_PW });
     owner = await srv.client('sowner');
     await join(owner, '#secret');
     await chanMode(owner, '#secret', '+s');
@@ -72,6 +74,15 @@ describe('a +s / +p channel looks like a missing one to outsiders', () => {
     assert.deepEqual(await answer(out, 'PRIVMSG #secret :x', '#none'), [':irc.test 403 soutsider #secret :No such channel']);
   });
 
+  test('an outsider\'s PRIVMSG / NOTICE to #secret or #private reaches nobody (NOTICE: no answer either)', async () => {
+    for (const ch of ['#secret', '#private']) {
+      assert.deepEqual(await answer(out, `PRIVMSG ${ch} :leak`, '#none'), [`:irc.test 403 soutsider ${ch} :No such channel`]);
+      assert.deepEqual(await answer(out, `NOTICE ${ch} :leak`, '#none'), []);
+    }
+    // the outsider's PONG came after both were handled: anything delivered is on its way by now
+    await owner.expectNone(/^:soutsider!\S+ (PRIVMSG|NOTICE) /);
+  });
+
   test('+p is hidden the same way', async () => {
     for (const cmd of ['MODE <chan>', 'TOPIC <chan>', 'MODE <chan> b', 'PART <chan>', 'NAMES <chan>']) {
       const [priv, missing] = await both(out, cmd, '#private', '#nosuch');
@@ -86,6 +97,24 @@ describe('a +s / +p channel looks like a missing one to outsiders', () => {
     assert.equal(await owner.expect(' 332 '), ':irc.test 332 sowner #secret :hidden topic');
     owner.send('MODE #secret b');
     assert.equal(await owner.expect(' 368 '), ':irc.test 368 sowner #secret :End of channel ban list');
+  });
+
+  test('a server operator who is not on #secret gets the real MODE, TOPIC and NAMES answers (as from WHO and WHOIS)', async () => {
+    const oper = await srv.client('soper');
+    oper.send(`OPER soper ${OPER_PW}`);
+    await oper.expect(' 381 ');
+    await oper.expect(' MODE soper +o');
+    const mode = await answer(oper, 'MODE #secret', '#none');
+    assert.equal(mode.length, 2, mode.join('\n'));
+    assert.equal(mode[0], ':irc.test 324 soper #secret +nst');
+    assert.match(mode[1]!, /^:irc\.test 329 soper #secret \d+$/);
+    assert.match((await answer(oper, 'MODE #private', '#none'))[0]!, /^:irc\.test 324 soper #private \+npt$/);
+    assert.deepEqual((await answer(oper, 'TOPIC #secret', '#none'))[0], ':irc.test 332 soper #secret :hidden topic');
+    assert.deepEqual(await answer(oper, 'NAMES #secret', '#none'), [':irc.test 353 soper @ #secret @sowner', ':irc.test 366 soper #secret :End of /NAMES list']);
+    // still not a member: no channel-operator powers
+    assert.deepEqual(await answer(oper, 'MODE #secret +i', '#none'), [":irc.test 482 soper #secret :You're not channel operator"]);
+    oper.send('QUIT');
+    await oper.expect(/^ERROR /);
   });
 
   test('a member still gets the real answers, and outsiders do for a visible channel', async () => {

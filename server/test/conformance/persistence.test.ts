@@ -42,6 +42,12 @@ describe('persistence across restart', () => {
     assert.equal(lists.b!.length, 2);
     assert.equal(lists.e!.length, 3);
     assert.equal(lists.I!.length, 2);
+    // +s and +p survive too: a second channel, as a +s/+p channel answers an outsider's MODE with 403
+    a.send('JOIN #hidden');
+    await a.expect('366');
+    a.send('MODE #hidden +spk sekrit');
+    assert.equal(parse(await a.expect('MODE')).params.join(' '), '#hidden +spk sekrit');
+    assert.equal((await modeLines(a, '#hidden'))[0], ':irc.test 324 keeper #hidden +npstk sekrit');
 
     await new Promise((r) => setTimeout(r, 1100)); // so a reset creation/topic time would show
     srv = await srv.restart();
@@ -67,6 +73,12 @@ describe('persistence across restart', () => {
       b.send(`MODE #keep ${q}`);
       assert.deepEqual(await b.collectUntil(end), lists[q], `list ${q} after restart`);
     }
+    // #hidden is still +s/+p: hidden from an outsider, its modes shown once the member is back (with the key)
+    b.send('MODE #hidden');
+    assert.equal(await b.expect(/ (324|403) /), ':irc.test 403 keeper #hidden :No such channel');
+    b.send('JOIN #hidden sekrit');
+    await b.expect('366');
+    assert.equal((await modeLines(b, '#hidden'))[0], ':irc.test 324 keeper #hidden +npstk sekrit');
     // +i survived too: the right key alone does not get a non-invited user in
     const c = await srv.client('visitor');
     c.send('JOIN #keep hunter2');
