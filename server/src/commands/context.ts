@@ -14,6 +14,7 @@ import type { SqliteReadMarkerRepo } from '../storage/repos/read-markers.js';
 import type { PluginPort } from '../plugins/api.js';
 import type { MessageSigner } from '../keys/signer.js';
 import type { ServerBans } from '../limits/server-bans.js';
+import type { OperFailures } from '../limits/oper-failures.js';
 import type { ApiTokenService } from '../auth/api-tokens.js';
 
 /** What the server offers commands (the ports of DESIGN.md §4; built once in server.ts). */
@@ -54,6 +55,8 @@ export interface ServerContext {
   readonly apiTokens: ApiTokenService;
   /** server bans by mask / IP / CIDR (UBAN, limits/server-bans.ts); persisted */
   readonly bans: ServerBans;
+  /** failed OPER attempts per IP and server-wide (#12 finding 17, limits/oper-failures.ts) */
+  readonly operFailures: OperFailures;
   /** counters shown by LUSERS and metrics */
   readonly stats: { connections: number };
 }

@@ -1,7 +1,6 @@
-import { OperFailures } from '../limits/oper-failures.js';
 import * as N from '../protocol/numerics.js';
 import type { OperClass, User } from '../state/user.js';
-import type { CommandContext, ServerContext } from './context.js';
+import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 import { secretEquals } from './registration.js';
 
@@ -11,21 +10,6 @@ import { secretEquals } from './registration.js';
  * exactly as long as its connection; a WeakMap so nothing needs cleaning up.
  */
 const lastAttempt = new WeakMap<User, number>();
-
-/**
- * Failed attempts per IP and server-wide (#12 finding 17), one tracker per server instance (tests
- * run several servers in one process).
- */
-const failures = new WeakMap<ServerContext, OperFailures>();
-function failuresOf(server: ServerContext): OperFailures {
-  let f = failures.get(server);
-  if (!f) {
-    const c = server.config;
-    f = new OperFailures({ perIp: c.operMaxFailuresPerIp, global: c.operMaxFailures, windowMs: c.operFailureWindow }, server.clock);
-    failures.set(server, f);
-  }
-  return f;
-}
 
 /**
  * A throttled attempt is dropped without its password being checked, so it gets
@@ -43,8 +27,9 @@ function tryAgain(ctx: CommandContext): void {
  * Guessing is limited three ways, each answered 263 without the password being checked: one
  * attempt per connection per `oper-attempt-interval` (hardening.md D2), and — counting failed
  * attempts only — `oper-max-failures-per-ip` per IP key and `oper-max-failures` server-wide per
- * `oper-failure-window` (#12 finding 17). Once a budget is spent even the right password is
- * refused, so an attacker learns nothing from attempts beyond it.
+ * `oper-failure-window` (#12 finding 17; `limit-exempt` addresses are outside the server-wide
+ * budget). Once a budget is spent even the right password is refused, so an attacker learns
+ * nothing from attempts beyond it.
  *
  * Accepted credentials: a named `[[oper]]` block from the config file (its class and optional
  * vhost), or `--oper-password` with ANY name (class admin; freeq parity). Every configured secret
@@ -66,13 +51,14 @@ export default defineCommand({
     const last = lastAttempt.get(user);
     if (last !== undefined && now - last < cfg.operAttemptInterval) {
       // D2: refused without looking at the password, so guessing costs a full interval per try
-      server.log.warn({ session: ctx.session.id, nick: user.nick }, 'OPER attempt throttled');
+      // debug: a client repeating OPER would fill the log; each refusal counts in the metric
+      server.log.debug({ session: ctx.session.id, nick: user.nick }, 'OPER attempt throttled');
       server.metrics.limitHit('oper-rate');
       tryAgain(ctx);
       return;
     }
     lastAttempt.set(user, now);
-    const tracker = failuresOf(server);
+    const tracker = server.operFailures;
     const spent = tracker.blocked(user.ip);
     if (spent !== undefined) {
       // logged once, when the budget fills (below); each refusal only counts in the metric

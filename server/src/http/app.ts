@@ -32,8 +32,6 @@ export interface ApiDeps {
   keys: ApiKeys;
   /** failed key/token checks per IP (F2: 30 / 5 min, then 429) */
   authFailures: AuthFailures;
-  /** metrics.limitHit('http-auth') + a debug line, when an IP is refused for too many failures */
-  authBlocked: (req: { ip: string }) => void;
   log: Logger;
   health: () => Record<string, unknown>;
   /** web-addr is a loopback address: /metrics may be scraped without a key (routes/metrics.ts) */
@@ -52,7 +50,11 @@ export const HTTP_LIMITS = {
    * upstream connections must then idle them out sooner (operator guide).
    */
   keepAliveTimeout: 5_000,
-  /** how often Node checks the two timeouts above (its default, 30 s, would stretch 10 s to 40 s) */
+  /**
+   * how often Node checks the two timeouts above (its default, 30 s, would stretch 10 s to 40 s).
+   * Node starts them at a request's first byte: a connection that never sends one is closed by
+   * http-idle-timeout instead (fastify connectionTimeout, the socket's inactivity timeout).
+   */
   connectionsCheckingInterval: 1_000,
 } as const;
 
@@ -94,7 +96,9 @@ const CLOSE_AFTER = new Set([401, 403, 429]);
 function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  if (socket.writable) {
+  // Node's own guard: never a raw answer into a response already being sent
+  const sending = (socket as Socket & { _httpMessage?: { _headerSent?: boolean } | null })._httpMessage;
+  if (socket.writable && (!sending || !sending._headerSent)) {
     const body = JSON.stringify({ error: errorName(status) });
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
@@ -112,11 +116,17 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
   const tls = config.webTls && config.tlsCert !== undefined && config.tlsKey !== undefined;
   if (config.webTls && !tls) log.warn('web-tls is on but tls-cert/tls-key are not set: the HTTP listener stays plain HTTP');
   const nodeServerOptions = { headersTimeout: HTTP_LIMITS.headersTimeout, connectionsCheckingInterval: HTTP_LIMITS.connectionsCheckingInterval };
+  // web-tls: a socket that never finishes the handshake is closed as on the IRC TLS port (Node's default is 120 s)
+  const tlsOptions = { handshakeTimeout: config.tlsHandshakeTimeout };
   const base: FastifyServerOptions = {
     logger: false,
     bodyLimit: HTTP_LIMITS.bodyLimit,
     requestTimeout: HTTP_LIMITS.requestTimeout,
     keepAliveTimeout: HTTP_LIMITS.keepAliveTimeout,
+    // a socket with no traffic for http-idle-timeout is destroyed, one that never sent a byte too
+    // (headersTimeout starts at a request's first byte): silent sockets held their HTTP slots for
+    // good. The /irc upgrade clears it (ws: socket.setTimeout(0)); WebSockets have their pings.
+    connectionTimeout: config.httpIdleTimeout,
     // X-Forwarded-For only from the configured reverse proxies (none by default, #12 finding 7).
     // With a list, fastify (proxy-addr) walks the header from the right and stops at the first
     // address that is not a trusted proxy: request.ip is that hop, never a client-written one.
@@ -132,7 +142,7 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     },
   };
   const opts = tls
-    ? { ...base, https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), ...nodeServerOptions } }
+    ? { ...base, https: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), ...tlsOptions, ...nodeServerOptions } }
     : { ...base, http: nodeServerOptions };
   // https changes only the type of app.server (an https.Server is an http.Server for our use)
   const app = Fastify(opts as FastifyServerOptions) as unknown as FastifyInstance;
@@ -187,14 +197,14 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
     onExceeded: (req) => { d.context.metrics.limitHit('http-rate'); log.debug({ ip: req.ip }, 'HTTP rate limit'); },
   });
 
-  function authBlocked(req: { ip: string }): void {
+  // metrics.limitHit('http-auth') + a debug line, when an IP is refused for too many failures
+  function authBlocked(ip: string): void {
     d.context.metrics.limitHit('http-auth');
-    log.debug({ ip: req.ip }, 'HTTP auth failures limit');
+    log.debug({ ip }, 'HTTP auth failures limit');
   }
   const deps: ApiDeps = {
     context: d.context, keys: new ApiKeys(config.apiKeys), log, health: d.health, loopbackBind: isLoopbackHost(config.webAddr.host),
-    authFailures: new AuthFailures(() => d.context.clock.now(), undefined, undefined, (ip) => authBlocked({ ip })),
-    authBlocked,
+    authFailures: new AuthFailures(() => d.context.clock.now(), undefined, undefined, authBlocked),
   };
   // registered after the plugins above, so their hooks (rate limit, headers, CORS) cover every route
   void app.register(async (api) => {

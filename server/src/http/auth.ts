@@ -96,20 +96,6 @@ function tooManyFailures(failures: AuthFailures, req: FastifyRequest, reply: Fas
 }
 
 /**
- * Before a credential check: 429 + Retry-After when `req.ip` is locked out AND the request presents
- * no credential at all (X-API-Key or Authorization), which could not be right anyway. A presented
- * credential is always checked (#12 finding 16: the right one works during a lockout); when it is
- * wrong, `unauthorized` answers 429 instead of 401. True when the reply was sent.
- */
-export function refuseIfBlocked(failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, _onBlocked?: (req: FastifyRequest) => void): boolean {
-  if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) return false;
-  const wait = failures.retryAfter(req.ip);
-  if (wait === 0) return false;
-  void tooManyFailures(failures, req, reply, wait);
-  return true;
-}
-
-/**
  * A bad credential: 401, counted against the client IP; once the IP is over the failure limit,
  * 429 + Retry-After instead (not counted again). The answer to a wrong credential never depends
  * on anything but the IP's failure count, and a right one is never refused (#12 finding 16).
@@ -128,7 +114,7 @@ export function unauthorized(failures: AuthFailures, req: FastifyRequest, reply:
  * key is compared first, in constant time (ApiKeys.match), and only the outcome of a wrong key
  * depends on the lockout. Returns the key's fingerprint, or undefined when a refusal was sent.
  */
-export function checkApiKey(keys: ApiKeys, failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, disabledHint: string, _onBlocked?: (req: FastifyRequest) => void, presented = presentedKey(req)): string | undefined {
+export function checkApiKey(keys: ApiKeys, failures: AuthFailures, req: FastifyRequest, reply: FastifyReply, disabledHint: string, presented = presentedKey(req)): string | undefined {
   if (!keys.configured) {
     void reply.code(403).send({ error: 'Forbidden', message: disabledHint });
     return undefined;
@@ -143,9 +129,9 @@ export function checkApiKey(keys: ApiKeys, failures: AuthFailures, req: FastifyR
  * and before the body is read, so nobody without a key gets a body parsed. On success the key's
  * fingerprint is on `req.apiKeyFingerprint`.
  */
-export function requireApiKey(keys: ApiKeys, failures: AuthFailures, disabledHint: string, onBlocked?: (req: FastifyRequest) => void): preParsingHookHandler {
+export function requireApiKey(keys: ApiKeys, failures: AuthFailures, disabledHint: string): preParsingHookHandler {
   return (req, reply, payload, done) => {
-    const fp = checkApiKey(keys, failures, req, reply, disabledHint, onBlocked);
+    const fp = checkApiKey(keys, failures, req, reply, disabledHint);
     if (fp === undefined) return;
     req.apiKeyFingerprint = fp;
     done(null, payload);

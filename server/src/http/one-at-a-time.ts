@@ -15,6 +15,21 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 const lastOnSocket = new WeakMap<object, Promise<void>>();
 /** requests of a connection not yet answered (this route group's) */
 const openOnSocket = new WeakMap<object, number>();
+/**
+ * Settles when the connection closes: one listener per connection, shared by its waiting
+ * requests. A response queued behind another (pipelined) is attached to the socket only in its
+ * turn, so when the connection closes first it never emits 'close': without this, every request
+ * queued behind it would wait for good.
+ */
+const closedOf = new WeakMap<object, Promise<void>>();
+function socketClosed(socket: FastifyRequest['raw']['socket']): Promise<void> {
+  let p = closedOf.get(socket);
+  if (!p) {
+    p = socket.closed ? Promise.resolve() : new Promise<void>((resolve) => { socket.once('close', () => resolve()); });
+    closedOf.set(socket, p);
+  }
+  return p;
+}
 
 /**
  * Requests one connection may have waiting. Node parses every pipelined request it has read (one
@@ -42,7 +57,7 @@ export async function oneAtATime(req: FastifyRequest, reply: FastifyReply): Prom
     reply.raw.once('close', () => { openOnSocket.set(socket, (openOnSocket.get(socket) ?? 1) - 1); resolve(); });
   }));
   if (previous === undefined) return undefined;
-  await previous;
+  await Promise.race([previous, socketClosed(socket)]);
   // and on a later turn of the event loop: a response the kernel takes at once settles 'close'
   // within the same tick queue, so without this a connection's pipelined requests ran back to back
   // in one turn (100 pages, ~0.4 s in which nobody else was served: bench/attack.mjs rest)

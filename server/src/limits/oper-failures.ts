@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
-import { ipKey } from './ip-key.js';
+import { CidrSet } from '../util/cidr.js';
+import { ipKey } from '../util/ip-key.js';
 import { RateLimiter, SlidingWindow } from './rate.js';
 
 export interface OperFailuresConfig {
@@ -8,6 +9,12 @@ export interface OperFailuresConfig {
   /** failed attempts server-wide within `windowMs` */
   global: number;
   windowMs: number;
+  /**
+   * IPs/CIDRs (limit-exempt) outside the server-wide budget: never refused by it, and their
+   * failures do not count toward it, so one attacker who spends it cannot lock them out. Their
+   * per-IP budget still applies.
+   */
+  exempt?: readonly string[];
 }
 
 /** which budget refuses an attempt (or was just filled by a failure) */
@@ -18,21 +25,27 @@ export type OperBudget = 'ip' | 'global';
  * one IP guess from many connections, and many IPs guess in parallel). Sliding windows, so there
  * is no window edge at which twice the budget passes. Only checked-and-wrong attempts are
  * counted: an operator who gets in costs nothing, and a refused attempt (never checked) cannot
- * stretch its own window.
+ * stretch its own window. Addresses in `exempt` are outside the server-wide budget.
  */
 export class OperFailures {
   private readonly perIp: RateLimiter<string>;
   private readonly global: SlidingWindow;
+  private readonly exempt: CidrSet;
 
   constructor(cfg: OperFailuresConfig, private readonly clock: Clock) {
     this.perIp = new RateLimiter<string>(cfg.perIp, cfg.windowMs, clock);
     this.global = new SlidingWindow(cfg.global, cfg.windowMs);
+    this.exempt = new CidrSet(cfg.exempt ?? []);
+  }
+
+  private isExempt(ip: string): boolean {
+    return this.exempt.size > 0 && this.exempt.has(ip);
   }
 
   /** the budget that is spent for an attempt from `ip` (check before looking at the password), or undefined */
   blocked(ip: string): OperBudget | undefined {
     if (this.perIp.retryAfter(ipKey(ip)) > 0) return 'ip';
-    if (this.global.retryAfter(this.clock.now()) > 0) return 'global';
+    if (!this.isExempt(ip) && this.global.retryAfter(this.clock.now()) > 0) return 'global';
     return undefined;
   }
 
@@ -41,9 +54,10 @@ export class OperFailures {
     const key = ipKey(ip);
     const now = this.clock.now();
     this.perIp.take(key);
-    this.global.take(now);
     const full: OperBudget[] = [];
     if (this.perIp.retryAfter(key) > 0) full.push('ip');
+    if (this.isExempt(ip)) return full;
+    this.global.take(now);
     if (this.global.retryAfter(now) > 0) full.push('global');
     return full;
   }

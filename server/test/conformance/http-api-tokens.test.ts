@@ -9,8 +9,8 @@ import Database from 'better-sqlite3';
 import type { RawClient } from '../harness/raw-client.js';
 import { cryptoResponse, ed25519Signer, readChallenge, responseLines, startSasl } from './sasl-helpers.js';
 import { bootLogged, type LoggedServer } from './http-api-helpers.js';
+import { apiToken } from './identity-helpers.js';
 
-const ISSUED = /^:irc\.test NOTE APITOKEN ISSUED ([A-Za-z0-9_-]+) :Bearer token for the HTTP API, valid 24 hours$/;
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 describe('APITOKEN and GET /api/v1/me', () => {
@@ -43,14 +43,6 @@ describe('APITOKEN and GET /api/v1/me', () => {
     return { c, did: s.did };
   }
 
-  async function issue(c: RawClient): Promise<string> {
-    c.send('APITOKEN');
-    const line = await c.expect(/ NOTE APITOKEN /);
-    const m = ISSUED.exec(line);
-    assert.ok(m, line);
-    return m[1]!;
-  }
-
   test('a guest gets FAIL APITOKEN ACCOUNT_REQUIRED', async () => {
     const c = await srv.connect();
     await c.register('guest1');
@@ -62,7 +54,7 @@ describe('APITOKEN and GET /api/v1/me', () => {
 
   test('a logged-in user gets a 256-bit token; /api/v1/me returns the DID', async () => {
     const { c, did } = await login('tokenuser');
-    const token = await issue(c);
+    const token = await apiToken(c);
     assert.equal(Buffer.from(token, 'base64url').length, 32, '≥ 128 bits: 32 random bytes');
     const r = await me(token);
     assert.equal(r.status, 200);
@@ -74,7 +66,7 @@ describe('APITOKEN and GET /api/v1/me', () => {
 
   test('tokens are random, not derived from the session or connection: every issue differs, all work', async () => {
     const { c, did } = await login('rand');
-    const tokens = [await issue(c), await issue(c), await issue(c)];
+    const tokens = [await apiToken(c), await apiToken(c), await apiToken(c)];
     assert.equal(new Set(tokens).size, 3);
     const sessionIds = [...srv.server.context.world.users.values()].map((u) => String(u.id));
     const localPort = String(c.socket.localPort);
@@ -96,7 +88,7 @@ describe('APITOKEN and GET /api/v1/me', () => {
   test('only the SHA-256 of a token is stored, bound to the DID, expiring in 24 h', async () => {
     const { c, did } = await login('stored');
     const before = Date.now();
-    const token = await issue(c);
+    const token = await apiToken(c);
     const rows = db.prepare('SELECT * FROM api_tokens WHERE did = ?').all(did) as Array<{ token_hash: string; did: string; created_at: number; expires_at: number }>;
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.token_hash, sha256hex(token));
@@ -109,15 +101,15 @@ describe('APITOKEN and GET /api/v1/me', () => {
   test('APITOKEN REVOKE: every token of the account stops working; other accounts keep theirs', async () => {
     const a = await login('revoker');
     const b = await login('bystander');
-    const t1 = await issue(a.c);
-    const t2 = await issue(a.c);
-    const tb = await issue(b.c);
+    const t1 = await apiToken(a.c);
+    const t2 = await apiToken(a.c);
+    const tb = await apiToken(b.c);
     a.c.send('APITOKEN REVOKE');
     assert.equal(await a.c.expect(/ NOTE APITOKEN REVOKED /), ':irc.test NOTE APITOKEN REVOKED 2 :All your HTTP API tokens are revoked');
     for (const t of [t1, t2]) assert.equal((await me(t)).status, 401);
     assert.deepEqual(await (await me(tb)).json(), { did: b.did });
     // a new token after the revocation works
-    assert.equal((await me(await issue(a.c))).status, 200);
+    assert.equal((await me(await apiToken(a.c))).status, 200);
   });
 
   test('an expired token → 401 (and the same kind of row unexpired → 200)', async () => {
@@ -134,7 +126,7 @@ describe('APITOKEN and GET /api/v1/me', () => {
 
   test('missing, malformed, garbage and session-id-like tokens → 401', async () => {
     const { c } = await login('garbage');
-    const good = await issue(c);
+    const good = await apiToken(c);
     const cases: Array<[string | undefined, string]> = [
       [undefined, 'Bearer'], ['', 'Bearer'], [good, 'Basic'], [good + 'A', 'Bearer'], [good.slice(0, -1), 'Bearer'],
       [randomBytes(32).toString('base64url'), 'Bearer'], ['127.0.0.1:54321', 'Bearer'], ['stream-1', 'Bearer'], ['1', 'Bearer'],
@@ -150,7 +142,7 @@ describe('APITOKEN and GET /api/v1/me', () => {
 
   test('tokens never appear in the log (trace level)', async () => {
     const { c } = await login('logged');
-    const token = await issue(c);
+    const token = await apiToken(c);
     await me(token);
     await me(token + 'x');
     c.send('APITOKEN REVOKE');
@@ -178,8 +170,7 @@ describe('GET /api/v1/me during an auth-failure lockout (#12 finding 16)', () =>
     await c.expect(/ 903 /);
     c.send('CAP END');
     await c.expect(/ 001 /);
-    c.send('APITOKEN');
-    const token = ISSUED.exec(await c.expect(/ NOTE APITOKEN /))![1]!;
+    const token = await apiToken(c);
     const me = (t: string): Promise<Response> => fetch(`http://127.0.0.1:${srv.webPort}/api/v1/me`, { headers: { authorization: `Bearer ${t}` } });
     for (let i = 0; i < 30; i++) {
       const r = await me(randomBytes(32).toString('base64url'));

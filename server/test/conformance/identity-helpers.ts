@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { foldCase } from '../../src/protocol/casemap.js';
 import type { TestServer } from '../harness/server.js';
 import type { ConnectOptions, RawClient } from '../harness/raw-client.js';
@@ -35,6 +36,18 @@ export async function connectLoggedIn(srv: TestServer, nick: string, did: string
   c.nick = welcome.params[0]!;
   await c.expect(/ (376|422) /);
   return c;
+}
+
+/** The NOTE a successful APITOKEN answers with (server-name irc.test); group 1 is the token. */
+export const APITOKEN_ISSUED = /^:irc\.test NOTE APITOKEN ISSUED ([A-Za-z0-9_-]+) :Bearer token for the HTTP API, valid 24 hours$/;
+
+/** Ask for an HTTP API token over IRC; the NOTE must be exactly APITOKEN_ISSUED. */
+export async function apiToken(c: RawClient): Promise<string> {
+  c.send('APITOKEN');
+  const line = await c.expect(/ NOTE APITOKEN /);
+  const m = APITOKEN_ISSUED.exec(line);
+  assert.ok(m, line);
+  return m[1]!;
 }
 
 /** A line without its tags. */

@@ -56,6 +56,30 @@ describe('OPER failures per IP and server-wide', () => {
   });
 });
 
+describe('OPER: limit-exempt addresses are outside the server-wide budget', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await bootServer({ 'oper-password': PW, 'oper-max-failures-per-ip': 3, 'oper-max-failures': 2, 'oper-failure-window': '10m', 'limit-exempt': '127.0.0.20' });
+  });
+  after(async () => { await srv.stop(); });
+
+  test('with the server-wide budget spent by others, an exempt address still gets its password checked; its own failures do not count toward it, its per-IP budget still applies', async () => {
+    // the exempt address fails twice: the server-wide budget (2) is not touched
+    for (const nick of ['ex1', 'ex2']) assert.equal((await operOnce(srv, nick, '127.0.0.20', 'wrong-wrong')).reply, `:irc.test 464 ${nick} :Password incorrect`);
+    assert.equal((await operOnce(srv, 'plain1', '127.0.0.21', PW)).reply, ':irc.test 381 plain1 :You are now an IRC operator');
+    // an attacker elsewhere spends it
+    for (const [nick, from] of [['atk1', '127.0.0.22'], ['atk2', '127.0.0.23']] as const) {
+      assert.equal((await operOnce(srv, nick, from, 'nope-nope')).reply, `:irc.test 464 ${nick} :Password incorrect`);
+    }
+    assert.equal((await operOnce(srv, 'plain2', '127.0.0.21', PW)).reply, TRY_AGAIN('plain2'));
+    // the exempt address is not locked out with everyone else
+    assert.equal((await operOnce(srv, 'exok', '127.0.0.20', PW)).reply, ':irc.test 381 exok :You are now an IRC operator');
+    // but its own per-IP budget (3) holds
+    assert.equal((await operOnce(srv, 'ex3', '127.0.0.20', 'wrong-again')).reply, ':irc.test 464 ex3 :Password incorrect');
+    assert.equal((await operOnce(srv, 'ex4', '127.0.0.20', PW)).reply, TRY_AGAIN('ex4'));
+  });
+});
+
 describe('OPER failure budget ages out', () => {
   let srv: TestServer;
   before(async () => { srv = await bootServer({ 'oper-password': PW, 'oper-max-failures-per-ip': 1, 'oper-failure-window': '400ms' }); });

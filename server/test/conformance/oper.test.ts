@@ -288,6 +288,9 @@ describe('OPER and the log (hardening.md I2)', () => {
       c.destroy(); d.destroy(); e.destroy();
       assert.match(logged, /failed OPER attempt/);
       assert.match(logged, /OPER attempt throttled/);
+      // debug, not warn: a client repeating OPER must not fill the log (the metric counts each refusal)
+      const levels = logged.split('\n').filter((l) => l.includes('OPER attempt throttled')).map((l) => (JSON.parse(l) as { level: number }).level);
+      assert.deepEqual(levels, [20]);
       assert.match(logged, /OPER granted/);
       for (const secret of ['guess-number-one', 'root-block-secret', 'hunter2-secret']) assert.ok(!logged.includes(secret), `log contains ${secret}`);
     } finally {

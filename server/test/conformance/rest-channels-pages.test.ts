@@ -43,4 +43,25 @@ describe('#12: /api/v1/channels pages', () => {
       await srv.stop();
     }
   });
+
+  test('501 channels: a limit above 500 is clamped to 500, and next leads to the last one', async () => {
+    const srv = await bootServer({ 'max-channels': 600, 'channel-creation-per-connection': 1000 });
+    try {
+      const c = await srv.client('lister');
+      const names = Array.from({ length: 501 }, (_, i) => `#big${String(i).padStart(3, '0')}`);
+      for (let i = 0; i < names.length; i += 10) c.send(`JOIN ${names.slice(i, i + 10).join(',')}`);
+      await c.sync();
+      assert.equal(srv.server.context.world.channels.size, 501);
+      const get = async (q: string): Promise<Listing> =>
+        await (await fetch(`http://127.0.0.1:${srv.webPort}/api/v1/channels${q}`)).json() as Listing;
+      for (const q of ['?limit=100000', '?limit=501', '?limit=500']) {
+        const page = await get(q);
+        assert.deepEqual(page.channels.map((ch) => ch.name), names.slice(0, 500), q);
+        assert.equal(page.next, '#big499', q);
+      }
+      assert.deepEqual(await get('?limit=100000&after=%23big499'), { channels: [{ name: '#big500', topic: null, members: 1 }], next: null });
+    } finally {
+      await srv.stop();
+    }
+  });
 });

@@ -4,17 +4,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
-import { connectLoggedIn, DID_A, DID_B, DID_C } from './identity-helpers.js';
+import { apiToken as token, connectLoggedIn, DID_A, DID_B, DID_C } from './identity-helpers.js';
 
 interface Msg { msgid: string; time: string; command: string; nick: string; account?: string; text: string }
 interface Page { channel: string; messages: Msg[]; has_more: boolean }
-
-async function token(c: RawClient): Promise<string> {
-  c.send('APITOKEN');
-  const m = / NOTE APITOKEN ISSUED (\S+) /.exec(await c.expect(/ NOTE APITOKEN /));
-  assert.ok(m);
-  return m[1]!;
-}
 
 describe('REST: channels and history', () => {
   let srv: TestServer;

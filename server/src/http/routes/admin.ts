@@ -12,7 +12,7 @@ type Level = (typeof LEVELS)[number];
  */
 export function adminRoutes(app: FastifyInstance, d: ApiDeps): void {
   const { context: ctx, log } = d;
-  app.addHook('preParsing', requireApiKey(d.keys, d.authFailures, 'admin endpoints are disabled: no api-keys configured', d.authBlocked));
+  app.addHook('preParsing', requireApiKey(d.keys, d.authFailures, 'admin endpoints are disabled: no api-keys configured'));
   app.addHook('onSend', async (_req, reply, payload) => {
     void reply.header('cache-control', 'no-store');
     return payload;

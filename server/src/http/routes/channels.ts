@@ -4,15 +4,14 @@ import type { HistoryReadOptions, HistoryReader, HistoryRef, StoredMessage } fro
 import { isChannelName } from '../../protocol/validate.js';
 import type { Channel } from '../../state/channel.js';
 import type { ApiDeps } from '../app.js';
-import { bearerToken, refuseIfBlocked, unauthorized } from '../auth.js';
+import { bearerToken, unauthorized } from '../auth.js';
 import { oneAtATime } from '../one-at-a-time.js';
+import { smallest } from '../../util/smallest.js';
 
 /** history page size: default and cap (freeq-reference.md §1.11) */
 export const HISTORY_LIMIT = { default: 50, max: 200 } as const;
 /** #12 finding 8: GET /api/v1/channels page size, default and cap */
 export const CHANNELS_LIMIT = { default: 100, max: 500 } as const;
-/** rows read per query while filling a history page (doubling up to the last): few wasted decryptions past the byte cap */
-const READ_CHUNKS = [8, 16, 32, 64] as const;
 
 /** +s/+p: hidden from non-members everywhere (LIST, WHOIS, NAMES); +i/+k: visible but closed */
 function restricted(ch: Channel): boolean {
@@ -67,37 +66,32 @@ const SUFFIX_RESERVE = Buffer.byteLength('],"has_more":false,"next_before":""}')
 
 /**
  * #12 finding 2: one history page as a JSON body of at most `maxBytes` (or one message, if a single
- * message is larger: it is always readable). Rows are read newest first in small chunks and each
- * is serialized on its own, so nothing larger than the page is ever built and rows past it are
- * never decrypted; the byte count is of the body as sent, so a multiline message counts every
- * line. `next_before` (with `has_more`) is where the next older page starts.
+ * message is larger: it is always readable). One read of `limit + 1` rows, newest first, with the
+ * store's byte budget (HistoryReadOptions.maxBytes: it stops soon after `maxBytes` of stored text,
+ * so rows far past the page are never decrypted); then each row is serialized on its own and the
+ * page is cut exactly, so nothing larger than the page is ever built. The byte count is of the
+ * body as sent, so a multiline message counts every line. `has_more` when rows were left over (cut
+ * by bytes, or the one past `limit`) or the read itself stopped on its budget with older rows
+ * unread; `next_before` is then where the next older page starts.
  */
 function historyPage(reader: HistoryReader, ch: Channel, before: HistoryRef | undefined, limit: number, maxBytes: number, o: HistoryReadOptions): string {
   const head = `{"channel":${JSON.stringify(ch.name)},"messages":[`;
   let bytes = Buffer.byteLength(head) + SUFFIX_RESERVE;
+  let unread = false;
+  const read: HistoryReadOptions = { ...o, maxBytes, onMaxBytes: () => { unread = true; } };
+  const rows = before ? reader.before(ch.folded, before, limit + 1, read) : reader.latest(ch.folded, limit + 1, undefined, read);
   const parts: string[] = []; // newest first
-  let cursor = before;
   let oldest: StoredMessage | undefined;
-  let more = false;
-  fill: for (let round = 0; ; round++) {
-    const want = Math.min(limit - parts.length, READ_CHUNKS[Math.min(round, READ_CHUNKS.length - 1)]!);
-    const rows = cursor ? reader.before(ch.folded, cursor, want, o) : reader.latest(ch.folded, want, undefined, o);
-    for (let i = rows.length - 1; i >= 0; i--) {
-      const json = JSON.stringify(toJson(rows[i]!));
-      const size = Buffer.byteLength(json) + (parts.length > 0 ? 1 : 0);
-      if (parts.length > 0 && bytes + size > maxBytes) { more = true; break fill; }
-      parts.push(json);
-      bytes += size;
-      oldest = rows[i];
-    }
-    if (rows.length < want) break; // the venue has nothing older
-    cursor = { msgid: oldest!.msgid };
-    if (parts.length >= limit) {
-      // a full page: is there an older one? (one row, the cheapest look)
-      more = reader.before(ch.folded, cursor, 1, o).length > 0;
-      break;
-    }
+  let i = rows.length - 1;
+  for (; i >= 0 && parts.length < limit; i--) {
+    const json = JSON.stringify(toJson(rows[i]!));
+    const size = Buffer.byteLength(json) + (parts.length > 0 ? 1 : 0);
+    if (parts.length > 0 && bytes + size > maxBytes) break;
+    parts.push(json);
+    bytes += size;
+    oldest = rows[i];
   }
+  const more = i >= 0 || unread;
   parts.reverse();
   const next = more && oldest ? `,"next_before":${JSON.stringify(oldest.msgid)}` : ',"next_before":null';
   return `${head}${parts.join(',')}],"has_more":${more}${next}}`;
@@ -139,9 +133,11 @@ export function channelRoutes(app: FastifyInstance, d: ApiDeps): void {
     const limit = parseLimit(req.query.limit, CHANNELS_LIMIT);
     if (limit === undefined) return badRequest(reply, 'limit must be a positive integer');
     const after = req.query.after ?? '';
-    const names: string[] = [];
-    for (const ch of context.world.channels.values()) if (ch.folded > after && !restricted(ch)) names.push(ch.folded);
-    names.sort();
+    // the limit + 1 first names after `after` (the extra one says there is a next page), not a sort of all
+    function* candidates(): Generator<string> {
+      for (const ch of context.world.channels.values()) if (ch.folded > after && !restricted(ch)) yield ch.folded;
+    }
+    const names = smallest(candidates(), limit + 1);
     const page = names.slice(0, limit);
     const channels = page.map((f) => {
       const ch = context.world.channels.get(f)!;
@@ -158,7 +154,6 @@ export function channelRoutes(app: FastifyInstance, d: ApiDeps): void {
     const header = req.headers.authorization;
     let did: string | undefined;
     if (header !== undefined) {
-      if (refuseIfBlocked(d.authFailures, req, reply, d.authBlocked)) return reply;
       const owner = context.apiTokens.verify(bearerToken(req));
       if (!owner) return unauthorized(d.authFailures, req, reply, 'Bearer');
       did = owner.did;

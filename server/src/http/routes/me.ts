@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../app.js';
-import { bearerToken, refuseIfBlocked, unauthorized } from '../auth.js';
+import { bearerToken, unauthorized } from '../auth.js';
 
 /**
  * GET /api/v1/me with `Authorization: Bearer <token>` (a token from the APITOKEN command) →
@@ -10,7 +10,7 @@ import { bearerToken, refuseIfBlocked, unauthorized } from '../auth.js';
  */
 export function meRoutes(app: FastifyInstance, d: ApiDeps): void {
   app.get('/api/v1/me', async (req, reply) => {
-    if (refuseIfBlocked(d.authFailures, req, reply, d.authBlocked)) return reply;
+    // no token, or a wrong one: 401, or 429 + Retry-After once this IP failed too often (auth.ts)
     const owner = d.context.apiTokens.verify(bearerToken(req));
     if (!owner) return unauthorized(d.authFailures, req, reply, 'Bearer');
     void reply.header('cache-control', 'no-store');

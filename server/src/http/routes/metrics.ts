@@ -25,7 +25,7 @@ export function metricsRoutes(app: FastifyInstance, d: ApiDeps): void {
       const hint = '/metrics needs an API key when web-addr is not a loopback address: set api-keys and send X-API-Key, or bind web-addr to 127.0.0.1';
       // X-API-Key, or the key as a bearer token (Prometheus' own `authorization: credentials_file`)
       const presented = presentedKey(req) ?? bearerToken(req);
-      if (checkApiKey(d.keys, d.authFailures, req, reply, hint, d.authBlocked, presented) === undefined) return reply;
+      if (checkApiKey(d.keys, d.authFailures, req, reply, hint, presented) === undefined) return reply;
     }
     const text = await metrics.text();
     return reply.header('content-type', metrics.contentType).header('cache-control', 'no-store').send(text);
