@@ -26,10 +26,10 @@ import { SqliteMessageRepo } from './storage/repos/messages.js';
 import { SqliteReadMarkerRepo } from './storage/repos/read-markers.js';
 import { HistoryStore } from './history/store.js';
 import { ThreadWriter } from './history/writer.js';
-import { checkHistoryCutoff } from './history/cutoff.js';
 import { SqliteServerBanStore } from './storage/repos/server-bans.js';
 import { ServerBans } from './limits/server-bans.js';
 import { ChannelCreationThrottle } from './limits/channel-creation.js';
+import { OperFailures } from './limits/oper-failures.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
 import { ApiTokenService } from './auth/api-tokens.js';
 import { loadPeerIdentity } from './keys/peer-identity.js';
@@ -37,11 +37,11 @@ import { createMessageSigner, loadSigningSeed } from './keys/signer.js';
 import { unlockDatabase } from './keys/db-key.js';
 import { lockDataDir, type DataDirLock } from './keys/server-lock.js';
 import { loadCloakKey } from './keys/cloak-key.js';
-import { checkCloakTemplates, Cloaks } from './state/cloak.js';
+import { Cloaks } from './state/cloak.js';
 import { SigningKeyRepo } from './storage/repos/signing-keys.js';
 import type { IrcConn } from './transport/conn.js';
 import { Admission } from './transport/admission.js';
-import { openDescriptors, softDescriptorLimit } from './limits/fd-limit.js';
+import { openDescriptors, softDescriptorLimit } from './util/fd-limit.js';
 import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
 
@@ -68,11 +68,9 @@ export interface RunningServer {
  * the server through here, so tests exercise production wiring (hardening.md §5).
  */
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
-  // #12: a bad cloak template stops the start before anything is touched; then the data directory
-  // lock (keys/server-lock.ts), before any key or database file is read: a second server on the
-  // same directory stops here, leaving the first one's pid file and keys alone
-  checkCloakTemplates(config);
-  checkHistoryCutoff(config);
+  // the data directory lock (keys/server-lock.ts) first, before any key or database file is read:
+  // a second server on the same directory stops here, leaving the first one's pid file and keys
+  // alone (bad cloak templates and history-cutoff values are configuration errors: config/load.ts)
   const lock = lockDataDir(config.dataDir, { server: true });
   try {
     return await startLocked(config, opts, lock);
@@ -113,6 +111,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     cloaks: new Cloaks(cloakKey.key, config),
     // #12 finding 8: channel creation caps and expiry (state/channel-lifecycle.ts)
     maxChannelsTotal: config.maxChannelsTotal, maxChannelsPerAccount: config.maxChannelsPerAccount, channelExpiry: config.channelExpiry,
+    foundedChannelExpiry: config.foundedChannelExpiry,
     channelCreation: new ChannelCreationThrottle({
       perConnection: config.channelCreationPerConnection, perIp: config.channelCreationPerIp,
       windowMs: config.channelCreationWindow, exempt: config.channelCreationExempt,
@@ -160,6 +159,9 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     readMarkers: new SqliteReadMarkerRepo(db),
     plugins,
     bans: new ServerBans(new SqliteServerBanStore(db), clock),
+    operFailures: new OperFailures({
+      perIp: config.operMaxFailuresPerIp, global: config.operMaxFailures, windowMs: config.operFailureWindow, exempt: config.limitExempt,
+    }, clock),
     apiTokens: new ApiTokenService(new SqliteApiTokenStore(db), () => clock.now()),
     runtime: { lockdown: config.lockdown as 'off' | 'sasl-only' | 'closed' },
     // read on demand (MOTD is rare) so an operator can edit the file without a restart
@@ -203,7 +205,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const sweep = setInterval(() => {
     const now = clock.now();
     for (const s of sessions) s.tick(now);
-    ops.expireChannels(now); // empty channels past channel-expiry (#12 finding 8); O(1) when none is due
+    ops.expireChannels(now); // empty channels past channel-expiry / founded-channel-expiry (#12 finding 8); O(1) when none is due
   }, tickMs);
   sweep.unref();
 

@@ -5,6 +5,7 @@ import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { OPTIONS, camel, envName, type OptionSpec } from './options.js';
 import { formatBytes, formatDuration, parseAddr, parseBytes, parseDuration } from './units.js';
+import { cloakTemplateProblem } from '../util/cloak-template.js';
 import type { Config, OperBlock, PluginSpec } from './schema.js';
 import { parsePluginArg, validatePluginSpec } from '../plugins/registry.js';
 
@@ -239,6 +240,17 @@ export function loadConfig(src: ConfigSources = {}): Config {
   };
   oneOf('saslMechanisms', 'sasl-mechanisms', ['ATPROTO-CHALLENGE', 'PLAIN']);
   oneOf('atprotoMethods', 'atproto-methods', ['crypto', 'pds-session', 'pds-oauth', 'service-auth']);
+  // history/cutoff.ts HistoryCutoff (config/ may not import history/)
+  const cutoffs = ['none', 'restricted', 'always'];
+  if (typeof out.historyCutoff === 'string' && !cutoffs.includes(out.historyCutoff)) {
+    problems.push(`history-cutoff: must be ${cutoffs.join(', ')} (got ${JSON.stringify(out.historyCutoff)})`);
+  }
+  // #12 finding 9: a cloak template that would let users share a cloak or put mask syntax in a host
+  for (const [key, name, kind] of [['guestCloak', 'guest-cloak', 'guest'], ['didCloak', 'did-cloak', 'did']] as const) {
+    const t = out[key];
+    const problem = typeof t === 'string' ? cloakTemplateProblem(t, kind) : undefined;
+    if (problem) problems.push(`${name} ${JSON.stringify(t)}: ${problem}`);
+  }
   if (Array.isArray(out.operDids)) for (const d of out.operDids as string[]) if (!/^did:[a-z]+:[A-Za-z0-9._:%-]+$/.test(d)) problems.push(`oper-dids: "${d}" is not a DID`);
   for (const [key, name] of [['plcUrl', 'plc-url'], ['handleResolverUrl', 'handle-resolver-url']] as const) {
     const v = out[key];

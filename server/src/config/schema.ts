@@ -113,6 +113,8 @@ export interface Config {
   apiKeys: string[];
   corsOrigins: string[];
   httpRateLimit: number;
+  /** an HTTP socket with no traffic for this long is destroyed (0: never) */
+  httpIdleTimeout: number;
   /** #12: body bytes of one REST history response */
   httpHistoryMaxBytes: number;
   fixKeyPermissions: boolean;
@@ -134,6 +136,7 @@ export interface Config {
   maxChannelsPerAccount: number;
   maxChannelsTotal: number;
   channelExpiry: number;
+  foundedChannelExpiry: number;
   maxModes: number;
   whowasLen: number;
   sendq: number;

@@ -271,6 +271,19 @@ describe('config: the freeq-server command', () => {
     assert.ok(r.stderr.includes('environment: unknown variable FREEQ_TYPO'), r.stderr);
   });
 
+  test('cloak templates and history-cutoff are configuration errors: config print refuses them too (exit 2)', () => {
+    assert.deepEqual(problemsOf(() => loadConfig({ env: {}, cli: { 'guest-cloak': 'freeq/guest', 'did-cloak': '{hash}!x', 'history-cutoff': 'sometimes' } })), [
+      'history-cutoff: must be none, restricted, always (got "sometimes")',
+      'guest-cloak "freeq/guest": must contain {hash}',
+      'did-cloak "{hash}!x": must expand to a host part of letters, digits, ".", "/" and "-" that starts with a letter or digit, at most 63 characters (with a 16-character {hash} and a method of up to 16: "xxxxxxxxxxxxxxxx!x")',
+    ]);
+    assert.equal(loadConfig({ env: {}, cli: { 'guest-cloak': '{hash}.guest.example', 'history-cutoff': 'always' } }).historyCutoff, 'always');
+    const r = cli(['config', 'print', '--history-cutoff', 'sometimes', '--guest-cloak', 'freeq/guest']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'freeq-server: invalid configuration:\n  - history-cutoff: must be none, restricted, always (got "sometimes")\n  - guest-cloak "freeq/guest": must contain {hash}\n');
+  });
+
   test('docs/operator-guide.md documents every option', () => {
     const guide = readFileSync(join(ROOT, 'docs/operator-guide.md'), 'utf8');
     for (const o of OPTIONS) assert.ok(guide.includes(`\`${o.name}\``), `operator guide lacks \`${o.name}\``);
