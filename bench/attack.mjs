@@ -7,7 +7,7 @@
 // (peak during the attack minus the baseline just before it), as ONE JSON line.
 //
 //   node bench/attack.mjs history   [--duration s] [--attackers N] [--read] [--messages M] [--lines L]
-//   node bench/attack.mjs rest      [--duration s] [--attackers N] [--read] [--messages M] [--lines L]
+//   node bench/attack.mjs rest      [--duration s] [--attackers N] [--read] [--pipeline P] [--messages M] [--lines L]
 //   node bench/attack.mjs never-read [--duration s] [--attackers N] [--channels C]
 //   (any scenario: --ping-ms ms between control PINGs, --keep keeps the data dir, --prof writes a
 //   CPU profile of the attacked server to ./attack-prof)
@@ -17,8 +17,9 @@
 //             reads a byte. #c is first filled with M draft/multiline messages of L lines (~390 B each)
 //             by a preload run of the server on the same data dir (relaxed limits), then the
 //             server restarts with defaults.
-// rest:       each attacker opens one HTTP connection and pipelines 100
-//             `GET /api/v1/channels/%23c/history?limit=200` per round, rounds back to back (no login).
+// rest:       each attacker keeps one HTTP connection open (reconnecting whenever the server
+//             closes it) and pipelines --pipeline (32) `GET /api/v1/channels/%23c/history?limit=200`
+//             per round, rounds every 50 ms (no login).
 // never-read: attackers register and send LIST over and over and never read; the control client
 //             first creates C channels with long topics (so one LIST is large).
 //
@@ -29,6 +30,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt, freePort, vmRssKb } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -38,7 +40,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { for (const c of
 
 const argv = process.argv.slice(2);
 const scenario = argv[0];
-const opt = { duration: 20, attackers: 1, read: false, messages: 500, lines: 100, channels: 400, pingMs: 20, keep: false, prof: false };
+const opt = { duration: 20, attackers: 1, read: false, messages: 500, lines: 100, channels: 400, pingMs: 20, keep: false, prof: false, pipeline: 32 };
 for (let i = 1; i < argv.length; i++) {
   const key = argv[i].slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
   if (!argv[i].startsWith('--') || !(key in opt)) die(`unknown option ${argv[i]}`);
@@ -49,13 +51,6 @@ for (let i = 1; i < argv.length; i++) {
 if (!['history', 'rest', 'never-read'].includes(scenario)) die('usage: node bench/attack.mjs <history|rest|never-read> [options]');
 
 function die(msg) { process.stderr.write(`attack: ${msg}\n`); process.exit(2); }
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 const OPER_PASSWORD = 'bench-oper-password-0123456789';
 
@@ -80,12 +75,7 @@ async function stopServer(srv) {
   await new Promise((r) => srv.child.once('exit', r));
 }
 
-function rssMb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch { return NaN; }
-}
+const rssMb = (pid) => vmRssKb(pid) / 1024;
 
 /** a line client: `lines` collects, `waitFor(re)` resolves with the first line matching after the call */
 function ircClient(port, localAddress) {
@@ -197,23 +187,37 @@ async function historyAttacker(port, i) {
   return { stop() { stop = true; c.sock.destroy(); return { received_bytes: c.bytes }; } };
 }
 
+/**
+ * One HTTP connection at a time from its own address, pipelining `--pipeline` (default 32: what
+ * the server lets wait) history requests per round, rounds every 50 ms while the socket takes
+ * them; when the server closes the connection (429 + close, or too many waiting) it reconnects at
+ * once, so the attack lasts the whole run.
+ */
 async function restAttacker(web, i) {
-  const sock = net.connect({ port: web, host: '127.0.0.1', localAddress: `127.0.0.${10 + i}` });
-  await new Promise((r) => sock.once('connect', r));
-  let bytes = 0;
-  sock.on('data', (d) => { bytes += d.length; });
-  sock.on('error', () => {});
-  if (!opt.read) sock.pause();
   const req = 'GET /api/v1/channels/%23c/history?limit=200 HTTP/1.1\r\nHost: x\r\n\r\n';
+  let bytes = 0;
+  let connections = 0;
   let stop = false;
+  let sock;
+  const connect = () => {
+    if (stop) return;
+    connections++;
+    const s = net.connect({ port: web, host: '127.0.0.1', localAddress: `127.0.0.${10 + i}` });
+    sock = s;
+    s.on('data', (d) => { bytes += d.length; });
+    s.on('error', () => {});
+    s.once('close', () => { if (!stop) setTimeout(connect, 5); });
+    s.once('connect', () => { if (!opt.read) s.pause(); s.write(req.repeat(opt.pipeline)); });
+  };
+  connect();
   const pump = async () => {
-    while (!stop && !sock.destroyed) {
-      if (sock.writableLength < 64 * 1024) sock.write(req.repeat(100));
+    while (!stop) {
+      if (sock && !sock.destroyed && !sock.connecting && sock.writableLength < 64 * 1024) sock.write(req.repeat(opt.pipeline));
       await sleep(50);
     }
   };
   void pump();
-  return { stop() { stop = true; sock.destroy(); return { received_bytes: bytes }; } };
+  return { stop() { stop = true; sock?.destroy(); return { received_bytes: bytes, connections }; } };
 }
 
 async function neverReadAttacker(port, i) {
@@ -259,6 +263,7 @@ async function eventLoopLag(web) {
 // ---------------------------------------------------------------- run
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freeq-attack-'));
 try {
+  ensureBuilt('attack');
   if (scenario !== 'never-read') await preloadHistory(dir);
   // --prof: a CPU profile of the attacked server in ./attack-prof (node --cpu-prof)
   const srv = await startServer(dir, [], opt.prof ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('attack-prof')}`] : []);
@@ -287,6 +292,7 @@ try {
     control_ping: ping, server_event_loop: loop, rss_base_mb: Math.round(base), rss_peak_mb: Math.round(peak), rss_growth_mb: Math.round(peak - base), rss_end_mb: Math.round(end),
     server_alive: alive,
     attacker_received_bytes: att.reduce((n, a) => n + (a.received_bytes ?? 0), 0),
+    attacker_connections: att.reduce((n, a) => n + (a.connections ?? 0), 0),
   }));
 } finally {
   if (!opt.keep) fs.rmSync(dir, { recursive: true, force: true });

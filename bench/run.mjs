@@ -19,13 +19,14 @@
 //        [--against ngircd|inspircd|"<command with {port} and {dir}>"] [--keep]
 //
 // See docs/performance.md.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LoadGen, mergeHist } from './loadgen.mjs';
+import { ensureBuilt, freePort } from './lib.mjs';
 import { NativeGen, buildNative } from './native-gen.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -93,14 +94,6 @@ function die(msg, code = 1) {
 }
 
 // ---------------------------------------------------------------- servers
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
 function rssKb(pid) {
   try {
     const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -164,10 +157,7 @@ async function startServer(kind) {
   const port = await freePort();
   let cmd;
   if (kind.name === 'freeq') {
-    if (!fs.existsSync(path.join(root, 'server/dist/main.js'))) {
-      process.stderr.write('bench: server/dist missing, running npm run build\n');
-      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-    }
+    ensureBuilt();
     const relaxed = fs.readFileSync(path.join(here, 'relaxed.args'), 'utf8').trim();
     const web = await freePort();
     cmd = `node ${path.join(root, 'server/bin/freeq-server.js')} ${relaxed} --listen-addr 127.0.0.1:${port} --web-addr 127.0.0.1:${web} --data-dir ${dir}`;
