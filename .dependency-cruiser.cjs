@@ -91,8 +91,6 @@ const EXCEPTIONS = [
   { from: 'http/app.ts', to: 'commands/context.ts', typeOnly: true },
   // #13: admin actions (lockdown, notices) go through Ops and the event bus instead of building session Outgoings
   { from: 'http/routes/admin.ts', to: 'session/outgoing.ts' },
-  // #13: message signing moves into ops.message; the signer signs event data, not a session Outgoing
-  { from: 'keys/signer.ts', to: 'session/outgoing.ts', typeOnly: true },
   // #13: the SQLite DID cache is wired in server.ts; identity/ only sees the cache port
   { from: 'identity/service.ts', to: 'storage/repos/did-cache.ts' },
 ];

@@ -33,7 +33,10 @@ import { OperFailures } from './limits/oper-failures.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
 import { ApiTokenService } from './auth/api-tokens.js';
 import { loadPeerIdentity } from './keys/peer-identity.js';
-import { createMessageSigner, loadSigningSeed } from './keys/signer.js';
+import { createMessageSigner, loadSigningSeed, signedTags } from './keys/signer.js';
+import { channelVenue, dmVenue } from './keys/chat-signature.js';
+import { visOf } from './history/types.js';
+import { newMsgid } from './session/outgoing.js';
 import { unlockDatabase } from './keys/db-key.js';
 import { lockDataDir, type DataDirLock } from './keys/server-lock.js';
 import { loadCloakKey } from './keys/cloak-key.js';
@@ -117,7 +120,16 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       windowMs: config.channelCreationWindow, exempt: config.channelCreationExempt,
     }, clock),
     limitHit: (kind) => context.metrics.limitHit(kind),
-  }, clock);
+  }, clock, {
+    // messages (state/message-ops.ts): plugins, ids, signing and history, all created below
+    onMessage: (m) => plugins.onMessage(m),
+    newMsgid,
+    channelVenue,
+    dmVenue,
+    sign: (m) => signedTags(signing, m),
+    record: (m) => history.record(m),
+    visibility: (ch) => visOf(ch.modes),
+  });
   // #12 finding 15: a persisted name with a character channel names may no longer hold is not loaded
   for (const name of ops.restore()) log.warn({ channel: name }, 'persisted channel not loaded: its name holds a control, format or invisible character (row left in the database)');
   fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });

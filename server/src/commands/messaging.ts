@@ -1,19 +1,17 @@
 import { foldCase } from '../protocol/casemap.js';
 import { isClientOnlyTag } from '../protocol/tags.js';
-import { channelVenue, dmVenue, SIG_TAG } from '../keys/chat-signature.js';
-import { stampSignature } from '../keys/signer.js';
+import { SIG_TAG } from '../keys/chat-signature.js';
 import { SlidingWindow } from '../limits/rate.js';
 import * as N from '../protocol/numerics.js';
-import { MAX_BODY_BYTES } from '../protocol/limits.js';
-import { isChannelName, safeParam } from '../protocol/validate.js';
-import { PREFIX_CHARS, PREFIX_MODES, type Channel } from '../state/channel.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { safeParam } from '../protocol/validate.js';
+import { Fanout } from '../session/fanout.js';
+import type { MessageEvent, RelayCommand } from '../state/events.js';
 import type { User } from '../state/user.js';
-import { Outgoing } from '../session/outgoing.js';
 import type { CommandContext } from './context.js';
-import { MultilineOut, type MultilineLine } from './multiline.js';
-import { visOf } from '../history/types.js';
+import type { MultilineLine } from './multiline.js';
 
-export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+export type { RelayCommand } from '../state/events.js';
 
 /**
  * C2 (freeq parity, messaging.rs:1784-1807,985-1020): per connection, `message-rate` PRIVMSG+NOTICE
@@ -39,21 +37,16 @@ function withinRate(ctx: CommandContext, command: RelayCommand, targets: string)
   return false;
 }
 
-/** Why a user may not speak in a channel, or undefined if they may. */
-export function cannotSend(ctx: CommandContext, ch: Channel, u: User): string | undefined {
-  const mem = ch.members.get(u);
-  if (!mem && ch.modes.n) return 'Cannot send to channel (no external messages)';
-  const privileged = mem !== undefined && mem.modes !== '';
-  if (ch.modes.m && !privileged) return 'Cannot send to channel (+m)';
-  if (!privileged && ctx.server.ops.isBanned(ch, u)) return 'Cannot send to channel (you are banned)';
-  return undefined;
-}
-
 /**
  * PRIVMSG / NOTICE / TAGMSG to channels (with STATUSMSG prefixes) and nicks. NOTICE never
  * produces an error reply (RFC 2812 §3.3.2). Client-only tags are relayed; others are dropped.
  * `multiline`: the lines of a completed draft/multiline batch (commands/batch.ts; `text` is
  * their combined message): one message for every check, delivered as a batch or its fallback.
+ *
+ * This command parses, applies the per-connection limits (target count, message rate) and
+ * answers; each target's message goes through Ops (state/message-ops.ts: authorization, plugins,
+ * signing, history, the `message` event that fan-out delivers), the one path a federated
+ * message will take too (#13).
  *
  * #12: recipients get the message at once, but the sender's acknowledgement (the echo-message
  * echo, the labeled-response ACK or echo) waits until history has committed it, so a message
@@ -65,9 +58,6 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
   const { server, user, session } = ctx;
   /** targets of this command's messages that history keeps (the acknowledgement waits; a failed write names them) */
   let stored: string[] | undefined;
-  const remember = (out: Outgoing, venue: string, target: string, body: string | undefined, clientTags: Map<string, string> | undefined, lines: readonly MultilineLine[] | undefined, vis: number): void => {
-    if (offer(ctx, out, command, venue, target, body, clientTags, lines, vis)) (stored ??= []).push(target);
-  };
   const quiet = command === 'NOTICE';
   const err = (code: string, ...p: string[]) => { if (!quiet) ctx.numeric(code, ...p); };
   // each target once, whatever its case (rfc1459 casemapping)
@@ -84,73 +74,25 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
   if (!withinRate(ctx, command, targets)) return;
   if (command !== 'TAGMSG') user.lastSpokeAt = server.clock.now();
   server.metrics.message(command);
-  const onlyTags = command === 'TAGMSG';
   // TAGMSG (and its echo) only ever reaches message-tags clients
-  const canReceive = (u: User): boolean => !onlyTags || u.link.hasCap('message-tags');
+  const canReceive = command !== 'TAGMSG' || session.hasCap('message-tags');
 
   for (const target of list) {
-    let statusPrefix = '';
-    let name = target;
-    while (name.length > 1 && PREFIX_CHARS.includes(name[0]!) && isChannelName(name.slice(1))) { statusPrefix = name[0]!; name = name.slice(1); }
-    // plugins (onMessage) may allow, rewrite or suppress a text message; suppression is silent
-    let body = text;
-    let lines = multiline;
-    if (command !== 'TAGMSG') {
-      const d = server.plugins.onMessage({ nick: user.nick, account: user.account, command, target, text: body! });
-      if (d.action === 'suppress') continue;
-      if (d.action === 'rewrite') {
-        body = d.text;
-        // a rewritten multiline message is delivered as the rewritten text's lines
-        if (lines) lines = d.text.split('\n').map((t) => ({ text: t, concat: false }));
-      }
+    let ev: MessageEvent | undefined;
+    try {
+      ev = server.ops.message(user, { command, target, text, lines: multiline, clientTags });
+    } catch (e) {
+      if (!(e instanceof ReplyError)) throw e;
+      err(e.code, ...e.params, e.text);
+      continue;
     }
-    const params = command === 'TAGMSG' ? [target] : [target, body!];
-    // B2: the relayed line (with our full prefix) must fit in 512 bytes; reject, never truncate
-    if (command !== 'TAGMSG') {
-      const relayedLen = Math.max(...(lines ?? [{ text: body! }]).map((l) => Buffer.byteLength(`:${user.mask} ${command} ${target} :${l.text}\r\n`)));
-      if (relayedLen > MAX_BODY_BYTES) { err(N.ERR_INPUTTOOLONG, 'Line too long to be relayed without truncation'); continue; }
-    }
-    // one msgid per message delivered to one target; recipients and the echo share it
-    const out = new Outgoing({ tags: new Map(), source: user.mask, command, params }, server.fanout.meta(user, { clientTags }));
-    // what one recipient gets: this line, or the multiline batch (or its fallback lines)
-    const ml = lines ? new MultilineOut(out, lines) : undefined;
-    const give = (link: { hasCap(c: string): boolean }, sink: (o: Outgoing) => void): void => { if (ml) ml.send(link, sink); else sink(out); };
-    if (isChannelName(name)) {
-      const ch = server.world.findChannel(name);
-      if (!ch) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
-      const why = cannotSend(ctx, ch, user);
-      // a +s/+p channel that refuses a non-member answers as a missing one (#12 finding 14)
-      if (why && ch.hidden && !ch.members.has(user)) { err(N.ERR_NOSUCHCHANNEL, safeParam(target), 'No such channel'); continue; }
-      if (why) { err(N.ERR_CANNOTSENDTOCHAN, ch.name, why); continue; }
-      const minRank = statusPrefix ? PREFIX_MODES[PREFIX_CHARS.indexOf(statusPrefix)]! : undefined;
-      const rankOk = (u: User): boolean => {
-        if (!canReceive(u)) return false;
-        if (!minRank) return true;
-        const mem = ch.members.get(u)!;
-        // a member with the prefix or any higher one receives it
-        return [...PREFIX_MODES.slice(0, PREFIX_MODES.indexOf(minRank) + 1)].some((m) => mem.has(m));
-      };
-      stampSignature(server.signing, out, { command, from: user.account, body, venue: channelVenue(ch.name) });
-      if (ml) ml.toChannel(server.fanout, ch, user, rankOk);
-      else server.fanout.toChannel(ch, out, user, rankOk);
-      // STATUSMSG (@#chan) is not channel history: not everyone in the channel saw it
-      // #12: with the channel's restricting modes of this moment (history/cutoff.ts)
-      if (!statusPrefix) remember(out, ch.folded, target, body, clientTags, lines, visOf(ch.modes));
-    } else {
-      const dest = server.world.findUser(name);
-      if (!dest) { err(N.ERR_NOSUCHNICK, safeParam(target), 'No such nick/channel'); continue; }
-      if (command === 'PRIVMSG' && dest.away !== undefined) ctx.numeric(N.RPL_AWAY, dest.nick, dest.away);
-      const venue = user.account && dest.account ? dmVenue(user.account, dest.account) : undefined;
-      stampSignature(server.signing, out, { command, from: user.account, body, venue });
-      // DM history only between two accounts, visible only to them (issue 5)
-      if (venue) remember(out, venue, target, body, clientTags, lines, 0);
-      if (canReceive(dest)) {
-        // to oneself it is a delivered message, not a response: never labeled (labeled-response)
-        if (dest === user) give(session, (o) => session.deliverSideEffect(o));
-        else give(dest.link, (o) => dest.link.deliver(o));
-      }
-    }
-    if (session.hasCap('echo-message') && canReceive(user)) give(session, (o) => session.deliver(o));
+    if (!ev) continue; // a plugin suppressed it (silently)
+    if (ev.stored) (stored ??= []).push(target);
+    if (command === 'PRIVMSG' && ev.to && ev.to.away !== undefined) ctx.numeric(N.RPL_AWAY, ev.to.nick, ev.to.away);
+    const forms = server.fanout.messageForms(ev);
+    // to oneself it is a delivered message, not a response: never labeled (labeled-response)
+    if (ev.to === user && canReceive) Fanout.give(forms, session, (o) => session.deliverSideEffect(o));
+    if (session.hasCap('echo-message') && canReceive) Fanout.give(forms, session, (o) => session.deliver(o));
   }
   // the echo (above, in this command's reply buffer) and a labeled ACK leave when the session
   // flushes that buffer, i.e. when this promise settles
@@ -169,17 +111,4 @@ async function afterCommit(ctx: CommandContext, command: RelayCommand, targets: 
   for (const t of targets) {
     ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'WARN', params: [command, 'HISTORY_NOT_STORED', safeParam(t), 'Message delivered but not stored in history'] });
   }
-}
-
-/** Offer a delivered message to history (the store decides what it keeps); true if it will be stored. */
-function offer(ctx: CommandContext, out: Outgoing, command: RelayCommand, venue: string, target: string, text: string | undefined, clientTags: Map<string, string> | undefined, lines: readonly MultilineLine[] | undefined, vis: number): boolean {
-  const { user, server } = ctx;
-  return server.history.record({
-    msgid: out.meta.msgid!, time: out.meta.at ?? Date.parse(out.meta.time), command, venue, target,
-    source: user.mask, account: user.account, text,
-    // as delivered: with the server's +freeq.at/sig (stamped on out.meta), so replayed history still verifies
-    clientTags: (out.meta.clientTags ?? clientTags) ? Object.fromEntries(out.meta.clientTags ?? clientTags!) : undefined,
-    ...(lines ? { lines: lines.map((l) => ({ ...l })) } : {}),
-    ...(vis !== 0 ? { vis } : {}),
-  });
 }

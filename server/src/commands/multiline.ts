@@ -2,10 +2,8 @@ import type { IrcMessage } from '../protocol/message.js';
 import { foldCase } from '../protocol/casemap.js';
 import { isClientOnlyTag } from '../protocol/tags.js';
 import { safeParam } from '../protocol/validate.js';
-import { Outgoing } from '../session/outgoing.js';
-import { newBatchId } from '../session/reply-buffer.js';
-import type { Channel } from '../state/channel.js';
-import type { User } from '../state/user.js';
+import { CONCAT_TAG, MULTILINE_BATCH, MULTILINE_CAP } from '../session/multiline-out.js';
+import type { MessageLine } from '../state/events.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -14,12 +12,10 @@ import type { CommandContext } from './context.js';
  * Client side: `BATCH +<ref> draft/multiline <target>` opens a batch (commands/batch.ts), lines
  * tagged `batch=<ref>` are collected here (routed by session/session.ts, never relayed one by
  * one), `BATCH -<ref>` hands the whole message to relay() (commands/messaging.ts), which applies
- * every check of a single message once. Delivery side: MultilineOut gives each recipient either
+ * every check of a single message once. Delivery side (session/multiline-out.ts): MultilineOut gives each recipient either
  * one draft/multiline batch (msgid on the BATCH start) or the plain fallback lines.
  */
-export const MULTILINE_CAP = 'draft/multiline';
-export const MULTILINE_BATCH = 'draft/multiline';
-export const CONCAT_TAG = 'draft/multiline-concat';
+export { MULTILINE_CAP, MULTILINE_BATCH, CONCAT_TAG } from '../session/multiline-out.js';
 /** C6: open client batches per connection (freeq parity: draft_multiline.rs) */
 export const MAX_OPEN_BATCHES = 5;
 /** C6 (ours): an open batch with no line for this long is discarded */
@@ -27,7 +23,8 @@ export const BATCH_IDLE_MS = 30_000;
 /** longest batch reference we accept (bytes) */
 const MAX_REF_BYTES = 64;
 
-export interface MultilineLine { text: string; concat: boolean }
+/** one collected line (state/events.ts MessageLine) */
+export type MultilineLine = MessageLine;
 
 /** The combined message: lines joined by \n, except a concat line which joins directly. */
 export function joinLines(lines: readonly MultilineLine[]): string {
@@ -191,69 +188,5 @@ export function sweepBatches(session: { send(m: IrcMessage): void; readonly serv
     s.open.delete(ref);
     refuse(s, ref);
     session.send({ tags: new Map(), source: session.serverName, command: 'FAIL', params: ['BATCH', 'TIMEOUT', safeParam(ref), 'Multiline batch timed out'] });
-  }
-}
-
-// ---- delivery (output side) ----------------------------------------------------------------
-
-/** An Outgoing whose tags are the same for every recipient (lines inside a server batch). */
-class FixedTagsOutgoing extends Outgoing {
-  constructor(base: IrcMessage, private readonly fixed: ReadonlyMap<string, string>) { super(base, { time: '' }); }
-  override tagsFor(): Map<string, string> { return new Map(this.fixed); }
-}
-
-const canMultiline = (link: { hasCap(c: string): boolean }): boolean => link.hasCap(MULTILINE_CAP) && link.hasCap('batch');
-
-/**
- * One multiline message to one target, built from relay()'s Outgoing for that target (its meta:
- * msgid, time, account, client tags and signature). Each form is built once, when first needed
- * (after signing), and shared by every recipient of that form (serialize once, fan out many).
- */
-export class MultilineOut {
-  private batchForm?: Outgoing[];
-  private fallbackForm?: Outgoing[];
-
-  constructor(private readonly out: Outgoing, readonly lines: readonly MultilineLine[]) {}
-
-  /** multiline clients: `BATCH +ref draft/multiline <target>` with the message's tags, the lines, `BATCH -ref` */
-  private batch(): Outgoing[] {
-    if (this.batchForm) return this.batchForm;
-    const { source, command, params } = this.out.base;
-    const target = params[0]!;
-    const ref = newBatchId();
-    const start = new Outgoing({ tags: new Map(), source, command: 'BATCH', params: [`+${ref}`, MULTILINE_BATCH, target] }, this.out.meta);
-    const body = this.lines.map((l) => new FixedTagsOutgoing(
-      { tags: new Map(), source, command, params: [target, l.text] },
-      new Map(l.concat ? [['batch', ref], [CONCAT_TAG, '']] : [['batch', ref]]),
-    ));
-    const end = new FixedTagsOutgoing({ tags: new Map(), source, command: 'BATCH', params: [`-${ref}`] }, new Map());
-    this.batchForm = [start, ...body, end];
-    return this.batchForm;
-  }
-
-  /**
-   * Others: the lines as sent (never blank ones), the message's tags (msgid, client tags,
-   * signature) on the first only; server-time and account on every line.
-   */
-  private fallback(): Outgoing[] {
-    if (this.fallbackForm) return this.fallbackForm;
-    const { source, command, params } = this.out.base;
-    const meta = this.out.meta;
-    this.fallbackForm = this.lines.filter((l) => l.text !== '').map((l, i) => new Outgoing(
-      { tags: new Map(), source, command, params: [params[0]!, l.text] },
-      i === 0 ? meta : { time: meta.time, account: meta.account, bot: meta.bot },
-    ));
-    return this.fallbackForm;
-  }
-
-  /** What `link` gets, in order, each through `sink` (deliver, deliverSideEffect…). */
-  send(link: { hasCap(c: string): boolean }, sink: (o: Outgoing) => void): void {
-    for (const o of canMultiline(link) ? this.batch() : this.fallback()) sink(o);
-  }
-
-  /** To every member of `ch` but `skip` that passes `filter` (one pass per form and line). */
-  toChannel(fanout: { toChannel(ch: Channel, out: Outgoing, skip?: User, filter?: (u: User) => boolean): void }, ch: Channel, skip: User, filter: (u: User) => boolean): void {
-    for (const o of this.batch()) fanout.toChannel(ch, o, skip, (u) => filter(u) && canMultiline(u.link));
-    for (const o of this.fallback()) fanout.toChannel(ch, o, skip, (u) => filter(u) && !canMultiline(u.link));
   }
 }

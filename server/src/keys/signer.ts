@@ -1,5 +1,4 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import type { Outgoing } from '../session/outgoing.js';
 import type { SigningKeyRepo, SigningKeyRow } from '../storage/repos/signing-keys.js';
 import { canonicalForm, kidOf, messageEvent, SIG_TAG, SIG_TAG_FORMAT, signCanonical, verifySigTag, type ChatEvent, type Verdict } from './chat-signature.js';
 import { KEY_FILES, loadOrCreateKey, type KeyFileOptions } from './key-file.js';
@@ -85,14 +84,15 @@ export function createMessageSigner(seed: Buffer, repo: SigningKeyRepo, now: num
 }
 
 /**
- * The signing hook of a relayed PRIVMSG/NOTICE (commands/messaging.ts): when the sender is logged
- * in (`from` = their DID) and the venue is known, add `+freeq.at/sig` to this target's copy of the
- * client tags, so message-tags recipients (and the echo) get it. Guests, TAGMSG, and private
- * messages to a user without a DID (no `dm:` venue) get none. Call before the first delivery.
+ * The signing hook of a relayed PRIVMSG/NOTICE (state/message-ops.ts, through its `sign` port):
+ * when the sender is logged in (`from` = their DID) and the venue is known, the message's client
+ * tags plus `+freeq.at/sig`, so message-tags recipients (and the echo, and history) get it.
+ * Guests, TAGMSG, and private messages to a user without a DID (no `dm:` venue) get none: the
+ * tags are returned unchanged.
  */
-export function stampSignature(signing: MessageSigner, out: Outgoing, a: { command: string; from: string | undefined; body: string | undefined; venue: string | undefined }): void {
-  if (a.command === 'TAGMSG' || !a.from || a.body === undefined || a.venue === undefined || !out.meta.msgid) return;
-  const tags = new Map(out.meta.clientTags ?? []);
-  tags.set(SIG_TAG, signing.signTag({ from: a.from, msgid: out.meta.msgid, target: a.venue, body: a.body, tags: out.meta.clientTags }));
-  out.meta.clientTags = tags;
+export function signedTags(signing: MessageSigner, a: { command: string; from: string | undefined; msgid: string; venue: string | undefined; body: string | undefined; tags: ReadonlyMap<string, string> | undefined }): ReadonlyMap<string, string> | undefined {
+  if (a.command === 'TAGMSG' || !a.from || a.body === undefined || a.venue === undefined) return a.tags;
+  const tags = new Map(a.tags ?? []);
+  tags.set(SIG_TAG, signing.signTag({ from: a.from, msgid: a.msgid, target: a.venue, body: a.body, tags: a.tags }));
+  return tags;
 }

@@ -1,10 +1,14 @@
 import type { IrcMessage } from '../protocol/message.js';
-import type { Channel } from '../state/channel.js';
-import type { StateEvent } from '../state/events.js';
+import { PREFIX_MODES, type Channel } from '../state/channel.js';
+import type { MessageEvent, StateEvent } from '../state/events.js';
 import { renderModeChanges } from '../state/modes.js';
 import type { User } from '../state/user.js';
 import type { World } from '../state/world.js';
+import { MultilineOut } from './multiline-out.js';
 import { Outgoing, newMsgid, nowIso, type OutMeta } from './outgoing.js';
+
+/** A message's lines, built once and shared by its recipients and the sender's echo. */
+export interface MessageForms { out: Outgoing; multiline?: MultilineOut }
 
 export interface FanoutDeps {
   world: World;
@@ -36,6 +40,52 @@ export class Fanout {
       if (filter && !filter(u)) continue;
       u.link.deliver(out);
     }
+  }
+
+  /** The lines of a message event (built on first use, then shared: recipients, then the sender's echo). */
+  messageForms(ev: MessageEvent): MessageForms {
+    let f = this.forms.get(ev);
+    if (!f) {
+      const params = ev.command === 'TAGMSG' ? [ev.target] : [ev.target, ev.text!];
+      const meta: OutMeta = { time: nowIso(ev.at), at: ev.at, msgid: ev.msgid, account: ev.from.account, bot: ev.from.isBot, clientTags: ev.tags && new Map(ev.tags) };
+      const out = new Outgoing({ tags: new Map(), source: ev.from.mask, command: ev.command, params }, meta);
+      f = { out, multiline: ev.lines && new MultilineOut(out, ev.lines) };
+      this.forms.set(ev, f);
+    }
+    return f;
+  }
+
+  private readonly forms = new WeakMap<MessageEvent, MessageForms>();
+
+  /** What `link` gets of a message (the line, or the multiline batch or its fallback), each through `sink`. */
+  static give(f: MessageForms, link: { hasCap(c: string): boolean }, sink: (o: Outgoing) => void): void {
+    if (f.multiline) f.multiline.send(link, sink); else sink(f.out);
+  }
+
+  /**
+   * A message to its recipients, never to the sender (its echo is the command's: labeled-response).
+   * TAGMSG only reaches message-tags clients; STATUSMSG only members with the prefix or a higher one.
+   */
+  private message(ev: MessageEvent): void {
+    const f = this.messageForms(ev);
+    const onlyTags = ev.command === 'TAGMSG';
+    const ch = ev.channel;
+    if (ch) {
+      const ranks = ev.minRank === undefined ? undefined : PREFIX_MODES.slice(0, PREFIX_MODES.indexOf(ev.minRank) + 1);
+      const ok = (u: User): boolean => {
+        if (onlyTags && !u.link.hasCap('message-tags')) return false;
+        if (ranks === undefined) return true;
+        const mem = ch.members.get(u)!;
+        for (const r of ranks) if (mem.has(r)) return true;
+        return false;
+      };
+      if (f.multiline) f.multiline.toChannel(this, ch, ev.from, ok);
+      else this.toChannel(ch, f.out, ev.from, ok);
+      return;
+    }
+    const dest = ev.to;
+    if (!dest || dest === ev.from || (onlyTags && !dest.link.hasCap('message-tags'))) return;
+    Fanout.give(f, dest.link, (o) => dest.link.deliver(o));
   }
 
   toUsers(users: Iterable<User>, out: Outgoing): void {
@@ -106,6 +156,7 @@ export class Fanout {
       }
       // nobody is on a dropped channel: nothing to send
       case 'channel-dropped': return;
+      case 'message': return this.message(ev);
       case 'invite': {
         const out = new Outgoing(m(ev.source.mask, 'INVITE', [ev.target.nick, ev.channel.name]), this.meta(ev.source));
         ev.target.link.deliver(out);

@@ -1,6 +1,37 @@
 import type { Channel } from './channel.js';
 import type { User } from './user.js';
 
+export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
+
+/** One line of a draft/multiline message (concat: joins the previous line without a line feed). */
+export interface MessageLine { text: string; concat: boolean }
+
+/**
+ * A PRIVMSG / NOTICE / TAGMSG that passed every check (state/message-ops.ts): to a channel
+ * (`minRank`: STATUSMSG, members with that prefix mode or a higher one) or to one user.
+ */
+export interface MessageEvent {
+  kind: 'message';
+  from: User;
+  command: RelayCommand;
+  /** the target as the sender wrote it (with its STATUSMSG prefix): the relayed line's first parameter */
+  target: string;
+  channel?: Channel;
+  to?: User;
+  /** STATUSMSG: the lowest prefix mode that receives it */
+  minRank?: string;
+  /** undefined for TAGMSG; multiline: the lines joined */
+  text?: string;
+  lines?: readonly MessageLine[];
+  /** the relayed client-only tags, with the origin's signature when signed */
+  tags?: ReadonlyMap<string, string>;
+  msgid: string;
+  /** ms since epoch: the server-time tag */
+  at: number;
+  /** history keeps it: the sender's acknowledgement waits for the commit */
+  stored: boolean;
+}
+
 /** A single mode change as broadcast: '+o nick', '-k', '+b mask'. */
 export interface ModeChange { adding: boolean; mode: string; param?: string }
 
@@ -30,6 +61,7 @@ export type StateEvent =
    * expiry sweep (channel-expiry / founded-channel-expiry) or reclaimed at max-channels-total.
    * Nobody is on it, so fan-out sends nothing; federation and plugins may follow it.
    */
-  | { kind: 'channel-dropped'; channel: Channel; reason: 'empty' | 'expired' | 'reclaimed' };
+  | { kind: 'channel-dropped'; channel: Channel; reason: 'empty' | 'expired' | 'reclaimed' }
+  | MessageEvent;
 
 export type EventSink = (ev: StateEvent) => void;

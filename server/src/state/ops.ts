@@ -6,8 +6,9 @@ import { canonicalMask, hasForbiddenChannelChars } from '../protocol/validate.js
 import { Channel, Membership } from './channel.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
 import { MaskList, type MaskSubject } from './mask-list.js';
+import { MessageOps, type MessagePorts, type MessageRequest } from './message-ops.js';
 import type { Cloaks } from './cloak.js';
-import type { EventSink, ModeChange } from './events.js';
+import type { EventSink, MessageEvent, ModeChange } from './events.js';
 import type { AccountStore, ChannelStore } from './store.js';
 import type { User } from './user.js';
 import type { World } from './world.js';
@@ -44,8 +45,23 @@ export class Ops {
     private readonly emit: EventSink,
     private readonly limits: OpsLimits,
     private readonly clock: Clock,
+    /** plugins, ids, signing and history for messages (server.ts); without them `message` refuses */
+    messagePorts?: MessagePorts,
   ) {
     this.channels = new ChannelLifecycle(world, store, limits, clock, (channel, reason) => this.emit({ kind: 'channel-dropped', channel, reason }));
+    this.messages = messagePorts && new MessageOps(world, emit, messagePorts, () => clock.now(), (ch, u) => this.isBanned(ch, u));
+  }
+
+  private readonly messages?: MessageOps;
+
+  /**
+   * PRIVMSG / NOTICE / TAGMSG from `from` to one target (state/message-ops.ts): authorized,
+   * offered to plugins, signed, offered to history, and sent as a `message` event. Returns the
+   * event, or undefined when a plugin suppressed it; refusals are ReplyErrors.
+   */
+  message(from: User, req: MessageRequest): MessageEvent | undefined {
+    if (!this.messages) throw new Error('Ops: no message ports configured');
+    return this.messages.send(from, req);
   }
 
   /** creation caps and expiry of empty channels (#12 finding 8) */

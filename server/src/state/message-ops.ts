@@ -1,0 +1,140 @@
+import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import * as N from '../protocol/numerics.js';
+import { ReplyError } from '../protocol/reply-error.js';
+import { isChannelName, safeParam } from '../protocol/validate.js';
+import { PREFIX_CHARS, PREFIX_MODES, type Channel } from './channel.js';
+import type { EventSink, MessageEvent, MessageLine, RelayCommand } from './events.js';
+import type { User } from './user.js';
+import type { World } from './world.js';
+
+/** One message to one target, as a command (or, later, a federated peer) asks for it. */
+export interface MessageRequest {
+  command: RelayCommand;
+  /** the target as written, with a STATUSMSG prefix if any (`@#chan`) */
+  target: string;
+  /** PRIVMSG/NOTICE text (multiline: the lines joined); undefined for TAGMSG */
+  text?: string;
+  /** draft/multiline: the message's lines */
+  lines?: readonly MessageLine[];
+  /** client-only tags to relay (never a signature: the origin signs) */
+  clientTags?: ReadonlyMap<string, string>;
+}
+
+/** What history keeps of a message (history/types.ts StoredMessage, seen from state/). */
+export interface MessageRecord {
+  msgid: string;
+  time: number;
+  command: RelayCommand;
+  venue: string;
+  target: string;
+  source: string;
+  account?: string;
+  text?: string;
+  clientTags?: Record<string, string>;
+  lines?: { text: string; concat: boolean }[];
+  vis?: number;
+}
+
+/**
+ * What a message needs from outside state/: plugins, ids, signing, history. Wired in server.ts
+ * (plugins/manager.ts, session/outgoing.ts newMsgid, keys/signer.ts, history/store.ts).
+ */
+export interface MessagePorts {
+  /** plugins' onMessage: allow, rewrite the text, or suppress (silently) */
+  onMessage(m: { nick: string; account: string | undefined; command: 'PRIVMSG' | 'NOTICE'; target: string; text: string }): { action: 'allow' } | { action: 'suppress' } | { action: 'rewrite'; text: string };
+  newMsgid(): string;
+  /** the signature venue of a channel (keys/chat-signature.ts channelVenue), also its history venue */
+  channelVenue(name: string): string;
+  /** the venue of a DM between two accounts (keys/chat-signature.ts dmVenue) */
+  dmVenue(a: string, b: string): string;
+  /** the relayed client tags with this server's signature added when the message is signed (keys/signer.ts) */
+  sign(m: { command: RelayCommand; from: string | undefined; msgid: string; venue: string | undefined; body: string | undefined; tags: ReadonlyMap<string, string> | undefined }): ReadonlyMap<string, string> | undefined;
+  /** history: offer the message; true if it will be stored (history/types.ts HistoryPort.record) */
+  record(m: MessageRecord): boolean;
+  /** the channel's restricting modes as history visibility bits (history/types.ts visOf) */
+  visibility(ch: Channel): number;
+}
+
+/** Why `u` may not speak in `ch` (the 404 text), or undefined if it may: +n, +m, +b (with +e). */
+export function cannotSend(ch: Channel, u: User, isBanned: (ch: Channel, u: User) => boolean): string | undefined {
+  const mem = ch.members.get(u);
+  if (!mem && ch.modes.n) return 'Cannot send to channel (no external messages)';
+  const privileged = mem !== undefined && mem.modes !== '';
+  if (ch.modes.m && !privileged) return 'Cannot send to channel (+m)';
+  if (!privileged && isBanned(ch, u)) return 'Cannot send to channel (you are banned)';
+  return undefined;
+}
+
+/**
+ * PRIVMSG / NOTICE / TAGMSG through the one mutation path (#13): the sender is authorized here,
+ * plugins are asked, the message gets its id, time and signature, history is offered it, and a
+ * `message` event goes out; delivery is the event's subscribers' (session/fanout.ts). Refusals
+ * are ReplyErrors (the caller stays silent for NOTICE). Per-connection checks (rate, target
+ * count) and the sender's own echo stay with the command.
+ */
+export class MessageOps {
+  constructor(
+    private readonly world: World,
+    private readonly emit: EventSink,
+    private readonly ports: MessagePorts,
+    private readonly now: () => number,
+    private readonly isBanned: (ch: Channel, u: User) => boolean,
+  ) {}
+
+  /** Returns the event sent, or undefined when a plugin suppressed the message. */
+  send(from: User, req: MessageRequest): MessageEvent | undefined {
+    const { command, target } = req;
+    let statusPrefix = '';
+    let name = target;
+    while (name.length > 1 && PREFIX_CHARS.includes(name[0]!) && isChannelName(name.slice(1))) { statusPrefix = name[0]!; name = name.slice(1); }
+    let body = req.text;
+    let lines = req.lines;
+    if (command !== 'TAGMSG') {
+      const d = this.ports.onMessage({ nick: from.nick, account: from.account, command, target, text: body! });
+      if (d.action === 'suppress') return undefined;
+      if (d.action === 'rewrite') {
+        body = d.text;
+        // a rewritten multiline message is delivered as the rewritten text's lines
+        if (lines) lines = d.text.split('\n').map((t) => ({ text: t, concat: false }));
+      }
+      // B2: the relayed line (with the sender's full prefix) must fit in 512 bytes; refuse, never truncate
+      let longest = 0;
+      for (const l of lines ?? [{ text: body! }]) longest = Math.max(longest, Buffer.byteLength(`:${from.mask} ${command} ${target} :${l.text}\r\n`));
+      if (longest > MAX_BODY_BYTES) throw new ReplyError(N.ERR_INPUTTOOLONG, [], 'Line too long to be relayed without truncation');
+    }
+    let channel: Channel | undefined;
+    let to: User | undefined;
+    let venue: string | undefined;
+    let minRank: string | undefined;
+    if (isChannelName(name)) {
+      channel = this.world.findChannel(name);
+      if (!channel) throw new ReplyError(N.ERR_NOSUCHCHANNEL, [safeParam(target)], 'No such channel');
+      const why = cannotSend(channel, from, this.isBanned);
+      // a +s/+p channel that refuses a non-member answers as a missing one (#12 finding 14)
+      if (why && channel.hidden && !channel.members.has(from)) throw new ReplyError(N.ERR_NOSUCHCHANNEL, [safeParam(target)], 'No such channel');
+      if (why) throw new ReplyError(N.ERR_CANNOTSENDTOCHAN, [channel.name], why);
+      venue = this.ports.channelVenue(channel.name);
+      if (statusPrefix) minRank = PREFIX_MODES[PREFIX_CHARS.indexOf(statusPrefix)]!;
+    } else {
+      to = this.world.findUser(name);
+      if (!to) throw new ReplyError(N.ERR_NOSUCHNICK, [safeParam(target)], 'No such nick/channel');
+      venue = from.account && to.account ? this.ports.dmVenue(from.account, to.account) : undefined;
+    }
+    const msgid = this.ports.newMsgid();
+    const at = this.now();
+    const tags = this.ports.sign({ command, from: from.account, msgid, venue, body, tags: req.clientTags });
+    // channel history (STATUSMSG is not: not everyone in the channel saw it), with the channel's
+    // restricting modes of this moment (#12, history/cutoff.ts); DM history only between two accounts
+    const keep = channel ? (minRank === undefined ? this.ports.visibility(channel) : undefined) : venue !== undefined ? 0 : undefined;
+    const stored = keep !== undefined && venue !== undefined && this.ports.record({
+      msgid, time: at, command, venue, target, source: from.mask, account: from.account, text: body,
+      // as delivered: with the server's signature, so replayed history still verifies
+      clientTags: tags ? Object.fromEntries(tags) : undefined,
+      ...(lines ? { lines: lines.map((l) => ({ text: l.text, concat: l.concat })) } : {}),
+      ...(keep !== 0 ? { vis: keep } : {}),
+    });
+    const ev: MessageEvent = { kind: 'message', from, command, target, channel, to, minRank, text: body, lines, tags, msgid, at, stored };
+    this.emit(ev);
+    return ev;
+  }
+}
