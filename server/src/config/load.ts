@@ -1,13 +1,12 @@
 import { isIP } from 'node:net';
-import { accessSync, constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
-import { join as joinPath } from 'node:path';
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { z } from 'zod';
 import { OPTIONS, camel, envName, type OptionSpec } from './options.js';
 import { formatBytes, formatDuration, parseAddr, parseBytes, parseDuration } from './units.js';
 import { cloakTemplateProblem } from '../util/cloak-template.js';
 import type { Config, OperBlock, PluginSpec } from './schema.js';
-import { parsePluginArg, validatePluginSpec } from '../plugins/registry.js';
+import { loadPluginDir, readPluginSpecs } from './plugin-specs.js';
 
 /** An IPv4/IPv6 address, optionally with /prefix. */
 function isCidr(s: string): boolean {
@@ -84,84 +83,10 @@ function coerce(o: OptionSpec, raw: unknown, where: string, problems: string[]):
       if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
       if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
       return bad('expected a comma-separated list');
-    case 'plugins': {
-      // env: specs separated by `;`; CLI: one spec per flag; file: [[plugin]] tables or spec strings
-      const items: unknown[] = typeof raw === 'string' ? raw.split(';').filter((x) => x.trim() !== '') : Array.isArray(raw) ? raw : [];
-      if (!Array.isArray(raw) && typeof raw !== 'string') return bad('expected plugin specs (name:key=value,...) or [[plugin]] tables');
-      const specs: PluginSpec[] = [];
-      items.forEach((item, i) => {
-        const at = items.length > 1 ? `${where}[${i}]` : where;
-        const spec = typeof item === 'string' ? parsePluginArg(item) : pluginTable(item, at, problems, false);
-        if (typeof spec === 'string') { problems.push(`${at}: ${spec}`); return; }
-        if (!spec) return;
-        const p = validatePluginSpec(spec, at);
-        if (p.length) problems.push(...p);
-        else specs.push(spec);
-      });
-      return specs;
-    }
+    case 'plugins':
+      // syntax only here; plugins/registry.ts checks names and options (config/plugin-specs.ts)
+      return readPluginSpecs(raw, where, problems);
   }
-}
-
-/** TOML option values as strings: arrays become `|`-separated lists (the plugins' list syntax). */
-function pluginOptionValue(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join('|');
-  return undefined;
-}
-
-/**
- * A plugin as a TOML table: `name` and an `options` table (`[[plugin]]` / `[plugin.options]`).
- * In a plugin-dir file (`loose`), other top-level keys are options too.
- */
-function pluginTable(t: unknown, where: string, problems: string[], loose: boolean): PluginSpec | undefined {
-  if (typeof t !== 'object' || t === null || Array.isArray(t)) { problems.push(`${where}: expected a table with name = "..."`); return undefined; }
-  const { name, options, ...rest } = t as Record<string, unknown>;
-  if (typeof name !== 'string' || name === '') { problems.push(`${where}: name = "<plugin>" is missing`); return undefined; }
-  const out: Record<string, string> = {};
-  const add = (k: string, v: unknown) => {
-    const s = pluginOptionValue(v);
-    if (s === undefined) problems.push(`${where}: option "${k}" must be a string, number, boolean or list`);
-    else out[k] = s;
-  };
-  if (options !== undefined) {
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) problems.push(`${where}: options must be a table`);
-    else for (const [k, v] of Object.entries(options)) add(k, v);
-  }
-  for (const [k, v] of Object.entries(rest)) {
-    if (loose) add(k, v);
-    else problems.push(`${where}: unknown key "${k}" (plugin options go in [plugin.options])`);
-  }
-  return { name, options: out };
-}
-
-/** plugin-dir: every *.toml file, by file name, is one enabled plugin. */
-function loadPluginDir(dir: string, problems: string[]): PluginSpec[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.toml')).sort();
-  } catch (e) {
-    problems.push(`plugin-dir: cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    return [];
-  }
-  const specs: PluginSpec[] = [];
-  for (const f of files) {
-    const where = `plugin-dir file ${f}`;
-    let table: unknown;
-    try {
-      table = parseToml(readFileSync(joinPath(dir, f), 'utf8'));
-    } catch (e) {
-      problems.push(`${where}: ${(e as Error).message.split('\n')[0]}`);
-      continue;
-    }
-    const spec = pluginTable(table, where, problems, true);
-    if (!spec) continue;
-    const p = validatePluginSpec(spec, where);
-    if (p.length) problems.push(...p);
-    else specs.push(spec);
-  }
-  return specs;
 }
 
 /** Merge defaults < file < env < CLI, validate everything, report every problem at once. */

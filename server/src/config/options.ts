@@ -2,25 +2,34 @@
  * Every option in one table: CLI flag, TOML key and environment variable are derived from the
  * name, so they can never drift apart. Precedence: default < file < env < CLI (config/load.ts).
  */
-/** `plugins`: repeatable `name:key=value,key2=value2` (CLI, env `;`-separated) or TOML `[[plugin]]` tables */
+/**
+ * How an option is parsed and what it becomes in `Config` (config/schema.ts OptionValue):
+ * `duration` → ms, `bytes` → bytes, `int` → number, `addr` → {host, port}, `list` → string[]
+ * (comma-separated), `plugins` → PluginSpec[] (repeatable `name:key=value,key2=value2`; CLI, env
+ * `;`-separated, or TOML `[[plugin]]` tables).
+ */
 export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'bytes' | 'addr' | 'list' | 'plugins';
 
 export interface OptionSpec {
   /** kebab-case: `--listen-addr`, TOML `listen-addr`, env `FREEQ_LISTEN_ADDR` */
   name: string;
   type: OptionType;
-  /** undefined = unset (optional feature off) */
-  default?: string | number | boolean | string[];
+  /** undefined = unset (optional feature off): the Config field is then optional */
+  default?: string | number | boolean | readonly string[];
   help: string;
   /** extra environment variable names honoured (e.g. OPER_DIDS from the product documents) */
-  envAliases?: string[];
+  envAliases?: readonly string[];
   secret?: boolean;
   min?: number;
   max?: number;
   group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Admission' | 'Flood' | 'HTTP API' | 'Limits' | 'Plugins' | 'Logging';
 }
 
-export const OPTIONS: readonly OptionSpec[] = [
+/**
+ * `as const`: config/schema.ts derives the `Config` type from this table (key, value type,
+ * optional when there is no default), so keep it a literal.
+ */
+const OPTION_TABLE = [
   // Listeners
   { group: 'Listeners', name: 'listen-addr', type: 'addr', default: '127.0.0.1:6667', help: 'plain IRC (TCP) listen address, host:port' },
   { group: 'Listeners', name: 'tls-listen-addr', type: 'addr', default: '127.0.0.1:6697', help: 'IRC over TLS listen address (used only when --tls-cert and --tls-key are given)' },
@@ -31,6 +40,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   // #12 finding 7: a PROXY header only where the operator put a proxy in front (and only from trusted-proxies)
   { group: 'Listeners', name: 'listen-proxy-protocol', type: 'bool', default: false, help: 'read a PROXY protocol v1/v2 header at the start of connections to listen-addr, from trusted-proxies addresses only; off: a PROXY line is an ordinary (unknown) IRC command' },
   { group: 'Listeners', name: 'tls-listen-proxy-protocol', type: 'bool', default: false, help: 'read a PROXY protocol v1/v2 header (before the TLS handshake) on tls-listen-addr, from trusted-proxies addresses only' },
+  // transport/lean-tcp.ts
   { group: 'Listeners', name: 'lean-sockets', type: 'bool', default: true, help: 'plain TCP clients on the bare libuv handle instead of a net.Socket: ~2.5 kB less memory per connection (false: net.Socket, which TLS and WebSocket clients always use)' },
   { group: 'Listeners', name: 'ws-allowed-origins', type: 'list', default: [], help: 'WebSocket Origin allowlist (comma-separated); empty allows any origin. Requests without an Origin header (native clients) are always allowed' },
 
@@ -46,7 +56,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   // Storage
   { group: 'Storage', name: 'data-dir', type: 'string', default: './data', help: 'data directory (database, key files)' },
   { group: 'Storage', name: 'db-path', type: 'string', help: 'SQLite database path (unset: <data-dir>/freeq.db)' },
-  // message history (history/store.ts; hardening.md C7, H2)
+  // message history (history/store.ts; hardening.md C7, H2); #12: history-max-bytes, the reply budget (history-reply-max-*),
+  // history-cutoff (history/cutoff.ts HistoryCutoff, its values checked in load.ts as config/ may not import history/)
   { group: 'Storage', name: 'history-max-per-target', type: 'int', default: 10000, min: 1, max: 10000000, help: 'messages kept per channel and per private conversation; older ones are deleted as new ones arrive' },
   { group: 'Storage', name: 'history-max-age', type: 'duration', default: '90d', help: 'messages older than this are deleted (checked periodically) and never returned; 0 keeps them until history-max-per-target pushes them out' },
   { group: 'Storage', name: 'history-max-bytes', type: 'bytes', default: '1g', min: 16384, help: 'stored bytes of all message history together (rows as stored, without SQLite\'s index and page overhead); beyond, the oldest messages of any channel or conversation are deleted first (metrics freeq_history_bytes, freeq_history_evicted_total)' },
@@ -78,7 +89,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Identity', name: 'http-timeout', type: 'duration', default: '3s', help: 'timeout of every outbound HTTP request (PLC, did:web, PDS, handle resolution)' },
   { group: 'Identity', name: 'ssrf-allow-loopback', type: 'bool', default: false, help: 'allow outbound identity requests to loopback addresses (127.0.0.0/8, ::1) — for local test stacks only; private, link-local and other special ranges stay refused' },
   { group: 'Identity', name: 'sasl-max-bytes', type: 'int', default: 8192, min: 1024, max: 65536, help: 'largest decoded AUTHENTICATE response (bytes); larger gets 904' },
-  // #12 finding 6: outbound identity lookups are shared out so one client cannot starve every login
+  // #12 finding 6: outbound identity lookups are shared out so one client cannot starve every login (identity/lookup-limits.ts)
   { group: 'Identity', name: 'identity-lookups-max', type: 'int', default: 64, min: 2, max: 10000, help: 'outbound identity requests (PLC, did:web, PDS, handle) in flight at once, server-wide; beyond: the login gets 904' },
   { group: 'Identity', name: 'identity-lookups-reserved', type: 'int', default: 16, min: 0, max: 10000, help: 'of identity-lookups-max, slots only for requests to plc-url / handle-resolver-url, refreshes of cached DID documents and a did:plc\'s PDS calls (never a host a did:web document names, so a flood of logins against dead hosts cannot take them); at most identity-lookups-max - 1' },
   { group: 'Identity', name: 'identity-lookups-per-host', type: 'int', default: 8, min: 1, max: 10000, help: 'identity requests in flight to one destination host:port (plc-url and handle-resolver-url exempt); beyond: 904' },
@@ -153,8 +164,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { group: 'Limits', name: 'max-modes', type: 'int', default: 20, min: 1, max: 100, help: 'mode changes with a parameter per MODE line (MODES)' },
   { group: 'Limits', name: 'whowas-len', type: 'int', default: 1000, min: 0, max: 100000, help: 'WHOWAS history entries kept' },
   { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded" (all output counts); above half of it the client\'s own replies wait and its input is not read until it drains' },
+  // C4, #12: the sendq hold (a client's own replies waiting for it) and the stall timeout
   { group: 'Limits', name: 'sendq-hold-max', type: 'bytes', default: '2m', min: 65536, help: 'bytes of a client\'s own replies waiting for it to read (see sendq) above which a client that stops reading is disconnected after a tenth of sendq-stall-timeout instead of all of it' },
   { group: 'Limits', name: 'sendq-stall-timeout', type: 'duration', default: '30s', help: 'a client whose waiting replies (see sendq) have not moved for this long is disconnected with "SendQ exceeded"' },
+  // C6 draft/multiline
   { group: 'Limits', name: 'multiline-max-bytes', type: 'int', default: 40000, min: 512, max: 1000000, help: 'draft/multiline: bytes of one multiline message (lines plus joining line feeds); beyond: FAIL BATCH MULTILINE_MAX_BYTES' },
   { group: 'Limits', name: 'multiline-max-lines', type: 'int', default: 100, min: 1, max: 10000, help: 'draft/multiline: lines of one multiline message; beyond: FAIL BATCH MULTILINE_MAX_LINES' },
   { group: 'Limits', name: 'readq', type: 'bytes', default: 8704, min: 4608, max: 65536, help: 'longest input line buffered (bytes); longer lines get 417 and are discarded' },
@@ -171,12 +184,21 @@ export const OPTIONS: readonly OptionSpec[] = [
 
   // Logging
   { group: 'Logging', name: 'log-level', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
-];
+] as const satisfies readonly OptionSpec[];
+
+/** The literal type of the option table (for config/schema.ts). */
+export type OptionTable = typeof OPTION_TABLE;
+
+export const OPTIONS: readonly OptionSpec[] = OPTION_TABLE;
 
 export function envName(o: OptionSpec): string {
   return 'FREEQ_' + o.name.toUpperCase().replace(/-/g, '_');
 }
 
-export function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** `listen-addr` → `listenAddr` at the type level; must agree with camel() (server/test/unit/config-types.test.ts). */
+export type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/** The Config key of an option name: `listen-addr` → `listenAddr`. */
+export function camel<S extends string>(name: S): CamelCase<S> {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as CamelCase<S>;
 }

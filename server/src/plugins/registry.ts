@@ -1,4 +1,5 @@
 import type { PluginSpec } from '../config/schema.js';
+import { setPluginSpecCheck } from '../config/plugin-specs.js';
 import type { PluginFactory } from './api.js';
 import { greeter } from './builtin/greeter.js';
 import { wordFilter } from './builtin/word-filter.js';
@@ -7,7 +8,8 @@ import { wordFilter } from './builtin/word-filter.js';
  * Plugins are compiled in (seed 004): each is a PluginDefinition registered here by name and
  * activated by configuration (`--plugin name:key=value,...`, `[[plugin]]` tables, `plugin-dir`).
  * Options are strings; every key a plugin accepts is declared, so a typo is a configuration
- * error reported with the others at start-up, never a silently ignored setting.
+ * error reported with the others at start-up, never a silently ignored setting: config/ reads the
+ * specs' syntax (config/plugin-specs.ts) and calls validatePluginSpec, registered below, for each.
  */
 export interface PluginDefinition {
   readonly name: string;
@@ -58,29 +60,7 @@ export function validatePluginSpec(spec: PluginSpec, where: string): string[] {
   return problems;
 }
 
-/**
- * The command-line form `name:key=value,key2=value2` (freeq-reference.md §1.13). Values may
- * not contain commas; list-valued options use `|` (`words=foo|bar`). Returns a problem text
- * for a malformed spec.
- */
-export function parsePluginArg(arg: string): PluginSpec | string {
-  const s = arg.trim();
-  const colon = s.indexOf(':');
-  const name = (colon < 0 ? s : s.slice(0, colon)).trim();
-  if (!name) return `"${arg}": expected name or name:key=value,key2=value2`;
-  const options: Record<string, string> = {};
-  if (colon >= 0) {
-    for (const part of s.slice(colon + 1).split(',')) {
-      if (part.trim() === '') continue;
-      const eq = part.indexOf('=');
-      if (eq <= 0) return `"${arg}": "${part}" is not key=value`;
-      const k = part.slice(0, eq).trim();
-      if (Object.hasOwn(options, k)) return `"${arg}": option "${k}" given twice`;
-      options[k] = part.slice(eq + 1).trim();
-    }
-  }
-  return { name, options };
-}
-
 registerPlugin(wordFilter);
 registerPlugin(greeter);
+// loadConfig reports unknown plugins and bad options with every other configuration problem
+setPluginSpecCheck(validatePluginSpec);

@@ -1,11 +1,40 @@
-import type { Config } from '../config/schema.js';
 import { CHANMODES_TOKEN } from './mode-letters.js';
+
+/**
+ * The configured values RPL_ISUPPORT advertises: the limits the server enforces and the network
+ * name. Named as the config/options.ts options they come from, so the server's `Config` is one
+ * (server.ts passes it as is); protocol/ itself never imports config/.
+ */
+export interface IsupportValues {
+  readonly networkName: string;
+  readonly nickLen: number;
+  readonly userLen: number;
+  /** NAMELEN: longest realname (IRCv3 setname) */
+  readonly realnameLen: number;
+  readonly channelLen: number;
+  readonly topicLen: number;
+  readonly kickLen: number;
+  readonly awayLen: number;
+  /** CHANLIMIT: channels one user may be in */
+  readonly maxChannels: number;
+  /** MAXTARGETS and the message commands' TARGMAX */
+  readonly maxTargets: number;
+  /** MAXLIST: entries per ban/except/invex list */
+  readonly maxListEntries: number;
+  /** MODES: mode changes with a parameter per MODE line */
+  readonly maxModes: number;
+  /** CHATHISTORY: most messages per request */
+  readonly historyQueryLimit: number;
+  /** freeq.at/CHATHISTORYBYTES and freeq.at/CHATHISTORYLINES: the budget of one reply */
+  readonly historyReplyMaxBytes: number;
+  readonly historyReplyMaxLines: number;
+}
 
 /**
  * RPL_ISUPPORT tokens, generated from config so they are always truthful (Ergo does the same,
  * ergo:irc/config.go). Every token here is implemented.
  */
-export function isupportTokens(c: Config): string[] {
+export function isupportTokens(c: IsupportValues): string[] {
   const t = c.maxTargets;
   return [
     `AWAYLEN=${c.awayLen}`,
