@@ -25,7 +25,7 @@ const LAYERS = {
   state: { may: ['protocol/'], why: 'in-memory world + Ops; ports for storage are declared here' },
   storage: {
     may: [],
-    types: ['state/', 'history/types\\.ts$', 'limits/server-bans\\.ts$'],
+    types: ['state/', 'history/types\\.ts$', 'limits/server-bans\\.ts$', 'auth/api-tokens\\.ts$', 'identity/types\\.ts$'],
     why: 'SQLite; implements ports declared above it (type-only), never calls up',
   },
   history: {
@@ -35,8 +35,7 @@ const LAYERS = {
   },
   identity: {
     may: ['config/', 'observability/', 'limits/'],
-    types: ['storage/'],
-    why: 'DID/handle resolution; not commands/session/state',
+    why: 'DID/handle resolution; not commands/session/state/storage (the DID cache is a port)',
   },
   keys: { may: ['config/', 'storage/'], why: 'key files, signing, data-dir lock' },
   auth: {
@@ -49,50 +48,28 @@ const LAYERS = {
     why: 'plugin host; read-only state views',
   },
   session: {
-    // the dispatcher half of commands/ (#13 moves it to commands/dispatch.ts); nothing else of commands/
-    may: ['protocol/', 'limits/', 'state/', 'commands/(registry|multiline)\\.ts$'],
-    types: ['transport/conn\\.ts$', 'commands/context\\.ts$'],
-    why: 'per-connection state machine; transports only through the IrcConn type',
+    // nothing of commands/: the dispatcher (commands/dispatch.ts) is the LineDispatcher port, wired in server.ts
+    may: ['protocol/', 'limits/', 'state/'],
+    types: ['transport/conn\\.ts$', 'context\\.ts$'],
+    why: 'per-connection state machine; transports only through the IrcConn type, commands through LineDispatcher',
   },
   commands: {
     may: ['config/', 'observability/', 'protocol/', 'limits/', 'state/', 'session/', 'auth/', 'history/', 'keys/', 'plugins/'],
-    types: ['identity/types\\.ts$', 'session/session\\.ts$'],
+    types: ['identity/types\\.ts$', 'session/session\\.ts$', 'context\\.ts$'],
     why: 'IRC verbs; no transport/http/storage, identity only through its port',
   },
   transport: { may: ['config/', 'observability/', 'limits/'], why: 'sockets; not commands/state/storage' },
   http: {
     may: ['config/', 'observability/', 'protocol/', 'history/', 'transport/'],
-    types: ['state/'],
+    types: ['state/', 'context\\.ts$'],
     why: 'HTTP API and the WebSocket upgrade; not commands/session',
   },
 };
 
 /** Known violations, each removed by the #13 refactor (typeOnly: the import must stay `import type`). */
 const EXCEPTIONS = [
-  // #13: the Config type is derived from the option table; isupport then takes a protocol-level view of the limits
-  { from: 'protocol/isupport.ts', to: 'config/schema.ts', typeOnly: true },
-  // #13: plugin-spec parsing/validation must move out of config/load.ts (plugins/ registers its validator)
-  { from: 'config/load.ts', to: 'plugins/registry.ts' },
   // #13: events become serialisable deltas; the delivery link (ClientLink.deliver(Outgoing)) must move out of state/
   { from: 'state/user.ts', to: 'session/outgoing.ts', typeOnly: true },
-  // #13: SASL per-connection state must move onto the session (no WeakMap keyed by Session)
-  { from: 'auth/sasl/session-state.ts', to: 'session/session.ts', typeOnly: true },
-  // #13: per-command rate limits are declared in the command table (no WeakMap keyed by ServerContext)
-  { from: 'auth/sasl/identity-limit.ts', to: 'commands/context.ts', typeOnly: true },
-  // #13: ServerContext is typed by ports only: the API-token store becomes a port, not the SQLite repo
-  { from: 'auth/api-tokens.ts', to: 'storage/repos/api-tokens.ts', typeOnly: true },
-  // #13: ServerContext is typed by ports only: the read-marker store becomes a port, not the SQLite repo
-  { from: 'commands/context.ts', to: 'storage/repos/read-markers.ts', typeOnly: true },
-  // #13: no `instanceof Session` in commands/ (KILL: local vs remote comes from the actor)
-  { from: 'commands/kill.ts', to: 'session/session.ts' },
-  // #13: no `instanceof Session` in commands/ (UBAN goes through Ops)
-  { from: 'commands/uban.ts', to: 'session/session.ts' },
-  // #13: ServerContext (ports only) must move out of commands/context.ts so http/ stops importing commands/
-  { from: 'http/app.ts', to: 'commands/context.ts', typeOnly: true },
-  // #13: admin actions (lockdown, notices) go through Ops and the event bus instead of building session Outgoings
-  { from: 'http/routes/admin.ts', to: 'session/outgoing.ts' },
-  // #13: the SQLite DID cache is wired in server.ts; identity/ only sees the cache port
-  { from: 'identity/service.ts', to: 'storage/repos/did-cache.ts' },
 ];
 
 // `import type { X } from` and `import('…').X` in a type position: both erased at build time
@@ -175,26 +152,21 @@ module.exports = {
       to: {
         circular: true,
         viaOnly: { dependencyTypesNot: TYPE_ONLY },
-        // #13: the dispatcher moves to commands/dispatch.ts and HELP reads the command table from it
-        // (today commands/help.ts ↔ commands/index.ts, safe because COMMANDS is read only when HELP runs)
-        via: { pathNot: `${SRC}commands/(help|index)\\.ts$` },
       },
     },
     {
       name: 'no-cross-layer-cycle',
       comment: 'no cycle (type-only included) that leaves the folder it starts in',
       severity: 'error',
-      // #13: Session ↔ commands (session.ts → registry/multiline/context → session.ts): the dispatcher moves to
-      // commands/dispatch.ts; until then cycles within commands/ ∪ session/ are exempt (their edges are checked above)
-      from: { path: `${SRC}([^/]+)/`, pathNot: `${SRC}(commands|session)/` },
+      from: { path: `${SRC}([^/]+)/` },
       to: { circular: true, via: { pathNot: `${SRC}$1/` } },
     },
     {
-      name: 'no-cross-layer-cycle',
-      comment: 'commands/ and session/ may not be part of a cycle through any other folder',
+      name: 'server-context-is-types',
+      comment: 'src/context.ts (ServerContext) is the ports every layer handed it may import: types only, no code',
       severity: 'error',
-      from: { path: `${SRC}(commands|session)/` },
-      to: { circular: true, via: { pathNot: `${SRC}(commands|session)/` } },
+      from: { path: `${SRC}context\\.ts$` },
+      to: { path: SRC, dependencyTypesNot: TYPE_ONLY },
     },
     {
       name: 'pure-core-no-io',

@@ -12,6 +12,27 @@ const nodeGlobals = Object.fromEntries(
     .map((name) => [name, 'readonly']),
 );
 
+/**
+ * #13: state changes only in state/ (Ops is the one mutation path, for local commands and federated
+ * events alike): no assignment to a user's, channel's or the world's fields, no change to their
+ * collections. Names, not types (lint without type information): the objects are named as they are
+ * everywhere in this code base (u/user/target/ch/channel/world, ctx.user, x.modes).
+ */
+const STATE_ONLY_IN_STATE = [
+  {
+    selector: "AssignmentExpression[left.type='MemberExpression'][left.property.name=/^(nick|nickFolded|username|realname|host|registered|operClass|operName|away|account|handle|lastSpokeAt|invitedTo|uid|origin|signonAt|topic|founder|emptySince|stamps|lockdown|registeredCount|maxRegistered|operCount|invisibleCount|name|createdAt|[imnpstkl])$/]:matches([left.object.name=/^(u|user|target|victim|dest|holder|from|ch|chan|channel|world)$/], [left.object.property.name=/^(user|world|channel|modes)$/])",
+    message: 'state changes only in state/: call an Ops method (#13)',
+  },
+  {
+    selector: "UpdateExpression:matches([argument.object.name='world'], [argument.object.property.name='world'])",
+    message: 'state changes only in state/: call an Ops method (#13)',
+  },
+  {
+    selector: "CallExpression[callee.property.name=/^(set|delete|add|clear|push|splice|shift|pop|unshift|remove|removeAt)$/][callee.object.property.name=/^(members|nicks|users|channels|nickOwners|accountNicks|whowas|didOps|didInvites|modes|invitedTo|lists|b|e|I)$/]:not([callee.object.object.type='ThisExpression'])",
+    message: 'state changes only in state/: call an Ops method (#13)',
+  },
+];
+
 export default defineConfig(
   { ignores: ['**/node_modules/**', 'server/dist/**', 'sdk/dist/**', 'bench/native/build/**', 'web/**', '**/.tmp/**'] },
   {
@@ -34,6 +55,29 @@ export default defineConfig(
       // the SDK names event types that share a shape (`interface NoticeEvent extends MessageEvent {}`).
       '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
     },
+  },
+  {
+    // #13: per-client state lives on the session (session slots, declared rate limits: commands/registry.ts),
+    // never in a command module; and commands do not tell local from remote users by their class.
+    files: ['server/src/commands/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        ...['Program', 'Program > ExportNamedDeclaration'].flatMap((at) => [
+          { selector: `${at} > VariableDeclaration[kind!='const']`, message: 'no module-level mutable state in commands/: use a session slot (session/slots.ts) or a declared rate (registry.ts)' },
+          { selector: `${at} > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(WeakMap|WeakSet|WeakRef|SlidingWindow|RateLimiter)$/]`, message: 'no module-level per-client state in commands/: use a session slot (session/slots.ts) or a declared rate (registry.ts)' },
+          { selector: `${at} > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|Array)$/][arguments.length=0]`, message: 'no module-level mutable collection in commands/: use a session slot (session/slots.ts)' },
+          { selector: `${at} > VariableDeclaration > VariableDeclarator > :matches(ArrayExpression[elements.length=0], ObjectExpression[properties.length=0])`, message: 'no module-level mutable collection in commands/: use a session slot (session/slots.ts)' },
+        ]),
+        { selector: "BinaryExpression[operator='instanceof'][right.name='Session']", message: 'no `instanceof Session` in commands/: local vs remote comes from the actor (#13)' },
+        ...STATE_ONLY_IN_STATE,
+      ],
+    },
+  },
+  {
+    // #13: state changes only in state/ (commands/ has its own block above, which includes these)
+    files: ['server/src/**/*.ts'],
+    ignores: ['server/src/state/**', 'server/src/commands/**'],
+    rules: { 'no-restricted-syntax': ['error', ...STATE_ONLY_IN_STATE] },
   },
   {
     files: ['server/test/**/*.ts', 'sdk/test/**/*.ts'],

@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
-import type { ServerContext } from './commands/context.js';
-import { commandTable } from './commands/index.js';
+import type { ServerContext } from './context.js';
+import { Dispatcher } from './commands/dispatch.js';
+import { COMMANDS } from './commands/index.js';
 import { createHttpApp } from './http/app.js';
 import { createIdentityService } from './identity/service.js';
 import { SignatureVerifier } from './identity/verifier.js';
@@ -18,12 +19,14 @@ import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
 import { Fanout } from './session/fanout.js';
 import { Session } from './session/session.js';
 import { Ops, type Clock } from './state/ops.js';
-import { World } from './state/world.js';
+import { World, type LockdownLevel } from './state/world.js';
+import { EventBus } from './state/bus.js';
 import { openDb, type Db } from './storage/db.js';
 import { SqliteAccountStore } from './storage/repos/accounts.js';
 import { SqliteChannelStore } from './storage/repos/channels.js';
 import { SqliteMessageRepo } from './storage/repos/messages.js';
 import { SqliteReadMarkerRepo } from './storage/repos/read-markers.js';
+import { DidCacheRepo } from './storage/repos/did-cache.js';
 import { HistoryStore } from './history/store.js';
 import { ThreadWriter } from './history/writer.js';
 import { SqliteServerBanStore } from './storage/repos/server-bans.js';
@@ -105,12 +108,13 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const signing = createMessageSigner(signingSeed.key, new SigningKeyRepo(db), clock.now());
   // public identifiers only: never key material
   log.info({ peerId: peer.peerId, signingKid: signing.kid, dbKey: unlocked.cipher.fingerprint, created: [peer, signingSeed, cloakKey, unlocked].filter((k) => k.created).map((k) => k.path), encryptedExisting: unlocked.adopted }, 'keys loaded');
-  const world = new World();
-  let fanout: Fanout | undefined;
-  let pluginEvents: ((ev: Parameters<Fanout['onEvent']>[0]) => void) | undefined;
+  const world = new World(config.lockdown as LockdownLevel);
+  // every change Ops makes is published here (state/bus.ts); fan-out, plugins and metrics subscribe below
+  let bus: EventBus | undefined;
   const accountStore = new SqliteAccountStore(db, (err, did) => log.error({ err, did }, 'account write failed'));
-  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), accountStore, (ev) => { fanout!.onEvent(ev); pluginEvents?.(ev); }, {
+  const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), accountStore, (ev) => { bus!.publish(ev); }, {
     maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
+    serverId: peer.peerId, // users' network-wide ids (state/ids.ts)
     cloaks: new Cloaks(cloakKey.key, config),
     // #12 finding 8: channel creation caps and expiry (state/channel-lifecycle.ts)
     maxChannelsTotal: config.maxChannelsTotal, maxChannelsPerAccount: config.maxChannelsPerAccount, channelExpiry: config.channelExpiry,
@@ -130,9 +134,11 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     record: (m) => history.record(m),
     visibility: (ch) => visOf(ch.modes),
   });
+  bus = new EventBus(peer.peerId, ops.hlc, (err, subscriber, ev) => log.error({ err, subscriber, event: ev.kind }, 'event subscriber failed'));
   // #12 finding 15: a persisted name with a character channel names may no longer hold is not loaded
   for (const name of ops.restore()) log.warn({ channel: name }, 'persisted channel not loaded: its name holds a control, format or invisible character (row left in the database)');
-  fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
+  const fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
+  bus.subscribe('fanout', fanout.onEvent);
   // plugins (plugins/manager.ts): each hook guarded by try/catch and plugin-hook-budget
   const pluginSpecs = [...config.plugin, ...config.pluginsFromDir];
   const plugins = pluginSpecs.length === 0 ? NO_PLUGINS : new PluginManager({
@@ -140,7 +146,8 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     output: pluginOutput({ world, fanout, serverName: () => config.serverName }),
     log: log.child({ sub: 'plugins' }), limitHit: (kind) => context.metrics.limitHit(kind),
   });
-  if (plugins !== NO_PLUGINS) pluginEvents = pluginEventSink(plugins);
+  if (plugins !== NO_PLUGINS) bus.subscribe('plugins', pluginEventSink(plugins), ['join', 'nick']);
+  bus.subscribe('metrics', (ev) => context.metrics.event(ev.kind));
 
   // message history (issue 5): batched writes, retention by count and age (history/store.ts)
   // encryption and inserts on a writer thread with its own connection (not for :memory:, which
@@ -158,8 +165,8 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const verifier = new SignatureVerifier(identityLog);
 
   const context: ServerContext = {
-    config, world, ops, fanout, clock, log, version: VERSION, startedAt: clock.now(),
-    identity: createIdentityService({ config, db, log: identityLog, now: () => clock.now(), verifier, limitHit: (kind) => context.metrics.limitHit(kind) }),
+    config, world, ops, bus, fanout, clock, log, version: VERSION, startedAt: clock.now(),
+    identity: createIdentityService({ config, didCache: new DidCacheRepo(db), log: identityLog, now: () => clock.now(), verifier, limitHit: (kind) => context.metrics.limitHit(kind) }),
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     peerId: peer.peerId,
     signing,
@@ -175,7 +182,6 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       perIp: config.operMaxFailuresPerIp, global: config.operMaxFailures, windowMs: config.operFailureWindow, exempt: config.limitExempt,
     }, clock),
     apiTokens: new ApiTokenService(new SqliteApiTokenStore(db), () => clock.now()),
-    runtime: { lockdown: config.lockdown as 'off' | 'sasl-only' | 'closed' },
     // read on demand (MOTD is rare) so an operator can edit the file without a restart
     motd() {
       if (!config.motdFile || !existsSync(config.motdFile)) return undefined;
@@ -191,12 +197,12 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
 
   context.bans.load();
   context.metrics.watchHistory(() => history.usage());
-  const commands = commandTable();
+  const dispatcher = new Dispatcher(context, COMMANDS);
   const sessions = new Set<Session>();
   let nextId = 1;
   // one deps object for every session (not a closure per connection)
   const sessionDeps = {
-    server: context, commands, lineLimits: CLIENT_LINE_LIMITS,
+    server: context, dispatcher, lineLimits: CLIENT_LINE_LIMITS,
     onClosed: (x: Session) => {
       sessions.delete(x);
       context.stats.connections--;
@@ -226,7 +232,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   // to IRC (soft limit read once; descriptors open now stand for the database, threads and the like)
   const fdLimit = softDescriptorLimit();
   const admission = new Admission({
-    config, clock, lockdown: () => context.runtime.lockdown,
+    config, clock, lockdown: () => world.lockdown,
     limitHit: (kind) => context.metrics.limitHit(kind), log: log.child({ sub: 'admission' }),
     isIpBanned: (ip) => context.bans.isIpBanned(ip),
     ...(fdLimit !== undefined ? { descriptors: { limit: fdLimit, baseline: openDescriptors() ?? 0 } } : {}),

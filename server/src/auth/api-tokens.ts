@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { ApiTokenOwner, SqliteApiTokenStore } from '../storage/repos/api-tokens.js';
 
 /** 24 hours */
 export const API_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
@@ -7,6 +6,23 @@ export const API_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 export const API_TOKENS_PER_ACCOUNT = 10;
 /** 32 random bytes, base64url without padding */
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+
+export interface ApiTokenOwner { did: string; handle?: string }
+
+/**
+ * The token store port (only SHA-256 digests of tokens; times in ms): implemented by
+ * storage/repos/api-tokens.ts.
+ */
+export interface ApiTokenStore {
+  insert(hash: string, did: string, createdAt: number, expiresAt: number): void;
+  /** the owner of an unexpired token hash */
+  lookup(hash: string, now: number): ApiTokenOwner | undefined;
+  /** delete every token of a DID; returns how many */
+  revokeAll(did: string): number;
+  purgeExpired(now: number): number;
+  /** keep the newest `keep` tokens of a DID */
+  trim(did: string, keep: number): void;
+}
 
 function digest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -18,7 +34,7 @@ function digest(token: string): string {
  * revocable; only its SHA-256 is stored, so a database leak reveals no usable token.
  */
 export class ApiTokenService {
-  constructor(private readonly store: SqliteApiTokenStore, private readonly now: () => number) {}
+  constructor(private readonly store: ApiTokenStore, private readonly now: () => number) {}
 
   issue(did: string): { token: string; expiresAt: number } {
     const token = randomBytes(32).toString('base64url');

@@ -1,11 +1,12 @@
 import { loginHandle, parseAtprotoResponse, verifyAtproto, type VerifyOutcome } from '../auth/sasl/atproto-challenge.js';
 import { chunkOutgoing } from '../auth/sasl/buffer.js';
 import type { IssuedChallenge } from '../auth/sasl/challenge-store.js';
-import { allowSaslAttempt } from '../auth/sasl/identity-limit.js';
 import * as S from '../auth/sasl/numerics.js';
 import { parsePlain, verifyPlain } from '../auth/sasl/plain.js';
-import { MAX_DPOP_NONCE_RETRIES, MAX_SASL_FAILURES, saslState, type SaslMechanism, type SaslState } from '../auth/sasl/session-state.js';
+import { MAX_DPOP_NONCE_RETRIES, MAX_SASL_FAILURES, SaslState, type SaslMechanism } from '../auth/sasl/session-state.js';
 import type { IdentityService } from '../identity/types.js';
+import { SessionSlot } from '../session/slots.js';
+import type { Session } from '../session/session.js';
 import { ipKey } from '../util/ip-key.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
@@ -53,10 +54,32 @@ import { defineCommand } from './registry.js';
 
 const KNOWN_MECHANISMS: readonly SaslMechanism[] = ['ATPROTO-CHALLENGE', 'PLAIN'];
 
+/** hardening.md D2: atproto's createSession limit is 30 per 5 min keyed `identifier-ip` */
+export const SASL_IDENTITY_WINDOW_MS = 5 * 60_000;
+
+/**
+ * The SASL state of a connection, on its session: it (and any outstanding challenge) goes away
+ * with the connection, and a challenge cannot be answered from another connection.
+ */
+const SASL = new SessionSlot<SaslState>('sasl');
+
+/** End the exchange in progress, if any (without creating state); true if there was one. */
+export function abortSasl(session: Session): boolean {
+  const s = session.peekSlot(SASL);
+  if (!s?.inProgress) return false;
+  s.reset();
+  return true;
+}
+
 export default defineCommand({
   name: 'AUTHENTICATE',
   minParams: 1,
   preReg: true,
+  // D2: `sasl-attempts-per-identity` per 5 minutes per (claimed identity, IP), across connections
+  rate: {
+    metric: 'sasl-rate', scope: 'server', opers: true, keys: () => 100_000,
+    limit: (c) => c.saslAttemptsPerIdentity, windowMs: () => SASL_IDENTITY_WINDOW_MS,
+  },
   help: 'AUTHENTICATE <mechanism> | <base64 data> | + | *\n'
     + 'IRCv3 SASL login with an AT Protocol (Bluesky) identity; request the sasl capability first.\n'
     + 'Mechanisms: ATPROTO-CHALLENGE (signed challenge, PDS session, OAuth/DPoP or service-auth token) and PLAIN (handle or DID + app password).\n'
@@ -73,7 +96,7 @@ function authenticate(ctx: CommandContext, arg: string): void | Promise<void> {
     ctx.numeric(S.ERR_SASLFAIL, S.TEXT_SASLFAIL);
     return;
   }
-  const st = saslState(session, cfg, server.clock);
+  const st = session.slot(SASL, () => new SaslState(cfg, server.clock));
   if (arg === '*') {
     if (st.mechanism) server.metrics.sasl(st.mechanism, 'abort');
     st.reset();
@@ -159,9 +182,9 @@ async function withHandle(identity: IdentityService, o: VerifyOutcome): Promise<
 
 /** D2: per (claimed identity, IP) across connections; over the limit nothing is verified. */
 function identityAttemptAllowed(ctx: CommandContext, identity: string): boolean {
-  if (allowSaslAttempt(ctx.server, identity, ctx.user.ip)) return true;
-  ctx.server.metrics.limitHit('sasl-rate');
-  return false;
+  // DIDs are case-sensitive in their method-specific part, but folding can only merge keys
+  // (stricter), never split one identity into several
+  return ctx.rate().take(`${identity.toLowerCase()} ${ctx.user.ip}`);
 }
 
 /**
@@ -206,7 +229,7 @@ function conclude(ctx: CommandContext, st: SaslState, o: VerifyOutcome, detail: 
       server.ops.login(user, { did: o.did, handle: o.handle });
       // plugins may change the DISPLAYED handle only; user.account (the DID) is what authorizes
       const shown = server.plugins.onAuth({ nick: user.nick, did: o.did, handle: user.handle }).displayHandle;
-      if (shown !== undefined) user.handle = shown;
+      if (shown !== undefined) server.ops.setDisplayHandle(user, shown);
       server.log.debug({ session: ctx.session.id, did: o.did, ...detail }, 'SASL login');
       // the mask after login (login may set the cloak)
       // clients often authenticate before USER: show an unknown ident as `*`, not an empty field

@@ -1,34 +1,25 @@
-import { SlidingWindow } from '../limits/rate.js';
 import * as N from '../protocol/numerics.js';
 import { clipUtf8 } from '../protocol/validate.js';
-import type { User } from '../state/user.js';
 import { defineCommand } from './registry.js';
 
 /**
+ * AWAY [:<text>] — modern.ircdocs.horse#away-message. The text is clipped to AWAYLEN bytes;
+ * ops.setAway emits the event that fanout turns into away-notify lines.
+ *
  * C3: at most `away-rate` AWAY commands per `away-rate-window` per client (UnrealIRCd's 4 / 120 s),
  * against away-notify churn (each one is relayed to everyone sharing a channel). Setting and
  * clearing both count; beyond the limit the AWAY is dropped (the status is unchanged) with
  * `263 RPL_TRYAGAIN`. Operators are exempt.
  */
-const awayRates = new WeakMap<User, SlidingWindow>();
-
-/**
- * AWAY [:<text>] — modern.ircdocs.horse#away-message. The text is clipped to AWAYLEN bytes;
- * ops.setAway emits the event that fanout turns into away-notify lines.
- */
 export default defineCommand({
   name: 'AWAY',
+  rate: { metric: 'away-rate', limit: (c) => c.awayRate, windowMs: (c) => c.awayRateWindow },
   help: 'AWAY [:<message>]\nMarks you as away with a message; AWAY alone marks you as back.',
   run(ctx, [text]) {
     const { server, user } = ctx;
-    if (!user.isOper) {
-      let w = awayRates.get(user);
-      if (!w) { w = new SlidingWindow(server.config.awayRate, server.config.awayRateWindow); awayRates.set(user, w); }
-      if (!w.take(server.clock.now())) {
-        server.metrics.limitHit('away-rate');
-        ctx.numeric(N.RPL_TRYAGAIN, 'AWAY', 'Please wait a while and try again.');
-        return;
-      }
+    if (!ctx.rate().take()) {
+      ctx.numeric(N.RPL_TRYAGAIN, 'AWAY', 'Please wait a while and try again.');
+      return;
     }
     if (text === undefined || text === '') {
       server.ops.setAway(user, undefined);

@@ -1,8 +1,8 @@
 import * as N from '../protocol/numerics.js';
 import { safeParam } from '../protocol/validate.js';
-import { abortSasl } from '../auth/sasl/session-state.js';
 import * as S from '../auth/sasl/numerics.js';
 import { SASL_CAP, advertisedCaps, isAdvertised } from '../session/caps.js';
+import { abortSasl } from './authenticate.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 import { tryCompleteRegistration } from './registration.js';

@@ -1,73 +1,22 @@
-import type { Config } from '../config/schema.js';
+import type { ServerContext } from '../context.js';
 import type { IrcMessage } from '../protocol/message.js';
-import type { Ops, Clock } from '../state/ops.js';
 import type { User } from '../state/user.js';
-import type { World } from '../state/world.js';
-import type { Logger } from '../observability/log.js';
 import type { Session } from '../session/session.js';
 import type { ReplyBuffer } from '../session/reply-buffer.js';
-import type { Fanout } from '../session/fanout.js';
-import type { IdentityService } from '../identity/types.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { HistoryPort, HistoryReader } from '../history/types.js';
-import type { SqliteReadMarkerRepo } from '../storage/repos/read-markers.js';
-import type { PluginPort } from '../plugins/api.js';
-import type { MessageSigner } from '../keys/signer.js';
-import type { ServerBans } from '../limits/server-bans.js';
-import type { OperFailures } from '../limits/oper-failures.js';
-import type { ApiTokenService } from '../auth/api-tokens.js';
+import type { CommandSpec, RateGate, RateSpec } from './registry.js';
 
-/** What the server offers commands (the ports of DESIGN.md §4; built once in server.ts). */
-export interface ServerContext {
-  readonly config: Config;
-  readonly world: World;
-  readonly ops: Ops;
-  readonly fanout: Fanout;
-  /** AT Protocol identity: DID resolution, signatures, PDS calls (identity/types.ts) */
-  readonly identity: IdentityService;
-  /** this server's DID, the audience of service-auth tokens */
-  readonly serverDid: string;
-  /** federation peer ID: hex ed25519 public key of <data-dir>/iroh-key.secret (keys/peer-identity.ts) */
-  readonly peerId: string;
-  /** message signing (+freeq.at/sig) with msg-signing-key.secret; public keys for GET /api/v1/signing-key (keys/signer.ts) */
-  readonly signing: MessageSigner;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly version: string;
-  readonly startedAt: number;
-  /** RPL_ISUPPORT tokens, computed from config at startup */
-  readonly isupport: readonly string[];
-  /** MOTD lines, or undefined when there is none (422) */
-  motd(): string[] | undefined;
-  /** settings operators change at run time (LOCKDOWN, admin API) */
-  readonly runtime: { lockdown: 'off' | 'sasl-only' | 'closed' };
-  /** message history (history/): every delivered message is offered here */
-  readonly history: HistoryPort;
-  /** message history, read side (CHATHISTORY, replay on join, REST API): history/store.ts */
-  readonly historyReader: HistoryReader;
-  /** draft/read-marker markers per account (MARKREAD) */
-  readonly readMarkers: SqliteReadMarkerRepo;
-  /** server plugins (plugins/): hooks on connect, auth, join, message, nick change */
-  readonly plugins: PluginPort;
-  /** Prometheus counters (observability/metrics.ts) */
-  readonly metrics: Metrics;
-  /** HTTP API bearer tokens (APITOKEN, GET /api/v1/me): random, hashed, bound to a DID */
-  readonly apiTokens: ApiTokenService;
-  /** server bans by mask / IP / CIDR (UBAN, limits/server-bans.ts); persisted */
-  readonly bans: ServerBans;
-  /** failed OPER attempts per IP and server-wide (#12 finding 17, limits/oper-failures.ts) */
-  readonly operFailures: OperFailures;
-  /** counters shown by LUSERS and metrics */
-  readonly stats: { connections: number };
-}
+/** ServerContext lives in src/context.ts (ports only, importable by http/ and session/ too) */
+export type { ServerContext } from '../context.js';
 
-/** Per-command context handed to a handler. */
+/** Per-command context handed to a handler (built by commands/dispatch.ts). */
 export interface CommandContext {
   readonly server: ServerContext;
   readonly session: Session;
   readonly user: User;
   readonly msg: IrcMessage;
   readonly reply: ReplyBuffer;
+  /** the command table (commands/dispatch.ts owns it; HELP lists it) */
+  readonly commands: readonly CommandSpec[];
   /** `:<server> <code> <nick|*> ...params` into the reply buffer; last param is the text */
   numeric(code: string, ...params: string[]): void;
   /** IRCv3 standard-replies: `FAIL <command> <code> [context...] :<description>` */
@@ -79,4 +28,10 @@ export interface CommandContext {
    * state changes in `fn` send to this client (e.g. its own ACCOUNT/CHGHOST) join the reply.
    */
   resume<T>(fn: () => T): T;
+  /**
+   * The gate of a declared rate limit (registry.ts RateSpec): without an argument the running
+   * command's `rate`; with one, that spec's (a limit shared by several commands, e.g. a BATCH that
+   * relays PRIVMSGs counting against PRIVMSG's). The counts live on the session or the server.
+   */
+  rate(spec?: RateSpec): RateGate;
 }

@@ -1,14 +1,15 @@
 import * as N from '../protocol/numerics.js';
 import { safeParam } from '../protocol/validate.js';
 import type { CommandContext } from './context.js';
-// Import cycle index.ts → help.ts → index.ts: safe because COMMANDS is only read when HELP
-// runs, never while modules initialise (index.ts must stay the entry point of the table).
-import { COMMANDS } from './index.js';
 import { defineCommand, type CommandSpec } from './registry.js';
 
-/** Commands with help text, by name: only those are listed (nothing advertised is a stub). */
-function documented(): CommandSpec[] {
-  return COMMANDS.filter((c) => c.help).sort((a, b) => (a.name < b.name ? -1 : 1));
+/**
+ * Commands with help text, by name: only those are listed (nothing advertised is a stub). The
+ * table is the dispatcher's (commands/dispatch.ts), handed over in the context: no import of
+ * index.ts, which imports this file.
+ */
+function documented(ctx: CommandContext): CommandSpec[] {
+  return ctx.commands.filter((c) => c.help).sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 /** Greedy word wrap of `words` into lines of at most `max` characters. */
@@ -40,7 +41,7 @@ export default defineCommand({
   help: 'HELP [<command>]\nShows help on a command, or lists all commands.',
   run(ctx, [subject]) {
     if (subject === undefined || subject === '') {
-      const names = documented().map((c) => (c.oper ? `${c.name}*` : c.name));
+      const names = documented(ctx).map((c) => (c.oper ? `${c.name}*` : c.name));
       sendHelp(ctx, '*', '** freeq help **', [
         'HELP <command> shows help on one command. Commands (* = operators only):',
         ...wrap(names, 72),
@@ -48,7 +49,7 @@ export default defineCommand({
       return;
     }
     const name = subject.toUpperCase();
-    const cmd = documented().find((c) => c.name === name);
+    const cmd = documented(ctx).find((c) => c.name === name);
     if (!cmd) { ctx.numeric(N.ERR_HELPNOTFOUND, safeParam(subject), 'No help available on this topic'); return; }
     const [usage, ...rest] = cmd.help!.split('\n');
     sendHelp(ctx, cmd.name, usage!, cmd.oper ? [...rest, 'Operators only.'] : rest);

@@ -42,11 +42,7 @@ import who from './who.js';
 import whois from './whois.js';
 import whowas from './whowas.js';
 
-/** The command table: one file per verb, registered here. */
+/** The command table: one file per verb, registered here; commands/dispatch.ts runs it (server.ts wires them). */
 export const COMMANDS: readonly CommandSpec[] = [
   admin, apitoken, authenticate, away, batch, cap, chathistory, help, info, invite, ison, join, kick, kill, list, lockdown, lusers, markread, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
 ];
-
-export function commandTable(): Map<string, CommandSpec> {
-  return new Map(COMMANDS.map((c) => [c.name, c]));
-}

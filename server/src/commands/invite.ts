@@ -1,16 +1,6 @@
-import { SlidingWindow } from '../limits/rate.js';
 import * as N from '../protocol/numerics.js';
 import { safeParam } from '../protocol/validate.js';
-import type { User } from '../state/user.js';
 import { defineCommand } from './registry.js';
-
-/**
- * C3: at most `invite-rate` INVITEs per `invite-rate-window` per client (UnrealIRCd's 4 / 60 s).
- * Only invites that are sent count (a 401/403/442/482/443 does not); beyond the limit the INVITE
- * is dropped with `263 RPL_TRYAGAIN`, as UnrealIRCd does (unreal:src/modules/invite.c).
- * Operators are exempt.
- */
-const inviteRates = new WeakMap<User, SlidingWindow>();
 
 /**
  * INVITE <nick> <channel> — modern.ircdocs.horse#invite-message
@@ -23,10 +13,16 @@ const inviteRates = new WeakMap<User, SlidingWindow>();
  * A logged-in target is also invited by DID: persisted (bounded per channel), it survives reconnects
  * and restarts and is consumed by that DID's next join.
  * INVITE without parameters (RPL_INVITELIST 336/337) is not offered: 461.
+ *
+ * C3: at most `invite-rate` INVITEs per `invite-rate-window` per client (UnrealIRCd's 4 / 60 s).
+ * Only invites that are sent count (a 401/403/442/482/443 does not); beyond the limit the INVITE
+ * is dropped with `263 RPL_TRYAGAIN`, as UnrealIRCd does (unreal:src/modules/invite.c).
+ * Operators are exempt.
  */
 export default defineCommand({
   name: 'INVITE',
   minParams: 2,
+  rate: { metric: 'invite-rate', limit: (c) => c.inviteRate, windowMs: (c) => c.inviteRateWindow },
   help: 'INVITE <nick> <#channel>\nInvites a user to a channel you are on (operators only when it is +i).',
   run(ctx, [nick, chanName]) {
     const { server, user } = ctx;
@@ -35,18 +31,13 @@ export default defineCommand({
     // a +s/+p channel the user is not on is answered as a missing one (#12 finding 14)
     const ch = server.world.visibleChannel(chanName!, user);
     if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(chanName), 'No such channel'); return; }
-    let w: SlidingWindow | undefined;
-    if (!user.isOper) {
-      w = inviteRates.get(user);
-      if (!w) { w = new SlidingWindow(server.config.inviteRate, server.config.inviteRateWindow); inviteRates.set(user, w); }
-      if (w.count(server.clock.now()) >= w.limit) {
-        server.metrics.limitHit('invite-rate');
-        ctx.numeric(N.RPL_TRYAGAIN, 'INVITE', 'Please wait a while and try again.');
-        return;
-      }
+    const rate = ctx.rate();
+    if (!rate.check()) {
+      ctx.numeric(N.RPL_TRYAGAIN, 'INVITE', 'Please wait a while and try again.');
+      return;
     }
     server.ops.invite(user, target, ch); // throws ReplyError → numeric via the dispatcher
-    w?.take(server.clock.now());
+    rate.take();
     ctx.numeric(N.RPL_INVITING, target.nick, ch.name);
     if (target.away !== undefined) ctx.numeric(N.RPL_AWAY, target.nick, target.away);
   },

@@ -1,7 +1,6 @@
 import * as N from '../protocol/numerics.js';
 import { clipUtf8, safeParam } from '../protocol/validate.js';
 import { Outgoing } from '../session/outgoing.js';
-import { Session } from '../session/session.js';
 import { defineCommand } from './registry.js';
 
 /**
@@ -22,8 +21,7 @@ export default defineCommand({
     const text = `Killed (${user.nick} (${why}))`;
     server.log.info({ session: ctx.session.id, oper: user.nick, victim: victim.nick }, 'KILL');
     victim.link.deliver(new Outgoing({ tags: new Map(), source: user.mask, command: 'KILL', params: [victim.nick, why] }, server.fanout.meta(user)));
-    // Local users are always Sessions; ERROR to the victim, QUIT fan-out via ops.removeUser.
-    if (victim.link instanceof Session) victim.link.close(text);
-    else server.ops.removeUser(victim, text);
+    // ERROR to a local victim, then QUIT to its channels through Ops.removeUser (a remote one: its server)
+    victim.link.disconnect(text);
   },
 });

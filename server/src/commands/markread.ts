@@ -1,16 +1,16 @@
 import { foldCase } from '../protocol/casemap.js';
 import { isChannelName, safeParam } from '../protocol/validate.js';
 import { Outgoing, nowIso } from '../session/outgoing.js';
+import { SessionSlot } from '../session/slots.js';
 import type { Channel } from '../state/channel.js';
-import type { User } from '../state/user.js';
 import { parseTimestamp } from './chathistory.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
 export const READ_MARKER_CAP = 'draft/read-marker';
 
-/** guests' markers: per connection, in memory (logged-in users' are persisted per account) */
-const guestMarkers = new WeakMap<User, Map<string, number>>();
+/** guests' markers: per connection, on the session (logged-in users' are persisted per account) */
+const GUEST_MARKERS = new SessionSlot<Map<string, number>>('markread.guest');
 
 /**
  * The key a marker is stored under: a channel's folded name; for a nick, the DID it belongs to
@@ -25,7 +25,7 @@ function markerKey(ctx: CommandContext, target: string): string {
 
 function getMarker(ctx: CommandContext, key: string): number | undefined {
   const { user, server } = ctx;
-  return user.account ? server.readMarkers.get(user.account, key) : guestMarkers.get(user)?.get(key);
+  return user.account ? server.readMarkers.get(user.account, key) : ctx.session.peekSlot(GUEST_MARKERS)?.get(key);
 }
 
 const markerParam = (t: number | undefined): string => (t === undefined ? '*' : `timestamp=${nowIso(t)}`);
@@ -68,8 +68,7 @@ export default defineCommand({
         return;
       }
     } else {
-      let m = guestMarkers.get(user);
-      if (!m) { m = new Map(); guestMarkers.set(user, m); }
+      const m = ctx.session.slot(GUEST_MARKERS, () => new Map<string, number>());
       stored = Math.max(m.get(key) ?? 0, t);
       m.set(key, stored);
     }

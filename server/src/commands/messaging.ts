@@ -1,36 +1,29 @@
 import { foldCase } from '../protocol/casemap.js';
 import { isClientOnlyTag } from '../protocol/tags.js';
 import { SIG_TAG } from '../keys/chat-signature.js';
-import { SlidingWindow } from '../limits/rate.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { safeParam } from '../protocol/validate.js';
 import { Fanout } from '../session/fanout.js';
 import type { MessageEvent, RelayCommand } from '../state/events.js';
-import type { User } from '../state/user.js';
 import type { CommandContext } from './context.js';
+import type { RateSpec } from './registry.js';
 import type { MultilineLine } from './multiline.js';
 
 export type { RelayCommand } from '../state/events.js';
 
 /**
  * C2 (freeq parity, messaging.rs:1784-1807,985-1020): per connection, `message-rate` PRIVMSG+NOTICE
- * and separately `message-rate` TAGMSG per `message-rate-window`. Keyed by the User, which lives
- * as long as its connection; a WeakMap so nothing needs cleaning up.
+ * (one window for both, draft/multiline batches included) and separately `message-rate` TAGMSG
+ * per `message-rate-window`; operators too. Declared in the command table (privmsg.ts, notice.ts,
+ * tagmsg.ts); the counts live on the session (commands/dispatch.ts).
  */
-const rates = new WeakMap<User, { text: SlidingWindow; tags: SlidingWindow }>();
+export const TEXT_RATE: RateSpec = { metric: 'message-rate', limit: (c) => c.messageRate, windowMs: (c) => c.messageRateWindow, opers: true };
+export const TAG_RATE: RateSpec = { metric: 'message-rate', limit: (c) => c.messageRate, windowMs: (c) => c.messageRateWindow, opers: true };
 
 /** false (and the refusal sent) when this message is over the sender's rate */
 function withinRate(ctx: CommandContext, command: RelayCommand, targets: string): boolean {
-  const { server, user } = ctx;
-  const cfg = server.config;
-  let r = rates.get(user);
-  if (!r) {
-    r = { text: new SlidingWindow(cfg.messageRate, cfg.messageRateWindow), tags: new SlidingWindow(cfg.messageRate, cfg.messageRateWindow) };
-    rates.set(user, r);
-  }
-  if ((command === 'TAGMSG' ? r.tags : r.text).take(server.clock.now())) return true;
-  server.metrics.limitHit('message-rate');
+  if (ctx.rate(command === 'TAGMSG' ? TAG_RATE : TEXT_RATE).take()) return true;
   // NOTICE is dropped silently (never answer a NOTICE with an error)
   if (command === 'PRIVMSG') ctx.numeric(N.ERR_CANNOTSENDTOCHAN, safeParam(targets), 'Flood protection: sending too fast');
   else if (command === 'TAGMSG') ctx.fail('TAGMSG', 'RATE_LIMITED', safeParam(targets), 'Sending too fast');
@@ -72,7 +65,6 @@ export function relay(ctx: CommandContext, command: RelayCommand, targets: strin
   for (const [k, v] of ctx.msg.tags) if (isClientOnlyTag(k) && k !== SIG_TAG) (clientTags ??= new Map()).set(k, v);
   if (command === 'TAGMSG' && !clientTags) return; // nothing to relay
   if (!withinRate(ctx, command, targets)) return;
-  if (command !== 'TAGMSG') user.lastSpokeAt = server.clock.now();
   server.metrics.message(command);
   // TAGMSG (and its echo) only ever reaches message-tags clients
   const canReceive = command !== 'TAGMSG' || session.hasCap('message-tags');

@@ -4,6 +4,8 @@ import { isClientOnlyTag } from '../protocol/tags.js';
 import { safeParam } from '../protocol/validate.js';
 import { CONCAT_TAG, MULTILINE_BATCH, MULTILINE_CAP } from '../session/multiline-out.js';
 import type { MessageLine } from '../state/events.js';
+import type { Session } from '../session/session.js';
+import { SessionSlot } from '../session/slots.js';
 import type { CommandContext } from './context.js';
 
 /**
@@ -58,13 +60,11 @@ interface SessionBatches {
   refused: string[];
 }
 
-/** per connection (keyed by the Session object; a WeakMap so nothing needs cleaning up) */
-const state = new WeakMap<object, SessionBatches>();
+/** per connection, on the session (session/slots.ts): created by the first BATCH, gone with the connection */
+const BATCHES = new SessionSlot<SessionBatches>('multiline');
 
-function batchesOf(session: object): SessionBatches {
-  let s = state.get(session);
-  if (!s) { s = { open: new Map(), refused: [] }; state.set(session, s); }
-  return s;
+function batchesOf(session: Session): SessionBatches {
+  return session.slot(BATCHES, () => ({ open: new Map(), refused: [] }));
 }
 
 function refuse(s: SessionBatches, ref: string): void {
@@ -74,10 +74,10 @@ function refuse(s: SessionBatches, ref: string): void {
 }
 
 /** `line` belongs to a client batch of this connection (open or refused): collected, not relayed. */
-export function isBatchedLine(session: object, msg: IrcMessage): boolean {
+export function isBatchedLine(session: Session, msg: IrcMessage): boolean {
   const ref = msg.tags.get('batch');
   if (ref === undefined || msg.command === 'BATCH') return false;
-  const s = state.get(session);
+  const s = session.peekSlot(BATCHES);
   return s !== undefined && (s.open.has(ref) || s.refused.includes(ref));
 }
 
@@ -180,8 +180,8 @@ export function closeBatch(ctx: CommandContext, ref: string): { command: 'PRIVMS
 }
 
 /** Periodic sweep (Session.tick): discard batches idle for BATCH_IDLE_MS, telling the client. */
-export function sweepBatches(session: { send(m: IrcMessage): void; readonly serverName: string }, now: number): void {
-  const s = state.get(session);
+export function sweepBatches(session: Session, now: number): void {
+  const s = session.peekSlot(BATCHES);
   if (!s) return;
   for (const [ref, b] of s.open) {
     if (now - b.lastActivity < BATCH_IDLE_MS) continue;

@@ -1,15 +1,8 @@
 import * as N from '../protocol/numerics.js';
-import type { OperClass, User } from '../state/user.js';
+import type { OperClass } from '../state/user.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 import { secretEquals } from './registration.js';
-
-/**
- * When each user last had an OPER password checked (hardening.md D2: one attempt per
- * `oper-attempt-interval`, default 10 s, per connection). Keyed by the User object, which lives
- * exactly as long as its connection; a WeakMap so nothing needs cleaning up.
- */
-const lastAttempt = new WeakMap<User, number>();
 
 /**
  * A throttled attempt is dropped without its password being checked, so it gets
@@ -39,6 +32,9 @@ function tryAgain(ctx: CommandContext): void {
 export default defineCommand({
   name: 'OPER',
   minParams: 2,
+  // hardening.md D2: one password check per connection per `oper-attempt-interval` (default 10 s);
+  // refused attempts are not recorded; operators too (no exemption)
+  rate: { metric: 'oper-rate', limit: () => 1, windowMs: (c) => c.operAttemptInterval, opers: true },
   help: 'OPER <name> <password>\nBecomes an IRC operator (user mode +o). One attempt per connection every 10 seconds by default; after repeated failures from your address (or from everyone) OPER answers 263 until the failures age out.',
   run(ctx, [name, password]) {
     const { server, user } = ctx;
@@ -47,17 +43,13 @@ export default defineCommand({
       ctx.numeric(N.ERR_NOOPERHOST, 'No O-lines for your host');
       return;
     }
-    const now = server.clock.now();
-    const last = lastAttempt.get(user);
-    if (last !== undefined && now - last < cfg.operAttemptInterval) {
+    if (!ctx.rate().take()) {
       // D2: refused without looking at the password, so guessing costs a full interval per try
       // debug: a client repeating OPER would fill the log; each refusal counts in the metric
       server.log.debug({ session: ctx.session.id, nick: user.nick }, 'OPER attempt throttled');
-      server.metrics.limitHit('oper-rate');
       tryAgain(ctx);
       return;
     }
-    lastAttempt.set(user, now);
     const tracker = server.operFailures;
     const spent = tracker.blocked(user.ip);
     if (spent !== undefined) {

@@ -24,7 +24,7 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
   }
   const cfg = server.config;
   // --require-sasl, or LOCKDOWN sasl-only (hardening.md I3): no guests
-  if ((cfg.requireSasl || server.runtime.lockdown === 'sasl-only') && user.account === undefined) {
+  if ((cfg.requireSasl || server.world.lockdown === 'sasl-only') && user.account === undefined) {
     session.close('This server currently requires SASL');
     return;
   }

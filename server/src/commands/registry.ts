@@ -1,5 +1,53 @@
+import type { Config } from '../config/schema.js';
 import type { OperClass } from '../state/user.js';
 import type { CommandContext } from './context.js';
+
+/*
+ * The command table (#13). One file per verb exports `defineCommand({...})`; commands/index.ts
+ * lists them and commands/dispatch.ts runs them. The dispatcher answers the boring checks from
+ * the declaration: 421, 451 (`preReg`), 462 (`onlyPreReg`), 481 (`oper`, before 461), 461
+ * (`minParams`), `FAIL * INVALID_UTF8`.
+ *
+ * Per-client state never lives in a command module (lint forbids module-level mutable state in
+ * commands/):
+ * - a rate limit is declared in the table (`rate: { metric, limit, windowMs, … }`, RateSpec
+ *   below); the handler asks `ctx.rate()` for its gate where the limit applies and sends the
+ *   refusal itself (the replies differ per command); the gate counts the metric and exempts
+ *   operators unless `opers: true`. A limit shared by several commands is one RateSpec object
+ *   (a module-level constant) named by each of them (`rate: TEXT_RATE`) or passed to `ctx.rate(spec)`.
+ * - any other per-connection state goes in a typed session slot (session/slots.ts):
+ *   `const MINE = new SessionSlot<T>('name')` at module level, then `ctx.session.slot(MINE, () => init)`
+ *   or `ctx.session.peekSlot(MINE)`; it is created on first use and goes with the session.
+ */
+
+/** A rate limit a command declares (CommandSpec.rate); the dispatcher keeps the counts. */
+export interface RateSpec {
+  /** counted as `limitHit(metric)` on every refusal */
+  readonly metric: string;
+  /** events accepted per window (read from config once, when the counts are created) */
+  limit(config: Config): number;
+  windowMs(config: Config): number;
+  /**
+   * Where the counts live: `session` (default) — per connection, on the Session (gone with it);
+   * `server` — shared by every connection of this server (a limit per claimed identity, say).
+   */
+  readonly scope?: 'session' | 'server';
+  /**
+   * Keyed: one sliding window per key (a channel, an identity + IP) instead of one for the
+   * client, at most this many keys (the oldest is forgotten beyond it; limits/rate.ts RateLimiter).
+   */
+  keys?(config: Config): number;
+  /** operators are limited too (default: exempt, as from every churn limit) */
+  readonly opers?: boolean;
+}
+
+/** A declared rate limit as the handler sees it (ctx.rate()); `key` only for keyed limits. */
+export interface RateGate {
+  /** true if one more event would be accepted now (nothing is recorded); false: refused, metric counted */
+  check(key?: string): boolean;
+  /** record one event; false (nothing recorded, metric counted) when over the limit */
+  take(key?: string): boolean;
+}
 
 /**
  * Operator capabilities (hardening.md D5, after Ergo's oper classes, ergo:default.yaml:717-760):
@@ -36,6 +84,8 @@ export interface CommandSpec {
    * lacks it (OPER_CLASS_CAPABILITIES).
    */
   oper?: OperCapability;
+  /** the rate limit the handler applies through `ctx.rate()` (see RateSpec) */
+  rate?: RateSpec;
   /** HELP text (first line is the usage) */
   help?: string;
   /**

@@ -1,7 +1,7 @@
 import { parseBanDuration, parseBanTarget, type ServerBan } from '../limits/server-bans.js';
 import * as N from '../protocol/numerics.js';
 import { clipUtf8, safeParam } from '../protocol/validate.js';
-import { Session } from '../session/session.js';
+import { Outgoing } from '../session/outgoing.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
@@ -67,11 +67,12 @@ function add(ctx: CommandContext, args: string[]): void {
   const text = bannedText(reason);
   let n = 0;
   for (const u of [...server.world.users.values()]) {
-    if (!u.registered || u.isOper || !(u.link instanceof Session)) continue;
+    // server bans cover this server's own connections; a remote user is its server's to ban
+    if (!u.registered || u.isOper || !u.local) continue;
     if (!server.bans.covers(ban, u)) continue;
     server.metrics.limitHit('banned');
-    u.link.numeric(N.ERR_YOUREBANNEDCREEP, text);
-    u.link.close(text);
+    u.link.deliver(new Outgoing({ tags: new Map(), source: server.config.serverName, command: N.ERR_YOUREBANNEDCREEP, params: [u.nick, text] }, server.fanout.meta()));
+    u.link.disconnect(text);
     n++;
   }
   notice(ctx, `Added ban: ${describe(ban)}; ${n} user(s) disconnected`);

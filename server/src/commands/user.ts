@@ -13,9 +13,7 @@ export default defineCommand({
     const cfg = ctx.server.config;
     // keep what is safe in a hostmask; never reject a client over its ident
     const clean = username!.replace(/[^\x21-\x7e]|[@!*?,]/g, '').slice(0, cfg.userLen);
-    ctx.user.username = clean || 'user';
-    ctx.user.masksChanged();
-    ctx.user.realname = clipUtf8(realname!, cfg.realnameLen);
+    ctx.server.ops.setIdent(ctx.user, clean || 'user', clipUtf8(realname!, cfg.realnameLen));
     tryCompleteRegistration(ctx);
   },
 });

@@ -87,3 +87,13 @@ export interface HistoryReader {
   /** the DM venues (`dm:<a>,<b>`) that have history and include `account` */
   dmVenuesOf(account: string): string[];
 }
+
+/**
+ * draft/read-marker: the newest read time per (account, target), persisted for logged-in users
+ * (MARKREAD, join). Implemented by storage/repos/read-markers.ts; the time only moves forward.
+ */
+export interface ReadMarkerStore {
+  get(account: string, target: string): number | undefined;
+  /** store `time` if it is newer; returns the marker now stored */
+  advance(account: string, target: string, time: number): number;
+}

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { ServerContext } from '../commands/context.js';
+import type { ServerContext } from '../context.js';
 import type { Logger } from '../observability/log.js';
 import { ApiKeys, AuthFailures } from './auth.js';
 import { gateHttpConnections } from './connection-gate.js';

@@ -6,14 +6,13 @@
  * are remembered for at most 60 s; network failures are not remembered.
  */
 import type { Logger } from '../observability/log.js';
-import type { DidCacheRepo } from '../storage/repos/did-cache.js';
 import { validateDocument } from './did-doc.js';
 import { parseJsonBody, type HttpClient } from './http.js';
 import type { LookupRequester } from './lookup-limits.js';
 import { formatMultikey, parseMultikey } from './keys.js';
 import { isLoopbackHost } from './ssrf.js';
 import { isValidDid, isValidKeyDid, isValidPlcDid } from './syntax.js';
-import { IdentityError, type DidDocument } from './types.js';
+import { IdentityError, type DidCacheStore, type DidDocument } from './types.js';
 
 export const STALE_MAX_MS = 24 * 3600_000;
 export const NEGATIVE_TTL_MS = 60_000;
@@ -25,7 +24,8 @@ export interface DidResolverOptions {
   allowLoopback: boolean;
   ttlMs: number;
   now: () => number;
-  repo?: DidCacheRepo;
+  /** the persistent cache (storage/repos/did-cache.ts); without it, memory only */
+  repo?: DidCacheStore;
   log?: Logger;
   memoryEntries?: number;
 }

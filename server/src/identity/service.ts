@@ -1,7 +1,5 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
-import type { Db } from '../storage/db.js';
-import { DidCacheRepo } from '../storage/repos/did-cache.js';
 import { atprotoKey, challengeKeys, pdsEndpoint } from './did-doc.js';
 import { DidResolver } from './did-resolver.js';
 import { HandleResolver } from './handle.js';
@@ -12,12 +10,13 @@ import { LookupLimits, type LookupRefusal, type LookupRequester } from './lookup
 import { createSession, deleteSession, getSession } from './pds.js';
 import { ServiceAuthVerifier } from './service-auth.js';
 import { normalizeHandle } from './syntax.js';
-import type { IdentityService, LookupClient } from './types.js';
+import type { DidCacheStore, IdentityService, LookupClient } from './types.js';
 import type { SignatureVerifier } from './verifier.js';
 
 export interface IdentityDeps {
   config: Config;
-  db: Db;
+  /** the persistent DID-document cache (server.ts wires the SQLite one); without it, memory only */
+  didCache?: DidCacheStore;
   log: Logger;
   now: () => number;
   /** DNS servers for handle TXT lookups (tests); default: the system's resolvers */
@@ -43,7 +42,7 @@ function hostOf(url: string | undefined): string | undefined {
 
 /**
  * The identity service: SSRF-guarded HTTP with layered lookup slots, DID resolution with a
- * SQLite-backed cache, key parsing, signature checks, handle resolution and verification, PDS
+ * persistent cache (the DidCacheStore port), key parsing, signature checks, handle resolution and verification, PDS
  * calls and service-auth verification. `now` is the clock for cache ages and JWT times.
  */
 export function createIdentityService(d: IdentityDeps): IdentityService {
@@ -67,7 +66,7 @@ export function createIdentityService(d: IdentityDeps): IdentityService {
     plcUrl: config.plcUrl,
     allowLoopback: config.ssrfAllowLoopback,
     ttlMs: config.didCacheTtl,
-    repo: new DidCacheRepo(d.db),
+    repo: d.didCache,
   });
   const handles = new HandleResolver({
     http, dids, timeoutMs: config.httpTimeout,

@@ -55,6 +55,25 @@ export interface LookupClient {
   ip: string;
 }
 
+/** A DID document as the cache keeps it. */
+export interface CachedDidDoc {
+  /** the document as JSON text */
+  doc: string;
+  /** ms since the epoch (the identity service's clock) */
+  fetchedAt: number;
+}
+
+/**
+ * The persistent DID-document cache port (did-resolver.ts): implemented by
+ * storage/repos/did-cache.ts (SQLite), wired in server.ts.
+ */
+export interface DidCacheStore {
+  get(did: string): CachedDidDoc | undefined;
+  put(did: string, doc: string, fetchedAt: number): void;
+  /** Drop entries fetched before `before`; returns how many. */
+  prune(before: number): number;
+}
+
 export interface IdentityService {
   /**
    * The same service, with every outbound request it makes counted against `client`'s quotas

@@ -11,6 +11,9 @@ export class Metrics {
   private readonly registrations = new Counter({ name: 'freeq_registrations_total', help: 'clients that completed registration', registers: [this.registry] });
   private readonly users = new Gauge({ name: 'freeq_users', help: 'registered users', registers: [this.registry] });
   private readonly messages = new Counter({ name: 'freeq_messages_total', help: 'PRIVMSG/NOTICE/TAGMSG accepted for relay', labelNames: ['command'] as const, registers: [this.registry] });
+  private readonly events = new Counter({ name: 'freeq_events_total', help: 'state changes published on the event bus (state/bus.ts), by kind', labelNames: ['kind'] as const, registers: [this.registry] });
+  /** the per-kind children of `events`, bound once (an inc() on a bound child skips the label lookup) */
+  private readonly eventKinds = new Map<string, { inc(): void }>();
   private readonly limitHits = new Counter({ name: 'freeq_limit_hits_total', help: 'requests refused or delayed by a limit', labelNames: ['kind'] as const, registers: [this.registry] });
   private readonly saslResults = new Counter({ name: 'freeq_sasl_total', help: 'SASL exchanges by mechanism and result', labelNames: ['mechanism', 'result'] as const, registers: [this.registry] });
   private readonly sendqDrops = new Counter({ name: 'freeq_sendq_drops_total', help: 'clients disconnected for SendQ exceeded', registers: [this.registry] });
@@ -39,6 +42,12 @@ export class Metrics {
   registered(): void { this.registrations.inc(); this.users.inc(); }
   userGone(): void { this.users.dec(); }
   message(command: string): void { this.messages.inc({ command }); }
+  /** one state change of this kind (the bus's metrics subscriber) */
+  event(kind: string): void {
+    let c = this.eventKinds.get(kind);
+    if (!c) { c = this.events.labels(kind); this.eventKinds.set(kind, c); }
+    c.inc();
+  }
   /** kind: per-ip, throttle, global, tls-handshake, fakelag, message-rate, nick-rate, sasl-rate, oper-rate, banned, lockdown, … */
   limitHit(kind: string): void { this.limitHits.inc({ kind }); }
   sasl(mechanism: string, result: 'success' | 'failure' | 'abort'): void { this.saslResults.inc({ mechanism, result }); }

@@ -3,7 +3,7 @@ import { PREFIX_MODES, type Channel } from '../state/channel.js';
 import type { MessageEvent, StateEvent } from '../state/events.js';
 import { renderModeChanges } from '../state/modes.js';
 import type { User } from '../state/user.js';
-import type { World } from '../state/world.js';
+import { LOCKDOWN_MEANING, type World } from '../state/world.js';
 import { MultilineOut } from './multiline-out.js';
 import { Outgoing, newMsgid, nowIso, type OutMeta } from './outgoing.js';
 
@@ -156,7 +156,18 @@ export class Fanout {
       }
       // nobody is on a dropped channel: nothing to send
       case 'channel-dropped': return;
+      // state only: nothing for clients to see (peers and plugins may follow them)
+      case 'register': case 'nick-owner': case 'did-op': case 'handle': return;
       case 'message': return this.message(ev);
+      case 'lockdown': {
+        const a = ev.actor;
+        const text = a.kind === 'operator'
+          ? `LOCKDOWN: the HTTP API (key ${a.name}) set the lockdown level to ${ev.to} (was ${ev.from})`
+          : `LOCKDOWN: ${a.kind === 'user' ? a.user.nick : a.name} set the lockdown level to ${ev.to} (was ${ev.from}): ${LOCKDOWN_MEANING[ev.to]}`;
+        const out = new Outgoing(m(this.d.serverName(), 'WALLOPS', [text]), this.meta());
+        for (const u of this.d.world.users.values()) if (u.registered && u.isOper) u.link.deliver(out);
+        return;
+      }
       case 'invite': {
         const out = new Outgoing(m(ev.source.mask, 'INVITE', [ev.target.nick, ev.channel.name]), this.meta(ev.source));
         ev.target.link.deliver(out);

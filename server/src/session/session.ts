@@ -1,17 +1,15 @@
-import type { ServerContext, CommandContext } from '../commands/context.js';
-import { operHas, type CommandSpec } from '../commands/registry.js';
-import { collectLine, isBatchedLine, sweepBatches } from '../commands/multiline.js';
+import type { ServerContext } from '../context.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { DEFAULT_FAKELAG_BUDGETS, Fakelag } from '../limits/fakelag.js';
 import * as N from '../protocol/numerics.js';
 import { parseLine, type LineLimits } from '../protocol/parse.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { toWire } from '../protocol/serialize.js';
-import { safeParam } from '../protocol/validate.js';
 import { User, type Recipient } from '../state/user.js';
 import type { ConnHandler, IrcConn } from '../transport/conn.js';
 import { TagCap, type Outgoing } from './outgoing.js';
 import { ReplyBuffer } from './reply-buffer.js';
+import type { SessionSlot } from './slots.js';
 
 /** input kept while an async command runs (reading is paused, so one socket read at most) */
 const MAX_QUEUED_INPUT_BYTES = 256 * 1024;
@@ -27,16 +25,30 @@ const RELEASE_POLL_MAX_MS = 1000;
 function releaseOutbox(s: Session): void { s.release(); }
 const TAG_CAPS: Record<string, number> = { 'message-tags': TagCap.MessageTags, 'server-time': TagCap.ServerTime, 'account-tag': TagCap.AccountTag };
 
+/**
+ * What runs a client's parsed lines: commands/dispatch.ts (the command table and its checks),
+ * wired in server.ts. A port, so that session/ does not import commands/ (#13).
+ */
+export interface LineDispatcher {
+  /** run one line; its replies go to `rb`; a Promise when the command is async (the session waits for it) */
+  dispatch(session: Session, msg: IrcMessage, invalidUtf8: boolean, rb: ReplyBuffer): void | Promise<void>;
+  /** a line fakelag does not delay (one inside an open draft/multiline batch) */
+  fakelagExempt(session: Session, msg: IrcMessage): boolean;
+  /** the periodic sweep of a registered session's command state (expired client batches) */
+  sweep(session: Session, now: number): void;
+}
+
 export interface SessionDeps {
   server: ServerContext;
-  commands: ReadonlyMap<string, CommandSpec>;
+  dispatcher: LineDispatcher;
   lineLimits: LineLimits;
   onClosed(s: Session): void;
 }
 
 /**
- * One client connection: parse policy (hardening.md §1.2), dispatch through the command table,
- * registration, delivery with a byte-bounded sendq, idle/registration deadlines.
+ * One client connection: parse policy (hardening.md §1.2), fakelag, the reply buffer of each
+ * command (run by the LineDispatcher), delivery with a byte-bounded sendq, idle/registration
+ * deadlines, and the per-session state of other layers (slots).
  */
 export class Session implements Recipient, ConnHandler {
   readonly user: User;
@@ -75,6 +87,8 @@ export class Session implements Recipient, ConnHandler {
   private closed = false;
   /** the close procedure (ERROR, QUIT fan-out, bookkeeping) has run */
   private finished = false;
+  /** per-session state of other layers (session/slots.ts), created on first use */
+  private slots?: Map<SessionSlot<unknown>, unknown>;
 
   constructor(readonly id: number, readonly conn: IrcConn, private readonly deps: SessionDeps) {
     const s = deps.server;
@@ -116,6 +130,25 @@ export class Session implements Recipient, ConnHandler {
     if (on) (this.capSet ??= new Set()).add(cap); else this.capSet?.delete(cap);
     const bit = TAG_CAPS[cap];
     if (bit) this.tagMask = on ? this.tagMask | bit : this.tagMask & ~bit;
+  }
+
+  /** no more output or input is accepted (the connection is closing or closed) */
+  get isClosed(): boolean { return this.closed; }
+
+  // ---- per-session state (session/slots.ts) --------------------------------------------------
+
+  /** the value in `key`, created with `create` on first use; it lives as long as this session */
+  slot<T>(key: SessionSlot<T>, create: () => T): T {
+    const slots = (this.slots ??= new Map());
+    if (slots.has(key)) return slots.get(key) as T;
+    const v = create();
+    slots.set(key, v);
+    return v;
+  }
+
+  /** the value in `key`, or undefined (nothing is created) */
+  peekSlot<T>(key: SessionSlot<T>): T | undefined {
+    return this.slots?.get(key) as T | undefined;
   }
 
   // ---- output ------------------------------------------------------------------------------
@@ -287,7 +320,7 @@ export class Session implements Recipient, ConnHandler {
     // C1 fakelag, after registration only (as Ergo; before it, max-registration-lines and the
     // registration timeout bound a client). Operators are exempt (Ergo's `nofakelag` capability).
     // lines inside an open draft/multiline batch are one message (BATCH + and - count): not each delayed
-    if (this.fakelag && this.registered && !this.user.isOper && !isBatchedLine(this, msg)) {
+    if (this.fakelag && this.registered && !this.user.isOper && !this.deps.dispatcher.fakelagExempt(this, msg)) {
       const wait = this.fakelag.delayFor(msg.command);
       if (wait > 0) { this.hold(wait, () => this.dispatch(msg, p.invalidUtf8)); return; }
     }
@@ -315,51 +348,21 @@ export class Session implements Recipient, ConnHandler {
     }, ms);
   }
 
+  /**
+   * Run one line through the dispatcher with a fresh reply buffer (labeled-response); an async
+   * command pauses reading until it settles, and its replies are flushed then.
+   */
   private dispatch(msg: IrcMessage, invalidUtf8: boolean): void {
-    const server = this.deps.server;
     // labeled-response depends on batch, which "MUST be negotiated to use labeled responses"
     // (order of negotiation not enforced): without both, the label is ignored.
     const label = this.hasCap('labeled-response') && this.hasCap('batch') ? msg.tags.get('label') || undefined : undefined;
     const rb = new ReplyBuffer(this.serverName, label);
     this.rb = rb;
     const isNotice = msg.command === 'NOTICE';
-    // ctx writes go to this command's buffer even after an await (async handlers)
-    const add = (m: IrcMessage) => { if (!this.closed) rb.add(m); };
-    const ctx: CommandContext = {
-      server, session: this, user: this.user, msg, reply: rb,
-      numeric: (code, ...params) => add({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...params] }),
-      fail: (command, code, ...rest) => add({ tags: new Map(), source: this.serverName, command: 'FAIL', params: [command, code, ...rest] }),
-      send: add,
-      resume: <T>(fn: () => T): T => {
-        const prev = this.rb;
-        this.rb = this.closed ? undefined : rb;
-        try { return fn(); } finally { this.rb = prev; }
-      },
-    };
     let pending: Promise<void> | undefined;
     try {
-      const cmd = this.deps.commands.get(msg.command);
-      if (invalidUtf8) {
-        // IRCv3 utf8-only: reject, never relay
-        ctx.fail(safeParam(msg.command), 'INVALID_UTF8', 'Message rejected, your IRC software MUST use UTF-8');
-      } else if (this.registered && msg.tags.has('batch') && msg.command !== 'BATCH') {
-        // a line of a client batch (draft/multiline): collected, relayed when the batch closes
-        collectLine(ctx);
-      } else if (!cmd) {
-        this.numeric(N.ERR_UNKNOWNCOMMAND, safeParam(msg.command), 'Unknown command');
-      } else if (!this.registered && !cmd.preReg) {
-        this.numeric(N.ERR_NOTREGISTERED, 'You have not registered');
-      } else if (this.registered && cmd.onlyPreReg) {
-        this.numeric(N.ERR_ALREADYREGISTERED, 'You may not reregister');
-      } else if (cmd.oper && !operHas(this.user.isOper ? this.user.operClass : undefined, cmd.oper)) {
-        // before 461 (#13): a non-operator learns nothing about an operator command's parameters
-        this.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- You do not have the correct operator privileges');
-      } else if (msg.params.length < (cmd.minParams ?? 0)) {
-        if (!isNotice) this.numeric(N.ERR_NEEDMOREPARAMS, msg.command, 'Not enough parameters');
-      } else {
-        const r = cmd.run(ctx, msg.params);
-        if (r instanceof Promise) pending = r;
-      }
+      const r = this.deps.dispatcher.dispatch(this, msg, invalidUtf8, rb);
+      if (r instanceof Promise) pending = r;
     } catch (e) {
       if (!this.handleFailure(e, rb, msg.command, isNotice)) return;
     } finally {
@@ -380,6 +383,16 @@ export class Session implements Recipient, ConnHandler {
       return;
     }
     this.finishCommand(rb, msg.command);
+  }
+
+  /**
+   * @internal for the dispatcher (CommandContext.resume): run `fn` with `rb` as this session's
+   * active reply buffer again (an async command's later state changes join its reply).
+   */
+  withReplies<T>(rb: ReplyBuffer, fn: () => T): T {
+    const prev = this.rb;
+    this.rb = this.closed ? undefined : rb;
+    try { return fn(); } finally { this.rb = prev; }
   }
 
   /** ReplyError → its numeric (true: go on and flush); anything else → close this client (I1). */
@@ -433,7 +446,7 @@ export class Session implements Recipient, ConnHandler {
       if (now - this.connectedAt > cfg.registrationTimeout) this.close('Registration timed out');
       return;
     }
-    sweepBatches(this, now);
+    this.deps.dispatcher.sweep(this, now);
     const idle = now - this.lastActivity;
     if (idle > cfg.pingTimeout) {
       this.close(`Ping timeout: ${Math.round(cfg.pingTimeout / 1000)} seconds`);
@@ -441,6 +454,11 @@ export class Session implements Recipient, ConnHandler {
       this.pingSent = true;
       this.send({ tags: new Map(), command: 'PING', params: [this.serverName] });
     }
+  }
+
+  /** Recipient.disconnect: KILL, UBAN (the QUIT others see is the same text) */
+  disconnect(reason: string): void {
+    this.close(reason);
   }
 
   /**

@@ -1,11 +1,27 @@
+import type { Stamp } from './hlc.js';
 import { MaskList } from './mask-list.js';
 import type { User } from './user.js';
 
-export interface ListEntry { mask: string; setBy: string; setAt: number }
+/** `stamp`: the HLC stamp and origin of the change that added it (#13, state/hlc.ts; absent in rows from before) */
+export interface ListEntry { mask: string; setBy: string; setAt: number; stamp?: Stamp }
 export type ListMode = 'b' | 'e' | 'I';
 export interface Topic { text: string; setBy: string; setAt: number }
 /** A DID-keyed grant (DID op or DID invite): who gave it (DID, or mask for a guest) and when. */
-export interface DidGrant { by: string; at: number }
+export interface DidGrant { by: string; at: number; stamp?: Stamp }
+
+/**
+ * The HLC stamp and origin of the last change of each last-writer-wins register of a channel
+ * (#13; federation.md "State convergence"): the CRDT merge compares them. Persisted; absent
+ * for a register nobody changed since the stamps were introduced.
+ */
+export interface ChannelStamps {
+  topic?: Stamp;
+  /** the flag modes i, m, n, p, s, t */
+  modes?: Stamp;
+  key?: Stamp;
+  limit?: Stamp;
+  founder?: Stamp;
+}
 
 /** Membership prefixes, highest first: PREFIX=(ov)@+ */
 export const PREFIX_MODES = 'ov';
@@ -66,6 +82,8 @@ export class Channel {
    * Persisted, so a restart does not restart the grace period. Undefined while occupied.
    */
   emptySince?: number;
+  /** when and where each register last changed (Ops sets them; persisted) */
+  stamps: ChannelStamps = {};
 
   constructor(
     public name: string,

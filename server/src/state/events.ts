@@ -1,5 +1,7 @@
 import type { Channel } from './channel.js';
+import type { Actor } from './actor.js';
 import type { User } from './user.js';
+import type { LockdownLevel } from './world.js';
 
 export type RelayCommand = 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
 
@@ -62,6 +64,16 @@ export type StateEvent =
    * Nobody is on it, so fan-out sends nothing; federation and plugins may follow it.
    */
   | { kind: 'channel-dropped'; channel: Channel; reason: 'empty' | 'expired' | 'reclaimed' }
-  | MessageEvent;
+  | MessageEvent
+  /** registration completed (Ops.completeRegistration): the user is now on the network (a peer introduces it) */
+  | { kind: 'register'; user: User }
+  /** a DID now owns a nick (Ops.bindNick; persisted): federation's nick → DID register */
+  | { kind: 'nick-owner'; did: string; nick: string }
+  /** a persisted DID op was granted or revoked (also when the user already had +o: no MODE then) */
+  | { kind: 'did-op'; channel: Channel; did: string; adding: boolean; by: string }
+  /** the handle shown for a user changed (a plugin's displayHandle at login, Ops.setDisplayHandle) */
+  | { kind: 'handle'; user: User }
+  /** the lockdown level changed (Ops.setLockdown): operators are told with a server WALLOPS */
+  | { kind: 'lockdown'; actor: Actor; from: LockdownLevel; to: LockdownLevel };
 
 export type EventSink = (ev: StateEvent) => void;

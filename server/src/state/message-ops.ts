@@ -81,27 +81,16 @@ export class MessageOps {
     private readonly isBanned: (ch: Channel, u: User) => boolean,
   ) {}
 
-  /** Returns the event sent, or undefined when a plugin suppressed the message. */
+  /**
+   * Returns the event sent, or undefined when a plugin suppressed the message. Order: the target
+   * and the sender's right to reach it first (plugins never see a message that could not be
+   * sent), then plugins, then the relayed length of the text as the plugins left it.
+   */
   send(from: User, req: MessageRequest): MessageEvent | undefined {
     const { command, target } = req;
     let statusPrefix = '';
     let name = target;
     while (name.length > 1 && PREFIX_CHARS.includes(name[0]!) && isChannelName(name.slice(1))) { statusPrefix = name[0]!; name = name.slice(1); }
-    let body = req.text;
-    let lines = req.lines;
-    if (command !== 'TAGMSG') {
-      const d = this.ports.onMessage({ nick: from.nick, account: from.account, command, target, text: body! });
-      if (d.action === 'suppress') return undefined;
-      if (d.action === 'rewrite') {
-        body = d.text;
-        // a rewritten multiline message is delivered as the rewritten text's lines
-        if (lines) lines = d.text.split('\n').map((t) => ({ text: t, concat: false }));
-      }
-      // B2: the relayed line (with the sender's full prefix) must fit in 512 bytes; refuse, never truncate
-      let longest = 0;
-      for (const l of lines ?? [{ text: body! }]) longest = Math.max(longest, Buffer.byteLength(`:${from.mask} ${command} ${target} :${l.text}\r\n`));
-      if (longest > MAX_BODY_BYTES) throw new ReplyError(N.ERR_INPUTTOOLONG, [], 'Line too long to be relayed without truncation');
-    }
     let channel: Channel | undefined;
     let to: User | undefined;
     let venue: string | undefined;
@@ -120,8 +109,24 @@ export class MessageOps {
       if (!to) throw new ReplyError(N.ERR_NOSUCHNICK, [safeParam(target)], 'No such nick/channel');
       venue = from.account && to.account ? this.ports.dmVenue(from.account, to.account) : undefined;
     }
+    let body = req.text;
+    let lines = req.lines;
+    if (command !== 'TAGMSG') {
+      const d = this.ports.onMessage({ nick: from.nick, account: from.account, command, target, text: body! });
+      if (d.action === 'suppress') return undefined;
+      if (d.action === 'rewrite') {
+        body = d.text;
+        // a rewritten multiline message is delivered as the rewritten text's lines
+        if (lines) lines = d.text.split('\n').map((t) => ({ text: t, concat: false }));
+      }
+      // B2: the relayed line (with the sender's full prefix) must fit in 512 bytes; refuse, never truncate
+      let longest = 0;
+      for (const l of lines ?? [{ text: body! }]) longest = Math.max(longest, Buffer.byteLength(`:${from.mask} ${command} ${target} :${l.text}\r\n`));
+      if (longest > MAX_BODY_BYTES) throw new ReplyError(N.ERR_INPUTTOOLONG, [], 'Line too long to be relayed without truncation');
+    }
     const msgid = this.ports.newMsgid();
     const at = this.now();
+    if (command !== 'TAGMSG') from.lastSpokeAt = at; // WHOIS idle
     const tags = this.ports.sign({ command, from: from.account, msgid, venue, body, tags: req.clientTags });
     // channel history (STATUSMSG is not: not everyone in the channel saw it), with the channel's
     // restricting modes of this moment (#12, history/cutoff.ts); DM history only between two accounts

@@ -2,16 +2,20 @@ import { randomInt } from 'node:crypto';
 import { foldCase } from '../protocol/casemap.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
-import { canonicalMask, hasForbiddenChannelChars } from '../protocol/validate.js';
+import { hasForbiddenChannelChars } from '../protocol/validate.js';
 import { Channel, Membership } from './channel.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
+import { HybridClock, type Stamp } from './hlc.js';
+import { collisionLoser, UserIds } from './ids.js';
 import { MaskList, type MaskSubject } from './mask-list.js';
 import { MessageOps, type MessagePorts, type MessageRequest } from './message-ops.js';
+import { applyChannelModes } from './channel-modes.js';
 import type { Cloaks } from './cloak.js';
 import type { EventSink, MessageEvent, ModeChange } from './events.js';
 import type { AccountStore, ChannelStore } from './store.js';
 import type { User } from './user.js';
-import type { World } from './world.js';
+import type { LockdownLevel, World } from './world.js';
+import { toActor, type ActorLike } from './actor.js';
 
 /** channel creation caps and expiry (#12 finding 8) come from ChannelLifecycleLimits */
 export interface OpsLimits extends ChannelLifecycleLimits {
@@ -23,6 +27,8 @@ export interface OpsLimits extends ChannelLifecycleLimits {
   operDids: readonly string[];
   /** the hosts shown for guests and DID logins (state/cloak.ts, #12) */
   cloaks: Cloaks;
+  /** this server's peer id (keys/peer-key.ts): the prefix of its users' network-wide ids; tests may omit it */
+  serverId?: string;
 }
 
 /** pending invites kept per user; the oldest is forgotten beyond this */
@@ -31,6 +37,9 @@ const MAX_PENDING_INVITES = 100;
 export const MAX_DID_INVITES = 500;
 
 export interface Clock { now(): number }
+
+/** the origin of changes when no server id is configured (unit tests) */
+const LOCAL_ORIGIN = '0'.repeat(64);
 
 /**
  * The one mutation path. Every change to users and channels — from a local command today, from a
@@ -49,10 +58,24 @@ export class Ops {
     messagePorts?: MessagePorts,
   ) {
     this.channels = new ChannelLifecycle(world, store, limits, clock, (channel, reason) => this.emit({ kind: 'channel-dropped', channel, reason }));
+    this.ids = new UserIds(this.origin);
+    this.hlc = new HybridClock(() => clock.now());
     this.messages = messagePorts && new MessageOps(world, emit, messagePorts, () => clock.now(), (ch, u) => this.isBanned(ch, u));
   }
 
   private readonly messages?: MessageOps;
+  /** network-wide ids of this server's users (state/ids.ts) */
+  private readonly ids: UserIds;
+  /** the server's hybrid logical clock: the stamps of durable changes, and the event bus's (server.ts) */
+  readonly hlc: HybridClock;
+
+  /** this server's peer id: the origin of its changes */
+  get origin(): string { return this.limits.serverId ?? LOCAL_ORIGIN; }
+
+  /** the stamp of a change made here now */
+  private stamp(): Stamp {
+    return { hlc: this.hlc.now(), origin: this.origin };
+  }
 
   /**
    * PRIVMSG / NOTICE / TAGMSG from `from` to one target (state/message-ops.ts): authorized,
@@ -96,8 +119,9 @@ export class Ops {
       ch.modes.l = p.limit;
       ch.lists = { b: new MaskList(p.lists.b), e: new MaskList(p.lists.e), I: new MaskList(p.lists.I) };
       ch.founder = p.founder;
-      for (const o of p.didOps) ch.didOps.set(o.did, { by: o.by, at: o.at });
-      for (const i of p.didInvites) ch.didInvites.set(i.did, { by: i.by, at: i.at });
+      if (p.stamps) ch.stamps = { ...p.stamps };
+      for (const o of p.didOps) ch.didOps.set(o.did, o.stamp ? { by: o.by, at: o.at, stamp: o.stamp } : { by: o.by, at: o.at });
+      for (const i of p.didInvites) ch.didInvites.set(i.did, i.stamp ? { by: i.by, at: i.at, stamp: i.stamp } : { by: i.by, at: i.at });
       if (this.channels.restored(ch, p)) this.world.channels.set(ch.folded, ch);
     }
     this.channels.restoredAll();
@@ -111,8 +135,49 @@ export class Ops {
 
   // ---- users -------------------------------------------------------------------------------
 
+  /** A local connection's user (not registered yet): it gets its network-wide id here. */
   addUser(u: User): void {
+    if (u.uid === '') u.uid = this.ids.next();
     this.world.users.set(u.id, u);
+  }
+
+  /**
+   * A registered user a peer introduces (`origin` and `uid` set by the link). On a nick held
+   * here the collision rule decides (state/ids.ts collisionLoser): a local loser is renamed to
+   * Guest<digits> with a notice; a remote loser comes in under Guest<digits> (its own server
+   * applies the same rule). Nick ownership is not bound for remote users. Returns the loser, if any.
+   */
+  addRemoteUser(u: User): User | undefined {
+    if (u.origin === undefined || u.uid === '') throw new Error('Ops.addRemoteUser: a remote user needs its origin and uid');
+    const loser = this.collide(u, u.nickFolded);
+    if (loser === u) this.renameQuietly(u, this.freeGuestNick());
+    this.world.users.set(u.id, u);
+    this.world.nicks.set(u.nickFolded, u);
+    u.registered = true;
+    this.world.registeredCount++;
+    if (u.modes.has('i')) this.world.invisibleCount++;
+    if (u.isOper) this.world.operCount++;
+    this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
+    return loser;
+  }
+
+  /**
+   * `incoming` (a remote user) claims `folded`: if someone else holds it, the collision rule
+   * picks the loser; a holder that loses is renamed now (NICK event, notice). Returns the loser.
+   */
+  private collide(incoming: User, folded: string): User | undefined {
+    const holder = this.world.nicks.get(folded);
+    if (!holder || holder === incoming) return undefined;
+    const loser = collisionLoser(holder, incoming, this.world.nickOwners.get(folded));
+    if (loser === holder) this.emit({ kind: 'server-notice', target: holder, text: this.renameAway(holder) });
+    return loser;
+  }
+
+  /** a nick for a user nobody sees yet (a remote user being introduced): no WHOWAS, no event */
+  private renameQuietly(u: User, nick: string): void {
+    u.nick = nick;
+    u.nickFolded = foldCase(nick);
+    u.masksChanged();
   }
 
   /**
@@ -124,6 +189,12 @@ export class Ops {
   setNick(u: User, nick: string): void {
     const folded = foldCase(nick);
     const holder = this.world.nicks.get(folded);
+    // a remote user's nick change was accepted by its server: a collision is settled by the rule
+    if (holder && holder !== u && !u.local) {
+      if (this.collide(u, folded) === u) nick = this.freeGuestNick();
+      this.changeNick(u, nick);
+      return;
+    }
     if (holder && holder !== u) throw new ReplyError(N.ERR_NICKNAMEINUSE, [nick], 'Nickname is already in use');
     const owner = this.world.nickOwners.get(folded);
     if (u.registered && owner !== undefined && owner !== u.account) {
@@ -165,6 +236,7 @@ export class Ops {
     this.world.registeredCount++;
     if (u.modes.has('i')) this.world.invisibleCount++;
     this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
+    this.emit({ kind: 'register', user: u });
     return notices;
   }
 
@@ -235,6 +307,7 @@ export class Ops {
     this.world.nickOwners.set(folded, did);
     this.world.accountNicks.set(did, { nick, folded });
     this.accounts.save({ did, nick, nickFolded: folded, lastLoginAt: this.clock.now() });
+    this.emit({ kind: 'nick-owner', did, nick });
   }
 
   removeUser(u: User, reason: string): void {
@@ -247,8 +320,9 @@ export class Ops {
     if (u.modes.has('i')) this.world.invisibleCount--;
     this.remember(u);
     const audience = this.world.neighbours(u);
-    for (const ch of [...u.channels]) this.leave(u, ch);
+    // the QUIT first, then the channels it empties are dropped (their channel-dropped events follow)
     this.emit({ kind: 'quit', user: u, reason, audience });
+    for (const ch of [...u.channels]) this.leave(u, ch);
   }
 
   private remember(u: User): void {
@@ -284,10 +358,25 @@ export class Ops {
     this.applyAccountPrivileges(u);
   }
 
+  /** The handle shown for a logged-in user (a plugin's displayHandle at login, plugins/manager.ts onAuth). */
+  setDisplayHandle(u: User, handle: string): void {
+    if (u.handle === handle) return;
+    u.handle = handle;
+    this.emit({ kind: 'handle', user: u });
+  }
+
   setAway(u: User, text: string | undefined): void {
     if (u.away === text) return;
     u.away = text;
     this.emit({ kind: 'away', user: u });
+  }
+
+  /** USER, before registration: the ident and realname (nobody sees the user yet: no event). */
+  setIdent(u: User, username: string, realname: string): void {
+    if (u.registered) return;
+    u.username = username;
+    u.realname = realname;
+    u.masksChanged();
   }
 
   setRealname(u: User, realname: string): void {
@@ -329,6 +418,18 @@ export class Ops {
     this.emit({ kind: 'user-mode', user: u, changes: [{ adding: true, mode: 'o' }] });
   }
 
+  /**
+   * LOCKDOWN (IRC, operators with the `lockdown` capability) and PUT /api/v1/admin/lockdown (an
+   * API key): one path for both (#13). Returns the previous level; a `lockdown` event tells the
+   * operators. Callers check the actor's right and log with their own details.
+   */
+  setLockdown(by: ActorLike, to: LockdownLevel): LockdownLevel {
+    const from = this.world.lockdown;
+    this.world.lockdown = to;
+    this.emit({ kind: 'lockdown', actor: toActor(by), from, to });
+    return from;
+  }
+
   // ---- channels ----------------------------------------------------------------------------
 
   /**
@@ -367,6 +468,7 @@ export class Ops {
       this.channels.checkCreate(u, name); // 405 over a creation cap (#12 finding 8)
       ch = new Channel(name, folded, now);
       ch.founder = did;
+      if (did !== undefined) ch.stamps.founder = this.stamp();
       creating = true;
     } else if (!ch.isFounder(u)) {
       const hasInvite = u.invitedTo?.has(ch) === true || (did !== undefined && ch.didInvites.has(did));
@@ -424,6 +526,7 @@ export class Ops {
     if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
     if (ch.modes.t && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     ch.topic = text === '' ? undefined : { text, setBy: by.mask, setAt: this.clock.now() };
+    ch.stamps.topic = this.stamp();
     this.store.saveChannel(ch);
     this.emit({ kind: 'topic', source: by.mask, channel: ch });
   }
@@ -439,7 +542,7 @@ export class Ops {
     // a logged-in target is also invited by identity: persisted, it survives reconnects and restarts
     const did = target.account;
     if (did !== undefined) {
-      const grant = { by: by.account ?? by.mask, at: this.clock.now() };
+      const grant = { by: by.account ?? by.mask, at: this.clock.now(), stamp: this.stamp() };
       ch.didInvites.delete(did); // re-insert as newest
       ch.didInvites.set(did, grant);
       this.store.addDidInvite(ch, did, grant);
@@ -453,96 +556,14 @@ export class Ops {
   }
 
   /**
-   * Apply parsed channel mode changes. Requires channel operator status. Returns the changes
-   * that took effect (no-ops dropped); refusals for single changes are reported via `onError`
-   * so the rest of the line still applies, as on every ircd.
+   * Apply parsed channel mode changes (state/channel-modes.ts). Requires channel operator status.
+   * Returns the changes that took effect (no-ops dropped); refusals for single changes are
+   * reported via `onError` so the rest of the line still applies, as on every ircd.
    */
   changeChannelModes(by: User, ch: Channel, changes: ModeChange[], onError: (e: ReplyError) => void): ModeChange[] {
-    if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
-    const applied: ModeChange[] = [];
-    let dirty = false;
-    const now = this.clock.now();
-    for (const c of changes) {
-      const m = c.mode;
-      if (m === 'o' || m === 'v') {
-        const target = this.world.findUser(c.param!);
-        if (!target) { onError(new ReplyError(N.ERR_NOSUCHNICK, [c.param!], 'No such nick/channel')); continue; }
-        const mem = ch.members.get(target);
-        if (!mem) { onError(new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel")); continue; }
-        if (m === 'o' && !c.adding && ch.isFounder(target) && !ch.isFounder(by)) {
-          onError(new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder'));
-          continue;
-        }
-        const changed = c.adding ? mem.add(m) : mem.remove(m);
-        // +o/-o on a logged-in user grants/revokes a persisted DID op (the founder needs none)
-        const tdid = target.account;
-        if (m === 'o' && tdid !== undefined && !ch.isFounder(target)) {
-          if (c.adding && !ch.didOps.has(tdid)) {
-            const grant = { by: by.account ?? by.mask, at: now };
-            ch.didOps.set(tdid, grant);
-            this.store.addDidOp(ch, tdid, grant);
-          } else if (!c.adding && ch.didOps.delete(tdid)) {
-            this.store.removeDidOp(ch, tdid);
-          }
-        }
-        if (changed) applied.push({ adding: c.adding, mode: m, param: target.nick });
-      } else if (m === 'b' || m === 'e' || m === 'I') {
-        const list = ch.lists[m];
-        const mask = canonicalMask(c.param!);
-        // a mask is echoed as a middle parameter (367/348/346): no spaces, no leading ':'
-        if (/\s/.test(mask) || mask.startsWith(':')) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, m, '*'], 'Invalid mask')); continue; }
-        const idx = list.indexOf(mask);
-        if (c.adding) {
-          if (idx !== -1) continue;
-          if (list.length >= this.limits.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
-          const entry = { mask, setBy: by.mask, setAt: now };
-          list.add(entry);
-          this.store.addListEntry(ch, m, entry);
-          applied.push({ adding: true, mode: m, param: mask });
-        } else {
-          if (idx === -1) continue;
-          const removed = list.removeAt(idx);
-          this.store.removeListEntry(ch, m, removed.mask);
-          // echo the entry as stored, so clients can drop it from their copy of the list
-          applied.push({ adding: false, mode: m, param: removed.mask });
-        }
-      } else if (m === 'k') {
-        if (c.adding) {
-          const key = c.param!;
-          // no spaces/commas/colon-start: a key must survive as a JOIN parameter
-          if (!/^[^\s,:][^\s,]{0,31}$/.test(key)) { onError(new ReplyError(N.ERR_INVALIDKEY, [ch.name], 'Key is not well-formed')); continue; }
-          if (ch.modes.k === key) continue;
-          ch.modes.k = key;
-          applied.push({ adding: true, mode: 'k', param: key });
-        } else {
-          if (ch.modes.k === undefined) continue;
-          ch.modes.k = undefined;
-          applied.push({ adding: false, mode: 'k', param: '*' });
-        }
-        dirty = true;
-      } else if (m === 'l') {
-        if (c.adding) {
-          const n = /^\d{1,9}$/.test(c.param!) ? Number(c.param) : 0;
-          if (n <= 0) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, 'l', c.param!], 'Invalid limit: must be a positive integer')); continue; }
-          if (ch.modes.l === n) continue;
-          ch.modes.l = n;
-          applied.push({ adding: true, mode: 'l', param: String(n) });
-        } else {
-          if (ch.modes.l === undefined) continue;
-          ch.modes.l = undefined;
-          applied.push({ adding: false, mode: 'l' });
-        }
-        dirty = true;
-      } else {
-        const f = m as 'i' | 'm' | 'n' | 'p' | 's' | 't';
-        if (ch.modes[f] === c.adding) continue;
-        ch.modes[f] = c.adding;
-        applied.push({ adding: c.adding, mode: m });
-        dirty = true;
-      }
-    }
-    if (dirty) this.store.saveChannel(ch);
-    if (applied.length) this.emit({ kind: 'channel-mode', source: by.mask, channel: ch, changes: applied });
-    return applied;
+    return applyChannelModes({
+      world: this.world, store: this.store, emit: this.emit, maxListEntries: this.limits.maxListEntries,
+      now: this.clock.now(), stamp: () => this.stamp(),
+    }, by, ch, changes, onError);
   }
 }

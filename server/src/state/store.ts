@@ -1,4 +1,4 @@
-import type { Channel, DidGrant, ListEntry, ListMode } from './channel.js';
+import type { Channel, ChannelStamps, DidGrant, ListEntry, ListMode } from './channel.js';
 
 /** Persistence port for channel state; implemented in storage/repos/channels.ts. */
 export interface PersistedChannel {
@@ -16,11 +16,13 @@ export interface PersistedChannel {
   didInvites: Array<{ did: string } & DidGrant>;
   /** when the channel (without founder) was left empty; undefined if it had members at shutdown */
   emptySince?: number;
+  /** #13: the HLC stamp and origin of each register's last change (absent: not stamped yet) */
+  stamps?: ChannelStamps;
 }
 
 export interface ChannelStore {
   loadAll(): PersistedChannel[];
-  /** upsert name, topic, modes, key, limit, founder, emptySince */
+  /** upsert name, topic, modes, key, limit, founder, emptySince and the registers' stamps */
   saveChannel(ch: Channel): void;
   deleteChannel(folded: string): void;
   addListEntry(ch: Channel, mode: ListMode, e: ListEntry): void;

@@ -7,6 +7,12 @@ export interface Recipient {
   readonly tagMask: number;
   hasCap(cap: string): boolean;
   deliver(out: import('../session/outgoing.js').Outgoing): void;
+  /**
+   * End this user's presence: a local connection is closed with `ERROR :<reason>` (its QUIT
+   * follows through Ops.removeUser); a remote user's link asks its server (#13: commands never
+   * tell local from remote users by their class).
+   */
+  disconnect(reason: string): void;
 }
 
 const NO_CHANNELS: ReadonlySet<Channel> = new Set();
@@ -28,6 +34,17 @@ export class UserModes {
 }
 
 export class User {
+  /**
+   * Network-wide id (#13): the origin server's id prefix and a per-server counter (state/ids.ts
+   * UserIds), assigned by Ops.addUser; unique across linked servers, unlike `id`, which is this
+   * process's connection number.
+   */
+  uid = '';
+  /**
+   * The server the user is connected to: undefined for a local user, else the peer's id. Only
+   * a local user has a real address (`ip`); a remote user's is '' and never matched.
+   */
+  origin?: string;
   nick = '*';
   nickFolded = '';
   username = '';
@@ -84,7 +101,13 @@ export class User {
    * nick, username or host calls `masksChanged()` (Ops.changeNick, Ops.setHost, USER).
    */
   get foldedMasks(): readonly string[] {
-    return (this.folded ??= [foldCase(this.mask), foldCase(`${this.nick}!${this.username}@${this.ip}`)]);
+    // the real IP is known for local users only: a remote user is matched on what every server knows
+    return (this.folded ??= this.origin === undefined ? [foldCase(this.mask), foldCase(`${this.nick}!${this.username}@${this.ip}`)] : [foldCase(this.mask)]);
+  }
+
+  /** connected to this server (not introduced by a peer) */
+  get local(): boolean {
+    return this.origin === undefined;
   }
 
   /** nick, username or host changed: the folded masks are built again on the next check */

@@ -2,6 +2,15 @@ import { foldCase } from '../protocol/casemap.js';
 import { Channel } from './channel.js';
 import type { User } from './user.js';
 
+/** hardening.md I3: who may connect and register now (LOCKDOWN, PUT /api/v1/admin/lockdown) */
+export type LockdownLevel = 'off' | 'sasl-only' | 'closed';
+export const LOCKDOWN_LEVELS: readonly LockdownLevel[] = ['off', 'sasl-only', 'closed'];
+export const LOCKDOWN_MEANING: Readonly<Record<LockdownLevel, string>> = {
+  off: 'new connections are admitted normally',
+  'sasl-only': 'new clients must log in with SASL to register',
+  closed: 'new connections are refused except from limit-exempt addresses',
+};
+
 export interface WhowasEntry { nick: string; username: string; host: string; realname: string; at: number; account?: string }
 
 /**
@@ -10,6 +19,10 @@ export interface WhowasEntry { nick: string; username: string; host: string; rea
  */
 export class World {
   /** every connected user, registered or not, by id */
+  constructor(lockdown: LockdownLevel = 'off') {
+    this.lockdown = lockdown;
+  }
+
   readonly users = new Map<number, User>();
   /** nick index (folded) — includes nicks reserved by users still registering */
   readonly nicks = new Map<string, User>();
@@ -19,6 +32,8 @@ export class World {
   readonly nickOwners = new Map<string, string>();
   /** DID → the nick it owns, as last used */
   readonly accountNicks = new Map<string, { nick: string; folded: string }>();
+  /** the lockdown level (Ops.setLockdown only); starts at the `lockdown` option */
+  lockdown: LockdownLevel;
   registeredCount = 0;
   maxRegistered = 0;
   operCount = 0;

@@ -69,7 +69,7 @@ export interface DescriptorBudget { limit: number; baseline: number }
 export interface AdmissionDeps {
   config: AdmissionConfig;
   clock: Clock;
-  /** the run-time lockdown level (ServerContext.runtime.lockdown, changed by LOCKDOWN) */
+  /** the run-time lockdown level (World.lockdown, changed by Ops.setLockdown: LOCKDOWN, the admin API) */
   lockdown(): LockdownLevel;
   /** metrics.limitHit */
   limitHit(kind: string): void;

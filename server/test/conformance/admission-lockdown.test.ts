@@ -16,7 +16,7 @@ describe('I3 LOCKDOWN', () => {
     const u = await srv.client('plainu', { localAddress: '127.0.0.2' });
     u.send('LOCKDOWN closed');
     assert.equal(await u.expect('481'), ':irc.test 481 plainu :Permission Denied- You do not have the correct operator privileges');
-    assert.equal(srv.server.context.runtime.lockdown, 'off');
+    assert.equal(srv.server.context.world.lockdown, 'off');
     const o = await srv.client('lockop', { localAddress: '127.0.0.3' });
     await operUp(o, OPER_PW);
     o.send('LOCKDOWN');
@@ -36,7 +36,7 @@ describe('I3 LOCKDOWN', () => {
     assert.equal(await o.expect('WALLOPS'), wallops);
     assert.equal(await other.expect('WALLOPS'), wallops);
     await existing.expectNone('WALLOPS', 100);
-    assert.equal(srv.server.context.runtime.lockdown, 'closed');
+    assert.equal(srv.server.context.world.lockdown, 'closed');
     assert.match(srv.logs(), /"from":"off","to":"closed","msg":"lockdown level changed"/);
 
     const c = await srv.connect({ localAddress: '127.0.0.7' });

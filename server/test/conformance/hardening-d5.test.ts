@@ -47,7 +47,7 @@ describe('D5 operator classes and capabilities', () => {
     m.send('LOCKDOWN');
     assert.equal(await m.expect(/ (481|NOTICE) /), DENIED('dmod'));
     assert.deepEqual(srv.server.context.bans.list(), []);
-    assert.equal(srv.server.context.runtime.lockdown, 'off');
+    assert.equal(srv.server.context.world.lockdown, 'off');
   });
 
   test('an admin succeeds with both', async () => {
@@ -60,10 +60,10 @@ describe('D5 operator classes and capabilities', () => {
     assert.equal(await a.expect(/ (481|NOTICE) /), ':irc.test NOTICE dadmin :Lockdown level is off: new connections are admitted normally');
     a.send('LOCKDOWN sasl-only');
     assert.equal(await a.expect(/ (481|WALLOPS|FAIL) /), ':irc.test WALLOPS :LOCKDOWN: dadmin set the lockdown level to sasl-only (was off): new clients must log in with SASL to register');
-    assert.equal(srv.server.context.runtime.lockdown, 'sasl-only');
+    assert.equal(srv.server.context.world.lockdown, 'sasl-only');
     a.send('LOCKDOWN off');
     await a.expect(/ WALLOPS /);
-    assert.equal(srv.server.context.runtime.lockdown, 'off');
+    assert.equal(srv.server.context.world.lockdown, 'off');
   });
 
   test('a moderator may KILL and WALLOPS', async () => {

@@ -85,7 +85,7 @@ describe('HTTP API: loopback bind, no api-keys (defaults)', () => {
     }
     const put = await fetch(url(srv.webPort, '/api/v1/admin/lockdown'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"level":"closed"}' });
     assert.equal(put.status, 403);
-    assert.equal(srv.server.context.runtime.lockdown, 'off');
+    assert.equal(srv.server.context.world.lockdown, 'off');
   });
 
   test('security headers: CSP default-src none, frame deny, nosniff, no-referrer; no HSTS on plain HTTP', async () => {
@@ -184,7 +184,7 @@ describe('HTTP API: public bind (0.0.0.0) with two api-keys', () => {
       const put = await fetch(url(srv.webPort, '/api/v1/admin/lockdown'), { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: '{"level":"closed"}' });
       assert.equal(put.status, 401);
     }
-    assert.equal(srv.server.context.runtime.lockdown, 'off');
+    assert.equal(srv.server.context.world.lockdown, 'off');
   });
 
   test('GET /api/v1/admin/status: connections, users, channels, lockdown, uptime', async () => {
@@ -218,7 +218,7 @@ describe('HTTP API: public bind (0.0.0.0) with two api-keys', () => {
       assert.equal(r.status, 400, body);
       assert.equal(((await r.json()) as { error: string }).error, 'BadRequest');
     }
-    assert.equal(srv.server.context.runtime.lockdown, 'off');
+    assert.equal(srv.server.context.world.lockdown, 'off');
   });
 
   test('PUT /api/v1/admin/lockdown closed refuses new connections; off opens again', async () => {
@@ -226,7 +226,7 @@ describe('HTTP API: public bind (0.0.0.0) with two api-keys', () => {
     const r = await put('closed');
     assert.equal(r.status, 200);
     assert.deepEqual(await r.json(), { lockdown: 'closed', previous: 'off' });
-    assert.equal(srv.server.context.runtime.lockdown, 'closed');
+    assert.equal(srv.server.context.world.lockdown, 'closed');
     const status = await (await get(srv.webPort, '/api/v1/admin/status', { 'x-api-key': KEY1 })).json() as { lockdown: string };
     assert.equal(status.lockdown, 'closed');
     const refused = await srv.connect();
@@ -452,7 +452,7 @@ describe('HTTP API: errors and logs', () => {
     assert.equal(entry.from, 'off');
     assert.equal(entry.to, 'sasl-only');
     assert.ok(!srv.logs().some((l) => l.includes(KEY1)), 'the key itself is never logged');
-    srv.server.context.runtime.lockdown = 'off';
+    srv.server.context.world.lockdown = 'off';
   });
 });
 

@@ -229,7 +229,7 @@ describe('identity: DID ops, DID bans, DID invites', () => {
     const ctx = srv.server.context;
     const ch = ctx.world.findChannel('#bounded')!;
     const by = ctx.world.findUser('bndOp')!;
-    const sink: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {} };
+    const sink: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {}, disconnect: () => {} };
     for (let i = 0; i <= MAX_DID_INVITES; i++) {
       const t = new User(100000 + i, '127.0.0.9', false, sink, Date.now(), guestCloak(srv, '127.0.0.9'));
       t.nick = `bnd${i}`;

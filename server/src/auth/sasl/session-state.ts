@@ -1,5 +1,4 @@
 import type { Config } from '../../config/schema.js';
-import type { Session } from '../../session/session.js';
 import { SaslBuffer } from './buffer.js';
 import { ChallengeStore, type Clock } from './challenge-store.js';
 
@@ -11,9 +10,9 @@ export const MAX_SASL_FAILURES = 3;
 export const MAX_DPOP_NONCE_RETRIES = 3;
 
 /**
- * SASL state of one connection. Kept in a WeakMap keyed by the Session, so it (and any
- * outstanding challenge) goes away with the connection: nothing to prune, nothing that outlives
- * it, and a challenge cannot be answered from another connection.
+ * SASL state of one connection. Kept on the Session (a session slot, commands/authenticate.ts),
+ * so it (and any outstanding challenge) goes away with the connection: nothing to prune, nothing
+ * that outlives it, and a challenge cannot be answered from another connection.
  */
 export class SaslState {
   /** mechanism of the exchange in progress, undefined when none */
@@ -44,26 +43,4 @@ export class SaslState {
     this.challenges.discard();
     this.nonceRetries = 0;
   }
-}
-
-const states = new WeakMap<Session, SaslState>();
-
-export function saslState(session: Session, config: Config, clock: Clock): SaslState {
-  let s = states.get(session);
-  if (!s) { s = new SaslState(config, clock); states.set(session, s); }
-  return s;
-}
-
-/** End the exchange in progress, if any (without creating state); true if there was one. */
-export function abortSasl(session: Session): boolean {
-  const s = states.get(session);
-  if (!s?.inProgress) return false;
-  s.reset();
-  return true;
-}
-
-/** Forget a connection's SASL state (on close; also happens by itself when the session is collected). */
-export function clearSaslState(session: Session): void {
-  states.get(session)?.reset();
-  states.delete(session);
 }

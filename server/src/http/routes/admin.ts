@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { Outgoing } from '../../session/outgoing.js';
+import type { LockdownLevel } from '../../state/world.js';
 import type { ApiDeps } from '../app.js';
 import { requireApiKey } from '../auth.js';
 
-const LEVELS = ['off', 'sasl-only', 'closed'] as const;
+const LEVELS = ['off', 'sasl-only', 'closed'] as const satisfies readonly LockdownLevel[];
 type Level = (typeof LEVELS)[number];
 
 /**
@@ -22,7 +22,7 @@ export function adminRoutes(app: FastifyInstance, d: ApiDeps): void {
     connections: ctx.stats.connections,
     users: ctx.world.registeredCount,
     channels: ctx.world.channels.size,
-    lockdown: ctx.runtime.lockdown,
+    lockdown: ctx.world.lockdown,
     uptime_secs: Math.floor((ctx.clock.now() - ctx.startedAt) / 1000),
   }));
 
@@ -36,15 +36,10 @@ export function adminRoutes(app: FastifyInstance, d: ApiDeps): void {
       },
     },
   }, async (req) => {
-    const from = ctx.runtime.lockdown;
     const to = req.body.level;
-    ctx.runtime.lockdown = to;
-    // who: the key's fingerprint, never the key
+    // who: the key's fingerprint, never the key; operators are told by the lockdown event (WALLOPS)
+    const from = ctx.ops.setLockdown({ kind: 'operator', name: req.apiKeyFingerprint ?? 'unknown key' }, to);
     log.warn({ key: req.apiKeyFingerprint, ip: req.ip, from, to }, 'lockdown changed via HTTP API');
-    // operators hear about it as with the LOCKDOWN command (commands/lockdown.ts)
-    const text = `LOCKDOWN: the HTTP API (key ${req.apiKeyFingerprint}) set the lockdown level to ${to} (was ${from})`;
-    const out = new Outgoing({ tags: new Map(), source: ctx.config.serverName, command: 'WALLOPS', params: [text] }, ctx.fanout.meta());
-    ctx.fanout.toUsers([...ctx.world.users.values()].filter((u) => u.registered && u.isOper), out);
     return { lockdown: to, previous: from };
   });
 

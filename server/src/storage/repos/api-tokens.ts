@@ -1,12 +1,11 @@
+import type { ApiTokenOwner, ApiTokenStore } from '../../auth/api-tokens.js';
 import type { Db } from '../db.js';
-
-export interface ApiTokenOwner { did: string; handle?: string }
 
 /**
  * User API tokens (migration 3 `api_tokens`): only the SHA-256 of a token is stored, never the
  * token. Prepared statements only.
  */
-export class SqliteApiTokenStore {
+export class SqliteApiTokenStore implements ApiTokenStore {
   private readonly insertStmt;
   private readonly lookupStmt;
   private readonly revokeStmt;

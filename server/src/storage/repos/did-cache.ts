@@ -1,14 +1,8 @@
+import type { CachedDidDoc, DidCacheStore } from '../../identity/types.js';
 import type { Db } from '../db.js';
 
-export interface CachedDidDoc {
-  /** the document as JSON text */
-  doc: string;
-  /** ms since the epoch (the identity service's clock) */
-  fetchedAt: number;
-}
-
 /** All did_cache SQL (migration 2); prepared statements only. */
-export class DidCacheRepo {
+export class DidCacheRepo implements DidCacheStore {
   private readonly getStmt;
   private readonly putStmt;
   private readonly delStmt;

@@ -1,10 +1,11 @@
+import type { ReadMarkerStore } from '../../history/types.js';
 import type { Db } from '../db.js';
 
 /**
  * draft/read-marker: the newest read time per (account, target); prepared statements only. The
  * stored time only moves forward (`MAX` in the upsert), whichever session writes it.
  */
-export class SqliteReadMarkerRepo {
+export class SqliteReadMarkerRepo implements ReadMarkerStore {
   private readonly getStmt;
   private readonly upsert;
 

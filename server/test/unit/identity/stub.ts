@@ -10,6 +10,7 @@ import { createIdentityService, type IdentityDeps } from '../../../src/identity/
 import type { IdentityService } from '../../../src/identity/types.js';
 import { createLogger } from '../../../src/observability/log.js';
 import { openDb, type Db } from '../../../src/storage/db.js';
+import { DidCacheRepo } from '../../../src/storage/repos/did-cache.js';
 
 export interface Stub {
   port: number;
@@ -79,7 +80,7 @@ export function makeIdentity(cli: Record<string, unknown> = {}, startMs = Date.n
   const db = openDb(join(dir, 'freeq.db'));
   const clock = { t: startMs };
   const log = createLogger('silent');
-  const make = () => createIdentityService({ config, db, log, now: () => clock.t, ...extra });
+  const make = () => createIdentityService({ config, didCache: new DidCacheRepo(db), log, now: () => clock.t, ...extra });
   return {
     svc: make(), config, db, clock,
     reopen: make,

@@ -40,7 +40,7 @@ class MemoryStore implements ChannelStore {
 }
 
 const accounts: AccountStore = { loadAll: () => [], save: () => {} };
-const link: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {} };
+const link: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {}, disconnect: () => {} };
 
 /** one server life on `store`: world, Ops, events; `restart()` is a new life on the same rows */
 function server(store: MemoryStore, clock: { t: number }, limits: Partial<OpsLimits> = {}) {

@@ -15,7 +15,7 @@ const store: ChannelStore = {
   addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {},
 };
 const accounts: AccountStore = { loadAll: () => [], save() {} };
-const link: Recipient = { tagMask: 0, hasCap: () => false, deliver() {} };
+const link: Recipient = { tagMask: 0, hasCap: () => false, deliver() {}, disconnect() {} };
 
 test('ban subjects are kept per user and rebuilt after a nick, username or host change', () => {
   const world = new World();

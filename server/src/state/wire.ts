@@ -1,0 +1,88 @@
+import type { EventMeta } from './bus.js';
+import type { ModeChange, MessageLine, StateEvent } from './events.js';
+import type { User } from './user.js';
+
+/** A user as a peer names it: network-wide id first (state/ids.ts), then what clients see. */
+export interface WireUser { uid: string; nick: string; username: string; host: string; account?: string }
+
+/**
+ * The plain, serialisable form of an event (#13): ids and names instead of object references,
+ * only strings, numbers, booleans, arrays and plain objects, so it survives JSON (a peer link, a
+ * multi-process bus, the audit log) unchanged. What only this server may know stays out: real
+ * addresses, sessions, audiences (each server computes its own from its channels).
+ */
+export type WireEvent =
+  | { kind: 'join'; user: WireUser; channel: string }
+  | { kind: 'part'; user: WireUser; channel: string; reason?: string }
+  | { kind: 'kick'; source: string; channel: string; target: WireUser; reason: string }
+  | { kind: 'quit'; user: WireUser; reason: string }
+  | { kind: 'nick'; user: WireUser; oldMask: string }
+  | { kind: 'topic'; source: string; channel: string; topic?: { text: string; setBy: string; setAt: number } }
+  | { kind: 'channel-mode'; source?: string; channel: string; changes: ModeChange[] }
+  | { kind: 'user-mode'; user: WireUser; changes: ModeChange[] }
+  | { kind: 'away'; user: WireUser; away?: string }
+  | { kind: 'setname'; user: WireUser; realname: string }
+  | { kind: 'chghost'; user: WireUser; oldUsername: string; oldHost: string }
+  | { kind: 'invite'; source: WireUser; target: WireUser; channel: string }
+  | { kind: 'server-notice'; target: WireUser; text: string }
+  | { kind: 'account'; user: WireUser }
+  | { kind: 'channel-dropped'; channel: string; reason: 'empty' | 'expired' | 'reclaimed' }
+  | {
+    kind: 'message'; from: WireUser; command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'; target: string; channel?: string; to?: WireUser;
+    minRank?: string; text?: string; lines?: MessageLine[]; tags?: Record<string, string>; msgid: string; at: number;
+  }
+  | { kind: 'lockdown'; actor: string; from: string; to: string }
+  | { kind: 'register'; user: WireUser & { realname: string; signonAt: number } }
+  | { kind: 'nick-owner'; did: string; nick: string }
+  | { kind: 'did-op'; channel: string; did: string; adding: boolean; by: string }
+  | { kind: 'handle'; user: WireUser; handle?: string };
+
+/** An event with its origin, sequence number and HLC stamp, as it travels. */
+export interface Delta { meta: EventMeta; event: WireEvent }
+
+export function wireUser(u: User): WireUser {
+  return u.account === undefined
+    ? { uid: u.uid, nick: u.nick, username: u.username, host: u.host }
+    : { uid: u.uid, nick: u.nick, username: u.username, host: u.host, account: u.account };
+}
+
+const changes = (c: readonly ModeChange[]): ModeChange[] => c.map((x) => (x.param === undefined ? { adding: x.adding, mode: x.mode } : { adding: x.adding, mode: x.mode, param: x.param }));
+
+/** The serialisable form of `ev` (every kind: the switch is exhaustive). */
+export function toWire(ev: StateEvent): WireEvent {
+  switch (ev.kind) {
+    case 'join': return { kind: 'join', user: wireUser(ev.user), channel: ev.channel.name };
+    case 'part': return ev.reason === undefined ? { kind: 'part', user: wireUser(ev.user), channel: ev.channel.name } : { kind: 'part', user: wireUser(ev.user), channel: ev.channel.name, reason: ev.reason };
+    case 'kick': return { kind: 'kick', source: ev.source, channel: ev.channel.name, target: wireUser(ev.target), reason: ev.reason };
+    case 'quit': return { kind: 'quit', user: wireUser(ev.user), reason: ev.reason };
+    case 'nick': return { kind: 'nick', user: wireUser(ev.user), oldMask: ev.oldMask };
+    case 'topic': {
+      const t = ev.channel.topic;
+      return t ? { kind: 'topic', source: ev.source, channel: ev.channel.name, topic: { text: t.text, setBy: t.setBy, setAt: t.setAt } } : { kind: 'topic', source: ev.source, channel: ev.channel.name };
+    }
+    case 'channel-mode': return ev.source === undefined ? { kind: 'channel-mode', channel: ev.channel.name, changes: changes(ev.changes) } : { kind: 'channel-mode', source: ev.source, channel: ev.channel.name, changes: changes(ev.changes) };
+    case 'user-mode': return { kind: 'user-mode', user: wireUser(ev.user), changes: changes(ev.changes) };
+    case 'away': return ev.user.away === undefined ? { kind: 'away', user: wireUser(ev.user) } : { kind: 'away', user: wireUser(ev.user), away: ev.user.away };
+    case 'setname': return { kind: 'setname', user: wireUser(ev.user), realname: ev.user.realname };
+    case 'chghost': return { kind: 'chghost', user: wireUser(ev.user), oldUsername: ev.oldUsername, oldHost: ev.oldHost };
+    case 'invite': return { kind: 'invite', source: wireUser(ev.source), target: wireUser(ev.target), channel: ev.channel.name };
+    case 'server-notice': return { kind: 'server-notice', target: wireUser(ev.target), text: ev.text };
+    case 'account': return { kind: 'account', user: wireUser(ev.user) };
+    case 'channel-dropped': return { kind: 'channel-dropped', channel: ev.channel.name, reason: ev.reason };
+    case 'message': {
+      const w: Extract<WireEvent, { kind: 'message' }> = { kind: 'message', from: wireUser(ev.from), command: ev.command, target: ev.target, msgid: ev.msgid, at: ev.at };
+      if (ev.channel) w.channel = ev.channel.name;
+      if (ev.to) w.to = wireUser(ev.to);
+      if (ev.minRank !== undefined) w.minRank = ev.minRank;
+      if (ev.text !== undefined) w.text = ev.text;
+      if (ev.lines) w.lines = ev.lines.map((l) => ({ text: l.text, concat: l.concat }));
+      if (ev.tags) w.tags = Object.fromEntries(ev.tags);
+      return w;
+    }
+    case 'lockdown': return { kind: 'lockdown', actor: ev.actor.kind === 'user' ? ev.actor.user.mask : ev.actor.name, from: ev.from, to: ev.to };
+    case 'register': return { kind: 'register', user: { ...wireUser(ev.user), realname: ev.user.realname, signonAt: ev.user.signonAt } };
+    case 'nick-owner': return { kind: 'nick-owner', did: ev.did, nick: ev.nick };
+    case 'did-op': return { kind: 'did-op', channel: ev.channel.name, did: ev.did, adding: ev.adding, by: ev.by };
+    case 'handle': return ev.user.handle === undefined ? { kind: 'handle', user: wireUser(ev.user) } : { kind: 'handle', user: wireUser(ev.user), handle: ev.user.handle };
+  }
+}
