@@ -174,4 +174,36 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE accounts SET handle = NULL;
     `,
   },
+  {
+    version: 8,
+    name: 'channel-stamps',
+    sql: `
+      -- #13 (federation.md "State convergence"): the HLC stamp and origin of the last change of
+      -- each durable channel register, for the CRDT merge (state/hlc.ts Stamp). <x>_hlc is the
+      -- encoded stamp (13 digits of ms, '.', 6 digits of logical counter: string order is time
+      -- order), <x>_origin the peer id (64 hex) of the server that made the change. Both NULL =
+      -- not stamped: rows from before this version, and registers nobody changed since. The
+      -- channel registers are topic, modes (the flags i m n p s t), key, limit and founder; each
+      -- +b/+e/+I entry, DID op and DID invite carries the stamp of the change that added it.
+      -- Plaintext on purpose: stamps are ordering metadata, not user content (storage/crypto.ts
+      -- encrypts only topic and chan_key here). A malformed stored stamp reads back as absent
+      -- (storage/repos/channels.ts).
+      ALTER TABLE channels ADD COLUMN topic_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN topic_origin TEXT;
+      ALTER TABLE channels ADD COLUMN modes_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN modes_origin TEXT;
+      ALTER TABLE channels ADD COLUMN key_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN key_origin TEXT;
+      ALTER TABLE channels ADD COLUMN limit_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN limit_origin TEXT;
+      ALTER TABLE channels ADD COLUMN founder_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN founder_origin TEXT;
+      ALTER TABLE channel_lists ADD COLUMN hlc TEXT;
+      ALTER TABLE channel_lists ADD COLUMN origin TEXT;
+      ALTER TABLE channel_did_ops ADD COLUMN hlc TEXT;
+      ALTER TABLE channel_did_ops ADD COLUMN origin TEXT;
+      ALTER TABLE channel_did_invites ADD COLUMN hlc TEXT;
+      ALTER TABLE channel_did_invites ADD COLUMN origin TEXT;
+    `,
+  },
 ];
