@@ -5,7 +5,7 @@ import type { Channel } from './channel.js';
 import type { EventSink, ModeChange } from './events.js';
 import type { Stamp } from './hlc.js';
 import type { ChannelStore } from './store.js';
-import type { User } from './user.js';
+import { actorGrantor, actorSource, actorUser, type Actor } from './actor.js';
 import type { World } from './world.js';
 
 /** What a channel MODE change needs from Ops (state/ops.ts changeChannelModes, its only caller). */
@@ -21,13 +21,17 @@ export interface ModeOpsContext {
 }
 
 /**
- * Channel mode changes by `by` on `ch` (Ops.changeChannelModes): +o/+v on members (a logged-in
+ * Channel mode changes by `actor` on `ch` (Ops.changeChannelModes): +o/+v on members (a logged-in
  * target's +o/-o is also a persisted DID op, with a `did-op` event), the +b/+e/+I lists, +k, +l
  * and the flag modes, each change stamped (#13); persisted, then one `channel-mode` event with
  * the changes that took effect.
  */
-export function applyChannelModes(ctx: ModeOpsContext, by: User, ch: Channel, changes: ModeChange[], onError: (e: ReplyError) => void): ModeChange[] {
-    if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+export function applyChannelModes(ctx: ModeOpsContext, actor: Actor, ch: Channel, changes: ModeChange[], onError: (e: ReplyError) => void): ModeChange[] {
+    // a user needs +o; a server or an operator (API) acts on its own authority
+    const by = actorUser(actor);
+    if (by && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+    const source = actorSource(actor);
+    const grantor = actorGrantor(actor);
     const applied: ModeChange[] = [];
     let dirty = false;
     const now = ctx.now;
@@ -38,7 +42,7 @@ export function applyChannelModes(ctx: ModeOpsContext, by: User, ch: Channel, ch
         if (!target) { onError(new ReplyError(N.ERR_NOSUCHNICK, [c.param!], 'No such nick/channel')); continue; }
         const mem = ch.members.get(target);
         if (!mem) { onError(new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel")); continue; }
-        if (m === 'o' && !c.adding && ch.isFounder(target) && !ch.isFounder(by)) {
+        if (m === 'o' && !c.adding && ch.isFounder(target) && by && !ch.isFounder(by)) {
           onError(new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder'));
           continue;
         }
@@ -47,13 +51,13 @@ export function applyChannelModes(ctx: ModeOpsContext, by: User, ch: Channel, ch
         const tdid = target.account;
         if (m === 'o' && tdid !== undefined && !ch.isFounder(target)) {
           if (c.adding && !ch.didOps.has(tdid)) {
-            const grant = { by: by.account ?? by.mask, at: now, stamp: ctx.stamp() };
+            const grant = { by: grantor, at: now, stamp: ctx.stamp() };
             ch.didOps.set(tdid, grant);
             ctx.store.addDidOp(ch, tdid, grant);
             ctx.emit({ kind: 'did-op', channel: ch, did: tdid, adding: true, by: grant.by });
           } else if (!c.adding && ch.didOps.delete(tdid)) {
             ctx.store.removeDidOp(ch, tdid);
-            ctx.emit({ kind: 'did-op', channel: ch, did: tdid, adding: false, by: by.account ?? by.mask });
+            ctx.emit({ kind: 'did-op', channel: ch, did: tdid, adding: false, by: grantor });
           }
         }
         if (changed) applied.push({ adding: c.adding, mode: m, param: target.nick });
@@ -66,7 +70,7 @@ export function applyChannelModes(ctx: ModeOpsContext, by: User, ch: Channel, ch
         if (c.adding) {
           if (idx !== -1) continue;
           if (list.length >= ctx.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
-          const entry = { mask, setBy: by.mask, setAt: now, stamp: ctx.stamp() };
+          const entry = { mask, setBy: source, setAt: now, stamp: ctx.stamp() };
           list.add(entry);
           ctx.store.addListEntry(ch, m, entry);
           applied.push({ adding: true, mode: m, param: mask });
@@ -118,6 +122,6 @@ export function applyChannelModes(ctx: ModeOpsContext, by: User, ch: Channel, ch
       }
     }
     if (dirty) ctx.store.saveChannel(ch);
-    if (applied.length) ctx.emit({ kind: 'channel-mode', source: by.mask, channel: ch, changes: applied });
+    if (applied.length) ctx.emit({ kind: 'channel-mode', source, channel: ch, changes: applied });
     return applied;
 }

@@ -15,7 +15,7 @@ import type { EventSink, MessageEvent, ModeChange } from './events.js';
 import type { AccountStore, ChannelStore } from './store.js';
 import type { User } from './user.js';
 import type { LockdownLevel, World } from './world.js';
-import { toActor, type ActorLike } from './actor.js';
+import { actorSource, actorUser, toActor, type ActorLike } from './actor.js';
 
 /** channel creation caps and expiry (#12 finding 8) come from ChannelLifecycleLimits */
 export interface OpsLimits extends ChannelLifecycleLimits {
@@ -502,12 +502,15 @@ export class Ops {
     this.leave(u, ch);
   }
 
-  kick(by: User, ch: Channel, target: User, reason: string): void {
-    if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
-    if (!ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+  /** KICK: a user must be on the channel with +o (the founder only by the founder); a server or an operator (API) may kick anyone. */
+  kick(actor: ActorLike, ch: Channel, target: User, reason: string): void {
+    const a = toActor(actor);
+    const by = actorUser(a);
+    if (by && !ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
+    if (by && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     if (!ch.members.has(target)) throw new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel");
-    if (ch.isFounder(target) && !ch.isFounder(by)) throw new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder') /* 484 (Solanum): a bare 482 would tell an op they are not one */;
-    this.emit({ kind: 'kick', source: by.mask, channel: ch, target, reason });
+    if (by && ch.isFounder(target) && !ch.isFounder(by)) throw new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder') /* 484 (Solanum): a bare 482 would tell an op they are not one */;
+    this.emit({ kind: 'kick', source: actorSource(a), channel: ch, target, reason });
     this.leave(target, ch);
   }
 
@@ -522,13 +525,17 @@ export class Ops {
     if (ch.members.size === 0) this.channels.emptied(ch);
   }
 
-  setTopic(by: User, ch: Channel, text: string): void {
-    if (!ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
-    if (ch.modes.t && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
-    ch.topic = text === '' ? undefined : { text, setBy: by.mask, setAt: this.clock.now() };
+  /** TOPIC: a user must be on the channel (with +o when +t); a server or an operator (API) may always set it. */
+  setTopic(actor: ActorLike, ch: Channel, text: string): void {
+    const a = toActor(actor);
+    const by = actorUser(a);
+    if (by && !ch.members.has(by)) throw new ReplyError(N.ERR_NOTONCHANNEL, [ch.name], "You're not on that channel");
+    if (by && ch.modes.t && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
+    const source = actorSource(a);
+    ch.topic = text === '' ? undefined : { text, setBy: source, setAt: this.clock.now() };
     ch.stamps.topic = this.stamp();
     this.store.saveChannel(ch);
-    this.emit({ kind: 'topic', source: by.mask, channel: ch });
+    this.emit({ kind: 'topic', source, channel: ch });
   }
 
   invite(by: User, target: User, ch: Channel): void {
@@ -560,10 +567,10 @@ export class Ops {
    * Returns the changes that took effect (no-ops dropped); refusals for single changes are
    * reported via `onError` so the rest of the line still applies, as on every ircd.
    */
-  changeChannelModes(by: User, ch: Channel, changes: ModeChange[], onError: (e: ReplyError) => void): ModeChange[] {
+  changeChannelModes(by: ActorLike, ch: Channel, changes: ModeChange[], onError: (e: ReplyError) => void): ModeChange[] {
     return applyChannelModes({
       world: this.world, store: this.store, emit: this.emit, maxListEntries: this.limits.maxListEntries,
       now: this.clock.now(), stamp: () => this.stamp(),
-    }, by, ch, changes, onError);
+    }, toActor(by), ch, changes, onError);
   }
 }

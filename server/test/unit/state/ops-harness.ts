@@ -2,6 +2,7 @@
 // account repositories on a temporary database file, real cloaks, a manual clock, and every emitted
 // event collected. Test cases call Ops ONLY through the functions below (one per op), so when the
 // Ops signatures change (actors, #13) only this file needs adapting.
+import type { ActorLike } from '../../../src/state/actor.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -261,11 +262,11 @@ export class OpsHarness {
     this.ops.part(u, this.channel(name), reason);
   }
 
-  kick(by: User, name: string, target: User, reason = 'bye'): void {
+  kick(by: ActorLike, name: string, target: User, reason = 'bye'): void {
     this.ops.kick(by, this.channel(name), target, reason);
   }
 
-  topic(by: User, name: string, text: string): void {
+  topic(by: ActorLike, name: string, text: string): void {
     this.ops.setTopic(by, this.channel(name), text);
   }
 
@@ -274,7 +275,7 @@ export class OpsHarness {
   }
 
   /** `MODE #c +o-v nick1 nick2`: parsed as the MODE command does, applied by Ops; per-change refusals collected. */
-  mode(by: User, name: string, modestr: string, ...params: string[]): ModeResult {
+  mode(by: ActorLike, name: string, modestr: string, ...params: string[]): ModeResult {
     const parsed = parseChannelModes(modestr, params, 100);
     if (parsed.unknown.length || parsed.missingParam.length || parsed.listQueries.length) {
       throw new Error(`test setup: ${modestr} ${params.join(' ')} is not a plain mode change`);

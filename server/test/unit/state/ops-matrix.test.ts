@@ -1239,3 +1239,63 @@ cases('remote users', [
     check: (s) => { assert.equal(s.h.world.findUser('Member')?.origin, 'PEER0001'); assert.equal(s.u.member.nick, 'Guest10000'); },
   },
 ]);
+
+// ---- server and operator actors (#13: a server on its own authority, an admin API key) ----------------
+
+const SERVER_ACTOR = { kind: 'server', name: 'irc.test' } as const;
+const API_ACTOR = { kind: 'operator', name: 'sha256:0123456789ab' } as const;
+
+cases('server and operator actors', [SERVER_ACTOR, API_ACTOR].flatMap((actor): Case[] => [
+  {
+    name: `${actor.kind}: kicks a member without being on the channel → allowed, the KICK names it`,
+    run: (s) => s.h.kick(actor, '#c', s.u.member), events: ['kick'],
+    check: (s) => {
+      const ev = s.h.events[0];
+      assert.ok(ev?.kind === 'kick');
+      assert.equal(ev.source, actor.name);
+      assert.equal(s.h.channel('#c').members.has(s.u.member), false);
+    },
+  },
+  {
+    name: `${actor.kind}: kicks the founder → allowed (484 protects the founder from other users only)`,
+    run: (s) => s.h.kick(actor, '#c', s.u.founder), events: ['kick'],
+  },
+  {
+    name: `${actor.kind}: kicks someone not on the channel → 441`,
+    run: (s) => s.h.kick(actor, '#c', s.u.outsider), refused: N.ERR_USERNOTINCHANNEL,
+  },
+  {
+    name: `${actor.kind}: sets the topic of a +t channel without being on it → allowed, set by its name`,
+    run: (s) => s.h.topic(actor, '#c', 'from above'), events: ['topic'],
+    check: (s) => {
+      assert.equal(s.h.channel('#c').topic?.setBy, actor.name);
+      assert.equal(s.h.persistedChannel('#c')?.topic?.setBy, actor.name);
+      assert.equal(s.h.channel('#c').stamps.topic?.origin.length, 64, 'stamped with this server as origin');
+    },
+  },
+  {
+    name: `${actor.kind}: +m+b on a channel it is not on → allowed, the ban set by its name`,
+    run: (s) => s.h.mode(actor, '#c', '+mb', '*!*@bad.example'), events: ['channel-mode'],
+    check: (s, res) => {
+      assert.equal(applied(res), '+mb *!*@bad.example');
+      assert.equal(s.h.channel('#c').lists.b.entries[0]?.setBy, actor.name);
+      const ev = s.h.events[0];
+      assert.ok(ev?.kind === 'channel-mode');
+      assert.equal(ev.source, actor.name);
+    },
+  },
+  {
+    name: `${actor.kind}: -o on the founder → allowed (only users are held back by 484)`,
+    run: (s) => s.h.mode(actor, '#c', '-o', 'Founder'), events: ['channel-mode'],
+    check: (s) => assert.equal(s.h.memberModes('#c', s.u.founder), ''),
+  },
+  {
+    name: `${actor.kind}: +o on a logged-in member grants a DID op recorded as given by the actor`,
+    run: (s) => s.h.mode(actor, '#c', '+o', 'Account'), events: ['did-op', 'channel-mode'],
+    check: (s) => assert.equal(s.h.channel('#c').didOps.get(DID.account)?.by, actor.name),
+  },
+  {
+    name: `${actor.kind}: +o on a nick that does not exist → 401 for that change, nothing else`,
+    run: (s) => s.h.mode(actor, '#c', '+o', 'Nobody'), modeErrors: [N.ERR_NOSUCHNICK], unchanged: true,
+  },
+]));
