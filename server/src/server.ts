@@ -111,10 +111,13 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const world = new World(config.lockdown as LockdownLevel);
   // every change Ops makes is published here (state/bus.ts); fan-out, plugins and metrics subscribe below
   let bus: EventBus | undefined;
+  // server bans (UBAN, limits/server-bans.ts): changed through Ops, read by admission and registration
+  const bans = new ServerBans(new SqliteServerBanStore(db), clock);
   const accountStore = new SqliteAccountStore(db, (err, did) => log.error({ err, did }, 'account write failed'));
   const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), accountStore, (ev) => { bus!.publish(ev); }, {
     maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
     serverId: peer.peerId, // users' network-wide ids (state/ids.ts)
+    serverBans: bans,
     cloaks: new Cloaks(cloakKey.key, config),
     // #12 finding 8: channel creation caps and expiry (state/channel-lifecycle.ts)
     maxChannelsTotal: config.maxChannelsTotal, maxChannelsPerAccount: config.maxChannelsPerAccount, channelExpiry: config.channelExpiry,
@@ -177,7 +180,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     historyReader: history,
     readMarkers: new SqliteReadMarkerRepo(db),
     plugins,
-    bans: new ServerBans(new SqliteServerBanStore(db), clock),
+    bans,
     operFailures: new OperFailures({
       perIp: config.operMaxFailuresPerIp, global: config.operMaxFailures, windowMs: config.operFailureWindow, exempt: config.limitExempt,
     }, clock),

@@ -1,4 +1,5 @@
-import { parseBanDuration, parseBanTarget, type ServerBan } from '../limits/server-bans.js';
+import { parseBanDuration, parseBanTarget } from '../limits/server-bans.js';
+import type { ServerBanRecord } from '../state/server-ban-ops.js';
 import * as N from '../protocol/numerics.js';
 import { clipUtf8, safeParam } from '../protocol/validate.js';
 import { Outgoing } from '../session/outgoing.js';
@@ -43,7 +44,7 @@ function notice(ctx: CommandContext, text: string): void {
   ctx.send({ tags: new Map(), source: ctx.server.config.serverName, command: 'NOTICE', params: [ctx.user.nick, text] });
 }
 
-function describe(b: ServerBan): string {
+function describe(b: ServerBanRecord): string {
   const until = b.expiresAt === undefined ? 'permanent' : `expires ${new Date(b.expiresAt).toISOString()}`;
   return `${b.target} (${b.kind}) set by ${b.setBy} at ${new Date(b.setAt).toISOString()}, ${until}: ${b.reason}`;
 }
@@ -61,20 +62,16 @@ function add(ctx: CommandContext, args: string[]): void {
     else if (args.length >= 3) { ctx.fail('UBAN', 'INVALID_DURATION', safeParam(args[1]), 'Duration must look like 90s, 30m, 2h, 1d or 1w'); return; }
   }
   const reason = clipUtf8(reasonParts.join(' ').trim() || 'No reason given', server.config.kickLen);
-  const ban = server.bans.add(t.kind, t.target, duration, reason, user.nick);
+  const { ban, covered } = server.ops.addServerBan(user, t.kind, t.target, duration, reason, user.nick);
   server.log.info({ session: ctx.session.id, oper: user.nick, target: ban.target, kind: ban.kind, expiresAt: ban.expiresAt }, 'UBAN ADD');
-  // everyone it matches goes now (operators excepted); never the oper's own connection
+  // everyone it covers goes now: this server's registered connections, operators excepted (Ops)
   const text = bannedText(reason);
-  let n = 0;
-  for (const u of [...server.world.users.values()]) {
-    // server bans cover this server's own connections; a remote user is its server's to ban
-    if (!u.registered || u.isOper || !u.local) continue;
-    if (!server.bans.covers(ban, u)) continue;
+  for (const u of covered) {
     server.metrics.limitHit('banned');
     u.link.deliver(new Outgoing({ tags: new Map(), source: server.config.serverName, command: N.ERR_YOUREBANNEDCREEP, params: [u.nick, text] }, server.fanout.meta()));
     u.link.disconnect(text);
-    n++;
   }
+  const n = covered.length;
   notice(ctx, `Added ban: ${describe(ban)}; ${n} user(s) disconnected`);
 }
 
@@ -82,7 +79,7 @@ function del(ctx: CommandContext, args: string[]): void {
   const { server, user } = ctx;
   if (args.length === 0) { ctx.numeric(N.ERR_NEEDMOREPARAMS, 'UBAN', 'Not enough parameters'); return; }
   const t = parseBanTarget(args[0]!);
-  if (!t || !server.bans.remove(t.kind, t.target)) { ctx.fail('UBAN', 'NO_SUCH_BAN', safeParam(args[0]), 'No such ban'); return; }
+  if (!t || !server.ops.removeServerBan(user, t.kind, t.target)) { ctx.fail('UBAN', 'NO_SUCH_BAN', safeParam(args[0]), 'No such ban'); return; }
   server.log.info({ session: ctx.session.id, oper: user.nick, target: t.target }, 'UBAN DEL');
   notice(ctx, `Removed ban on ${t.target}`);
 }

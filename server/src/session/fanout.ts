@@ -157,7 +157,7 @@ export class Fanout {
       // nobody is on a dropped channel: nothing to send
       case 'channel-dropped': return;
       // state only: nothing for clients to see (peers and plugins may follow them)
-      case 'register': case 'nick-owner': case 'did-op': case 'handle': return;
+      case 'register': case 'nick-owner': case 'did-op': case 'handle': case 'server-ban': return;
       case 'message': return this.message(ev);
       case 'lockdown': {
         const a = ev.actor;

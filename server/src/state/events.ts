@@ -73,6 +73,8 @@ export type StateEvent =
   | { kind: 'did-op'; channel: Channel; did: string; adding: boolean; by: string }
   /** the handle shown for a user changed (a plugin's displayHandle at login, Ops.setDisplayHandle) */
   | { kind: 'handle'; user: User }
+  /** a server ban was added or removed (UBAN, Ops.addServerBan / removeServerBan); its covered users are disconnected by the caller */
+  | { kind: 'server-ban'; actor: Actor; adding: boolean; target: string; banKind: 'mask' | 'ip' | 'cidr'; reason?: string; expiresAt?: number }
   /** the lockdown level changed (Ops.setLockdown): operators are told with a server WALLOPS */
   | { kind: 'lockdown'; actor: Actor; from: LockdownLevel; to: LockdownLevel };
 

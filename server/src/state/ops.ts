@@ -10,6 +10,7 @@ import { collisionLoser, UserIds } from './ids.js';
 import { MaskList, type MaskSubject } from './mask-list.js';
 import { MessageOps, type MessagePorts, type MessageRequest } from './message-ops.js';
 import { applyChannelModes } from './channel-modes.js';
+import { ServerBanOps, type ServerBanPort, type ServerBanRecord } from './server-ban-ops.js';
 import type { Cloaks } from './cloak.js';
 import type { EventSink, MessageEvent, ModeChange } from './events.js';
 import type { AccountStore, ChannelStore } from './store.js';
@@ -27,6 +28,8 @@ export interface OpsLimits extends ChannelLifecycleLimits {
   operDids: readonly string[];
   /** the hosts shown for guests and DID logins (state/cloak.ts, #12) */
   cloaks: Cloaks;
+  /** the server-ban list (limits/server-bans.ts); without it the server-ban ops refuse */
+  serverBans?: ServerBanPort;
   /** this server's peer id (keys/peer-key.ts): the prefix of its users' network-wide ids; tests may omit it */
   serverId?: string;
 }
@@ -417,6 +420,23 @@ export class Ops {
     this.world.operCount++;
     this.emit({ kind: 'user-mode', user: u, changes: [{ adding: true, mode: 'o' }] });
   }
+
+  /** UBAN ADD (state/server-ban-ops.ts): the ban, and the registered local non-operators it covers (the caller disconnects them). */
+  addServerBan(by: ActorLike, kind: ServerBanRecord['kind'], target: string, durationMs: number | undefined, reason: string, setBy: string): { ban: ServerBanRecord; covered: User[] } {
+    return this.serverBans().add(toActor(by), kind, target, durationMs, reason, setBy);
+  }
+
+  /** UBAN DEL: false when there is no such ban. */
+  removeServerBan(by: ActorLike, kind: ServerBanRecord['kind'], target: string): boolean {
+    return this.serverBans().remove(toActor(by), kind, target);
+  }
+
+  private serverBans(): ServerBanOps {
+    if (!this.limits.serverBans) throw new Error('Ops: no server-ban list configured');
+    return (this.banOps ??= new ServerBanOps(this.world, this.limits.serverBans, this.emit));
+  }
+
+  private banOps?: ServerBanOps;
 
   /**
    * LOCKDOWN (IRC, operators with the `lockdown` capability) and PUT /api/v1/admin/lockdown (an

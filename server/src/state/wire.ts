@@ -35,7 +35,8 @@ export type WireEvent =
   | { kind: 'register'; user: WireUser & { realname: string; signonAt: number } }
   | { kind: 'nick-owner'; did: string; nick: string }
   | { kind: 'did-op'; channel: string; did: string; adding: boolean; by: string }
-  | { kind: 'handle'; user: WireUser; handle?: string };
+  | { kind: 'handle'; user: WireUser; handle?: string }
+  | { kind: 'server-ban'; actor: string; adding: boolean; target: string; banKind: 'mask' | 'ip' | 'cidr'; reason?: string; expiresAt?: number };
 
 /** An event with its origin, sequence number and HLC stamp, as it travels. */
 export interface Delta { meta: EventMeta; event: WireEvent }
@@ -83,6 +84,12 @@ export function toWire(ev: StateEvent): WireEvent {
     case 'register': return { kind: 'register', user: { ...wireUser(ev.user), realname: ev.user.realname, signonAt: ev.user.signonAt } };
     case 'nick-owner': return { kind: 'nick-owner', did: ev.did, nick: ev.nick };
     case 'did-op': return { kind: 'did-op', channel: ev.channel.name, did: ev.did, adding: ev.adding, by: ev.by };
+    case 'server-ban': {
+      const w: Extract<WireEvent, { kind: 'server-ban' }> = { kind: 'server-ban', actor: ev.actor.kind === 'user' ? ev.actor.user.mask : ev.actor.name, adding: ev.adding, target: ev.target, banKind: ev.banKind };
+      if (ev.reason !== undefined) w.reason = ev.reason;
+      if (ev.expiresAt !== undefined) w.expiresAt = ev.expiresAt;
+      return w;
+    }
     case 'handle': return ev.user.handle === undefined ? { kind: 'handle', user: wireUser(ev.user) } : { kind: 'handle', user: wireUser(ev.user), handle: ev.user.handle };
   }
 }
