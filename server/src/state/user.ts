@@ -1,12 +1,22 @@
 import { foldCase } from '../protocol/casemap.js';
 import type { Channel } from './channel.js';
 
+/**
+ * A prepared line as state/ sees it: opaque (session/outgoing.ts Outgoing is one). Declared here so
+ * state/ does not depend on the delivery layer (#13).
+ */
+export interface Deliverable { readonly base: { readonly command: string } }
+
 /** What fan-out needs from a connection; implemented by session/Session. */
 export interface Recipient {
   /** bitmask of tag-affecting caps (session/outgoing.ts TagCap) */
   readonly tagMask: number;
   hasCap(cap: string): boolean;
-  deliver(out: import('../session/outgoing.js').Outgoing): void;
+  /**
+   * One prepared line (session/outgoing.ts Outgoing, built once and shared by every recipient).
+   * Opaque to state/: only the delivery side (session/fanout.ts, a peer link) builds and reads it.
+   */
+  deliver(out: Deliverable): void;
   /**
    * End this user's presence: a local connection is closed with `ERROR :<reason>` (its QUIT
    * follows through Ops.removeUser); a remote user's link asks its server (#13: commands never
