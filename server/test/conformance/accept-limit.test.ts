@@ -15,14 +15,13 @@ const FD_LIMIT = 160;
 function startLimited(extra: string[]): Promise<ChildServer> {
   return startChildServer({
     args: extra,
+    // ulimitN also turns tsx's disk cache off in the child: on Node 22 its asynchronous cache writes
+    // held one descriptor per module until the whole import graph had loaded, and with a cold cache
+    // (a clean clone) the child died of EMFILE before it listened (see harness/child-server.ts)
     ulimitN: FD_LIMIT,
-    // --stack-trace-limit=0: under tsx (source maps on) Node 22 reads a module's source to map the
-    // frames of an Error's stack when it is formatted, e.g. when an EMFILE accept error is logged, and
-    // at EMFILE that read fails and kills the process. The built server (no tsx) never does this.
+    // --stack-trace-limit=0, a guard: with source maps on (tsx) formatting an Error's stack may read
+    // source files, which fails while every descriptor is taken. The built server never does this.
     nodeArgs: ['--stack-trace-limit=0'],
-    // no coverage collection in this child (c8's NODE_V8_COVERAGE): on Node 22, V8 coverage makes the
-    // module loader read source files again while every descriptor is taken, and the child dies of EMFILE
-    coverage: false,
   });
 }
 

@@ -22,7 +22,15 @@ export interface ChildServerOptions {
   args?: string[];
   /** Node flags before `--import tsx` (e.g. --stack-trace-limit=0) */
   nodeArgs?: string[];
-  /** run under `ulimit -n N` */
+  /**
+   * run under `ulimit -n N`. Such a child runs with tsx's disk cache off (TSX_DISABLE_CACHE): on
+   * Node 22 tsx loads modules through synchronous hooks (module.registerHooks), and each source it
+   * transforms without a cache hit is written to the cache with an asynchronous writeFile whose
+   * descriptor stays open until the event loop turns, i.e. until the whole static import graph
+   * has loaded. With a cold cache (a clean machine, or a new tsx or Node version) that is one open
+   * descriptor per module, more than a low limit allows: the child died of EMFILE while loading.
+   * Node 20 runs tsx's hooks on a loader thread, whose event loop closes each file as it goes.
+   */
   ulimitN?: number;
   /**
    * false: no V8 coverage in the child. Node copies c8's NODE_V8_COVERAGE into every child's
@@ -53,6 +61,7 @@ export async function startChildServer(opts: ChildServerOptions = {}): Promise<C
   const argv = [...(opts.nodeArgs ?? []), '--import', 'tsx', MAIN, '--listen-addr', '127.0.0.1:0', '--web-addr', '127.0.0.1:0',
     '--data-dir', dataDir, '--log-level', 'info', ...(opts.args ?? [])];
   const env = cleanEnv();
+  if (opts.ulimitN !== undefined) env.TSX_DISABLE_CACHE = '1';
   let proc: ChildProcess;
   if (opts.ulimitN !== undefined || opts.coverage === false) {
     // exec all the way down: the child's pid is the server's
