@@ -260,6 +260,17 @@ async function eventLoopLag(web) {
   }
 }
 
+/** the server's heap and external memory from /metrics (prom-client default metrics), in MB */
+async function memoryMb(web) {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${web}/metrics`)).text();
+    const get = (name) => { const m = new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text); return m ? Math.round(Number(m[1]) / 1048576) : null; };
+    return { heap_used: get('nodejs_heap_size_used_bytes'), heap_total: get('nodejs_heap_size_total_bytes'), external: get('nodejs_external_memory_bytes') };
+  } catch (e) {
+    return { error: String(e.message ?? e) };
+  }
+}
+
 // ---------------------------------------------------------------- run
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freeq-attack-'));
 try {
@@ -272,13 +283,26 @@ try {
   await sleep(2000);
   const base = rssMb(srv.child.pid);
   let peak = base;
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMb(srv.child.pid)); }, 100);
+  const t0 = Date.now();
+  /** RSS every second of the attack (MB), to tell a steady climb from a spike */
+  const timeline = [];
+  const sampler = setInterval(() => {
+    const r = rssMb(srv.child.pid);
+    peak = Math.max(peak, r);
+    const sec = Math.floor((Date.now() - t0) / 1000);
+    timeline[sec] = Math.max(timeline[sec] ?? 0, Math.round(r));
+  }, 100);
   const attackers = [];
   for (let i = 0; i < opt.attackers; i++) {
     attackers.push(scenario === 'history' ? await historyAttacker(srv.port, i) : scenario === 'rest' ? await restAttacker(srv.web, i) : await neverReadAttacker(srv.port, i));
   }
   const p = probe(ctl);
-  await sleep(opt.duration * 1000);
+  const memBase = await memoryMb(srv.web);
+  await sleep(opt.duration * 500);
+  // where the RSS goes while the attack runs: V8 heap (used / reserved) and memory outside it
+  const memMid = await memoryMb(srv.web);
+  await sleep(opt.duration * 500);
+  const memLate = await memoryMb(srv.web);
   const ping = p.stop();
   const att = attackers.map((a) => a.stop());
   // the server's own view of its event loop over its whole life (prom-client's monitorEventLoopDelay)
@@ -290,6 +314,7 @@ try {
   console.log(JSON.stringify({
     scenario, ...opt, node: process.version, cpus: os.cpus().length,
     control_ping: ping, server_event_loop: loop, rss_base_mb: Math.round(base), rss_peak_mb: Math.round(peak), rss_growth_mb: Math.round(peak - base), rss_end_mb: Math.round(end),
+    server_memory_mb: { before: memBase, mid: memMid, late: memLate }, rss_timeline_mb: timeline,
     server_alive: alive,
     attacker_received_bytes: att.reduce((n, a) => n + (a.received_bytes ?? 0), 0),
     attacker_connections: att.reduce((n, a) => n + (a.connections ?? 0), 0),
