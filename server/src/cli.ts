@@ -3,7 +3,7 @@ import { OPTIONS, camel, envName } from './config/options.js';
 import { VERSION } from './version.js';
 
 export interface CliResult {
-  action: 'run' | 'config-print' | 'keys' | 'db-rekey';
+  action: 'run' | 'config-print' | 'keys' | 'db-rekey' | 'peer-id';
   configFile?: string;
   values: Record<string, unknown>;
   /** `keys --force`: rotate instead of only creating missing keys */
@@ -63,6 +63,12 @@ export function buildProgram(onResult: (r: CliResult) => void): Command {
     .action((names: string[], o: { force?: boolean }) => {
       const opts = program.opts();
       onResult({ action: 'keys', configFile: opts.config as string | undefined, values: collect(opts), force: o.force === true, keyNames: names });
+    });
+  program.command('peer-id')
+    .description('print this server\'s federation peer ID (the ed25519 public key in iroh-key.secret, 64 hex), creating the key file (0600) if it is missing')
+    .action(() => {
+      const opts = program.opts();
+      onResult({ action: 'peer-id', configFile: opts.config as string | undefined, values: collect(opts) });
     });
   const dbCmd = program.command('db').description('database maintenance (server stopped)');
   dbCmd.command('rekey')

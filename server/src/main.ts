@@ -1,7 +1,7 @@
 import { buildProgram, type CliResult } from './cli.js';
 import { ConfigError, configToToml, loadConfig } from './config/load.js';
 import { createLogger } from './observability/log.js';
-import { runDbRekey, runKeysCommand } from './keys/commands.js';
+import { runDbRekey, runKeysCommand, runPeerIdCommand } from './keys/commands.js';
 import { startServer } from './server.js';
 
 async function run(r: CliResult): Promise<void> {
@@ -19,9 +19,10 @@ async function run(r: CliResult): Promise<void> {
     process.stdout.write(configToToml(config));
     return;
   }
-  if (r.action === 'keys' || r.action === 'db-rekey') {
+  if (r.action === 'keys' || r.action === 'db-rekey' || r.action === 'peer-id') {
     try {
-      const lines = r.action === 'keys' ? runKeysCommand(config, { force: r.force ?? false, names: r.keyNames ?? [] }) : runDbRekey(config);
+      const lines = r.action === 'keys' ? runKeysCommand(config, { force: r.force ?? false, names: r.keyNames ?? [] })
+        : r.action === 'peer-id' ? runPeerIdCommand(config) : runDbRekey(config);
       process.stdout.write(lines.map((l) => l + '\n').join(''));
     } catch (e) {
       process.stderr.write(`freeq-server: ${(e as Error).message}\n`);

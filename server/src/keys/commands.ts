@@ -42,6 +42,15 @@ const pubOf = (seed: Uint8Array) => {
  * #12: --force holds the data directory lock (refused while a server runs); without it the lock
  * is taken when free, and a running server's keys are only read (missing files are created O_EXCL).
  */
+/**
+ * `freeq-server peer-id`: this server's federation peer ID on one line (the 64-hex ed25519 public
+ * key of iroh-key.secret), creating the key file (0600) when it is missing, as the server would at
+ * start. Safe while the server runs: it only reads an existing key.
+ */
+export function runPeerIdCommand(config: Config): string[] {
+  return [loadPeerIdentity(config.dataDir, { fixPermissions: config.fixKeyPermissions }).peerId];
+}
+
 export function runKeysCommand(config: Config, args: { force: boolean; names: string[] }): string[] {
   const names = resolveNames(args.names);
   const dataDir = config.dataDir;

@@ -314,3 +314,41 @@ describe('keys: `freeq-server db rekey`', () => {
     }
   });
 });
+
+describe('freeq-server peer-id (#14 interface)', () => {
+  test('prints the 64-hex peer ID, creating iroh-key.secret (0600) if missing; the same ID afterwards and as the running server reports', async () => {
+    const dir = tmp();
+    try {
+      const first = cli(['peer-id', '--data-dir', dir]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^[0-9a-f]{64}\n$/);
+      assert.equal(statSync(join(dir, 'iroh-key.secret')).mode & 0o777, 0o600);
+      assert.equal(existsSync(join(dir, 'msg-signing-key.secret')), false, 'only the federation key is created');
+      const id = first.stdout.trim();
+      assert.equal(id, Buffer.from(ed25519.getPublicKey(Buffer.from(hexOf(dir, 'iroh-key.secret'), 'hex'))).toString('hex'));
+      assert.equal(cli(['peer-id', '--data-dir', dir]).stdout, first.stdout, 'stable');
+      const srv = await bootServer({ 'data-dir': dir });
+      try {
+        assert.equal(srv.server.context.peerId, id, 'the server uses the same identity');
+      } finally {
+        await srv.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a key file others can read is refused (exit 1), as at server start', () => {
+    const dir = tmp();
+    try {
+      writeFileSync(join(dir, 'iroh-key.secret'), randomBytes(32).toString('hex'), { mode: 0o644 });
+      chmodSync(join(dir, 'iroh-key.secret'), 0o644);
+      const r = cli(['peer-id', '--data-dir', dir]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /^freeq-server: .*iroh-key\.secret/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
