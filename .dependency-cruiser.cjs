@@ -38,6 +38,11 @@ const LAYERS = {
     why: 'DID/handle resolution; not commands/session/state/storage (the DID cache is a port)',
   },
   keys: { may: ['config/', 'storage/'], why: 'key files, signing, data-dir lock' },
+  federation: {
+    may: [],
+    types: ['state/wire\\.ts$'],
+    why: 'server-to-server framing, message schemas, signed envelopes (#14); links and Ops wiring come next',
+  },
   auth: {
     may: ['config/', 'protocol/', 'identity/', 'limits/'],
     why: 'SASL and API tokens; not transport/http/state',

@@ -1,6 +1,7 @@
 import type { EventMeta } from './bus.js';
 import type { ModeChange, MessageLine, StateEvent } from './events.js';
 import type { User } from './user.js';
+import type { LockdownLevel } from './world.js';
 
 /** A user as a peer names it: network-wide id first (state/ids.ts), then what clients see. */
 export interface WireUser { uid: string; nick: string; username: string; host: string; account?: string }
@@ -31,7 +32,7 @@ export type WireEvent =
     kind: 'message'; from: WireUser; command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'; target: string; channel?: string; to?: WireUser;
     minRank?: string; text?: string; lines?: MessageLine[]; tags?: Record<string, string>; msgid: string; at: number;
   }
-  | { kind: 'lockdown'; actor: string; from: string; to: string }
+  | { kind: 'lockdown'; actor: string; from: LockdownLevel; to: LockdownLevel }
   | { kind: 'register'; user: WireUser & { realname: string; signonAt: number } }
   | { kind: 'nick-owner'; did: string; nick: string }
   | { kind: 'did-op'; channel: string; did: string; adding: boolean; by: string }
@@ -75,8 +76,10 @@ export function toWire(ev: StateEvent): WireEvent {
       if (ev.channel) w.channel = ev.channel.name;
       if (ev.to) w.to = wireUser(ev.to);
       if (ev.minRank !== undefined) w.minRank = ev.minRank;
-      if (ev.text !== undefined) w.text = ev.text;
+      // a multiline message travels as its lines only (the joined text holds line feeds, which no
+      // wire string may: federation/messages.ts); the receiver joins them again
       if (ev.lines) w.lines = ev.lines.map((l) => ({ text: l.text, concat: l.concat }));
+      else if (ev.text !== undefined) w.text = ev.text;
       if (ev.tags) w.tags = Object.fromEntries(ev.tags);
       return w;
     }

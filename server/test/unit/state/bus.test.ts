@@ -176,10 +176,10 @@ describe('toWire: every event kind is plain data', () => {
     });
   }
 
-  test('message: what a peer needs to deliver and verify it', () => {
+  test('message: what a peer needs to deliver and verify it (a multiline message as its lines only: no line feed on the wire)', () => {
     assert.deepEqual(toWire(events[15]!), {
       kind: 'message', from: { uid: 'ABABABAB00000A', nick: 'wendy', username: 'w', host: 'cloak.host', account: 'did:plc:wendy' },
-      command: 'PRIVMSG', target: '@#Room', channel: '#Room', minRank: 'o', text: 'a\nb',
+      command: 'PRIVMSG', target: '@#Room', channel: '#Room', minRank: 'o',
       lines: [{ text: 'a', concat: false }, { text: 'b', concat: false }], tags: { '+freeq.at/sig': 's' }, msgid: 'm1', at: 11,
     });
   });
