@@ -23,6 +23,10 @@ const Mask = safeString(400);
 const Did = safeString(2048).refine((s) => s.startsWith('did:'), { message: 'not a DID' });
 
 export const WireUser = z.strictObject({ uid: Uid, nick: Nick, username: safeString(64), host: safeString(128), account: Did.optional() });
+const WireActor = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('user'), user: WireUser }),
+  z.strictObject({ kind: z.enum(['server', 'operator']), name: safeString(128) }),
+]);
 const ModeChange = z.strictObject({ adding: z.boolean(), mode: z.string().regex(/^[A-Za-z]$/), param: Mask.optional() });
 const Line = z.strictObject({ text: Text, concat: z.boolean() });
 const Time = z.number().int().nonnegative();
@@ -31,11 +35,11 @@ const Time = z.number().int().nonnegative();
 export const WireEvent = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('join'), user: WireUser, channel: Channel }),
   z.strictObject({ kind: z.literal('part'), user: WireUser, channel: Channel, reason: Text.optional() }),
-  z.strictObject({ kind: z.literal('kick'), source: Mask, channel: Channel, target: WireUser, reason: Text }),
+  z.strictObject({ kind: z.literal('kick'), source: Mask, by: WireActor.optional(), channel: Channel, target: WireUser, reason: Text }),
   z.strictObject({ kind: z.literal('quit'), user: WireUser, reason: Text }),
   z.strictObject({ kind: z.literal('nick'), user: WireUser, oldMask: Mask }),
-  z.strictObject({ kind: z.literal('topic'), source: Mask, channel: Channel, topic: z.strictObject({ text: Text, setBy: Mask, setAt: Time }).optional() }),
-  z.strictObject({ kind: z.literal('channel-mode'), source: Mask.optional(), channel: Channel, changes: z.array(ModeChange).max(100) }),
+  z.strictObject({ kind: z.literal('topic'), source: Mask, by: WireActor.optional(), channel: Channel, topic: z.strictObject({ text: Text, setBy: Mask, setAt: Time }).optional() }),
+  z.strictObject({ kind: z.literal('channel-mode'), source: Mask.optional(), by: WireActor.optional(), channel: Channel, changes: z.array(ModeChange).max(100) }),
   z.strictObject({ kind: z.literal('user-mode'), user: WireUser, changes: z.array(ModeChange).max(100) }),
   z.strictObject({ kind: z.literal('away'), user: WireUser, away: Text.optional() }),
   z.strictObject({ kind: z.literal('setname'), user: WireUser, realname: Text }),

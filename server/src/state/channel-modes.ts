@@ -122,6 +122,6 @@ export function applyChannelModes(ctx: ModeOpsContext, actor: Actor, ch: Channel
       }
     }
     if (dirty) ctx.store.saveChannel(ch);
-    if (applied.length) ctx.emit({ kind: 'channel-mode', source, channel: ch, changes: applied });
+    if (applied.length) ctx.emit({ kind: 'channel-mode', source, actor, channel: ch, changes: applied });
     return applied;
 }

@@ -44,11 +44,11 @@ export interface ModeChange { adding: boolean; mode: string; param?: string }
 export type StateEvent =
   | { kind: 'join'; user: User; channel: Channel }
   | { kind: 'part'; user: User; channel: Channel; reason?: string }
-  | { kind: 'kick'; source: string; channel: Channel; target: User; reason: string }
+  | { kind: 'kick'; source: string; /** who kicked (a peer re-authorizes it: #14) */ actor?: Actor; channel: Channel; target: User; reason: string }
   | { kind: 'quit'; user: User; reason: string; /** users who shared a channel (before removal) */ audience: Set<User> }
   | { kind: 'nick'; user: User; oldMask: string; audience: Set<User> }
-  | { kind: 'topic'; source: string; channel: Channel }
-  | { kind: 'channel-mode'; /** mask of the user, or undefined for the server itself */ source?: string; channel: Channel; changes: ModeChange[] }
+  | { kind: 'topic'; source: string; actor?: Actor; channel: Channel }
+  | { kind: 'channel-mode'; /** mask of the user, or undefined for the server itself */ source?: string; /** who changed them; undefined: this server on its own (auto-op on join) */ actor?: Actor; channel: Channel; changes: ModeChange[] }
   | { kind: 'user-mode'; user: User; changes: ModeChange[] }
   | { kind: 'away'; user: User }
   | { kind: 'setname'; user: User }

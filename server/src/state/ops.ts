@@ -530,7 +530,7 @@ export class Ops {
     if (by && !ch.isOp(by)) throw new ReplyError(N.ERR_CHANOPRIVSNEEDED, [ch.name], "You're not channel operator");
     if (!ch.members.has(target)) throw new ReplyError(N.ERR_USERNOTINCHANNEL, [target.nick, ch.name], "They aren't on that channel");
     if (by && ch.isFounder(target) && !ch.isFounder(by)) throw new ReplyError(N.ERR_ISCHANSERVICE, [target.nick, ch.name], 'Cannot kick or deop the channel founder') /* 484 (Solanum): a bare 482 would tell an op they are not one */;
-    this.emit({ kind: 'kick', source: actorSource(a), channel: ch, target, reason });
+    this.emit({ kind: 'kick', source: actorSource(a), actor: a, channel: ch, target, reason });
     this.leave(target, ch);
   }
 
@@ -555,7 +555,7 @@ export class Ops {
     ch.topic = text === '' ? undefined : { text, setBy: source, setAt: this.clock.now() };
     ch.stamps.topic = this.stamp();
     this.store.saveChannel(ch);
-    this.emit({ kind: 'topic', source, channel: ch });
+    this.emit({ kind: 'topic', source, actor: a, channel: ch });
   }
 
   invite(by: User, target: User, ch: Channel): void {

@@ -1,4 +1,5 @@
 import type { EventMeta } from './bus.js';
+import type { Actor } from './actor.js';
 import type { ModeChange, MessageLine, StateEvent } from './events.js';
 import type { User } from './user.js';
 import type { LockdownLevel } from './world.js';
@@ -15,11 +16,11 @@ export interface WireUser { uid: string; nick: string; username: string; host: s
 export type WireEvent =
   | { kind: 'join'; user: WireUser; channel: string }
   | { kind: 'part'; user: WireUser; channel: string; reason?: string }
-  | { kind: 'kick'; source: string; channel: string; target: WireUser; reason: string }
+  | { kind: 'kick'; source: string; by?: WireActor; channel: string; target: WireUser; reason: string }
   | { kind: 'quit'; user: WireUser; reason: string }
   | { kind: 'nick'; user: WireUser; oldMask: string }
-  | { kind: 'topic'; source: string; channel: string; topic?: { text: string; setBy: string; setAt: number } }
-  | { kind: 'channel-mode'; source?: string; channel: string; changes: ModeChange[] }
+  | { kind: 'topic'; source: string; by?: WireActor; channel: string; topic?: { text: string; setBy: string; setAt: number } }
+  | { kind: 'channel-mode'; source?: string; by?: WireActor; channel: string; changes: ModeChange[] }
   | { kind: 'user-mode'; user: WireUser; changes: ModeChange[] }
   | { kind: 'away'; user: WireUser; away?: string }
   | { kind: 'setname'; user: WireUser; realname: string }
@@ -39,6 +40,9 @@ export type WireEvent =
   | { kind: 'handle'; user: WireUser; handle?: string }
   | { kind: 'server-ban'; actor: string; adding: boolean; target: string; banKind: 'mask' | 'ip' | 'cidr'; reason?: string; expiresAt?: number };
 
+/** Who made a change, as a peer names it (a user by uid: the receiver authorizes it again, #14). */
+export type WireActor = { kind: 'user'; user: WireUser } | { kind: 'server' | 'operator'; name: string };
+
 /** An event with its origin, sequence number and HLC stamp, as it travels. */
 export interface Delta { meta: EventMeta; event: WireEvent }
 
@@ -48,6 +52,13 @@ export function wireUser(u: User): WireUser {
     : { uid: u.uid, nick: u.nick, username: u.username, host: u.host, account: u.account };
 }
 
+function wireActor(a: Actor): WireActor {
+  return a.kind === 'user' ? { kind: 'user', user: wireUser(a.user) } : { kind: a.kind, name: a.name };
+}
+
+/** `by` when the event names its actor */
+const by = (a: Actor | undefined): { by?: WireActor } => (a ? { by: wireActor(a) } : {});
+
 const changes = (c: readonly ModeChange[]): ModeChange[] => c.map((x) => (x.param === undefined ? { adding: x.adding, mode: x.mode } : { adding: x.adding, mode: x.mode, param: x.param }));
 
 /** The serialisable form of `ev` (every kind: the switch is exhaustive). */
@@ -55,14 +66,14 @@ export function toWire(ev: StateEvent): WireEvent {
   switch (ev.kind) {
     case 'join': return { kind: 'join', user: wireUser(ev.user), channel: ev.channel.name };
     case 'part': return ev.reason === undefined ? { kind: 'part', user: wireUser(ev.user), channel: ev.channel.name } : { kind: 'part', user: wireUser(ev.user), channel: ev.channel.name, reason: ev.reason };
-    case 'kick': return { kind: 'kick', source: ev.source, channel: ev.channel.name, target: wireUser(ev.target), reason: ev.reason };
+    case 'kick': return { kind: 'kick', source: ev.source, ...by(ev.actor), channel: ev.channel.name, target: wireUser(ev.target), reason: ev.reason };
     case 'quit': return { kind: 'quit', user: wireUser(ev.user), reason: ev.reason };
     case 'nick': return { kind: 'nick', user: wireUser(ev.user), oldMask: ev.oldMask };
     case 'topic': {
       const t = ev.channel.topic;
-      return t ? { kind: 'topic', source: ev.source, channel: ev.channel.name, topic: { text: t.text, setBy: t.setBy, setAt: t.setAt } } : { kind: 'topic', source: ev.source, channel: ev.channel.name };
+      return t ? { kind: 'topic', source: ev.source, ...by(ev.actor), channel: ev.channel.name, topic: { text: t.text, setBy: t.setBy, setAt: t.setAt } } : { kind: 'topic', source: ev.source, ...by(ev.actor), channel: ev.channel.name };
     }
-    case 'channel-mode': return ev.source === undefined ? { kind: 'channel-mode', channel: ev.channel.name, changes: changes(ev.changes) } : { kind: 'channel-mode', source: ev.source, channel: ev.channel.name, changes: changes(ev.changes) };
+    case 'channel-mode': return ev.source === undefined ? { kind: 'channel-mode', ...by(ev.actor), channel: ev.channel.name, changes: changes(ev.changes) } : { kind: 'channel-mode', source: ev.source, ...by(ev.actor), channel: ev.channel.name, changes: changes(ev.changes) };
     case 'user-mode': return { kind: 'user-mode', user: wireUser(ev.user), changes: changes(ev.changes) };
     case 'away': return ev.user.away === undefined ? { kind: 'away', user: wireUser(ev.user) } : { kind: 'away', user: wireUser(ev.user), away: ev.user.away };
     case 'setname': return { kind: 'setname', user: wireUser(ev.user), realname: ev.user.realname };

@@ -44,10 +44,10 @@ function allEvents(): StateEvent[] {
   return [
     { kind: 'join', user: u, channel: ch },
     { kind: 'part', user: u, channel: ch, reason: 'bye' },
-    { kind: 'kick', source: u.mask, channel: ch, target: v, reason: 'r' },
+    { kind: 'kick', source: u.mask, actor: { kind: 'user', user: u }, channel: ch, target: v, reason: 'r' },
     { kind: 'quit', user: u, reason: 'q', audience: new Set([v]) },
     { kind: 'nick', user: u, oldMask: 'old!w@cloak.host', audience: new Set() },
-    { kind: 'topic', source: u.mask, channel: ch },
+    { kind: 'topic', source: 'irc.test', actor: { kind: 'server', name: 'irc.test' }, channel: ch },
     { kind: 'channel-mode', source: u.mask, channel: ch, changes: [{ adding: true, mode: 'o', param: 'vic' }, { adding: false, mode: 'k' }] },
     { kind: 'user-mode', user: u, changes: [{ adding: true, mode: 'i' }] },
     { kind: 'away', user: u },

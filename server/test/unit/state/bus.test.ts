@@ -132,10 +132,10 @@ describe('toWire: every event kind is plain data', () => {
   const events: StateEvent[] = [
     { kind: 'join', user: u, channel: ch },
     { kind: 'part', user: u, channel: ch, reason: 'bye' },
-    { kind: 'kick', source: u.mask, channel: ch, target: v, reason: 'r' },
+    { kind: 'kick', source: u.mask, actor: { kind: 'user', user: u }, channel: ch, target: v, reason: 'r' },
     { kind: 'quit', user: u, reason: 'q', audience: new Set([v]) },
     { kind: 'nick', user: u, oldMask: 'old!w@cloak.host', audience: new Set([v]) },
-    { kind: 'topic', source: u.mask, channel: ch },
+    { kind: 'topic', source: 'irc.test', actor: { kind: 'server', name: 'irc.test' }, channel: ch },
     { kind: 'channel-mode', source: u.mask, channel: ch, changes: [{ adding: true, mode: 'o', param: 'vic' }, { adding: false, mode: 'k' }] },
     { kind: 'user-mode', user: u, changes: [{ adding: true, mode: 'i' }] },
     { kind: 'away', user: u },
@@ -175,6 +175,13 @@ describe('toWire: every event kind is plain data', () => {
       if ('user' in ev) assert.equal((w as { user: { uid: string } }).user.uid, ev.user.uid);
     });
   }
+
+  test('kick: the kicker travels as an actor (by uid), so the receiver can authorize it again', () => {
+    assert.deepEqual(toWire(events[2]!), {
+      kind: 'kick', source: 'wendy!w@cloak.host', by: { kind: 'user', user: { uid: 'ABABABAB00000A', nick: 'wendy', username: 'w', host: 'cloak.host', account: 'did:plc:wendy' } },
+      channel: '#Room', target: { uid: 'ABABABAB00000B', nick: 'vic', username: 'v', host: 'other.host' }, reason: 'r',
+    });
+  });
 
   test('message: what a peer needs to deliver and verify it (a multiline message as its lines only: no line feed on the wire)', () => {
     assert.deepEqual(toWire(events[15]!), {
