@@ -39,8 +39,7 @@ const LAYERS = {
   },
   keys: { may: ['config/', 'storage/'], why: 'key files, signing, data-dir lock' },
   federation: {
-    may: [],
-    types: ['state/wire\\.ts$'],
+    may: ['protocol/', 'state/'],
     why: 'server-to-server framing, message schemas, signed envelopes (#14); links and Ops wiring come next',
   },
   auth: {

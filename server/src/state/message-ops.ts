@@ -18,6 +18,12 @@ export interface MessageRequest {
   lines?: readonly MessageLine[];
   /** client-only tags to relay (never a signature: the origin signs) */
   clientTags?: ReadonlyMap<string, string>;
+  /**
+   * A message from a linked server (#14): its id, time and tags as its origin sent them. The
+   * origin's signature (in `clientTags`) is kept, never replaced by ours, and the msgid is the
+   * same on every server.
+   */
+  fromOrigin?: { msgid: string; at: number };
 }
 
 /** What history keeps of a message (history/types.ts StoredMessage, seen from state/). */
@@ -124,10 +130,10 @@ export class MessageOps {
       for (const l of lines ?? [{ text: body! }]) longest = Math.max(longest, Buffer.byteLength(`:${from.mask} ${command} ${target} :${l.text}\r\n`));
       if (longest > MAX_BODY_BYTES) throw new ReplyError(N.ERR_INPUTTOOLONG, [], 'Line too long to be relayed without truncation');
     }
-    const msgid = this.ports.newMsgid();
-    const at = this.now();
+    const msgid = req.fromOrigin?.msgid ?? this.ports.newMsgid();
+    const at = req.fromOrigin?.at ?? this.now();
     if (command !== 'TAGMSG') from.lastSpokeAt = at; // WHOIS idle
-    const tags = this.ports.sign({ command, from: from.account, msgid, venue, body, tags: req.clientTags });
+    const tags = req.fromOrigin ? req.clientTags : this.ports.sign({ command, from: from.account, msgid, venue, body, tags: req.clientTags });
     // channel history (STATUSMSG is not: not everyone in the channel saw it), with the channel's
     // restricting modes of this moment (#12, history/cutoff.ts); DM history only between two accounts
     const keep = channel ? (minRank === undefined ? this.ports.visibility(channel) : undefined) : venue !== undefined ? 0 : undefined;

@@ -1,0 +1,157 @@
+import { ReplyError } from '../protocol/reply-error.js';
+import { serverIdPrefix } from '../state/ids.js';
+import type { Actor } from '../state/actor.js';
+import type { Ops } from '../state/ops.js';
+import { remoteUser } from '../state/remote-user.js';
+import type { Recipient, User } from '../state/user.js';
+import type { World } from '../state/world.js';
+import type { WireActor, WireEvent, WireUser } from '../state/wire.js';
+
+/** How far a peer is trusted (federation.md; `[s2s.peers.<id>] trust`). */
+export type Trust = 'full' | 'relay' | 'readonly';
+
+/**
+ * What each trust level may originate (#14 phase 3; federation.md). `relay`: its users talk,
+ * come and go and set topics where not +t. `full`: everything its users may do here. `readonly`:
+ * nothing. Never from any peer: this server's own policy and lifecycle (lockdown, server bans,
+ * notices to our users, channel drops) and the durable-state sync, which the CRDT merge brings.
+ */
+const RELAY_KINDS: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname']);
+const FULL_KINDS: ReadonlySet<WireEvent['kind']> = new Set([...RELAY_KINDS, 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle']);
+
+export type Applied = { ok: true } | { ok: false; reason: string };
+
+/** a remote user's ids: far above any local connection number (state/user.ts `id`) */
+const REMOTE_ID_BASE = 2 ** 40;
+
+/**
+ * Applies a peer's events to this server through Ops (#14 "One authorization path"): the same
+ * functions, with the same permission checks, as local commands, the remote user as the actor.
+ * Before Ops is asked, each event must pass the checks only federation has:
+ *  - the peer's trust allows the kind (and for `relay`, a topic only where the channel is not +t);
+ *  - every user it names belongs to the envelope's origin: a uid this server knows as that
+ *    origin's (introduced by its `register`), never a local user or another server's, so a peer
+ *    cannot speak as someone else;
+ *  - a `register` carries a uid with the origin's prefix (state/ids.ts), and an account (DID)
+ *    only from a `full` peer: a DID brings founder and DID-op rights here, so a `relay` peer's
+ *    users come in as guests.
+ * A refused event changes nothing (Ops refuses before it mutates) and the reason is returned for
+ * the log line. Remote users' links deliver nothing: their own server delivers to them.
+ */
+export class RemoteApplier {
+  private readonly users = new Map<string, User>();
+  private nextId = REMOTE_ID_BASE;
+
+  constructor(
+    private readonly ops: Ops,
+    private readonly world: World,
+    private readonly now: () => number,
+  ) {}
+
+  /** the remote user with this uid, if introduced */
+  user(uid: string): User | undefined {
+    return this.users.get(uid);
+  }
+
+  apply(origin: string, trust: Trust, ev: WireEvent): Applied {
+    const allowed = trust === 'full' ? FULL_KINDS : trust === 'relay' ? RELAY_KINDS : undefined;
+    if (!allowed || !allowed.has(ev.kind)) return refused(`${ev.kind} is not accepted from a ${trust} peer`);
+    try {
+      return this.applyAllowed(origin, trust, ev);
+    } catch (e) {
+      if (e instanceof ReplyError) return refused(`${e.code} ${e.params.join(' ')} ${e.text}`.trim());
+      throw e;
+    }
+  }
+
+  private applyAllowed(origin: string, trust: Trust, ev: WireEvent): Applied {
+    if (ev.kind === 'register') return this.register(origin, trust, ev.user);
+    switch (ev.kind) {
+      case 'quit': {
+        const u = this.own(origin, ev.user);
+        this.ops.removeUser(u, ev.reason);
+        this.users.delete(u.uid);
+        return OK;
+      }
+      case 'nick': this.ops.setNick(this.own(origin, ev.user), ev.user.nick); return OK;
+      case 'join': this.ops.join(this.own(origin, ev.user), ev.channel, undefined); return OK;
+      case 'part': this.ops.part(this.own(origin, ev.user), this.channel(ev.channel), ev.reason); return OK;
+      case 'away': this.ops.setAway(this.own(origin, ev.user), ev.away); return OK;
+      case 'setname': this.ops.setRealname(this.own(origin, ev.user), ev.realname); return OK;
+      case 'topic': {
+        const ch = this.channel(ev.channel);
+        if (trust === 'relay' && ch.modes.t) return refused('topic on a +t channel from a relay peer');
+        this.ops.setTopic(this.actor(origin, trust, ev.by), ch, ev.topic?.text ?? '');
+        return OK;
+      }
+      case 'message': {
+        const from = this.own(origin, ev.from);
+        const text = ev.lines ? ev.lines.map((l, i) => (i > 0 && !l.concat ? `\n${l.text}` : l.text)).join('') : ev.text;
+        const sent = this.ops.message(from, {
+          command: ev.command, target: ev.target, text, lines: ev.lines,
+          clientTags: ev.tags ? new Map(Object.entries(ev.tags)) : undefined, fromOrigin: { msgid: ev.msgid, at: ev.at },
+        });
+        return sent ? OK : refused('suppressed by a plugin');
+      }
+      case 'kick': this.ops.kick(this.actor(origin, trust, ev.by), this.channel(ev.channel), this.named(ev.target), ev.reason); return OK;
+      case 'channel-mode': {
+        // the origin's own automatic +o on a join (no actor) is what our Ops did applying that join
+        if (!ev.by) return OK;
+        const errors: string[] = [];
+        this.ops.changeChannelModes(this.actor(origin, trust, ev.by), this.channel(ev.channel), ev.changes, (e) => errors.push(`${e.code} ${e.text}`));
+        return errors.length ? refused(`some changes refused: ${errors.join('; ')}`) : OK;
+      }
+      case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
+      default: return refused(`${ev.kind} from a peer is not applied yet`);
+    }
+  }
+
+  private register(origin: string, trust: Trust, w: WireUser & { realname: string; signonAt: number }): Applied {
+    if (!w.uid.startsWith(serverIdPrefix(origin))) return refused(`uid ${w.uid} is not of origin ${origin}`);
+    if (this.users.has(w.uid)) return refused(`uid ${w.uid} is already introduced`);
+    // its server delivers to it; disconnecting it here removes it from this server's view
+    let self: User | undefined;
+    const link: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {}, disconnect: (reason) => { if (self) this.ops.removeUser(self, reason); } };
+    const u = remoteUser(this.nextId++, {
+      origin, uid: w.uid, nick: w.nick, username: w.username, host: w.host, realname: w.realname,
+      signonAt: Math.min(w.signonAt, this.now()),
+      // a DID brings rights here (founder, DID ops, nick ownership): only from a full peer
+      ...(trust === 'full' && w.account !== undefined ? { account: w.account } : {}),
+    }, link);
+    self = u;
+    this.ops.addRemoteUser(u);
+    this.users.set(u.uid, u);
+    return OK;
+  }
+
+  /** a user the origin introduced; any other uid (a local user, another server's) is refused */
+  private own(origin: string, w: WireUser): User {
+    const u = this.users.get(w.uid);
+    if (!u || u.origin !== origin) throw new ReplyError('FED', [], `user ${w.uid} is not of origin ${origin}`);
+    return u;
+  }
+
+  /** a user the event names as its target: any known user (local, or remote of any origin) */
+  private named(w: WireUser): User {
+    const u = this.users.get(w.uid) ?? [...this.world.users.values()].find((x) => x.uid === w.uid);
+    if (!u) throw new ReplyError('FED', [], `unknown user ${w.uid}`);
+    return u;
+  }
+
+  private actor(origin: string, trust: Trust, by: WireActor | undefined): Actor {
+    if (!by) throw new ReplyError('FED', [], 'no actor');
+    if (by.kind === 'user') return { kind: 'user', user: this.own(origin, by.user) };
+    // a server acting on its own authority: only a full peer, and only as itself
+    if (trust !== 'full') throw new ReplyError('FED', [], `a ${trust} peer may not act as a server`);
+    return { kind: 'server', name: by.name };
+  }
+
+  private channel(name: string) {
+    const ch = this.world.findChannel(name);
+    if (!ch) throw new ReplyError('FED', [], `no channel ${name}`);
+    return ch;
+  }
+}
+
+const OK: Applied = { ok: true };
+const refused = (reason: string): Applied => ({ ok: false, reason });

@@ -1,0 +1,188 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { RemoteApplier, type Trust } from '../../../src/federation/apply.js';
+import type { Cloaks } from '../../../src/state/cloak.js';
+import type { StateEvent } from '../../../src/state/events.js';
+import { serverIdPrefix } from '../../../src/state/ids.js';
+import type { MessageRecord } from '../../../src/state/message-ops.js';
+import { Ops } from '../../../src/state/ops.js';
+import type { AccountStore, ChannelStore } from '../../../src/state/store.js';
+import { User, type Deliverable, type Recipient } from '../../../src/state/user.js';
+import type { WireEvent, WireUser } from '../../../src/state/wire.js';
+import { World } from '../../../src/state/world.js';
+
+// #14 "One authorization path": a peer's events go through Ops with the remote user as the actor,
+// after the checks only federation has (trust per kind, users must be the origin's own, uid
+// prefixes, DIDs only from full peers). Server A is this Ops; B and C are peers.
+
+const A = 'a1'.repeat(32);
+const B = 'b2'.repeat(32);
+const C = 'c3'.repeat(32);
+const DID = 'did:plc:founderfounderfounder';
+const noStore: ChannelStore = { loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {} };
+const accounts: AccountStore = { loadAll: () => [], save() {} };
+
+function serverA() {
+  const world = new World();
+  const events: StateEvent[] = [];
+  const recorded: MessageRecord[] = [];
+  let signed = 0;
+  const ops = new Ops(world, noStore, accounts, (ev) => events.push(ev), {
+    maxListEntries: 100, whowasLen: 0, maxChannels: 100, operDids: [], cloaks: { did: () => 'did.cloak', guest: () => 'guest.cloak' } as unknown as Cloaks,
+    maxChannelsTotal: 1000, maxChannelsPerAccount: 50, channelExpiry: 0, foundedChannelExpiry: 0, serverId: A,
+  }, { now: () => 1_000_000 }, {
+    onMessage: () => ({ action: 'allow' }), newMsgid: () => 'local-msgid', channelVenue: (n) => n.toLowerCase(), dmVenue: (a, b) => `dm:${a},${b}`,
+    sign: (m) => { signed++; return new Map([...(m.tags ?? []), ['+freeq.at/sig', 'signed-by-A']]); },
+    record: (m) => { recorded.push(m); return true; }, visibility: () => 0,
+  });
+  ops.guestNumber = () => 10000;
+  let n = 0;
+  /** a local user with a link that records what it is sent */
+  const local = (nick: string, account?: string) => {
+    const got: Deliverable[] = [];
+    const link: Recipient = { tagMask: 0, hasCap: () => true, deliver: (o) => got.push(o), disconnect() {} };
+    const u = new User(++n, '192.0.2.1', false, link, 500, 'local.host');
+    ops.addUser(u);
+    ops.setNick(u, nick);
+    ops.setIdent(u, 'l', nick);
+    if (account) ops.login(u, { did: account });
+    ops.completeRegistration(u);
+    return { u, got };
+  };
+  const applier = new RemoteApplier(ops, world, () => 2_000_000);
+  return { world, ops, events, recorded, local, applier, signedCount: () => signed };
+}
+
+let seq = 0;
+const wu = (origin: string, nick: string, account?: string): WireUser & { realname: string; signonAt: number } => ({
+  uid: `${serverIdPrefix(origin)}${String(++seq).padStart(6, '0')}`, nick, username: 'r', host: 'remote.host', realname: nick, signonAt: 100, ...(account ? { account } : {}),
+});
+const ok = (r: { ok: boolean; reason?: string }) => assert.ok(r.ok, r.ok ? '' : r.reason);
+const no = (r: { ok: boolean; reason?: string }, reason: RegExp) => { assert.equal(r.ok, false); assert.match(r.ok ? '' : r.reason!, reason); };
+
+function scene(trust: Trust = 'full') {
+  const s = serverA();
+  const founder = s.local('Founder', DID);
+  s.ops.join(founder.u, '#c', undefined);
+  const far = wu(B, 'far');
+  ok(s.applier.apply(B, trust === 'readonly' ? 'full' : trust, { kind: 'register', user: far }));
+  ok(s.applier.apply(B, trust === 'readonly' ? 'full' : trust, { kind: 'join', user: far, channel: '#c' }));
+  s.events.length = 0;
+  founder.got.length = 0;
+  return { ...s, founder, far, trust };
+}
+
+describe('remote users are introduced by their own server', () => {
+  test('register: the user is in the world as remote, with the origin\'s uid; a relay peer\'s DID claim is dropped, a full peer\'s kept', () => {
+    const s = serverA();
+    const r = wu(B, 'rita', 'did:plc:rita');
+    ok(s.applier.apply(B, 'relay', { kind: 'register', user: r }));
+    const u = s.world.findUser('rita')!;
+    assert.equal(u.local, false);
+    assert.equal(u.origin, B);
+    assert.equal(u.uid, r.uid);
+    assert.equal(u.account, undefined, 'a relay peer cannot bring DID rights');
+    const f = wu(B, 'fred', 'did:plc:fred');
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: f }));
+    assert.equal(s.world.findUser('fred')!.account, 'did:plc:fred');
+  });
+
+  test('a uid with another server\'s prefix, or one already introduced, is refused', () => {
+    const s = serverA();
+    no(s.applier.apply(B, 'full', { kind: 'register', user: wu(C, 'x') }), /is not of origin/);
+    const r = wu(B, 'y');
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: r }));
+    no(s.applier.apply(B, 'full', { kind: 'register', user: { ...r, nick: 'z' } }), /already introduced/);
+    assert.equal(s.world.findUser('x'), undefined);
+  });
+
+  test('a readonly peer originates nothing', () => {
+    const s = serverA();
+    no(s.applier.apply(B, 'readonly', { kind: 'register', user: wu(B, 'ro') }), /not accepted from a readonly peer/);
+    assert.equal(s.world.findUser('ro'), undefined);
+  });
+
+  test('never from a peer: lockdown, server bans, notices to our users, channel drops, nick ownership', () => {
+    const s = serverA();
+    const l = s.local('loc');
+    const events: WireEvent[] = [
+      { kind: 'lockdown', actor: 'x', from: 'off', to: 'closed' },
+      { kind: 'server-ban', actor: 'x', adding: true, target: '*!*@*', banKind: 'mask' },
+      { kind: 'server-notice', target: { uid: l.u.uid, nick: 'loc', username: 'l', host: 'local.host' }, text: 'phish' },
+      { kind: 'channel-dropped', channel: '#c', reason: 'expired' },
+      { kind: 'nick-owner', did: 'did:plc:x', nick: 'loc' },
+    ];
+    for (const ev of events) no(s.applier.apply(B, 'full', ev), /is not accepted from a full peer/);
+    assert.equal(s.world.lockdown, 'off');
+    assert.equal(l.got.length, 0);
+  });
+});
+
+describe('remote events through Ops', () => {
+  test('a message to a channel reaches local members with the origin\'s msgid, time and signature (not re-signed); history keeps it', () => {
+    const s = scene();
+    ok(s.applier.apply(B, 'full', { kind: 'message', from: s.far, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'hi from B', tags: { '+freeq.at/sig': 'signed-by-B' }, msgid: 'b-msgid', at: 123 }));
+    const ev = s.events.find((e) => e.kind === 'message');
+    assert.ok(ev?.kind === 'message');
+    assert.equal(ev.msgid, 'b-msgid');
+    assert.equal(ev.at, 123);
+    assert.equal(ev.tags?.get('+freeq.at/sig'), 'signed-by-B');
+    assert.equal(s.signedCount(), 0, 'never signed by this server');
+    assert.deepEqual(s.recorded.map((r) => [r.msgid, r.text, r.clientTags]), [['b-msgid', 'hi from B', { '+freeq.at/sig': 'signed-by-B' }]]);
+  });
+
+  test('speaking as a local user, or as another server\'s user, is refused and nothing is sent', () => {
+    const s = scene();
+    const asLocal: WireUser = { uid: s.founder.u.uid, nick: 'Founder', username: 'l', host: 'local.host' };
+    no(s.applier.apply(B, 'full', { kind: 'message', from: asLocal, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'forged', msgid: 'm', at: 1 }), /is not of origin/);
+    const cUser = wu(C, 'cee');
+    ok(s.applier.apply(C, 'full', { kind: 'register', user: cUser }));
+    no(s.applier.apply(B, 'full', { kind: 'message', from: cUser, command: 'PRIVMSG', target: 'Founder', text: 'forged', msgid: 'm', at: 1 }), /is not of origin/);
+    no(s.applier.apply(B, 'full', { kind: 'quit', user: cUser, reason: 'gone' }), /is not of origin/);
+    assert.equal(s.events.filter((e) => e.kind === 'message' || e.kind === 'quit').length, 0);
+    assert.ok(s.world.findUser('cee'));
+  });
+
+  test('the same permission rules as local users: a remote member cannot op itself (482), can once the founder opped it', () => {
+    const s = scene();
+    const op = (nick: string) => ({ kind: 'channel-mode' as const, source: 'far!r@remote.host', by: { kind: 'user' as const, user: s.far }, channel: '#c', changes: [{ adding: true, mode: 'o', param: nick }] });
+    no(s.applier.apply(B, 'full', op('far')), /^482 #c/);
+    assert.equal(s.world.findChannel('#c')!.isOp(s.world.findUser('far')!), false);
+    s.ops.changeChannelModes(s.founder.u, s.world.findChannel('#c')!, [{ adding: true, mode: 'o', param: 'far' }], () => {});
+    ok(s.applier.apply(B, 'full', { kind: 'channel-mode', source: 'far!r@remote.host', by: { kind: 'user', user: s.far }, channel: '#c', changes: [{ adding: true, mode: 'b', param: '*!*@spam.example' }] }));
+    assert.equal(s.world.findChannel('#c')!.lists.b.entries[0]?.mask, '*!*@spam.example');
+    no(s.applier.apply(B, 'full', { kind: 'kick', source: 'far!r@remote.host', by: { kind: 'user', user: s.far }, channel: '#c', target: { uid: s.founder.u.uid, nick: 'Founder', username: 'l', host: 'local.host' }, reason: 'x' }), /^484 /);
+  });
+
+  test('relay trust: talk, joins and -t topics only; modes and kicks are refused by trust, +t topics even from a channel op', () => {
+    const s = scene('relay');
+    no(s.applier.apply(B, 'relay', { kind: 'channel-mode', by: { kind: 'user', user: s.far }, channel: '#c', changes: [{ adding: false, mode: 't' }] }), /channel-mode is not accepted from a relay peer/);
+    no(s.applier.apply(B, 'relay', { kind: 'kick', source: 'x', by: { kind: 'user', user: s.far }, channel: '#c', target: s.far, reason: 'x' }), /kick is not accepted/);
+    s.ops.changeChannelModes(s.founder.u, s.world.findChannel('#c')!, [{ adding: true, mode: 'o', param: 'far' }], () => {});
+    no(s.applier.apply(B, 'relay', { kind: 'topic', source: 'x', by: { kind: 'user', user: s.far }, channel: '#c', topic: { text: 'new', setBy: 'x', setAt: 1 } }), /\+t channel from a relay peer/);
+    s.ops.changeChannelModes(s.founder.u, s.world.findChannel('#c')!, [{ adding: false, mode: 't' }], () => {});
+    ok(s.applier.apply(B, 'relay', { kind: 'topic', source: 'x', by: { kind: 'user', user: s.far }, channel: '#c', topic: { text: 'new', setBy: 'x', setAt: 1 } }));
+    assert.equal(s.world.findChannel('#c')!.topic?.text, 'new');
+    no(s.applier.apply(B, 'relay', { kind: 'topic', source: 'x', by: { kind: 'server', name: 'b.test' }, channel: '#c', topic: { text: 'srv', setBy: 'x', setAt: 1 } }), /may not act as a server/);
+  });
+
+  test('a full peer acting as a server kicks on its own authority; quit removes the user and what it says next is refused', () => {
+    const s = scene();
+    const l = s.local('loc');
+    s.ops.join(l.u, '#c', undefined);
+    ok(s.applier.apply(B, 'full', { kind: 'kick', source: 'b.test', by: { kind: 'server', name: 'b.test' }, channel: '#c', target: { uid: l.u.uid, nick: 'loc', username: 'l', host: 'local.host' }, reason: 'netsplit cleanup' }));
+    assert.equal(s.world.findChannel('#c')!.members.has(l.u), false);
+    ok(s.applier.apply(B, 'full', { kind: 'quit', user: s.far, reason: 'bye' }));
+    assert.equal(s.world.findUser('far'), undefined);
+    no(s.applier.apply(B, 'full', { kind: 'message', from: s.far, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'ghost', msgid: 'g', at: 1 }), /is not of origin/);
+  });
+
+  test('a nick collision on introduction follows the rule: the earlier registration keeps the nick', () => {
+    const s = serverA();
+    const l = s.local('dup'); // signed on at 500
+    const r = { ...wu(B, 'DUP'), signonAt: 100 }; // earlier
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: r }));
+    assert.equal(s.world.findUser('dup')?.uid, r.uid);
+    assert.equal(l.u.nick, 'Guest10000');
+  });
+});
