@@ -65,9 +65,10 @@ export interface HistoryReadOptions {
   onMaxBytes?: () => void;
   /**
    * #12: a message said while the channel was restricted (vis ≠ 0) is returned only if it is
-   * later than this (ms; the reader's join time under history-cutoff; a message of the join's own
-   * millisecond may have come just before the join, so it is left out). Infinity: never
-   * (anonymous REST readers); undefined: no such filter.
+   * at least this recent (ms; the reader's join time under history-cutoff). A message of the
+   * join's own millisecond is returned: it may have come just before the join, but leaving it out
+   * would hide from a member what it said itself right after joining (a bot's JOIN, MODE +k,
+   * PRIVMSG in one write). Infinity: never (anonymous REST readers); undefined: no such filter.
    */
   restrictedSince?: number;
   /** #12: no message older than this (ms) is returned (history-cutoff always: the reader's join time) */

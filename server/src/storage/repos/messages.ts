@@ -78,7 +78,7 @@ export class SqliteMessageRepo {
     this.byMsgid = db.prepare('SELECT time, id FROM messages WHERE msgid = ? AND venue = ?');
     const range = `SELECT * FROM messages WHERE venue = @venue AND time >= @minTime
       AND (time, id) > (@loT, @loI) AND (time, id) < (@hiT, @hiI) AND (@tagmsg = 1 OR command <> 'TAGMSG')
-      AND (vis = 0 OR time > @restrictedSince)`;
+      AND (vis = 0 OR time >= @restrictedSince)`;
     this.asc = db.prepare(`${range} ORDER BY time ASC, id ASC LIMIT @limit`);
     this.desc = db.prepare(`${range} ORDER BY time DESC, id DESC LIMIT @limit`);
     this.countVenue = db.prepare('SELECT COUNT(*) AS n FROM messages WHERE venue = ?').pluck();
