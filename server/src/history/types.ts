@@ -1,34 +1,11 @@
+import type { MessageRecord } from '../state/message-ops.js';
+
 /**
  * The history port: every delivered PRIVMSG / NOTICE / TAGMSG is offered here (commands/messaging.ts
  * and the multiline path). The implementation decides what to keep (retention, TAGMSG whitelist)
  * and writes off the hot path (batched transactions).
  */
-export interface StoredMessage {
-  msgid: string;
-  /** ms since epoch, the same instant as the message's server-time tag */
-  time: number;
-  command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG';
-  /** where it belongs: folded channel name, or `dm:<didA>,<didB>` (sorted, as keys/chat-signature dmVenue) for a DM between two accounts */
-  venue: string;
-  /** the target as the sender wrote it (channel name or nick) */
-  target: string;
-  /** sender nick!user@host at the time */
-  source: string;
-  /** sender account (DID), if logged in */
-  account?: string;
-  /** message text (undefined for TAGMSG); multiline: the lines joined with \n */
-  text?: string;
-  /** client-only tags that were relayed (+…), e.g. +draft/reply */
-  clientTags?: Record<string, string>;
-  /** draft/multiline: the original lines (with their concat flags) */
-  lines?: { text: string; concat: boolean }[];
-  /**
-   * #12: the channel's restricting modes when the message was said (VIS_* bits; 0 or absent:
-   * public). Readers filter on it (HistoryReadOptions.restrictedSince), so a message said while
-   * +s/+k never becomes readable to outsiders after -s/-k.
-   */
-  vis?: number;
-}
+export type StoredMessage = MessageRecord;
 
 /** StoredMessage.vis bits: the channel was +s / +p / +i / +k when the message was said */
 export const VIS_SECRET = 1;

@@ -26,18 +26,34 @@ export interface MessageRequest {
   fromOrigin?: { msgid: string; at: number };
 }
 
-/** What history keeps of a message (history/types.ts StoredMessage, seen from state/). */
+/**
+ * What history keeps of a message: the record Ops.message offers through `MessagePorts.record`,
+ * history/types.ts StoredMessage (declared here, where the offer is made; history/ imports it).
+ */
 export interface MessageRecord {
   msgid: string;
+  /** ms since epoch, the same instant as the message's server-time tag */
   time: number;
   command: RelayCommand;
+  /** where it belongs: folded channel name, or `dm:<didA>,<didB>` (sorted, as keys/chat-signature dmVenue) for a DM between two accounts */
   venue: string;
+  /** the target as the sender wrote it (channel name or nick) */
   target: string;
+  /** sender nick!user@host at the time */
   source: string;
+  /** sender account (DID), if logged in */
   account?: string;
+  /** message text (undefined for TAGMSG); multiline: the lines joined with \n */
   text?: string;
+  /** client-only tags that were relayed (+…), e.g. +draft/reply */
   clientTags?: Record<string, string>;
+  /** draft/multiline: the original lines (with their concat flags) */
   lines?: { text: string; concat: boolean }[];
+  /**
+   * #12: the channel's restricting modes when the message was said (VIS_* bits; 0 or absent:
+   * public). Readers filter on it (HistoryReadOptions.restrictedSince), so a message said while
+   * +s/+k never becomes readable to outsiders after -s/-k.
+   */
   vis?: number;
 }
 
