@@ -28,12 +28,8 @@ const MAX_REF_BYTES = 64;
 /** one collected line (state/events.ts MessageLine) */
 export type MultilineLine = MessageLine;
 
-/** The combined message: lines joined by \n, except a concat line which joins directly. */
-export function joinLines(lines: readonly MultilineLine[]): string {
-  let s = '';
-  lines.forEach((l, i) => { s += i > 0 && !l.concat ? `\n${l.text}` : l.text; });
-  return s;
-}
+/** The combined message (state/message-ops.ts joinLines): lines joined by \n, except a concat line, which joins directly. */
+export { joinLines } from '../state/message-ops.js';
 
 // ---- client batches (input side) ---------------------------------------------------------
 

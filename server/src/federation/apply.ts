@@ -1,5 +1,7 @@
 import { ReplyError } from '../protocol/reply-error.js';
+import { MAX_HLC_DRIFT_MS } from '../state/hlc.js';
 import { serverIdPrefix } from '../state/ids.js';
+import { joinLines } from '../state/message-ops.js';
 import type { Actor } from '../state/actor.js';
 import type { Ops } from '../state/ops.js';
 import { remoteUser } from '../state/remote-user.js';
@@ -86,7 +88,9 @@ export class RemoteApplier {
       }
       case 'message': {
         const from = this.own(origin, ev.from);
-        const text = ev.lines ? ev.lines.map((l, i) => (i > 0 && !l.concat ? `\n${l.text}` : l.text)).join('') : ev.text;
+        // its time goes into history: never one far ahead (it would stay "latest" there for good)
+        if (ev.at > this.now() + MAX_HLC_DRIFT_MS) return refused('message time too far in the future');
+        const text = ev.lines ? joinLines(ev.lines) : ev.text;
         const sent = this.ops.message(from, {
           command: ev.command, target: ev.target, text, lines: ev.lines,
           clientTags: ev.tags ? new Map(Object.entries(ev.tags)) : undefined, fromOrigin: { msgid: ev.msgid, at: ev.at },
@@ -114,7 +118,10 @@ export class RemoteApplier {
     const link: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {}, disconnect: (reason) => { if (self) this.ops.removeUser(self, reason); } };
     const u = remoteUser(this.nextId++, {
       origin, uid: w.uid, nick: w.nick, username: w.username, host: w.host, realname: w.realname,
-      signonAt: Math.min(w.signonAt, this.now()),
+      // the registration time decides nick collisions (state/ids.ts): a relay peer's claim is not
+      // believed (it could take any local user's nick by claiming the earliest time), so its
+      // users count as registered now and lose a collision with anyone here
+      signonAt: trust === 'full' ? Math.min(w.signonAt, this.now()) : this.now(),
       // a DID brings rights here (founder, DID ops, nick ownership): only from a full peer
       ...(trust === 'full' && w.account !== undefined ? { account: w.account } : {}),
     }, link);
@@ -133,8 +140,9 @@ export class RemoteApplier {
 
   /** a user the event names as its target: any known user (local, or remote of any origin) */
   private named(w: WireUser): User {
-    const u = this.users.get(w.uid) ?? [...this.world.users.values()].find((x) => x.uid === w.uid);
-    if (!u) throw new ReplyError('FED', [], `unknown user ${w.uid}`);
+    // by nick (the nick index), then the uid must match: never a scan of every user per event
+    const u = this.users.get(w.uid) ?? this.world.findUser(w.nick);
+    if (!u || u.uid !== w.uid) throw new ReplyError('FED', [], `unknown user ${w.uid}`);
     return u;
   }
 

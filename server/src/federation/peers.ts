@@ -109,8 +109,9 @@ export class Peers implements LinkEvents {
     const refuse = (reason: string): void => this.d.log.warn({ peer: link.peerId, origin: env.origin, seq: env.seq, kind: env.payload.kind, reason }, 'S2S event refused');
     if (!peer || env.origin !== link.peerId) return refuse('origin is not the linked peer');
     if (!verifyEnvelope(env)) return refuse('bad signature');
-    if (!this.d.hlc.receive(env.hlc)) return refuse('clock stamp too far in the future');
+    // a replay is dropped before it can move our clock; then the stamp is checked and taken
     if (!this.replay.accept(env.origin, env.seq)) return refuse('replayed or old sequence number');
+    if (!this.d.hlc.receive(env.hlc)) return refuse('clock stamp too far in the future');
     this.applying = true;
     try {
       const r = this.applier.apply(env.origin, peer.trust, env.payload);

@@ -77,6 +77,13 @@ export interface MessagePorts {
   visibility(ch: Channel): number;
 }
 
+/** A multiline message's text: its lines joined by \n, except a concat line, which joins directly. */
+export function joinLines(lines: readonly MessageLine[]): string {
+  let s = '';
+  lines.forEach((l, i) => { s += i > 0 && !l.concat ? `\n${l.text}` : l.text; });
+  return s;
+}
+
 /** Why `u` may not speak in `ch` (the 404 text), or undefined if it may: +n, +m, +b (with +e). */
 export function cannotSend(ch: Channel, u: User, isBanned: (ch: Channel, u: User) => boolean): string | undefined {
   const mem = ch.members.get(u);

@@ -177,6 +177,30 @@ describe('remote events through Ops', () => {
     no(s.applier.apply(B, 'full', { kind: 'message', from: s.far, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'ghost', msgid: 'g', at: 1 }), /is not of origin/);
   });
 
+  test('a message dated far in the future is refused (it would stay the latest in history for good)', () => {
+    const s = scene();
+    no(s.applier.apply(B, 'full', { kind: 'message', from: s.far, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'from 2100', msgid: 'f', at: 2_000_000 + 61_000 }), /too far in the future/);
+    assert.deepEqual(s.recorded, []);
+    ok(s.applier.apply(B, 'full', { kind: 'message', from: s.far, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'now', msgid: 'n', at: 2_000_000 }));
+  });
+
+  test('a target named by a uid that does not match the user holding that nick is refused', () => {
+    const s = scene();
+    const l = s.local('loc');
+    s.ops.join(l.u, '#c', undefined);
+    no(s.applier.apply(B, 'full', { kind: 'kick', source: 'b.test', by: { kind: 'server', name: 'b.test' }, channel: '#c', target: { uid: 'A1A1A1A1999999', nick: 'loc', username: 'l', host: 'local.host' }, reason: 'x' }), /unknown user/);
+    assert.equal(s.world.findChannel('#c')!.members.has(l.u), true);
+  });
+
+  test('a relay peer cannot take a local nick by claiming an early registration: its user counts as registered now', () => {
+    const s = serverA();
+    const l = s.local('mine'); // signed on at 500
+    const r = { ...wu(B, 'MINE'), signonAt: 1 }; // claims to be older
+    ok(s.applier.apply(B, 'relay', { kind: 'register', user: r }));
+    assert.equal(l.u.nick, 'mine');
+    assert.equal(s.applier.user(r.uid)?.nick, 'Guest10000');
+  });
+
   test('a nick collision on introduction follows the rule: the earlier registration keeps the nick', () => {
     const s = serverA();
     const l = s.local('dup'); // signed on at 500
