@@ -26,6 +26,11 @@ export interface LinkSide {
   events: LinkEvents;
   /** a link that is not up after this long is closed (ms) */
   helloTimeoutMs?: number;
+  /**
+   * most bytes written to a link and not yet taken by the peer (default 16 MiB): a peer that
+   * stops reading is closed instead of making this server buffer without end (the sendq of links)
+   */
+  maxPendingBytes?: number;
 }
 
 /**
@@ -63,7 +68,14 @@ export class S2sLink {
   }
 
   send(msg: S2sMessage): void {
-    if (!this.closed) this.socket.write(encodeFrame(msg));
+    if (this.closed) return;
+    if (this.socket.writableLength > (this.side.maxPendingBytes ?? 16 * 1024 * 1024)) {
+      this.side.log.warn({ peer: this.peerId, direction: this.direction, pending: this.socket.writableLength }, 'S2S link closed: the peer is not reading (sendq)');
+      this.socket.destroy();
+      this.finish('sendq exceeded');
+      return;
+    }
+    this.socket.write(encodeFrame(msg));
   }
 
   /** close with a refusal the peer can log (never an ack) */

@@ -157,6 +157,27 @@ describe('S2S links over TLS', () => {
     assert.equal(a.lines.filter((l) => l.msg === 'Rejecting S2S connection').length, cases.length);
   });
 
+  test('a peer that stops reading is closed once maxPendingBytes wait for it, not buffered without end', async () => {
+    const [A, B] = await Promise.all([identity(), identity()]);
+    const a = side();
+    const srv = listenS2sTls({ self: A, name: 'a.test', log: a.log, events: a.events, allowed: () => true, maxPendingBytes: 256 * 1024 });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const p = await rawPeer((srv.address() as AddressInfo).port, B);
+    p.socket.write(encodeFrame({ type: 'hello', version: 1, id: B.peerId, name: 'b', caps: [] }));
+    p.socket.write(encodeFrame({ type: 'hello_ack', id: B.peerId }));
+    await until(() => a.ups.length === 1, 'up');
+    p.socket.pause(); // reads nothing from now on
+    const link = a.ups[0]!;
+    for (let i = 0; i < 1_000_000 && a.closes.length === 0; i++) {
+      link.send({ type: 'pong', token: `${i}`.padStart(32, '0') });
+      if (i % 1000 === 0) await new Promise((r) => setImmediate(r)); // let the socket flush what the kernel takes
+    }
+    await until(() => a.closes.includes('sendq exceeded'), 'closed for sendq');
+    assert.ok(a.lines.some((l) => l.msg === 'S2S link closed: the peer is not reading (sendq)'));
+    p.socket.destroy();
+  });
+
   test('a peer that never says hello is closed after the hello timeout', async () => {
     const [A, B] = await Promise.all([identity(), identity()]);
     const a = side();
