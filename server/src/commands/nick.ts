@@ -16,7 +16,7 @@ export default defineCommand({
   help: 'NICK <nickname>\nSets or changes your nickname.',
   run(ctx, [nick]) {
     if (nick === undefined || nick === '') { ctx.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given'); return; }
-    if (!isValidNick(nick, ctx.server.config.nickLen)) { ctx.numeric(N.ERR_ERRONEUSNICKNAME, nick, 'Erroneous nickname'); return; }
+    if (!isValidNick(nick, ctx.server.config.nickLen)) { ctx.numeric(N.ERR_ERRONEUSNICKNAME, safeParam(nick), 'Erroneous nickname'); return; }
     const { user, server } = ctx;
     if (user.registered && nick !== user.nick && !ctx.rate().take()) {
       ctx.numeric(N.ERR_NICKCHANGETOOFAST, safeParam(nick), 'Nick change too fast');

@@ -39,6 +39,12 @@ describe('registration', () => {
     assert.equal(await c.expect('431'), ':irc.test 431 * :No nickname given');
     c.send('NICK 1bad');
     assert.equal(await c.expect('432'), ':irc.test 432 * 1bad :Erroneous nickname');
+    // a nick that cannot be a middle parameter (a space; found by the live-session property test)
+    // is echoed as `*`, never as a broken line
+    c.send('NICK : ');
+    assert.equal(await c.expect('432'), ':irc.test 432 * * :Erroneous nickname');
+    c.send('NICK ::x');
+    assert.equal(await c.expect('432'), ':irc.test 432 * * :Erroneous nickname');
     c.send('NICK ' + 'a'.repeat(65));
     await c.expect('432');
     c.send('NICK TAKEN1');
