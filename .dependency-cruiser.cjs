@@ -39,8 +39,9 @@ const LAYERS = {
   },
   keys: { may: ['config/', 'storage/'], why: 'key files, signing, data-dir lock' },
   federation: {
-    may: ['protocol/', 'state/'],
-    why: 'server-to-server framing, message schemas, signed envelopes (#14); links and Ops wiring come next',
+    may: ['protocol/', 'state/', 'limits/'],
+    types: ['config/s2s\\.ts$'],
+    why: 'server-to-server links (TLS, iroh), framing, message schemas, signed envelopes, applying peers\' events through Ops (#14)',
   },
   auth: {
     may: ['config/', 'protocol/', 'identity/', 'limits/'],

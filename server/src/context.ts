@@ -19,6 +19,14 @@ import type { ApiTokenService } from './auth/api-tokens.js';
  * module imports types only, so any layer handed a ServerContext (commands/, session/, http/)
  * may import it without depending on the others.
  */
+/** What operators may do to federation links (SQUIT, CONNECT); `server` is a server name or peer id. */
+export interface FederationControl {
+  /** close the link and neither dial nor accept that peer until CONNECT; false: no such peer */
+  squit(server: string, reason: string): boolean;
+  /** allow the peer again and dial it now if it is dialled (s2s-peers); false: no such peer */
+  connect(server: string): boolean;
+}
+
 export interface ServerContext {
   readonly config: Config;
   readonly world: World;
@@ -60,4 +68,6 @@ export interface ServerContext {
   readonly operFailures: OperFailures;
   /** counters shown by LUSERS and metrics */
   readonly stats: { connections: number };
+  /** federation links (#14), when federation is on: SQUIT and CONNECT (federation/links.ts) */
+  federation?: FederationControl;
 }

@@ -50,6 +50,8 @@ import { Admission } from './transport/admission.js';
 import { openDescriptors, softDescriptorLimit } from './util/fd-limit.js';
 import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
+import { Links, peerPolicies } from './federation/links.js';
+import { Peers } from './federation/peers.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -59,7 +61,9 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly context: ServerContext;
   /** bound addresses (port 0 in config → the real port here) */
-  readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo };
+  readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo; s2s?: AddressInfo; iroh?: string[] };
+  /** federation (#14): the peers and their links, when it is on */
+  readonly federation?: { peers: Peers; links: Links };
   /** connection admission (per-IP counters, throttle, cap): `open` counts admitted sockets until they close */
   readonly admission: Admission;
   /** what plain TCP clients run on: bare libuv handles (lean-sockets) or net.Socket */
@@ -262,6 +266,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   };
   const tcp: TcpListener = createTcpListener(listenerDeps);
   let tls: TlsListener | undefined;
+  let federation: { peers: Peers; links: Links } | undefined;
   const http = createHttpApp({
     config, accept, admission, context, acceptFailed,
     health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
@@ -273,6 +278,8 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       await listen(tls, config.tlsListenAddr);
     }
     await http.listen({ host: config.webAddr.host, port: config.webAddr.port });
+    federation = await startFederation(config, context, peer, clock, log);
+    if (federation) context.federation = federation.links;
   } catch (e) {
     // a port in use: release what was opened (the writer thread, the database) before failing
     tcp.close();
@@ -289,6 +296,8 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     irc: tcp.address() as AddressInfo,
     tls: tls?.address() as AddressInfo | undefined,
     web: http.server.address() as AddressInfo,
+    ...(federation?.links.addresses.tls ? { s2s: federation.links.addresses.tls } : {}),
+    ...(federation?.links.addresses.iroh ? { iroh: federation.links.addresses.iroh } : {}),
   };
   log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName, tcpSockets: tcp.socketLayer }, 'freeq listening');
   if (config.leanSockets && tcp.socketLayer !== 'lean') log.warn({ reason: tcp.leanUnavailable }, 'lean-sockets: the lean TCP path is not available here; plain TCP clients use net.Socket');
@@ -297,6 +306,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   return {
     context,
     addresses,
+    ...(federation ? { federation } : {}),
     admission,
     tcpSockets: tcp.socketLayer,
     reloadTls() {
@@ -313,6 +323,8 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       const tcpDrained = new Promise<void>((r) => { tcp.close(() => r()); });
       tls?.close();
       for (const s of [...sessions]) s.close(reason);
+      // after the sessions: their QUITs still reach the peers, then the links close
+      await federation?.links.stop(reason);
       await http.close();
       let drainTimer: NodeJS.Timeout | undefined;
       await Promise.race([tcpDrained, new Promise((r) => { drainTimer = setTimeout(r, 2500); })]);
@@ -325,4 +337,33 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       lock.release();
     },
   };
+}
+
+/**
+ * Federation (#14, docs/federation.md): on with --iroh, --s2s-listen-addr or --s2s-peers. Peers
+ * turns local changes into signed envelopes and applies the peers' through Ops; Links holds the
+ * listeners, the diallers and the ping.
+ */
+async function startFederation(
+  config: Config, context: ServerContext, peer: { peerId: string; seed: Buffer }, clock: Clock, log: Logger,
+): Promise<{ peers: Peers; links: Links } | undefined> {
+  if (!config.iroh && config.s2sListenAddr === undefined && config.s2s.dial.length === 0) return undefined;
+  const s2sLog = log.child({ sub: 's2s' });
+  const policy = peerPolicies(config.s2s, peer.peerId, config.s2sOpenFederationDev);
+  const now = (): number => clock.now();
+  const peers = new Peers({
+    self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },
+    ops: context.ops, world: context.world, bus: context.bus, hlc: context.ops.hlc, policy, log: s2sLog, now,
+    maxUsersPerOrigin: config.s2sMaxUsersPerOrigin, counters: context.metrics.s2s,
+  });
+  const links = await Links.start({
+    self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },
+    s2s: config.s2s, openDev: config.s2sOpenFederationDev,
+    ...(config.s2sListenAddr ? { tlsListen: config.s2sListenAddr } : {}),
+    iroh: config.iroh, ...(config.irohBindAddr ? { irohBind: config.irohBindAddr } : {}),
+    irohRelayMode: config.irohRelayMode === 'disabled' ? 'disabled' : 'default',
+    rate: { perSecond: config.s2sPeerRate, burst: config.s2sPeerBurst },
+    pingIntervalMs: config.s2sPingInterval, pingTimeoutMs: config.s2sPingTimeout,
+  }, peers, policy, s2sLog, now);
+  return { peers, links };
 }

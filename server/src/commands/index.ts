@@ -16,6 +16,8 @@ import kill from './kill.js';
 import list from './list.js';
 import lockdown from './lockdown.js';
 import lusers from './lusers.js';
+import { links, map } from './links.js';
+import { connect, squit } from './squit.js';
 import markread from './markread.js';
 import mode from './mode.js';
 import motd from './motd.js';
@@ -44,5 +46,5 @@ import whowas from './whowas.js';
 
 /** The command table: one file per verb, registered here; commands/dispatch.ts runs it (server.ts wires them). */
 export const COMMANDS: readonly CommandSpec[] = [
-  admin, apitoken, authenticate, away, batch, cap, chathistory, help, info, invite, ison, join, kick, kill, list, lockdown, lusers, markread, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
+  admin, apitoken, authenticate, away, batch, cap, chathistory, connect, help, info, invite, ison, join, kick, kill, links, list, lockdown, lusers, map, markread, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, squit, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
 ];

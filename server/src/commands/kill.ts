@@ -17,6 +17,8 @@ export default defineCommand({
     const { server, user } = ctx;
     const victim = server.world.findUser(nick!);
     if (!victim) { ctx.numeric(N.ERR_NOSUCHNICK, safeParam(nick), 'No such nick/channel'); return; }
+    // a user of another server (#14) is its server's to disconnect: a KILL here would only hide it from this server
+    if (victim.origin !== undefined) { ctx.numeric(N.ERR_NOPRIVILEGES, `Permission Denied- ${victim.nick} is a user of another server; ask its operators`); return; }
     const why = clipUtf8(reason || 'No reason given', server.config.kickLen);
     const text = `Killed (${user.nick} (${why}))`;
     server.log.info({ session: ctx.session.id, oper: user.nick, victim: victim.nick }, 'KILL');

@@ -55,7 +55,8 @@ export default defineCommand({
   run(ctx, params) {
     const { server, user: asker } = ctx;
     const cfg = server.config;
-    // `WHOIS server nick` / `WHOIS nick nick`: there is one server, the first parameter is ignored
+    // `WHOIS server nick` / `WHOIS nick nick`: the first parameter is ignored (this server knows what
+    // its peers told it about their users; remote WHOIS queries are not forwarded)
     const arg = params.length >= 2 ? params[1]! : params[0];
     const nick = arg?.split(',').find((x) => x !== '');
     if (nick === undefined) { ctx.numeric(N.ERR_NONICKNAMEGIVEN, 'No nickname given'); return; }
@@ -68,14 +69,17 @@ export default defineCommand({
     ctx.numeric(N.RPL_WHOISUSER, t.nick, t.username, t.host, '*', t.realname);
     const chans = visibleChannels(ctx, t);
     if (chans.length) sendChannels(ctx, t, chans);
-    ctx.numeric(N.RPL_WHOISSERVER, t.nick, cfg.serverName, cfg.networkName);
+    // a remote user (#14): its own server, by the name its link gave
+    const remote = t.origin !== undefined ? server.world.servers.get(t.origin) : undefined;
+    if (t.origin === undefined) ctx.numeric(N.RPL_WHOISSERVER, t.nick, cfg.serverName, cfg.networkName);
+    else ctx.numeric(N.RPL_WHOISSERVER, t.nick, remote?.name ?? t.origin.slice(0, 16), `${cfg.networkName} (federated server)`);
     if (t.isOper) ctx.numeric(N.RPL_WHOISOPERATOR, t.nick, 'is an IRC operator');
     if (t.account !== undefined) ctx.numeric(N.RPL_WHOISACCOUNT, t.nick, t.account, 'is logged in as');
     if (t.account !== undefined && t.handle !== undefined) ctx.numeric(N.RPL_WHOISHANDLE, t.nick, `is using AT Protocol handle ${t.handle}`);
-    ctx.numeric(N.RPL_WHOISPEER, t.nick, `is connected via server ${server.peerId}`);
+    ctx.numeric(N.RPL_WHOISPEER, t.nick, `is connected via server ${t.origin ?? server.peerId}`);
     if (t.isBot) ctx.numeric(N.RPL_WHOISBOT, t.nick, `is a Bot on ${cfg.networkName}`);
     if (t.secure) ctx.numeric(N.RPL_WHOISSECURE, t.nick, 'is using a secure connection');
-    if (canSeeRealIp(asker, t)) {
+    if (t.origin === undefined && canSeeRealIp(asker, t)) {
       const ip = ipParam(t.ip);
       ctx.numeric(N.RPL_WHOISHOST, t.nick, `is connecting from *@${t.ip} ${t.ip}`);
       ctx.numeric(N.RPL_WHOISACTUALLY, t.nick, `${t.username}@${ip}`, ip, 'Actual user@host, Actual IP');
@@ -84,7 +88,8 @@ export default defineCommand({
     if (t.away !== undefined) ctx.numeric(N.RPL_AWAY, t.nick, t.away);
     const now = server.clock.now();
     const idle = Math.max(0, Math.floor((now - t.lastSpokeAt) / 1000));
-    ctx.numeric(N.RPL_WHOISIDLE, t.nick, String(idle), String(Math.floor(t.signonAt / 1000)), 'seconds idle, signon time');
+    // a remote user's idle time is its own server's to know (only its signon time travels)
+    if (t.origin === undefined) ctx.numeric(N.RPL_WHOISIDLE, t.nick, String(idle), String(Math.floor(t.signonAt / 1000)), 'seconds idle, signon time');
     ctx.numeric(N.RPL_ENDOFWHOIS, t.nick, 'End of /WHOIS list');
   },
 });

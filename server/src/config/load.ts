@@ -7,6 +7,7 @@ import { formatBytes, formatDuration, parseAddr, parseBytes, parseDuration } fro
 import { cloakTemplateProblem } from '../util/cloak-template.js';
 import type { Config, OperBlock, PluginSpec } from './schema.js';
 import { loadPluginDir, readPluginSpecs } from './plugin-specs.js';
+import { buildS2sConfig, readS2sTable } from './s2s.js';
 
 /** An IPv4/IPv6 address, optionally with /prefix. */
 function isCidr(s: string): boolean {
@@ -106,7 +107,9 @@ export function loadConfig(src: ConfigSources = {}): Config {
     if (o.default !== undefined) out[camel(o.name)] = coerce(o, o.default, `default of ${o.name}`, problems);
   }
   const opers: OperBlock[] = [];
+  let s2sTables: ReturnType<typeof readS2sTable> = new Map();
   for (const [k, v] of Object.entries(file)) {
+    if (k === 's2s') { s2sTables = readS2sTable(v, problems); continue; }
     if (k === 'oper') {
       const arr = Array.isArray(v) ? v : [];
       if (!Array.isArray(v)) problems.push('config file oper: expected [[oper]] tables');
@@ -201,8 +204,13 @@ export function loadConfig(src: ConfigSources = {}): Config {
     if (enabled.has(p.name)) problems.push(`plugin ${p.name}: enabled twice`);
     enabled.add(p.name);
   }
+  const s2s = buildS2sConfig({
+    peers: out.s2sPeers as string[], allowedPeers: out.s2sAllowedPeers as string[], openDev: out.s2sOpenFederationDev as boolean,
+    iroh: out.iroh as boolean, relayMode: out.irohRelayMode as string,
+  }, s2sTables, problems);
   if (problems.length) throw new ConfigError(problems);
   out.opers = opers;
+  out.s2s = s2s;
   out.pluginsFromDir = pluginsFromDir;
   return Object.freeze(out) as unknown as Config;
 }
@@ -220,6 +228,7 @@ export function describeConfig(cfg: Config): Record<string, unknown> {
     out[o.name] = o.secret && v !== undefined ? redact(v) : v;
   }
   out.oper = cfg.opers.map((op) => ({ ...op, password: '<redacted>' }));
+  out.s2s = s2sTablesOf(cfg);
   return out;
 }
 
@@ -249,5 +258,13 @@ export function configToToml(cfg: Config): string {
   const head = '# freeq-server effective configuration (secrets redacted)\n';
   const tail = unset.map((n) => `# ${n} is unset\n`).join('');
   const opers = cfg.opers.length ? '\n' + stringifyToml({ oper: cfg.opers.map((op) => ({ ...op, password: '<redacted>' })) }) + '\n' : '';
-  return head + stringifyToml(values) + '\n' + tail + opers;
+  const peers = Object.keys(s2sTablesOf(cfg).peers).length ? '\n' + stringifyToml({ s2s: s2sTablesOf(cfg) }) + '\n' : '';
+  return head + stringifyToml(values) + '\n' + tail + opers + peers;
+}
+
+/** the [s2s.peers.<id>] tables that give the allowed peers' trust (and names) back */
+function s2sTablesOf(cfg: Config): { peers: Record<string, { name?: string; trust: string }> } {
+  const peers: Record<string, { name?: string; trust: string }> = {};
+  for (const p of cfg.s2s.allowed) peers[p.id] = { ...(p.name !== undefined ? { name: p.name } : {}), trust: p.trust };
+  return { peers };
 }

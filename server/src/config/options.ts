@@ -22,7 +22,7 @@ export interface OptionSpec {
   secret?: boolean;
   min?: number;
   max?: number;
-  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Admission' | 'Flood' | 'HTTP API' | 'Limits' | 'Plugins' | 'Logging';
+  group: 'Listeners' | 'Server' | 'Storage' | 'Operators' | 'Identity' | 'Admission' | 'Flood' | 'HTTP API' | 'Limits' | 'Plugins' | 'Federation' | 'Logging';
 }
 
 /**
@@ -181,6 +181,20 @@ const OPTION_TABLE = [
   { group: 'Plugins', name: 'plugin-dir', type: 'string', help: 'directory of *.toml plugin files (each: name = "..." plus its options), enabled after the plugin option ones' },
   { group: 'Plugins', name: 'plugin-hook-budget', type: 'duration', default: '50ms', help: 'time one plugin hook call may take; longer calls are logged and their result ignored' },
   { group: 'Plugins', name: 'plugin-max-strikes', type: 'int', default: 5, min: 1, max: 1000, help: 'consecutive errors or budget overruns after which a plugin is disabled until restart' },
+
+  // Federation (#14, docs/federation.md): off unless --iroh or --s2s-listen-addr or --s2s-peers is given
+  { group: 'Federation', name: 'iroh', type: 'bool', default: false, help: 'enable the iroh (QUIC) federation endpoint; its id is this server\'s peer id (freeq-server peer-id)' },
+  { group: 'Federation', name: 'iroh-bind-addr', type: 'addr', help: 'UDP address of the iroh endpoint, host:port (unset: any port on all addresses)' },
+  { group: 'Federation', name: 'iroh-relay-mode', type: 'string', default: 'default', help: 'default (n0\'s relay servers help peers behind NAT find each other) or disabled (tests and private networks: peers then need a direct ID@host:port)' },
+  { group: 'Federation', name: 's2s-listen-addr', type: 'addr', help: 'TLS federation listener, host:port (mutual TLS 1.3 with the federation key; unset: no TLS listener)' },
+  { group: 'Federation', name: 's2s-peers', type: 'list', default: [], help: 'peers this server dials (comma-separated): ID (iroh, found by discovery), ID@host:port (iroh, direct UDP address) or tls:ID@host:port (TLS); each must be allowed (s2s-allowed-peers or a [s2s.peers.ID] table)' },
+  { group: 'Federation', name: 's2s-allowed-peers', type: 'list', default: [], help: 'peer ids allowed to link with this server, both ways (comma-separated); a [s2s.peers.ID] table in the config file also allows its peer and sets its trust (full, relay or readonly; default full)' },
+  { group: 'Federation', name: 's2s-open-federation-dev', type: 'bool', default: false, help: 'DEVELOPMENT ONLY: accept a link from any peer (at relay trust) and allow s2s-peers without an allowlist; logged as a warning at every start' },
+  { group: 'Federation', name: 's2s-peer-rate', type: 'int', default: 100, min: 1, max: 1000000, help: 'events per second read from one peer (token bucket); over it the link is not read until tokens return (backpressure, nothing dropped)' },
+  { group: 'Federation', name: 's2s-peer-burst', type: 'int', default: 200, min: 1, max: 10000000, help: 'token bucket size of s2s-peer-rate' },
+  { group: 'Federation', name: 's2s-max-users-per-origin', type: 'int', default: 20000, min: 1, max: 10000000, help: 'most users one origin server may introduce here; a register beyond it is refused (logged)' },
+  { group: 'Federation', name: 's2s-ping-interval', type: 'duration', default: '30s', help: 'a link sends a ping this often' },
+  { group: 'Federation', name: 's2s-ping-timeout', type: 'duration', default: '90s', help: 'a link that has sent nothing for this long is closed (netsplit) and redialled' },
 
   // Logging
   { group: 'Logging', name: 'log-level', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },

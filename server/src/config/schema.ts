@@ -1,4 +1,5 @@
 import type { CamelCase, OptionTable, OptionType } from './options.js';
+import type { S2sConfig } from './s2s.js';
 
 export interface Addr { host: string; port: number }
 
@@ -59,6 +60,8 @@ export interface ComputedConfig {
    * name; not an option itself: `config print` leaves them out)
    */
   pluginsFromDir: PluginSpec[];
+  /** federation peers: the allowlist with each peer's trust, and whom to dial (config/s2s.ts) */
+  s2s: S2sConfig;
 }
 
 /**

@@ -19,7 +19,7 @@ export type Trust = 'full' | 'relay' | 'readonly';
  * notices to our users, channel drops) and the durable-state sync, which the CRDT merge brings.
  */
 const RELAY_KINDS: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname']);
-const FULL_KINDS: ReadonlySet<WireEvent['kind']> = new Set([...RELAY_KINDS, 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle']);
+const FULL_KINDS: ReadonlySet<WireEvent['kind']> = new Set([...RELAY_KINDS, 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle', 'channel-state']);
 
 export type Applied = { ok: true } | { ok: false; reason: string };
 
@@ -44,11 +44,37 @@ export class RemoteApplier {
   private readonly users = new Map<string, User>();
   private nextId = REMOTE_ID_BASE;
 
+  /** users introduced, per origin (s2s-max-users-per-origin) */
+  private readonly perOrigin = new Map<string, number>();
+
   constructor(
     private readonly ops: Ops,
     private readonly world: World,
     private readonly now: () => number,
+    private readonly maxUsersPerOrigin = Infinity,
   ) {}
+
+  /**
+   * Netsplit: every user `origin` introduced leaves this server's view (QUIT with `reason`), as
+   * when its link closes. Returns how many left.
+   */
+  dropOrigin(origin: string, reason: string): number {
+    let n = 0;
+    for (const u of [...this.users.values()]) {
+      if (u.origin !== origin) continue;
+      this.forget(u);
+      this.ops.removeUser(u, reason);
+      n++;
+    }
+    return n;
+  }
+
+  private forget(u: User): void {
+    if (!this.users.delete(u.uid)) return;
+    const left = (this.perOrigin.get(u.origin!) ?? 1) - 1;
+    if (left > 0) this.perOrigin.set(u.origin!, left);
+    else this.perOrigin.delete(u.origin!);
+  }
 
   /** the remote user with this uid, if introduced */
   user(uid: string): User | undefined {
@@ -67,16 +93,33 @@ export class RemoteApplier {
   }
 
   private applyAllowed(origin: string, trust: Trust, ev: WireEvent): Applied {
-    if (ev.kind === 'register') return this.register(origin, trust, ev.user);
+    if (ev.kind === 'register') return this.register(origin, trust, ev.user, ev.netjoin === true);
     switch (ev.kind) {
       case 'quit': {
         const u = this.own(origin, ev.user);
+        this.forget(u);
         this.ops.removeUser(u, ev.reason);
-        this.users.delete(u.uid);
         return OK;
       }
       case 'nick': this.ops.setNick(this.own(origin, ev.user), ev.user.nick); return OK;
-      case 'join': this.ops.join(this.own(origin, ev.user), ev.channel, undefined); return OK;
+      // a member already (a burst after a duplicate link): nothing changes
+      case 'join': {
+        const u = this.own(origin, ev.user);
+        // The member's status. A full peer's claim (its status there, its channel's age: Ops.join's
+        // TS rule, which may take status from members here) is believed in its burst (a netjoin)
+        // and, on a live join, only for a channel it made in the last minute that is older than
+        // ours (two servers creating it at once). Otherwise, and always for a relay peer, this
+        // server's own rules give the status (founding, founder, DID ops), as for a local JOIN:
+        // a live join never takes over an older channel.
+        const ch = this.world.findChannel(ev.channel);
+        const concurrent = ch !== undefined && ev.ts <= ch.createdAt && ev.ts >= this.now() - MAX_HLC_DRIFT_MS;
+        if (trust === 'full' && (ev.netjoin === true || concurrent)) {
+          this.ops.join(u, ev.channel, ev.key, { status: ev.status, channelTs: ev.ts, netjoin: ev.netjoin === true });
+        } else {
+          this.ops.join(u, ev.channel, ev.key);
+        }
+        return OK;
+      }
       case 'part': this.ops.part(this.own(origin, ev.user), this.channel(ev.channel), ev.reason); return OK;
       case 'away': this.ops.setAway(this.own(origin, ev.user), ev.away); return OK;
       case 'setname': this.ops.setRealname(this.own(origin, ev.user), ev.realname); return OK;
@@ -106,28 +149,50 @@ export class RemoteApplier {
         return errors.length ? refused(`some changes refused: ${errors.join('; ')}`) : OK;
       }
       case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
+      case 'channel-state': {
+        const ch = this.channel(ev.channel);
+        for (const r of [ev.topic, ev.flags, ev.key, ev.limit]) {
+          if (r && Number(r.stamp.hlc.slice(0, 13)) > this.now() + MAX_HLC_DRIFT_MS) return refused('channel-state stamp too far in the future');
+        }
+        // authorized as the origin's users on the channel could change it now
+        let member = false;
+        let op = false;
+        for (const [u, m] of ch.members) {
+          if (u.origin !== origin) continue;
+          member = true;
+          if (m.has('o')) { op = true; break; }
+        }
+        const refusedRegs = this.ops.mergeChannelState(ch, ev, { op, member });
+        return refusedRegs.length ? refused(`channel-state of ${ch.name}: ${refusedRegs.join(', ')} refused (no channel operator of the origin on the channel)`) : OK;
+      }
       default: return refused(`${ev.kind} from a peer is not applied yet`);
     }
   }
 
-  private register(origin: string, trust: Trust, w: WireUser & { realname: string; signonAt: number }): Applied {
+  private register(origin: string, trust: Trust, w: WireUser & { realname: string; signonAt: number }, netjoin: boolean): Applied {
     if (!w.uid.startsWith(serverIdPrefix(origin))) return refused(`uid ${w.uid} is not of origin ${origin}`);
-    if (this.users.has(w.uid)) return refused(`uid ${w.uid} is already introduced`);
+    const known = this.users.get(w.uid);
+    // introduced already (a burst after a duplicate link): nothing changes
+    if (known) return known.origin === origin ? OK : refused(`uid ${w.uid} is already introduced`);
+    if ((this.perOrigin.get(origin) ?? 0) >= this.maxUsersPerOrigin) return refused(`over s2s-max-users-per-origin (${this.maxUsersPerOrigin})`);
     // its server delivers to it; disconnecting it here removes it from this server's view
     let self: User | undefined;
-    const link: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {}, disconnect: (reason) => { if (self) this.ops.removeUser(self, reason); } };
+    const link: Recipient = { tagMask: 0, hasCap: () => false, deliver: () => {}, disconnect: (reason) => { if (self) { this.forget(self); this.ops.removeUser(self, reason); } } };
     const u = remoteUser(this.nextId++, {
       origin, uid: w.uid, nick: w.nick, username: w.username, host: w.host, realname: w.realname,
       // the registration time decides nick collisions (state/ids.ts): a relay peer's claim is not
       // believed (it could take any local user's nick by claiming the earliest time), so its
       // users count as registered now and lose a collision with anyone here
-      signonAt: trust === 'full' ? Math.min(w.signonAt, this.now()) : this.now(),
+      // a full peer's earlier time is believed in its burst (users it had before the link came
+      // up); a live registration happened now, whatever it claims
+      signonAt: trust === 'full' && netjoin ? Math.min(w.signonAt, this.now()) : this.now(),
       // a DID brings rights here (founder, DID ops, nick ownership): only from a full peer
       ...(trust === 'full' && w.account !== undefined ? { account: w.account } : {}),
     }, link);
     self = u;
     this.ops.addRemoteUser(u);
     this.users.set(u.uid, u);
+    this.perOrigin.set(origin, (this.perOrigin.get(origin) ?? 0) + 1);
     return OK;
   }
 
@@ -149,9 +214,10 @@ export class RemoteApplier {
   private actor(origin: string, trust: Trust, by: WireActor | undefined): Actor {
     if (!by) throw new ReplyError('FED', [], 'no actor');
     if (by.kind === 'user') return { kind: 'user', user: this.own(origin, by.user) };
-    // a server acting on its own authority: only a full peer, and only as itself
-    if (trust !== 'full') throw new ReplyError('FED', [], `a ${trust} peer may not act as a server`);
-    return { kind: 'server', name: by.name };
+    // never a server or an operator acting on its own authority: what a peer's server does on
+    // its own (auto-op on join, TS resolution) this server works out itself; its operators
+    // have no rights here
+    throw new ReplyError('FED', [], `a peer may not act as ${by.kind === 'server' ? 'a server' : 'an operator'} here (${trust} trust)`);
   }
 
   private channel(name: string) {

@@ -31,9 +31,20 @@ const ModeChange = z.strictObject({ adding: z.boolean(), mode: z.string().regex(
 const Line = z.strictObject({ text: Text, concat: z.boolean() });
 const Time = z.number().int().nonnegative();
 
+const Stamp = z.strictObject({ hlc: Hlc, origin: PeerId });
+/** state/channel-sync.ts ChannelStateDelta */
+const ChannelState = z.strictObject({
+  kind: z.literal('channel-state'), channel: Channel,
+  topic: z.strictObject({ value: z.strictObject({ text: Text, setBy: Mask, setAt: Time }).nullable(), stamp: Stamp }).optional(),
+  flags: z.strictObject({ value: z.string().regex(/^[imnpst]{0,6}$/), stamp: Stamp }).optional(),
+  key: z.strictObject({ value: safeString(128).refine((s) => s !== '' && !/[\s,:]/.test(s), { message: 'not a key' }).nullable(), stamp: Stamp }).optional(),
+  limit: z.strictObject({ value: z.number().int().positive().max(1_000_000).nullable(), stamp: Stamp }).optional(),
+});
+
 /** state/wire.ts WireEvent, kind by kind */
 export const WireEvent = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('join'), user: WireUser, channel: Channel }),
+  ChannelState,
+  z.strictObject({ kind: z.literal('join'), user: WireUser, channel: Channel, status: z.string().regex(/^[ov]{0,2}$/), ts: Time, key: safeString(128).optional(), netjoin: z.literal(true).optional() }),
   z.strictObject({ kind: z.literal('part'), user: WireUser, channel: Channel, reason: Text.optional() }),
   z.strictObject({ kind: z.literal('kick'), source: Mask, by: WireActor.optional(), channel: Channel, target: WireUser, reason: Text }),
   z.strictObject({ kind: z.literal('quit'), user: WireUser, reason: Text }),
@@ -55,7 +66,7 @@ export const WireEvent = z.discriminatedUnion('kind', [
     msgid: safeString(64), at: Time,
   }),
   z.strictObject({ kind: z.literal('lockdown'), actor: Mask, from: z.enum(['off', 'sasl-only', 'closed']), to: z.enum(['off', 'sasl-only', 'closed']) }),
-  z.strictObject({ kind: z.literal('register'), user: WireUser.extend({ realname: Text, signonAt: Time }).strict() }),
+  z.strictObject({ kind: z.literal('register'), user: WireUser.extend({ realname: Text, signonAt: Time }).strict(), netjoin: z.literal(true).optional() }),
   z.strictObject({ kind: z.literal('nick-owner'), did: Did, nick: Nick }),
   z.strictObject({ kind: z.literal('did-op'), channel: Channel, did: Did, adding: z.boolean(), by: Mask }),
   z.strictObject({ kind: z.literal('handle'), user: WireUser, handle: safeString(253).optional() }),
@@ -66,7 +77,9 @@ export const WireEvent = z.discriminatedUnion('kind', [
 const Sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
 
 /** Phase 1: who I am (must equal the transport-authenticated id), protocol version and capabilities. */
-export const Hello = z.strictObject({ type: z.literal('hello'), version: z.literal(1), id: PeerId, name: safeString(64), caps: z.array(safeString(32)).max(32) });
+/** a server name, shown to clients (LINKS, WHOIS, netsplit QUITs): host-name characters only */
+const ServerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/);
+export const Hello = z.strictObject({ type: z.literal('hello'), version: z.literal(1), id: PeerId, name: ServerName, caps: z.array(safeString(32)).max(32) });
 export const HelloAck = z.strictObject({ type: z.literal('hello_ack'), id: PeerId });
 export const Refusal = z.strictObject({ type: z.literal('refusal'), reason: safeString(200) });
 export const Ping = z.strictObject({ type: z.literal('ping'), token: safeString(32) });
@@ -83,5 +96,10 @@ export function parseS2s(raw: unknown): { ok: true; msg: S2sMessage } | { ok: fa
   const r = S2sMessage.safeParse(raw);
   if (r.success) return { ok: true, msg: r.data };
   const first = r.error.issues[0];
-  return { ok: false, reason: first ? `${first.path.join('.') || '(message)'}: ${first.message}` : 'invalid message' };
+  if (!first) return { ok: false, reason: 'invalid message' };
+  // the path may quote the peer's own input (a record key), and the reason goes back to it in a
+  // refusal (Refusal: at most 200 characters, no CR, LF or NUL) and into the log
+  const clean = (s: string): string => s.replace(/[\r\n\0]/g, ' ');
+  const path = first.path.map((p) => { const s = clean(String(p)); return s.length > 32 ? `${s.slice(0, 32)}...` : s; }).join('.');
+  return { ok: false, reason: clean(`${path || '(message)'}: ${first.message}`).slice(0, 160) };
 }

@@ -3,14 +3,27 @@ import type { StateEvent } from '../state/events.js';
 import type { HybridClock } from '../state/hlc.js';
 import type { Ops } from '../state/ops.js';
 import { toWire, wireUser, type WireEvent } from '../state/wire.js';
+import type { Channel } from '../state/channel.js';
+import { channelStateOf } from '../state/channel-sync.js';
 import type { World } from '../state/world.js';
 import { RemoteApplier, type Trust } from './apply.js';
 import { ReplayGuard, sealEnvelope, verifyEnvelope } from './envelope.js';
 import type { EnvelopeMessage, S2sMessage } from './messages.js';
-import type { LinkEvents, LinkLog, S2sLink } from './tls-link.js';
+import type { LinkEvents, LinkLog, S2sLink } from './link.js';
 
-/** A configured peer: its id (the federation key) and how far it is trusted. */
-export interface PeerConfig { id: string; trust: Trust }
+/** A peer allowed to link: how far it is trusted, and the operator's name for it (config/s2s.ts). */
+export interface PeerPolicy { trust: Trust; name?: string }
+
+/** Per-peer counters (the observability layer implements it: freeq_s2s_* metrics). */
+export interface PeerCounters {
+  eventIn(peer: string): void;
+  eventOut(peer: string): void;
+  refused(peer: string, reason: string): void;
+  throttled(peer: string): void;
+  /** how far behind the origin's clock an applied event is (ms) */
+  lag(peer: string, ms: number): void;
+  linkUp(peer: string, up: boolean): void;
+}
 
 /** the event kinds this server sends its peers (what happened here; never state only a peer could apply) */
 const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname', 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle']);
@@ -30,6 +43,7 @@ const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'n
 export class Peers implements LinkEvents {
   private readonly links = new Map<string, S2sLink>();
   private readonly replay = new ReplayGuard();
+  private readonly throttleLoggedAt = new Map<string, number>();
   readonly applier: RemoteApplier;
   /** set while a peer's event is applied: what Ops emits then is that peer's change, not ours */
   private applying = false;
@@ -41,16 +55,20 @@ export class Peers implements LinkEvents {
   private outSeq: number;
 
   constructor(private readonly d: {
-    self: { peerId: string; seed: Uint8Array };
+    self: { peerId: string; seed: Uint8Array; name: string };
     ops: Ops;
     world: World;
     bus: EventBus;
     hlc: HybridClock;
-    peers: ReadonlyMap<string, PeerConfig>;
+    /** the allowed peer's trust, undefined for any other */
+    policy(peerId: string): PeerPolicy | undefined;
     log: LinkLog;
     now: () => number;
+    /** most users one origin may introduce (s2s-max-users-per-origin) */
+    maxUsersPerOrigin?: number;
+    counters?: PeerCounters;
   }) {
-    this.applier = new RemoteApplier(d.ops, d.world, d.now);
+    this.applier = new RemoteApplier(d.ops, d.world, d.now, d.maxUsersPerOrigin ?? Infinity);
     this.outSeq = d.now() * 1000;
     d.bus.subscribe('federation', (ev, meta) => this.outbound(ev, meta));
   }
@@ -67,8 +85,39 @@ export class Peers implements LinkEvents {
 
   // ---- LinkEvents (tls-link.ts) ---------------------------------------------------------------
 
+  /** a link went over its rate and is no longer read for now (flow control) */
+  throttled(peerId: string): void {
+    this.d.counters?.throttled(peerId);
+    // logged at most every 10 s per peer: a steady flood pauses the link many times a second
+    const now = this.d.now();
+    if (now - (this.throttleLoggedAt.get(peerId) ?? -Infinity) < 10_000) return;
+    this.throttleLoggedAt.set(peerId, now);
+    this.d.log.warn({ peer: peerId }, 'S2S peer over its rate: its link is not read until tokens return');
+  }
+
+  /** the link up with this peer, if any */
+  linkTo(peerId: string): S2sLink | undefined {
+    return this.links.get(peerId);
+  }
+
   up(link: S2sLink): void {
-    this.links.set(link.peerId, link);
+    const old = this.links.get(link.peerId);
+    if (old) {
+      // both dialled at once: keep exactly one, the same one on both sides (the reference's rule:
+      // the server with the lower id keeps the link it dialled, the higher one the link it accepted)
+      const keepNew = (link.direction === 'out') === (this.d.self.peerId < link.peerId);
+      const loser = keepNew ? old : link;
+      this.d.log.info({ peer: link.peerId, kept: keepNew ? link.direction : old.direction }, 'S2S duplicate link closed');
+      if (!keepNew) { loser.close('duplicate link'); return; }
+      this.links.set(link.peerId, link);
+      old.close('duplicate link');
+    } else {
+      this.links.set(link.peerId, link);
+      this.d.counters?.linkUp(link.peerId, true);
+      this.d.ops.serverLinked(link.peerId, link.peerName || link.peerId.slice(0, 16));
+    }
+    // a burst on the kept link even if one went out on the other: the peer may have closed that
+    // one before reading it (an introduced user and a member again are no-ops: apply.ts)
     this.burst(link);
   }
 
@@ -78,8 +127,20 @@ export class Peers implements LinkEvents {
   }
 
   closed(link: S2sLink, reason: string): void {
-    if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
-    this.d.log.info({ peer: link.peerId, reason }, 'S2S link closed');
+    this.d.log.info({ peer: link.peerId, direction: link.direction, reason }, 'S2S link closed');
+    if (this.links.get(link.peerId) !== link) return;
+    this.links.delete(link.peerId);
+    this.d.counters?.linkUp(link.peerId, false);
+    // netsplit: the peer's users leave this server's view, with the classic two-server reason
+    const peerName = link.peerName || this.d.policy(link.peerId)?.name || link.peerId.slice(0, 16);
+    this.applying = true;
+    try {
+      const n = this.applier.dropOrigin(link.peerId, `${this.d.self.name} ${peerName}`);
+      this.d.ops.serverSplit(link.peerId);
+      if (n > 0) this.d.log.info({ peer: link.peerId, users: n }, 'S2S netsplit: the peer\'s users left');
+    } finally {
+      this.applying = false;
+    }
   }
 
   // ---- out -----------------------------------------------------------------------------------
@@ -88,38 +149,76 @@ export class Peers implements LinkEvents {
     if (this.applying || this.links.size === 0 || !OUTBOUND.has(ev.kind)) return;
     // only what local users (or this server) did: a remote user's changes are its server's to send
     if (!isLocalChange(ev)) return;
-    const env = sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, meta.hlc, toWire(ev));
-    for (const link of this.links.values()) link.send(env);
+    const env = sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, meta.hlc, withKey(ev, toWire(ev)));
+    for (const link of this.links.values()) {
+      link.send(env);
+      this.d.counters?.eventOut(link.peerId);
+    }
   }
 
   /** a new link learns who is here: each registered local user, then its channels */
   private burst(link: S2sLink): void {
     const send = (payload: WireEvent): void => link.send(sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, this.d.hlc.now(), payload));
+    const channels = new Set<Channel>();
     for (const u of this.d.world.users.values()) {
       if (!u.registered || !u.local) continue;
-      send({ kind: 'register', user: { ...wireUser(u), realname: u.realname, signonAt: u.signonAt } });
-      for (const ch of u.channels) send({ kind: 'join', user: wireUser(u), channel: ch.name });
+      for (const ch of u.channels) channels.add(ch);
+      send({ kind: 'register', user: { ...wireUser(u), realname: u.realname, signonAt: u.signonAt }, netjoin: true });
+      for (const ch of u.channels) {
+        send({ kind: 'join', user: wireUser(u), channel: ch.name, status: ch.members.get(u)?.modes ?? '', ts: ch.createdAt, netjoin: true });
+      }
+    }
+    // then the durable registers of the channels our users are on, once their members are known
+    // there (the receiver merges them as far as our channel operators could change them)
+    for (const ch of channels) {
+      const state = channelStateOf(ch);
+      if (state.topic || state.flags || state.key || state.limit) send({ kind: 'channel-state', ...state });
     }
   }
 
   // ---- in ------------------------------------------------------------------------------------
 
   private inbound(link: S2sLink, env: EnvelopeMessage): void {
-    const peer = this.d.peers.get(env.origin);
-    const refuse = (reason: string): void => this.d.log.warn({ peer: link.peerId, origin: env.origin, seq: env.seq, kind: env.payload.kind, reason }, 'S2S event refused');
+    const peer = this.d.policy(env.origin);
+    this.d.counters?.eventIn(link.peerId);
+    const refuse = (reason: string): void => {
+      this.d.counters?.refused(link.peerId, reasonClass(reason));
+      this.d.log.warn({ peer: link.peerId, origin: env.origin, seq: env.seq, kind: env.payload.kind, reason }, 'S2S event refused');
+    };
     if (!peer || env.origin !== link.peerId) return refuse('origin is not the linked peer');
     if (!verifyEnvelope(env)) return refuse('bad signature');
     // a replay is dropped before it can move our clock; then the stamp is checked and taken
     if (!this.replay.accept(env.origin, env.seq)) return refuse('replayed or old sequence number');
     if (!this.d.hlc.receive(env.hlc)) return refuse('clock stamp too far in the future');
+    this.d.counters?.lag(link.peerId, Math.max(0, this.d.now() - Number(env.hlc.slice(0, 13))));
     this.applying = true;
     try {
-      const r = this.applier.apply(env.origin, peer.trust, env.payload);
+      // the change keeps the origin's stamp here (last-writer-wins merges agree everywhere)
+      const r = this.d.ops.withStamp({ hlc: env.hlc, origin: env.origin }, () => this.applier.apply(env.origin, peer.trust, env.payload));
       if (!r.ok) refuse(r.reason);
     } finally {
       this.applying = false;
     }
   }
+}
+
+/**
+ * A join to a +k channel carries the channel's key, so the receiving server checks it like a
+ * local JOIN (servers hold the key anyway: +k travels as a mode change).
+ */
+function withKey(ev: StateEvent, w: WireEvent): WireEvent {
+  return ev.kind === 'join' && w.kind === 'join' && ev.channel.modes.k !== undefined ? { ...w, key: ev.channel.modes.k } : w;
+}
+
+/** a refusal reason's class, for the metric label (bounded set) */
+function reasonClass(reason: string): string {
+  if (reason.includes('signature')) return 'signature';
+  if (reason.includes('sequence')) return 'replay';
+  if (reason.includes('future')) return 'clock';
+  if (reason.includes('not accepted from')) return 'trust';
+  if (reason.includes('origin')) return 'origin';
+  if (/^\d{3} /.test(reason)) return 'permission';
+  return 'other';
 }
 
 /** a change made by a local user, or by this server on its own */

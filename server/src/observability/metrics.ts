@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics (served at /metrics). One registry per server instance, so several servers
@@ -29,6 +29,23 @@ export class Metrics {
     // the writer thread counts; this reports its figure (reset + inc: a counter has no set)
     collect: () => { this.historyEvicted.reset(); this.historyEvicted.inc(this.historyUsage().evicted); },
   });
+
+  // federation (#14), per peer id (peers are on the allowlist, so the label set is bounded)
+  private readonly s2sIn = new Counter({ name: 'freeq_s2s_events_in_total', help: 'envelopes received from a peer', labelNames: ['peer'] as const, registers: [this.registry] });
+  private readonly s2sOut = new Counter({ name: 'freeq_s2s_events_out_total', help: 'envelopes sent to a peer', labelNames: ['peer'] as const, registers: [this.registry] });
+  private readonly s2sRefused = new Counter({ name: 'freeq_s2s_refused_total', help: 'envelopes from a peer refused (signature, replay, clock, trust, origin, permission, other)', labelNames: ['peer', 'reason'] as const, registers: [this.registry] });
+  private readonly s2sThrottled = new Counter({ name: 'freeq_s2s_throttled_total', help: 'times a peer\'s link was paused for going over s2s-peer-rate', labelNames: ['peer'] as const, registers: [this.registry] });
+  private readonly s2sLag = new Histogram({ name: 'freeq_s2s_lag_seconds', help: 'how long after its origin stamped it an event was applied here', labelNames: ['peer'] as const, buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60], registers: [this.registry] });
+  private readonly s2sUp = new Gauge({ name: 'freeq_s2s_link_up', help: '1 while a link with the peer is up', labelNames: ['peer'] as const, registers: [this.registry] });
+  /** federation/peers.ts PeerCounters */
+  readonly s2s = {
+    eventIn: (peer: string): void => { this.s2sIn.inc({ peer }); },
+    eventOut: (peer: string): void => { this.s2sOut.inc({ peer }); },
+    refused: (peer: string, reason: string): void => { this.s2sRefused.inc({ peer, reason }); },
+    throttled: (peer: string): void => { this.s2sThrottled.inc({ peer }); },
+    lag: (peer: string, ms: number): void => { this.s2sLag.observe({ peer }, ms / 1000); },
+    linkUp: (peer: string, up: boolean): void => { this.s2sUp.set({ peer }, up ? 1 : 0); },
+  };
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });

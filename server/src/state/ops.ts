@@ -3,7 +3,9 @@ import { foldCase } from '../protocol/casemap.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { hasForbiddenChannelChars } from '../protocol/validate.js';
-import { Channel, Membership } from './channel.js';
+import { Channel } from './channel.js';
+import { joinChannel, type RemoteJoin } from './join.js';
+import { mergeChannelState, type ChannelStateDelta, type SyncAuthority } from './channel-sync.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
 import { HybridClock, type Stamp } from './hlc.js';
 import { collisionLoser, UserIds } from './ids.js';
@@ -75,9 +77,38 @@ export class Ops {
   /** this server's peer id: the origin of its changes */
   get origin(): string { return this.limits.serverId ?? LOCAL_ORIGIN; }
 
-  /** the stamp of a change made here now */
+  /** set while a peer's change is applied (withStamp): its stamp is the origin's */
+  private remoteStamp: Stamp | undefined;
+
+  /** the stamp of a change made here now, or of the peer's change being applied */
   private stamp(): Stamp {
-    return { hlc: this.hlc.now(), origin: this.origin };
+    return this.remoteStamp ?? { hlc: this.hlc.now(), origin: this.origin };
+  }
+
+  /**
+   * Apply a peer's change (#14, federation/peers.ts) with the origin's stamp, so that every
+   * server records the same stamp for the same change and last-writer-wins merges agree.
+   */
+  withStamp<T>(stamp: Stamp, fn: () => T): T {
+    const prev = this.remoteStamp;
+    this.remoteStamp = stamp;
+    try {
+      return fn();
+    } finally {
+      this.remoteStamp = prev;
+    }
+  }
+
+  /**
+   * A peer's channel registers (state/channel-sync.ts), merged as far as `auth` allows; members
+   * see what changed (MODE by the server, TOPIC by its setter). Returns the registers refused.
+   */
+  mergeChannelState(ch: Channel, delta: ChannelStateDelta, auth: SyncAuthority): string[] {
+    const r = mergeChannelState(ch, delta, auth);
+    if (r.modes.length || r.topic) this.store.saveChannel(ch);
+    if (r.modes.length) this.emit({ kind: 'channel-mode', channel: ch, changes: r.modes });
+    if (r.topic) this.emit({ kind: 'topic', source: ch.topic?.setBy ?? this.origin, channel: ch });
+    return r.refused;
   }
 
   /**
@@ -158,10 +189,23 @@ export class Ops {
     this.world.nicks.set(u.nickFolded, u);
     u.registered = true;
     this.world.registeredCount++;
+    this.world.remoteCount++;
+    const server = this.world.servers.get(u.origin);
+    if (server) server.users++;
     if (u.modes.has('i')) this.world.invisibleCount++;
     if (u.isOper) this.world.operCount++;
     this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
     return loser;
+  }
+
+  /** a peer's link is up (#14): it is a server of the network (LINKS, MAP, LUSERS) */
+  serverLinked(id: string, name: string): void {
+    if (!this.world.servers.has(id)) this.world.servers.set(id, { id, name, linkedAt: this.clock.now(), users: 0 });
+  }
+
+  /** a peer's link is gone (after its users left: federation/apply.ts dropOrigin) */
+  serverSplit(id: string): void {
+    this.world.servers.delete(id);
   }
 
   /**
@@ -239,6 +283,7 @@ export class Ops {
     this.world.registeredCount++;
     if (u.modes.has('i')) this.world.invisibleCount++;
     this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
+    this.world.maxLocal = Math.max(this.world.maxLocal, this.world.registeredCount - this.world.remoteCount);
     this.emit({ kind: 'register', user: u });
     return notices;
   }
@@ -319,6 +364,11 @@ export class Ops {
     if (this.world.nicks.get(u.nickFolded) === u) this.world.nicks.delete(u.nickFolded);
     if (!u.registered) return;
     this.world.registeredCount--;
+    if (u.origin !== undefined) {
+      this.world.remoteCount--;
+      const server = this.world.servers.get(u.origin);
+      if (server) server.users--;
+    }
     if (u.isOper) this.world.operCount--;
     if (u.modes.has('i')) this.world.invisibleCount--;
     this.remember(u);
@@ -468,52 +518,13 @@ export class Ops {
     return ch.lists.b.matches(s) && !ch.lists.e.matches(s);
   }
 
-  /**
-   * JOIN: create the channel if needed (creator gets +o; a logged-in creator becomes the
-   * permanent founder), else check +b/+i/+k/+l — the founder bypasses them all; an INVITE (by
-   * nick, or a persisted DID invite, consumed here) bypasses +b/+i/+k/+l once. The founder and
-   * DID ops get +o on every join (a server MODE after the JOIN). An empty channel without founder
-   * or DID ops is re-founded by its first joiner; one with either is not (no takeover after a
-   * restart). Returns false if the user was already on the channel.
-   */
-  join(u: User, name: string, key: string | undefined): boolean {
-    const folded = foldCase(name);
-    let ch = this.world.channels.get(folded);
-    if (ch?.members.has(u)) return false;
-    if (u.channels.size >= this.limits.maxChannels) throw new ReplyError(N.ERR_TOOMANYCHANNELS, [ch?.name ?? name], 'You have joined too many channels');
-    const now = this.clock.now();
-    const did = u.account;
-    let creating = false;
-    if (!ch) {
-      this.channels.checkCreate(u, name); // 405 over a creation cap (#12 finding 8)
-      ch = new Channel(name, folded, now);
-      ch.founder = did;
-      if (did !== undefined) ch.stamps.founder = this.stamp();
-      creating = true;
-    } else if (!ch.isFounder(u)) {
-      const hasInvite = u.invitedTo?.has(ch) === true || (did !== undefined && ch.didInvites.has(did));
-      const subject = this.maskSubject(u);
-      const invited = hasInvite || ch.lists.I.matches(subject);
-      if (this.isBanned(ch, u, subject) && !hasInvite) throw new ReplyError(N.ERR_BANNEDFROMCHAN, [ch.name], 'Cannot join channel (+b)');
-      if (ch.modes.i && !invited) throw new ReplyError(N.ERR_INVITEONLYCHAN, [ch.name], 'Cannot join channel (+i)');
-      if (ch.modes.k !== undefined && ch.modes.k !== key && !hasInvite) throw new ReplyError(N.ERR_BADCHANNELKEY, [ch.name], 'Cannot join channel (+k)');
-      if (ch.modes.l !== undefined && ch.members.size >= ch.modes.l && !hasInvite) throw new ReplyError(N.ERR_CHANNELISFULL, [ch.name], 'Cannot join channel (+l)');
-    }
-    // An empty (persisted) channel is re-founded by whoever joins first, as on any ircd — unless
-    // it has a founder or DID ops, whose +o must not go to a guest who happens to come first.
-    const founding = creating || (ch.members.size === 0 && ch.founder === undefined && ch.didOps.size === 0);
-    const autoOp = !founding && (ch.isFounder(u) || (did !== undefined && ch.didOps.has(did)));
-    if (creating) this.channels.created(u, ch);
-    else if (ch.members.size === 0) this.channels.occupied(ch);
-    const mem = new Membership(now);
-    if (founding || autoOp) mem.add('o');
-    ch.members.set(u, mem);
-    u.addChannel(ch);
-    u.invitedTo?.delete(ch);
-    if (did !== undefined && ch.didInvites.delete(did)) this.store.removeDidInvite(ch, did);
-    this.emit({ kind: 'join', user: u, channel: ch });
-    if ((founding && !creating) || autoOp) this.emit({ kind: 'channel-mode', channel: ch, changes: [{ adding: true, mode: 'o', param: u.nick }] });
-    return true;
+  /** JOIN (state/join.ts): the checks, the founding rule, and for a peer's user the TS rule. Returns false if already on the channel. */
+  join(u: User, name: string, key: string | undefined, remote?: RemoteJoin): boolean {
+    return joinChannel({
+      world: this.world, maxChannels: this.limits.maxChannels, now: this.clock.now(), channels: this.channels,
+      maskSubject: (x) => this.maskSubject(x), isBanned: (c, x, subj) => this.isBanned(c, x, subj), stamp: () => this.stamp(),
+      removeDidInvite: (c, did) => this.store.removeDidInvite(c, did), emit: (ev) => this.emit(ev),
+    }, u, name, key, remote);
   }
 
   part(u: User, ch: Channel, reason?: string): void {

@@ -1,4 +1,5 @@
 import type { EventMeta } from './bus.js';
+import type { ChannelStateDelta } from './channel-sync.js';
 import type { Actor } from './actor.js';
 import type { ModeChange, MessageLine, StateEvent } from './events.js';
 import type { User } from './user.js';
@@ -14,7 +15,15 @@ export interface WireUser { uid: string; nick: string; username: string; host: s
  * addresses, sessions, audiences (each server computes its own from its channels).
  */
 export type WireEvent =
-  | { kind: 'join'; user: WireUser; channel: string }
+  /** a channel's durable registers, sent when a link comes up (state/channel-sync.ts); toWire never makes it */
+  | ({ kind: 'channel-state' } & ChannelStateDelta)
+  /**
+   * status: the member's prefix modes on the origin (`o`, `ov`…); ts: when the origin created the
+   * channel (Ops.join's TS rule); key: the channel's key when it is +k (federation/peers.ts),
+   * checked by the receiver like a local JOIN's; netjoin: sent in a burst (a membership from
+   * before the link came up: Ops.join)
+   */
+  | { kind: 'join'; user: WireUser; channel: string; status: string; ts: number; key?: string; netjoin?: true }
   | { kind: 'part'; user: WireUser; channel: string; reason?: string }
   | { kind: 'kick'; source: string; by?: WireActor; channel: string; target: WireUser; reason: string }
   | { kind: 'quit'; user: WireUser; reason: string }
@@ -34,7 +43,8 @@ export type WireEvent =
     minRank?: string; text?: string; lines?: MessageLine[]; tags?: Record<string, string>; msgid: string; at: number;
   }
   | { kind: 'lockdown'; actor: string; from: LockdownLevel; to: LockdownLevel }
-  | { kind: 'register'; user: WireUser & { realname: string; signonAt: number } }
+  /** netjoin: sent in a burst (a user from before the link came up: its signonAt is believed from a full peer) */
+  | { kind: 'register'; user: WireUser & { realname: string; signonAt: number }; netjoin?: true }
   | { kind: 'nick-owner'; did: string; nick: string }
   | { kind: 'did-op'; channel: string; did: string; adding: boolean; by: string }
   | { kind: 'handle'; user: WireUser; handle?: string }
@@ -64,7 +74,7 @@ const changes = (c: readonly ModeChange[]): ModeChange[] => c.map((x) => (x.para
 /** The serialisable form of `ev` (every kind: the switch is exhaustive). */
 export function toWire(ev: StateEvent): WireEvent {
   switch (ev.kind) {
-    case 'join': return { kind: 'join', user: wireUser(ev.user), channel: ev.channel.name };
+    case 'join': return { kind: 'join', user: wireUser(ev.user), channel: ev.channel.name, status: ev.channel.members.get(ev.user)?.modes ?? '', ts: ev.channel.createdAt };
     case 'part': return ev.reason === undefined ? { kind: 'part', user: wireUser(ev.user), channel: ev.channel.name } : { kind: 'part', user: wireUser(ev.user), channel: ev.channel.name, reason: ev.reason };
     case 'kick': return { kind: 'kick', source: ev.source, ...by(ev.actor), channel: ev.channel.name, target: wireUser(ev.target), reason: ev.reason };
     case 'quit': return { kind: 'quit', user: wireUser(ev.user), reason: ev.reason };

@@ -11,6 +11,17 @@ export const LOCKDOWN_MEANING: Readonly<Record<LockdownLevel, string>> = {
   closed: 'new connections are refused except from limit-exempt addresses',
 };
 
+/** A server of the network this server is linked with (#14): LINKS, MAP, WHOIS of its users. */
+export interface NetServer {
+  /** its peer id (state/user.ts `origin` of its users) */
+  readonly id: string;
+  /** its server name, from its hello */
+  readonly name: string;
+  readonly linkedAt: number;
+  /** users it has here now */
+  users: number;
+}
+
 export interface WhowasEntry { nick: string; username: string; host: string; realname: string; at: number; account?: string }
 
 /**
@@ -34,8 +45,14 @@ export class World {
   readonly accountNicks = new Map<string, { nick: string; folded: string }>();
   /** the lockdown level (Ops.setLockdown only); starts at the `lockdown` option */
   lockdown: LockdownLevel;
+  /** the other servers of the network, by peer id (Ops.serverLinked / serverSplit) */
+  readonly servers = new Map<string, NetServer>();
   registeredCount = 0;
+  /** registered users of other servers (included in registeredCount) */
+  remoteCount = 0;
   maxRegistered = 0;
+  /** most local registered users at once */
+  maxLocal = 0;
   operCount = 0;
   /** registered users with user mode +i (LUSERS without a scan) */
   invisibleCount = 0;

@@ -32,7 +32,7 @@ describe('D5 operator classes and capabilities', () => {
 
   test('every operator command names a capability, and admin has every capability a moderator has', () => {
     const operCmds = Object.fromEntries(COMMANDS.filter((c) => c.oper).map((c) => [c.name, c.oper]));
-    assert.deepEqual(operCmds, { KILL: 'kill', LOCKDOWN: 'lockdown', UBAN: 'ban', WALLOPS: 'wallops' });
+    assert.deepEqual(operCmds, { CONNECT: 'routing', KILL: 'kill', LOCKDOWN: 'lockdown', SQUIT: 'routing', UBAN: 'ban', WALLOPS: 'wallops' });
     for (const cap of OPER_CLASS_CAPABILITIES.moderator) assert.ok(OPER_CLASS_CAPABILITIES.admin.includes(cap), cap);
   });
 
@@ -46,6 +46,11 @@ describe('D5 operator classes and capabilities', () => {
     assert.equal(await m.expect(/ (481|NOTICE|FAIL) /), DENIED('dmod'));
     m.send('LOCKDOWN');
     assert.equal(await m.expect(/ (481|NOTICE) /), DENIED('dmod'));
+    // federation links are admin business too (SQUIT/CONNECT, capability routing)
+    m.send('SQUIT some.server');
+    assert.equal(await m.expect(/ (481|402|NOTICE) /), DENIED('dmod'));
+    m.send('CONNECT some.server');
+    assert.equal(await m.expect(/ (481|402|NOTICE) /), DENIED('dmod'));
     assert.deepEqual(srv.server.context.bans.list(), []);
     assert.equal(srv.server.context.world.lockdown, 'off');
   });

@@ -1,13 +1,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { RawClient, type ConnectOptions } from './raw-client.js';
 
+/** one line the server logged: pino's JSON object (numeric level, msg, the logged fields) */
+export type LogRecord = { level: number; msg: string } & Record<string, unknown>;
+
+/** harness-only options (not server config) */
+export interface BootOptions {
+  /**
+   * keep the server's log lines in TestServer.logs instead of printing them: at the log-level
+   * option when it is not silent, else at info
+   */
+  captureLogs?: boolean;
+}
+
 export interface TestServer {
   server: RunningServer;
+  /** the server's log lines, when booted with captureLogs (else always empty) */
+  logs: LogRecord[];
   config: Config;
   dataDir: string;
   port: number;
@@ -26,7 +41,7 @@ export interface TestServer {
  * Boot the real server through the production composition root (startServer + loadConfig),
  * on 127.0.0.1 port 0 with a fresh data dir. Tests vary config, never code paths.
  */
-export async function bootServer(options: Record<string, unknown> = {}, dataDir?: string, fileValues?: Record<string, unknown>): Promise<TestServer> {
+export async function bootServer(options: Record<string, unknown> = {}, dataDir?: string, fileValues?: Record<string, unknown>, boot: BootOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'freeq-test-'));
   const config = loadConfig({
     // config-file-only settings ([[oper]] blocks), as parsed from TOML
@@ -47,11 +62,14 @@ export async function bootServer(options: Record<string, unknown> = {}, dataDir?
       ...options,
     },
   });
-  const server = await startServer(config);
+  const logs: LogRecord[] = [];
+  const level = typeof options['log-level'] === 'string' && options['log-level'] !== 'silent' ? options['log-level'] : 'info';
+  const logger = boot.captureLogs ? pino({ level, base: undefined }, { write: (line: string) => { logs.push(JSON.parse(line) as LogRecord); } }) : undefined;
+  const server = await startServer(config, logger ? { logger } : {});
   const clients: RawClient[] = [];
   const port = server.addresses.irc.port;
   const ts: TestServer = {
-    server, config, dataDir: dir, port,
+    server, config, dataDir: dir, port, logs,
     webPort: server.addresses.web.port,
     tlsPort: server.addresses.tls?.port,
     async connect(opts) {
@@ -67,7 +85,7 @@ export async function bootServer(options: Record<string, unknown> = {}, dataDir?
     async restart() {
       for (const c of clients) c.destroy();
       await server.stop();
-      return bootServer(options, dir, fileValues);
+      return bootServer(options, dir, fileValues, boot);
     },
     async stop() {
       for (const c of clients) c.destroy();

@@ -20,7 +20,7 @@ type DefaultedKey = CamelCase<Extract<Option, { readonly default: unknown }>['na
 type OptionalKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? K : never }[keyof T];
 
 /** the hand-declared fields: changing ComputedConfig means changing this list (and load.ts) */
-const COMPUTED_KEYS = ['opers', 'pluginsFromDir'] as const;
+const COMPUTED_KEYS = ['opers', 'pluginsFromDir', 's2s'] as const;
 
 export type ConfigTypeChecks = [
   // every option is a Config key, every Config key is an option or one of the computed fields

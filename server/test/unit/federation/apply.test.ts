@@ -22,7 +22,7 @@ const DID = 'did:plc:founderfounderfounder';
 const noStore: ChannelStore = { loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {} };
 const accounts: AccountStore = { loadAll: () => [], save() {} };
 
-function serverA() {
+function serverA(o: { maxUsersPerOrigin?: number } = {}) {
   const world = new World();
   const events: StateEvent[] = [];
   const recorded: MessageRecord[] = [];
@@ -49,7 +49,7 @@ function serverA() {
     ops.completeRegistration(u);
     return { u, got };
   };
-  const applier = new RemoteApplier(ops, world, () => 2_000_000);
+  const applier = new RemoteApplier(ops, world, () => 2_000_000, o.maxUsersPerOrigin);
   return { world, ops, events, recorded, local, applier, signedCount: () => signed };
 }
 
@@ -66,7 +66,7 @@ function scene(trust: Trust = 'full') {
   s.ops.join(founder.u, '#c', undefined);
   const far = wu(B, 'far');
   ok(s.applier.apply(B, trust === 'readonly' ? 'full' : trust, { kind: 'register', user: far }));
-  ok(s.applier.apply(B, trust === 'readonly' ? 'full' : trust, { kind: 'join', user: far, channel: '#c' }));
+  ok(s.applier.apply(B, trust === 'readonly' ? 'full' : trust, { kind: 'join', user: far, channel: '#c', status: '', ts: 0 }));
   s.events.length = 0;
   founder.got.length = 0;
   return { ...s, founder, far, trust };
@@ -87,13 +87,28 @@ describe('remote users are introduced by their own server', () => {
     assert.equal(s.world.findUser('fred')!.account, 'did:plc:fred');
   });
 
-  test('a uid with another server\'s prefix, or one already introduced, is refused', () => {
+  test('a uid with another server\'s prefix is refused; introducing a user again (a burst after a duplicate link) changes nothing', () => {
     const s = serverA();
     no(s.applier.apply(B, 'full', { kind: 'register', user: wu(C, 'x') }), /is not of origin/);
     const r = wu(B, 'y');
     ok(s.applier.apply(B, 'full', { kind: 'register', user: r }));
-    no(s.applier.apply(B, 'full', { kind: 'register', user: { ...r, nick: 'z' } }), /already introduced/);
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: { ...r, nick: 'z' } }));
     assert.equal(s.world.findUser('x'), undefined);
+    assert.equal(s.world.findUser('z'), undefined);
+    assert.equal(s.world.findUser('y')?.uid, r.uid);
+  });
+
+  test('s2s-max-users-per-origin: a register beyond the cap is refused; a netsplit drops only that origin\'s users', () => {
+    const s = serverA({ maxUsersPerOrigin: 2 });
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: wu(B, 'b1') }));
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: wu(B, 'b2') }));
+    no(s.applier.apply(B, 'full', { kind: 'register', user: wu(B, 'b3') }), /s2s-max-users-per-origin/);
+    ok(s.applier.apply(C, 'full', { kind: 'register', user: wu(C, 'c1') }));
+    assert.equal(s.applier.dropOrigin(B, 'a.test b.test'), 2);
+    assert.equal(s.world.findUser('b1'), undefined);
+    assert.ok(s.world.findUser('c1'));
+    // the cap counts users present: after the split B may introduce two again
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: wu(B, 'b3') }));
   });
 
   test('a readonly peer originates nothing', () => {
@@ -166,12 +181,13 @@ describe('remote events through Ops', () => {
     no(s.applier.apply(B, 'relay', { kind: 'topic', source: 'x', by: { kind: 'server', name: 'b.test' }, channel: '#c', topic: { text: 'srv', setBy: 'x', setAt: 1 } }), /may not act as a server/);
   });
 
-  test('a full peer acting as a server kicks on its own authority; quit removes the user and what it says next is refused', () => {
+  test('no peer acts as a server or an operator here, even a full one; quit removes the user and what it says next is refused', () => {
     const s = scene();
     const l = s.local('loc');
     s.ops.join(l.u, '#c', undefined);
-    ok(s.applier.apply(B, 'full', { kind: 'kick', source: 'b.test', by: { kind: 'server', name: 'b.test' }, channel: '#c', target: { uid: l.u.uid, nick: 'loc', username: 'l', host: 'local.host' }, reason: 'netsplit cleanup' }));
-    assert.equal(s.world.findChannel('#c')!.members.has(l.u), false);
+    no(s.applier.apply(B, 'full', { kind: 'kick', source: 'b.test', by: { kind: 'server', name: 'b.test' }, channel: '#c', target: { uid: l.u.uid, nick: 'loc', username: 'l', host: 'local.host' }, reason: 'netsplit cleanup' }), /may not act as a server/);
+    no(s.applier.apply(B, 'full', { kind: 'channel-mode', by: { kind: 'operator', name: 'root' }, channel: '#c', changes: [{ adding: false, mode: 'o', param: 'loc' }] }), /may not act as an operator/);
+    assert.equal(s.world.findChannel('#c')!.members.has(l.u), true);
     ok(s.applier.apply(B, 'full', { kind: 'quit', user: s.far, reason: 'bye' }));
     assert.equal(s.world.findUser('far'), undefined);
     no(s.applier.apply(B, 'full', { kind: 'message', from: s.far, command: 'PRIVMSG', target: '#c', channel: '#c', text: 'ghost', msgid: 'g', at: 1 }), /is not of origin/);
@@ -188,7 +204,7 @@ describe('remote events through Ops', () => {
     const s = scene();
     const l = s.local('loc');
     s.ops.join(l.u, '#c', undefined);
-    no(s.applier.apply(B, 'full', { kind: 'kick', source: 'b.test', by: { kind: 'server', name: 'b.test' }, channel: '#c', target: { uid: 'A1A1A1A1999999', nick: 'loc', username: 'l', host: 'local.host' }, reason: 'x' }), /unknown user/);
+    no(s.applier.apply(B, 'full', { kind: 'kick', source: 'far', by: { kind: 'user', user: s.far }, channel: '#c', target: { uid: 'A1A1A1A1999999', nick: 'loc', username: 'l', host: 'local.host' }, reason: 'x' }), /unknown user/);
     assert.equal(s.world.findChannel('#c')!.members.has(l.u), true);
   });
 
@@ -201,12 +217,18 @@ describe('remote events through Ops', () => {
     assert.equal(s.applier.user(r.uid)?.nick, 'Guest10000');
   });
 
-  test('a nick collision on introduction follows the rule: the earlier registration keeps the nick', () => {
+  test('a nick collision on introduction follows the rule: the earlier registration keeps the nick (a full peer\'s time believed in its burst only)', () => {
     const s = serverA();
     const l = s.local('dup'); // signed on at 500
     const r = { ...wu(B, 'DUP'), signonAt: 100 }; // earlier
-    ok(s.applier.apply(B, 'full', { kind: 'register', user: r }));
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: r, netjoin: true }));
     assert.equal(s.world.findUser('dup')?.uid, r.uid);
     assert.equal(l.u.nick, 'Guest10000');
+    // a live registration claiming an early time happened now: the local holder keeps the nick
+    const l2 = s.local('dup2');
+    const r2 = { ...wu(B, 'DUP2'), signonAt: 1 };
+    ok(s.applier.apply(B, 'full', { kind: 'register', user: r2 }));
+    assert.equal(l2.u.nick, 'dup2');
+    assert.notEqual(s.applier.user(r2.uid)?.nick, 'DUP2');
   });
 });

@@ -72,8 +72,8 @@ describe('two linked servers', () => {
     const alice = A.local('alice');
     A.ops.join(alice.u, '#c', undefined); // before the link: travels in the burst
     const bob = B.local('bob');
-    const pa = new Peers({ self: { peerId: A.peerId, seed: A.seed }, ops: A.ops, world: A.world, bus: A.bus, hlc: A.ops.hlc, peers: new Map([[B.peerId, { id: B.peerId, trust: 'full' }]]), log: A.log, now: () => Date.now() });
-    const pb = new Peers({ self: { peerId: B.peerId, seed: B.seed }, ops: B.ops, world: B.world, bus: B.bus, hlc: B.ops.hlc, peers: new Map([[A.peerId, { id: A.peerId, trust: 'full' }]]), log: B.log, now: () => Date.now() });
+    const pa = new Peers({ self: { peerId: A.peerId, seed: A.seed, name: 'a.test' }, ops: A.ops, world: A.world, bus: A.bus, hlc: A.ops.hlc, policy: (id) => id === B.peerId ? { trust: 'full' } : undefined, log: A.log, now: () => Date.now() });
+    const pb = new Peers({ self: { peerId: B.peerId, seed: B.seed, name: 'b.test' }, ops: B.ops, world: B.world, bus: B.bus, hlc: B.ops.hlc, policy: (id) => id === A.peerId ? { trust: 'full' } : undefined, log: B.log, now: () => Date.now() });
     const srv = listenS2sTls({ self: A.tlsId, name: 'a.test', log: A.log, events: pa, allowed: (id) => id === B.peerId });
     servers.push(srv);
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -108,8 +108,15 @@ describe('two linked servers', () => {
     assert.deepEqual(A.logs.filter((l) => l.startsWith('S2S event refused')), []);
     assert.deepEqual(B.logs.filter((l) => l.startsWith('S2S event refused')), []);
     assert.equal(alice.got.filter((l) => l.includes('hello across')).length, 1);
+    // bob back on #c, so he sees the netsplit below
+    B.ops.join(bob.u, '#c', undefined);
+    await until(() => A.world.findChannel('#c')!.members.has(atA), 'bob back at A');
     pa.close('test over');
     pb.close('test over');
     await until(() => pa.linked.length === 0 && pb.linked.length === 0, 'links closed');
+    // netsplit: each side's view lost the other's users, with the two server names as the reason
+    assert.equal(A.world.findUser('bob'), undefined);
+    assert.equal(B.world.findUser('alice'), undefined);
+    assert.ok(bob.got.includes(':alice!alice@alice.a.test QUIT b.test a.test'), bob.got.join('\n'));
   });
 });

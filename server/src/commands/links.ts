@@ -1,0 +1,48 @@
+import * as N from '../protocol/numerics.js';
+import { maskMatch } from '../protocol/validate.js';
+import type { CommandContext } from './context.js';
+import { defineCommand } from './registry.js';
+
+/** this server, then the servers linked with it, by name (LINKS and MAP) */
+function network(ctx: CommandContext): { name: string; users: number; hops: number; id: string }[] {
+  const { world, config, peerId } = ctx.server;
+  const others = [...world.servers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [
+    { name: config.serverName, users: world.registeredCount - world.remoteCount, hops: 0, id: peerId },
+    ...others.map((s) => ({ name: s.name, users: s.users, hops: 1, id: s.id })),
+  ];
+}
+
+/**
+ * LINKS [[<remote>] <mask>] — modern.ircdocs.horse#links-message: 364 per server of the network
+ * whose name matches the mask (`<server> <linked through> :<hops> <info>`), then 365. Every
+ * linked server is one hop away (each link is direct).
+ */
+export const links = defineCommand({
+  name: 'LINKS',
+  help: 'LINKS [<mask>]\nLists the servers of the network (those whose name matches the mask).',
+  run(ctx, params) {
+    const mask = params.at(-1) ?? '*';
+    const self = ctx.server.config.serverName;
+    for (const s of network(ctx)) {
+      if (!maskMatch(mask, s.name)) continue;
+      ctx.numeric(N.RPL_LINKS, s.name, self, `${s.hops} ${ctx.server.config.networkName} ${s.hops === 0 ? 'freeq' : 'freeq peer'}`);
+    }
+    ctx.numeric(N.RPL_ENDOFLINKS, mask, 'End of /LINKS list');
+  },
+});
+
+/** MAP — the network as a tree (InspIRCd/UnrealIRCd style 006 lines, then 007) with users per server. */
+export const map = defineCommand({
+  name: 'MAP',
+  help: 'MAP\nShows the servers of the network, how they are linked and how many users each has.',
+  run(ctx) {
+    const all = network(ctx);
+    const total = Math.max(1, ctx.server.world.registeredCount);
+    all.forEach((s, i) => {
+      const prefix = s.hops === 0 ? '' : i === all.length - 1 ? '`-' : '|-';
+      ctx.numeric(N.RPL_MAP, `${prefix}${s.name} [${s.id.slice(0, 16)}] ${s.users} users (${((100 * s.users) / total).toFixed(1)}%)`);
+    });
+    ctx.numeric(N.RPL_MAPEND, 'End of /MAP');
+  },
+});

@@ -1,0 +1,104 @@
+import type { Channel } from './channel.js';
+import { stampAfter, type Stamp } from './hlc.js';
+import type { ModeChange } from './events.js';
+
+/**
+ * Durable channel state as it travels between servers (#14 "State"): last-writer-wins registers,
+ * each with the HLC stamp of its last change (state/hlc.ts; a change applied from a peer keeps
+ * the origin's stamp: Ops.withStamp). A server sends its channels' registers when a link comes
+ * up (federation/peers.ts burst); the receiver keeps, per register, whichever stamp is later, so
+ * any order of delivery, duplicates and concurrent edits end in the same state everywhere.
+ */
+export interface ChannelStateDelta {
+  channel: string;
+  topic?: { value: { text: string; setBy: string; setAt: number } | null; stamp: Stamp };
+  /** the flag modes that are on, a subset of `imnpst` */
+  flags?: { value: string; stamp: Stamp };
+  key?: { value: string | null; stamp: Stamp };
+  limit?: { value: number | null; stamp: Stamp };
+}
+
+const FLAGS = ['i', 'm', 'n', 'p', 's', 't'] as const;
+
+/** the registers of `ch` that have a stamp (a register nobody changed is the same default everywhere) */
+export function channelStateOf(ch: Channel): ChannelStateDelta {
+  const s = ch.stamps;
+  return {
+    channel: ch.name,
+    ...(s.topic ? { topic: { value: ch.topic ? { ...ch.topic } : null, stamp: s.topic } } : {}),
+    ...(s.modes ? { flags: { value: FLAGS.filter((f) => ch.modes[f]).join(''), stamp: s.modes } } : {}),
+    ...(s.key ? { key: { value: ch.modes.k ?? null, stamp: s.key } } : {}),
+    ...(s.limit ? { limit: { value: ch.modes.l ?? null, stamp: s.limit } } : {}),
+  };
+}
+
+/**
+ * What the sender may change here, as its users on the channel could now (#14: each delta is
+ * authorized before it is merged): `op` when one of the origin's users is a channel operator
+ * here, `member` when one is on the channel. Modes and +t topics need `op`, a -t topic `member`.
+ */
+export interface SyncAuthority { op: boolean; member: boolean }
+
+export interface MergeResult {
+  /** mode changes to show members (by the server) */
+  modes: ModeChange[];
+  /** the topic changed (to `ch.topic`) */
+  topic: boolean;
+  /** registers left alone although newer, for want of authority (for the log) */
+  refused: string[];
+}
+
+/**
+ * Merge `d` into `ch`: each register whose stamp is later than ours, if `auth` allows it. Stamps
+ * more than the allowed drift ahead were refused with the envelope (federation/peers.ts).
+ */
+export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncAuthority): MergeResult {
+  const out: MergeResult = { modes: [], topic: false, refused: [] };
+  const newer = (incoming: Stamp | undefined, ours: Stamp | undefined): incoming is Stamp => incoming !== undefined && (ours === undefined || stampAfter(incoming, ours));
+  if (d.flags && newer(d.flags.stamp, ch.stamps.modes)) {
+    if (!auth.op) out.refused.push('modes');
+    else {
+      for (const f of FLAGS) {
+        const on = d.flags.value.includes(f);
+        if (ch.modes[f] !== on) {
+          ch.modes[f] = on;
+          out.modes.push({ adding: on, mode: f });
+        }
+      }
+      ch.stamps.modes = d.flags.stamp;
+    }
+  }
+  if (d.key && newer(d.key.stamp, ch.stamps.key)) {
+    if (!auth.op) out.refused.push('key');
+    else {
+      const v = d.key.value ?? undefined;
+      if (ch.modes.k !== v) {
+        out.modes.push(v === undefined ? { adding: false, mode: 'k', param: ch.modes.k } : { adding: true, mode: 'k', param: v });
+        ch.modes.k = v;
+      }
+      ch.stamps.key = d.key.stamp;
+    }
+  }
+  if (d.limit && newer(d.limit.stamp, ch.stamps.limit)) {
+    if (!auth.op) out.refused.push('limit');
+    else {
+      const v = d.limit.value ?? undefined;
+      if (ch.modes.l !== v) {
+        out.modes.push(v === undefined ? { adding: false, mode: 'l' } : { adding: true, mode: 'l', param: String(v) });
+        ch.modes.l = v;
+      }
+      ch.stamps.limit = d.limit.stamp;
+    }
+  }
+  // the topic after the modes: whether it needs op depends on +t as merged
+  if (d.topic && newer(d.topic.stamp, ch.stamps.topic)) {
+    if (!(auth.op || (auth.member && !ch.modes.t))) out.refused.push('topic');
+    else {
+      const v = d.topic.value ?? undefined;
+      if (ch.topic?.text !== v?.text) out.topic = true;
+      ch.topic = v;
+      ch.stamps.topic = d.topic.stamp;
+    }
+  }
+  return out;
+}
