@@ -13,7 +13,9 @@ export function sendLusers(ctx: CommandContext): void {
   ctx.numeric(N.RPL_LUSEROP, String(w.operCount), 'operator(s) online');
   ctx.numeric(N.RPL_LUSERUNKNOWN, String(unknown), 'unknown connection(s)');
   ctx.numeric(N.RPL_LUSERCHANNELS, String(w.channels.size), 'channels formed');
-  ctx.numeric(N.RPL_LUSERME, `I have ${local} clients and ${w.servers.size} servers`);
+  let direct = 0;
+  for (const s of w.servers.values()) if (s.hops === 1) direct++;
+  ctx.numeric(N.RPL_LUSERME, `I have ${local} clients and ${direct} servers`);
   ctx.numeric(N.RPL_LOCALUSERS, String(local), String(w.maxLocal), `Current local users ${local}, max ${w.maxLocal}`);
   ctx.numeric(N.RPL_GLOBALUSERS, String(users), String(w.maxRegistered), `Current global users ${users}, max ${w.maxRegistered}`);
 }

@@ -31,6 +31,8 @@ const ModeChange = z.strictObject({ adding: z.boolean(), mode: z.string().regex(
 const Line = z.strictObject({ text: Text, concat: z.boolean() });
 const Time = z.number().int().nonnegative();
 
+/** a server name, shown to clients (LINKS, WHOIS, netsplit QUITs): host-name characters only */
+const ServerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/);
 const Stamp = z.strictObject({ hlc: Hlc, origin: PeerId });
 /** state/channel-sync.ts ChannelStateDelta */
 const ChannelState = z.strictObject({
@@ -44,6 +46,7 @@ const ChannelState = z.strictObject({
 /** state/wire.ts WireEvent, kind by kind */
 export const WireEvent = z.discriminatedUnion('kind', [
   ChannelState,
+  z.strictObject({ kind: z.literal('peer-link'), peer: PeerId, name: ServerName, up: z.boolean() }),
   z.strictObject({ kind: z.literal('join'), user: WireUser, channel: Channel, status: z.string().regex(/^[ov]{0,2}$/), ts: Time, key: safeString(128).optional(), netjoin: z.literal(true).optional() }),
   z.strictObject({ kind: z.literal('part'), user: WireUser, channel: Channel, reason: Text.optional() }),
   z.strictObject({ kind: z.literal('kick'), source: Mask, by: WireActor.optional(), channel: Channel, target: WireUser, reason: Text }),
@@ -77,8 +80,6 @@ export const WireEvent = z.discriminatedUnion('kind', [
 const Sig = z.string().regex(/^[A-Za-z0-9_-]{86}$/);
 
 /** Phase 1: who I am (must equal the transport-authenticated id), protocol version and capabilities. */
-/** a server name, shown to clients (LINKS, WHOIS, netsplit QUITs): host-name characters only */
-const ServerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/);
 export const Hello = z.strictObject({ type: z.literal('hello'), version: z.literal(1), id: PeerId, name: ServerName, caps: z.array(safeString(32)).max(32) });
 export const HelloAck = z.strictObject({ type: z.literal('hello_ack'), id: PeerId });
 export const Refusal = z.strictObject({ type: z.literal('refusal'), reason: safeString(200) });

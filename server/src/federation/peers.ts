@@ -10,6 +10,7 @@ import { RemoteApplier, type Trust } from './apply.js';
 import { ReplayGuard, sealEnvelope, verifyEnvelope } from './envelope.js';
 import type { EnvelopeMessage, S2sMessage } from './messages.js';
 import type { LinkEvents, LinkLog, S2sLink } from './link.js';
+import { Topology, type Reach } from './topology.js';
 
 /** A peer allowed to link: how far it is trusted, and the operator's name for it (config/s2s.ts). */
 export interface PeerPolicy { trust: Trust; name?: string }
@@ -44,6 +45,9 @@ export class Peers implements LinkEvents {
   private readonly links = new Map<string, S2sLink>();
   private readonly replay = new ReplayGuard();
   private readonly throttleLoggedAt = new Map<string, number>();
+  /** who links with whom, as announced; who is reachable (multi-hop) */
+  private readonly topo: Topology;
+  private reach = new Map<string, Reach>();
   readonly applier: RemoteApplier;
   /** set while a peer's event is applied: what Ops emits then is that peer's change, not ours */
   private applying = false;
@@ -69,6 +73,7 @@ export class Peers implements LinkEvents {
     counters?: PeerCounters;
   }) {
     this.applier = new RemoteApplier(d.ops, d.world, d.now, d.maxUsersPerOrigin ?? Infinity);
+    this.topo = new Topology(d.self.peerId);
     this.outSeq = d.now() * 1000;
     d.bus.subscribe('federation', (ev, meta) => this.outbound(ev, meta));
   }
@@ -114,11 +119,17 @@ export class Peers implements LinkEvents {
     } else {
       this.links.set(link.peerId, link);
       this.d.counters?.linkUp(link.peerId, true);
-      this.d.ops.serverLinked(link.peerId, link.peerName || link.peerId.slice(0, 16));
     }
+    this.topo.set(this.d.self.peerId, link.peerId, true);
+    this.topo.names.set(link.peerId, link.peerName);
     // a burst on the kept link even if one went out on the other: the peer may have closed that
-    // one before reading it (an introduced user and a member again are no-ops: apply.ts)
-    this.burst(link);
+    // one before reading it (an introduced user and a member again are no-ops: apply.ts); what
+    // it carries is relayed on to the servers behind the peer
+    this.send(this.burst(), [link]);
+    // the other servers learn of the new link (and, if it makes servers reachable for them,
+    // send us their own burst through it)
+    this.send([this.seal({ kind: 'peer-link', peer: link.peerId, name: link.peerName, up: true })], this.others(link));
+    this.reconcile('');
   }
 
   message(link: S2sLink, msg: S2sMessage): void {
@@ -131,16 +142,45 @@ export class Peers implements LinkEvents {
     if (this.links.get(link.peerId) !== link) return;
     this.links.delete(link.peerId);
     this.d.counters?.linkUp(link.peerId, false);
-    // netsplit: the peer's users leave this server's view, with the classic two-server reason
+    this.topo.set(this.d.self.peerId, link.peerId, false);
     const peerName = link.peerName || this.d.policy(link.peerId)?.name || link.peerId.slice(0, 16);
+    this.send([this.seal({ kind: 'peer-link', peer: link.peerId, name: link.peerName || peerName, up: false })], [...this.links.values()]);
+    // netsplit: the servers no longer reachable leave with their users, with the classic reason
+    // naming the two servers whose link broke
+    this.reconcile(`${this.d.self.name} ${peerName}`);
+  }
+
+  /**
+   * Reachability after a change of links (federation/topology.ts): servers newly reachable join
+   * the network (LINKS, MAP) and, if any, this server sends its burst to every link so they learn
+   * its users; servers no longer reachable leave with their users (QUIT `reason`). Returns
+   * whether any server became reachable.
+   */
+  private reconcile(reason: string): boolean {
+    const now = this.topo.reachable();
+    const nameOf = (id: string): string => id === this.d.self.peerId ? this.d.self.name : this.topo.names.get(id) || id.slice(0, 16);
+    let grew = false;
+    for (const [id, r] of now) {
+      if (!this.reach.has(id)) grew = true;
+      this.d.ops.serverLinked(id, nameOf(id), r.hops, nameOf(r.via));
+    }
     this.applying = true;
     try {
-      const n = this.applier.dropOrigin(link.peerId, `${this.d.self.name} ${peerName}`);
-      this.d.ops.serverSplit(link.peerId);
-      if (n > 0) this.d.log.info({ peer: link.peerId, users: n }, 'S2S netsplit: the peer\'s users left');
+      for (const id of this.reach.keys()) {
+        if (now.has(id)) continue;
+        const n = this.applier.dropOrigin(id, reason || `${this.d.self.name} ${nameOf(id)}`);
+        this.d.ops.serverSplit(id);
+        this.topo.forget(id);
+        this.d.log.info({ peer: id, name: nameOf(id), users: n }, 'S2S netsplit: the server is no longer reachable; its users left');
+      }
     } finally {
       this.applying = false;
     }
+    const before = this.reach;
+    this.reach = now;
+    // a server that came into reach through another's link has not had our users yet
+    if (grew && [...now.keys()].some((id) => !before.has(id) && !this.links.has(id))) this.send(this.burst(), [...this.links.values()]);
+    return grew;
   }
 
   // ---- out -----------------------------------------------------------------------------------
@@ -149,16 +189,30 @@ export class Peers implements LinkEvents {
     if (this.applying || this.links.size === 0 || !OUTBOUND.has(ev.kind)) return;
     // only what local users (or this server) did: a remote user's changes are its server's to send
     if (!isLocalChange(ev)) return;
-    const env = sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, meta.hlc, withKey(ev, toWire(ev)));
-    for (const link of this.links.values()) {
-      link.send(env);
-      this.d.counters?.eventOut(link.peerId);
+    this.send([this.seal(withKey(ev, toWire(ev)), meta.hlc)], [...this.links.values()]);
+  }
+
+  private seal(payload: WireEvent, hlc = this.d.hlc.now()): EnvelopeMessage {
+    return sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, hlc, payload);
+  }
+
+  private send(envs: EnvelopeMessage[], links: S2sLink[]): void {
+    for (const link of links) {
+      for (const env of envs) link.send(env);
+      for (let i = 0; i < envs.length; i++) this.d.counters?.eventOut(link.peerId);
     }
   }
 
-  /** a new link learns who is here: each registered local user, then its channels */
-  private burst(link: S2sLink): void {
-    const send = (payload: WireEvent): void => link.send(sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, this.d.hlc.now(), payload));
+  /** the up links other than `except` */
+  private others(except: S2sLink): S2sLink[] {
+    return [...this.links.values()].filter((l) => l !== except);
+  }
+
+  /** who is here: this server's links, each registered local user, its channels' registers */
+  private burst(): EnvelopeMessage[] {
+    const out: EnvelopeMessage[] = [];
+    const send = (payload: WireEvent): void => { out.push(this.seal(payload)); };
+    for (const l of this.links.values()) send({ kind: 'peer-link', peer: l.peerId, name: l.peerName, up: true });
     const channels = new Set<Channel>();
     for (const u of this.d.world.users.values()) {
       if (!u.registered || !u.local) continue;
@@ -174,23 +228,37 @@ export class Peers implements LinkEvents {
       const state = channelStateOf(ch);
       if (state.topic || state.flags || state.key || state.limit) send({ kind: 'channel-state', ...state });
     }
+    return out;
   }
 
   // ---- in ------------------------------------------------------------------------------------
 
+  /**
+   * An envelope from a link: from the peer itself or relayed by it from further away (multi-hop).
+   * Its origin must be allowed here (s2s-allowed-peers: list every server of the network, also
+   * those you do not dial) and its signature the origin's own; it must be new for that origin and
+   * its clock stamp not far ahead. Then it is applied under the origin's trust and forwarded,
+   * unchanged, to every other link (not back, not to the origin): relays cannot alter or forge.
+   * The same envelope arriving again by another path is dropped quietly.
+   */
   private inbound(link: S2sLink, env: EnvelopeMessage): void {
+    if (env.origin === this.d.self.peerId) return; // our own, come round a loop
     const peer = this.d.policy(env.origin);
+    const relayed = env.origin !== link.peerId;
     this.d.counters?.eventIn(link.peerId);
     const refuse = (reason: string): void => {
       this.d.counters?.refused(link.peerId, reasonClass(reason));
       this.d.log.warn({ peer: link.peerId, origin: env.origin, seq: env.seq, kind: env.payload.kind, reason }, 'S2S event refused');
     };
-    if (!peer || env.origin !== link.peerId) return refuse('origin is not the linked peer');
+    if (!peer) return refuse(relayed ? 'origin is not allowed here (relayed)' : 'origin is not the linked peer');
     if (!verifyEnvelope(env)) return refuse('bad signature');
     // a replay is dropped before it can move our clock; then the stamp is checked and taken
-    if (!this.replay.accept(env.origin, env.seq)) return refuse('replayed or old sequence number');
+    if (!this.replay.accept(env.origin, env.seq)) return relayed ? undefined : refuse('replayed or old sequence number');
     if (!this.d.hlc.receive(env.hlc)) return refuse('clock stamp too far in the future');
     this.d.counters?.lag(link.peerId, Math.max(0, this.d.now() - Number(env.hlc.slice(0, 13))));
+    // relayed on first, as received: what each server makes of it is its own policy
+    for (const l of this.others(link)) if (l.peerId !== env.origin) { l.send(env); this.d.counters?.eventOut(l.peerId); }
+    if (env.payload.kind === 'peer-link') return this.peerLink(env.origin, env.payload);
     this.applying = true;
     try {
       // the change keeps the origin's stamp here (last-writer-wins merges agree everywhere)
@@ -199,6 +267,14 @@ export class Peers implements LinkEvents {
     } finally {
       this.applying = false;
     }
+  }
+
+  /** a server announced its link with another up or down */
+  private peerLink(origin: string, ev: { peer: string; name: string; up: boolean }): void {
+    this.topo.set(origin, ev.peer, ev.up);
+    if (ev.peer !== this.d.self.peerId && !this.links.has(ev.peer)) this.topo.names.set(ev.peer, ev.name);
+    const originName = this.topo.names.get(origin) ?? origin.slice(0, 16);
+    this.reconcile(ev.up ? '' : `${originName} ${ev.name}`);
   }
 }
 

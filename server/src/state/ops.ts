@@ -198,12 +198,14 @@ export class Ops {
     return loser;
   }
 
-  /** a peer's link is up (#14): it is a server of the network (LINKS, MAP, LUSERS) */
-  serverLinked(id: string, name: string): void {
-    if (!this.world.servers.has(id)) this.world.servers.set(id, { id, name, linkedAt: this.clock.now(), users: 0 });
+  /** a server is reachable (#14): it is a server of the network (LINKS, MAP, LUSERS); hops and path updated */
+  serverLinked(id: string, name: string, hops: number, via: string): void {
+    const s = this.world.servers.get(id);
+    if (s) { s.hops = hops; s.via = via; return; }
+    this.world.servers.set(id, { id, name, linkedAt: this.clock.now(), users: 0, hops, via });
   }
 
-  /** a peer's link is gone (after its users left: federation/apply.ts dropOrigin) */
+  /** a server is no longer reachable (after its users left: federation/apply.ts dropOrigin) */
   serverSplit(id: string): void {
     this.world.servers.delete(id);
   }

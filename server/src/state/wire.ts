@@ -17,6 +17,8 @@ export interface WireUser { uid: string; nick: string; username: string; host: s
 export type WireEvent =
   /** a channel's durable registers, sent when a link comes up (state/channel-sync.ts); toWire never makes it */
   | ({ kind: 'channel-state' } & ChannelStateDelta)
+  /** the origin's link with `peer` went up or down (federation/topology.ts); toWire never makes it */
+  | { kind: 'peer-link'; peer: string; name: string; up: boolean }
   /**
    * status: the member's prefix modes on the origin (`o`, `ov`…); ts: when the origin created the
    * channel (Ops.join's TS rule); key: the channel's key when it is +k (federation/peers.ts),

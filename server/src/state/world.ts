@@ -20,6 +20,10 @@ export interface NetServer {
   readonly linkedAt: number;
   /** users it has here now */
   users: number;
+  /** hops from this server (1: a direct link) */
+  hops: number;
+  /** the name of the server it is reached through */
+  via: string;
 }
 
 export interface WhowasEntry { nick: string; username: string; host: string; realname: string; at: number; account?: string }

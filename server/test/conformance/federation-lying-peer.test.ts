@@ -175,16 +175,22 @@ describe('a lying peer is refused at the door', () => {
 });
 
 describe('envelopes that are not what they claim', () => {
-  test('forged origin: another server\'s id, signed by that server or by the liar, is refused (not the linked peer)', async () => {
+  test('forged origin: another server\'s id without its key is refused (bad signature); a server not allowed here is refused even with its own key', async () => {
     const s = await scene();
     const o = { uid: `${serverIdPrefix(OTHER.id)}000001`, nick: 'otheruser', username: 'o', host: 'other.example', realname: 'o', signonAt: Date.now() };
+    const st = { uid: `${serverIdPrefix(STRANGER.id)}000001`, nick: 'stranger', username: 's', host: 'stranger.example', realname: 's', signonAt: Date.now() };
     await refusedEach(s, [
-      { send: () => s.liar.emit({ kind: 'register', user: o }, { origin: OTHER.id, seed: OTHER.seed }), reason: /^origin is not the linked peer$/ },
-      { send: () => s.liar.emit({ kind: 'register', user: o }, { origin: OTHER.id }), reason: /^origin is not the linked peer$/ },
-      { send: () => s.liar.say(o, s.ch, 'forged other', {}, { origin: OTHER.id, seed: OTHER.seed }), reason: /^origin is not the linked peer$/ },
-      { send: () => s.liar.say(o, s.ch, 'forged stranger', {}, { origin: STRANGER.id, seed: STRANGER.seed }), reason: /^origin is not the linked peer$/ },
-    ], /otheruser|forged/);
+      { send: () => s.liar.emit({ kind: 'register', user: o }, { origin: OTHER.id }), reason: /^bad signature$/ },
+      { send: () => s.liar.say(o, s.ch, 'forged other', {}, { origin: OTHER.id }), reason: /^bad signature$/ },
+      { send: () => s.liar.emit({ kind: 'register', user: st }, { origin: STRANGER.id, seed: STRANGER.seed }), reason: /^origin is not allowed here/ },
+      { send: () => s.liar.say(st, s.ch, 'forged stranger', {}, { origin: STRANGER.id, seed: STRANGER.seed }), reason: /^origin is not allowed here/ },
+    ], /otheruser|stranger|forged/);
     assert.equal(world().findUser('otheruser'), undefined);
+    // what an allowed server really signed may come through any linked peer (multi-hop): the
+    // relay cannot change it, and it is applied under that server's own trust
+    s.liar.emit({ kind: 'register', user: o }, { origin: OTHER.id, seed: OTHER.seed });
+    await s.liar.sync();
+    assert.equal(world().findUser('otheruser')?.origin, OTHER.id);
   });
 
   test('bad signatures: signed with another key, a signature altered, a payload or seq altered after signing', async () => {
