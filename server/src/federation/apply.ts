@@ -1,5 +1,6 @@
 import { ReplyError } from '../protocol/reply-error.js';
 import { MAX_HLC_DRIFT_MS } from '../state/hlc.js';
+import { deltaStamps } from '../state/channel-sync.js';
 import { serverIdPrefix } from '../state/ids.js';
 import { joinLines } from '../state/message-ops.js';
 import type { Actor } from '../state/actor.js';
@@ -111,10 +112,15 @@ export class RemoteApplier {
         // ours (two servers creating it at once). Otherwise, and always for a relay peer, this
         // server's own rules give the status (founding, founder, DID ops), as for a local JOIN:
         // a live join never takes over an older channel.
+        // A channel this join creates here takes the origin's creation time (every server then
+        // has the same one; a relay peer's is held to the last minute).
         const ch = this.world.findChannel(ev.channel);
-        const concurrent = ch !== undefined && ev.ts <= ch.createdAt && ev.ts >= this.now() - MAX_HLC_DRIFT_MS;
-        if (trust === 'full' && (ev.netjoin === true || concurrent)) {
+        const recent = ev.ts >= this.now() - MAX_HLC_DRIFT_MS;
+        const concurrent = ch !== undefined && ev.ts <= ch.createdAt && recent;
+        if (trust === 'full' && (ev.netjoin === true || concurrent || !ch)) {
           this.ops.join(u, ev.channel, ev.key, { status: ev.status, channelTs: ev.ts, netjoin: ev.netjoin === true });
+        } else if (!ch) {
+          this.ops.join(u, ev.channel, ev.key, { status: '', channelTs: recent ? ev.ts : this.now() - MAX_HLC_DRIFT_MS });
         } else {
           this.ops.join(u, ev.channel, ev.key);
         }
@@ -151,8 +157,8 @@ export class RemoteApplier {
       case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
       case 'channel-state': {
         const ch = this.channel(ev.channel);
-        for (const r of [ev.topic, ev.flags, ev.key, ev.limit]) {
-          if (r && Number(r.stamp.hlc.slice(0, 13)) > this.now() + MAX_HLC_DRIFT_MS) return refused('channel-state stamp too far in the future');
+        for (const st of deltaStamps(ev)) {
+          if (Number(st.hlc.slice(0, 13)) > this.now() + MAX_HLC_DRIFT_MS) return refused('channel-state stamp too far in the future');
         }
         // authorized as the origin's users on the channel could change it now
         let member = false;

@@ -34,6 +34,11 @@ const Time = z.number().int().nonnegative();
 /** a server name, shown to clients (LINKS, WHOIS, netsplit QUITs): host-name characters only */
 const ServerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/);
 const Stamp = z.strictObject({ hlc: Hlc, origin: PeerId });
+/** one +b/+e/+I list, whole */
+const ListRegister = z.strictObject({
+  value: z.array(z.strictObject({ mask: Mask.refine((x) => x !== '' && !/\s/.test(x) && !x.startsWith(':'), { message: 'not a mask' }), setBy: Mask, setAt: Time })).max(1000),
+  stamp: Stamp,
+});
 /** state/channel-sync.ts ChannelStateDelta */
 const ChannelState = z.strictObject({
   kind: z.literal('channel-state'), channel: Channel,
@@ -41,6 +46,9 @@ const ChannelState = z.strictObject({
   flags: z.strictObject({ value: z.string().regex(/^[imnpst]{0,6}$/), stamp: Stamp }).optional(),
   key: z.strictObject({ value: safeString(128).refine((s) => s !== '' && !/[\s,:]/.test(s), { message: 'not a key' }).nullable(), stamp: Stamp }).optional(),
   limit: z.strictObject({ value: z.number().int().positive().max(1_000_000).nullable(), stamp: Stamp }).optional(),
+  lists: z.strictObject({ b: ListRegister.optional(), e: ListRegister.optional(), I: ListRegister.optional() }).optional(),
+  didops: z.strictObject({ value: z.array(z.strictObject({ did: Did, by: Mask, at: Time })).max(1000), stamp: Stamp }).optional(),
+  founder: z.strictObject({ value: Did, stamp: Stamp }).optional(),
 });
 
 /** state/wire.ts WireEvent, kind by kind */

@@ -94,10 +94,15 @@ export class Peers implements LinkEvents {
   throttled(peerId: string): void {
     this.d.counters?.throttled(peerId);
     // logged at most every 10 s per peer: a steady flood pauses the link many times a second
+    if (this.logEvery(`rate:${peerId}`)) this.d.log.warn({ peer: peerId }, 'S2S peer over its rate: its link is not read until tokens return');
+  }
+
+  /** true at most once every 10 s per key (repeated log lines) */
+  private logEvery(key: string): boolean {
     const now = this.d.now();
-    if (now - (this.throttleLoggedAt.get(peerId) ?? -Infinity) < 10_000) return;
-    this.throttleLoggedAt.set(peerId, now);
-    this.d.log.warn({ peer: peerId }, 'S2S peer over its rate: its link is not read until tokens return');
+    if (now - (this.throttleLoggedAt.get(key) ?? -Infinity) < 10_000) return false;
+    this.throttleLoggedAt.set(key, now);
+    return true;
   }
 
   /** the link up with this peer, if any */
@@ -125,10 +130,11 @@ export class Peers implements LinkEvents {
     // a burst on the kept link even if one went out on the other: the peer may have closed that
     // one before reading it (an introduced user and a member again are no-ops: apply.ts); what
     // it carries is relayed on to the servers behind the peer
-    this.send(this.burst(), [link]);
-    // the other servers learn of the new link (and, if it makes servers reachable for them,
-    // send us their own burst through it)
-    this.send([this.seal({ kind: 'peer-link', peer: link.peerId, name: link.peerName, up: true })], this.others(link));
+    // to every link, not only the new one: every path then carries the same envelopes in the
+    // same order, which is what the replay guard (highest sequence number seen) needs when an
+    // envelope can come by two paths; the servers that knew us get duplicates, which are no-ops.
+    // The burst includes this link (peer-link), so the others learn of it too.
+    this.send(this.burst(), [...this.links.values()]);
     this.reconcile('');
   }
 
@@ -226,7 +232,7 @@ export class Peers implements LinkEvents {
     // there (the receiver merges them as far as our channel operators could change them)
     for (const ch of channels) {
       const state = channelStateOf(ch);
-      if (state.topic || state.flags || state.key || state.limit) send({ kind: 'channel-state', ...state });
+      if (Object.keys(state).length > 1) send({ kind: 'channel-state', ...state });
     }
     return out;
   }
@@ -253,7 +259,14 @@ export class Peers implements LinkEvents {
     if (!peer) return refuse(relayed ? 'origin is not allowed here (relayed)' : 'origin is not the linked peer');
     if (!verifyEnvelope(env)) return refuse('bad signature');
     // a replay is dropped before it can move our clock; then the stamp is checked and taken
-    if (!this.replay.accept(env.origin, env.seq)) return relayed ? undefined : refuse('replayed or old sequence number');
+    if (!this.replay.accept(env.origin, env.seq)) {
+      // by another path first (meshes): normal, quiet; straight from the origin: logged, at most
+      // every 10 s per peer (a replay changes nothing either way)
+      this.d.counters?.refused(link.peerId, 'replay');
+      if (relayed || !this.logEvery(`replay:${link.peerId}`)) return;
+      this.d.log.warn({ peer: link.peerId, origin: env.origin, seq: env.seq, kind: env.payload.kind, reason: 'replayed or old sequence number' }, 'S2S event refused');
+      return;
+    }
     if (!this.d.hlc.receive(env.hlc)) return refuse('clock stamp too far in the future');
     this.d.counters?.lag(link.peerId, Math.max(0, this.d.now() - Number(env.hlc.slice(0, 13))));
     // relayed on first, as received: what each server makes of it is its own policy

@@ -1,7 +1,7 @@
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { canonicalMask } from '../protocol/validate.js';
-import type { Channel } from './channel.js';
+import { LIST_REGISTER, type Channel } from './channel.js';
 import type { EventSink, ModeChange } from './events.js';
 import type { Stamp } from './hlc.js';
 import type { ChannelStore } from './store.js';
@@ -53,9 +53,13 @@ export function applyChannelModes(ctx: ModeOpsContext, actor: Actor, ch: Channel
           if (c.adding && !ch.didOps.has(tdid)) {
             const grant = { by: grantor, at: now, stamp: ctx.stamp() };
             ch.didOps.set(tdid, grant);
+            ch.stamps.didops = grant.stamp;
+            dirty = true;
             ctx.store.addDidOp(ch, tdid, grant);
             ctx.emit({ kind: 'did-op', channel: ch, did: tdid, adding: true, by: grant.by });
           } else if (!c.adding && ch.didOps.delete(tdid)) {
+            ch.stamps.didops = ctx.stamp();
+            dirty = true;
             ctx.store.removeDidOp(ch, tdid);
             ctx.emit({ kind: 'did-op', channel: ch, did: tdid, adding: false, by: grantor });
           }
@@ -72,11 +76,15 @@ export function applyChannelModes(ctx: ModeOpsContext, actor: Actor, ch: Channel
           if (list.length >= ctx.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
           const entry = { mask, setBy: source, setAt: now, stamp: ctx.stamp() };
           list.add(entry);
+          ch.stamps[LIST_REGISTER[m]] = entry.stamp;
+          dirty = true;
           ctx.store.addListEntry(ch, m, entry);
           applied.push({ adding: true, mode: m, param: mask });
         } else {
           if (idx === -1) continue;
           const removed = list.removeAt(idx);
+          ch.stamps[LIST_REGISTER[m]] = ctx.stamp();
+          dirty = true;
           ctx.store.removeListEntry(ch, m, removed.mask);
           // echo the entry as stored, so clients can drop it from their copy of the list
           applied.push({ adding: false, mode: m, param: removed.mask });

@@ -1,4 +1,4 @@
-import type { Channel } from './channel.js';
+import { LIST_REGISTER, type Channel, type DidGrant, type ListEntry, type ListMode } from './channel.js';
 import { stampAfter, type Stamp } from './hlc.js';
 import type { ModeChange } from './events.js';
 
@@ -16,7 +16,15 @@ export interface ChannelStateDelta {
   flags?: { value: string; stamp: Stamp };
   key?: { value: string | null; stamp: Stamp };
   limit?: { value: number | null; stamp: Stamp };
+  /** the +b/+e/+I lists, each whole (last writer wins) */
+  lists?: Partial<Record<ListMode, { value: { mask: string; setBy: string; setAt: number }[]; stamp: Stamp }>>;
+  /** the DID ops, whole */
+  didops?: { value: { did: string; by: string; at: number }[]; stamp: Stamp };
+  /** the founder: the earliest stamped claim wins everywhere (a deterministic min-register) */
+  founder?: { value: string; stamp: Stamp };
 }
+
+export const LIST_MODES: readonly ListMode[] = ['b', 'e', 'I'];
 
 const FLAGS = ['i', 'm', 'n', 'p', 's', 't'] as const;
 
@@ -29,7 +37,18 @@ export function channelStateOf(ch: Channel): ChannelStateDelta {
     ...(s.modes ? { flags: { value: FLAGS.filter((f) => ch.modes[f]).join(''), stamp: s.modes } } : {}),
     ...(s.key ? { key: { value: ch.modes.k ?? null, stamp: s.key } } : {}),
     ...(s.limit ? { limit: { value: ch.modes.l ?? null, stamp: s.limit } } : {}),
+    ...(LIST_MODES.some((m) => s[LIST_REGISTER[m]]) ? { lists: Object.fromEntries(LIST_MODES.flatMap((m) => {
+      const stamp = s[LIST_REGISTER[m]];
+      return stamp ? [[m, { value: ch.lists[m].entries.map((e) => ({ mask: e.mask, setBy: e.setBy, setAt: e.setAt })), stamp }]] : [];
+    })) } : {}),
+    ...(s.didops ? { didops: { value: [...ch.didOps].map(([did, g]) => ({ did, by: g.by, at: g.at })), stamp: s.didops } } : {}),
+    ...(ch.founder !== undefined && s.founder ? { founder: { value: ch.founder, stamp: s.founder } } : {}),
   };
+}
+
+/** the stamps a delta carries (each is checked against the clock before a merge: federation/apply.ts) */
+export function deltaStamps(d: ChannelStateDelta): Stamp[] {
+  return [d.topic, d.flags, d.key, d.limit, d.didops, d.founder, ...LIST_MODES.map((m) => d.lists?.[m])].flatMap((r) => r ? [r.stamp] : []);
 }
 
 /**
@@ -42,8 +61,16 @@ export interface SyncAuthority { op: boolean; member: boolean }
 export interface MergeResult {
   /** mode changes to show members (by the server) */
   modes: ModeChange[];
+  /** list entries added and removed (to persist) */
+  listAdded: { mode: ListMode; entry: ListEntry }[];
+  listRemoved: { mode: ListMode; mask: string }[];
+  /** DID ops granted and revoked (to persist) */
+  didOpsAdded: { did: string; grant: DidGrant }[];
+  didOpsRemoved: string[];
   /** the topic changed (to `ch.topic`) */
   topic: boolean;
+  /** the founder changed */
+  founder?: boolean;
   /** registers left alone although newer, for want of authority (for the log) */
   refused: string[];
 }
@@ -53,7 +80,7 @@ export interface MergeResult {
  * more than the allowed drift ahead were refused with the envelope (federation/peers.ts).
  */
 export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncAuthority): MergeResult {
-  const out: MergeResult = { modes: [], topic: false, refused: [] };
+  const out: MergeResult = { modes: [], topic: false, refused: [], listAdded: [], listRemoved: [], didOpsAdded: [], didOpsRemoved: [] };
   const newer = (incoming: Stamp | undefined, ours: Stamp | undefined): incoming is Stamp => incoming !== undefined && (ours === undefined || stampAfter(incoming, ours));
   if (d.flags && newer(d.flags.stamp, ch.stamps.modes)) {
     if (!auth.op) out.refused.push('modes');
@@ -88,6 +115,52 @@ export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncA
         ch.modes.l = v;
       }
       ch.stamps.limit = d.limit.stamp;
+    }
+  }
+  for (const m of LIST_MODES) {
+    const inc = d.lists?.[m];
+    const reg = LIST_REGISTER[m];
+    if (!inc || !newer(inc.stamp, ch.stamps[reg])) continue;
+    if (!auth.op) { out.refused.push(`+${m} list`); continue; }
+    const list = ch.lists[m];
+    const want = new Set(inc.value.map((e) => e.mask));
+    for (let i = list.length - 1; i >= 0; i--) {
+      const mask = list.entries[i]!.mask;
+      if (want.has(mask)) continue;
+      list.removeAt(i);
+      out.listRemoved.push({ mode: m, mask });
+      out.modes.push({ adding: false, mode: m, param: mask });
+    }
+    for (const e of inc.value) {
+      if (list.indexOf(e.mask) !== -1) continue;
+      const entry: ListEntry = { mask: e.mask, setBy: e.setBy, setAt: e.setAt, stamp: inc.stamp };
+      list.add(entry);
+      out.listAdded.push({ mode: m, entry });
+      out.modes.push({ adding: true, mode: m, param: e.mask });
+    }
+    ch.stamps[reg] = inc.stamp;
+  }
+  if (d.didops && newer(d.didops.stamp, ch.stamps.didops)) {
+    if (!auth.op) out.refused.push('DID ops');
+    else {
+      const want = new Map(d.didops.value.map((g) => [g.did, g]));
+      for (const did of [...ch.didOps.keys()]) if (!want.has(did)) { ch.didOps.delete(did); out.didOpsRemoved.push(did); }
+      for (const [did, g] of want) {
+        if (ch.didOps.has(did)) continue;
+        const grant: DidGrant = { by: g.by, at: g.at, stamp: d.didops.stamp };
+        ch.didOps.set(did, grant);
+        out.didOpsAdded.push({ did, grant });
+      }
+      ch.stamps.didops = d.didops.stamp;
+    }
+  }
+  // the founder: the earliest claim, the same on every server whatever the order of arrival
+  if (d.founder && (ch.stamps.founder === undefined || ch.founder === undefined || stampAfter(ch.stamps.founder, d.founder.stamp)) && ch.founder !== d.founder.value) {
+    if (!auth.op) out.refused.push('founder');
+    else {
+      ch.founder = d.founder.value;
+      ch.stamps.founder = d.founder.stamp;
+      out.founder = true;
     }
   }
   // the topic after the modes: whether it needs op depends on +t as merged

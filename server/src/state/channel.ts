@@ -21,7 +21,15 @@ export interface ChannelStamps {
   key?: Stamp;
   limit?: Stamp;
   founder?: Stamp;
+  /** the +b, +e and +I lists and the DID ops, each as a whole (#14): the last entry added or removed */
+  bans?: Stamp;
+  excepts?: Stamp;
+  invex?: Stamp;
+  didops?: Stamp;
 }
+
+/** the stamp register of each list mode */
+export const LIST_REGISTER = { b: 'bans', e: 'excepts', I: 'invex' } as const satisfies Record<ListMode, keyof ChannelStamps>;
 
 /** Membership prefixes, highest first: PREFIX=(ov)@+ */
 export const PREFIX_MODES = 'ov';

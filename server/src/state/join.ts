@@ -89,7 +89,10 @@ export interface JoinContext {
       // (a channel re-created during a netsplit) is dropped, except the founder's and DID ops'
       if (!creating) {
         for (const [m, ms] of ch.members) {
-          if (!m.local || ch.isFounder(m) || (m.account !== undefined && ch.didOps.has(m.account))) continue;
+          // every member's but those of the joiner's own server (their status is the older
+          // channel's), the founder's and DID ops': each server applies the same rule, so a
+          // status is dropped everywhere, without a MODE having to travel
+          if ((u.origin !== undefined && m.origin === u.origin) || ch.isFounder(m) || (m.account !== undefined && ch.didOps.has(m.account))) continue;
           for (const mode of [...ms.modes]) if (ms.remove(mode)) lost.push({ adding: false, mode, param: m.nick });
         }
       }

@@ -105,7 +105,11 @@ export class Ops {
    */
   mergeChannelState(ch: Channel, delta: ChannelStateDelta, auth: SyncAuthority): string[] {
     const r = mergeChannelState(ch, delta, auth);
-    if (r.modes.length || r.topic) this.store.saveChannel(ch);
+    for (const l of r.listRemoved) this.store.removeListEntry(ch, l.mode, l.mask);
+    for (const l of r.listAdded) this.store.addListEntry(ch, l.mode, l.entry);
+    for (const did of r.didOpsRemoved) this.store.removeDidOp(ch, did);
+    for (const g of r.didOpsAdded) this.store.addDidOp(ch, g.did, g.grant);
+    if (r.modes.length || r.topic || r.founder || r.didOpsAdded.length || r.didOpsRemoved.length) this.store.saveChannel(ch);
     if (r.modes.length) this.emit({ kind: 'channel-mode', channel: ch, changes: r.modes });
     if (r.topic) this.emit({ kind: 'topic', source: ch.topic?.setBy ?? this.origin, channel: ch });
     return r.refused;

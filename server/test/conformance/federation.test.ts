@@ -179,8 +179,8 @@ describe('two servers over TLS', () => {
     bob.send('SQUIT a.test :maintenance');
     await bob.expect(/^:alice!\S+ QUIT :b\.test a\.test$/);
     // while split, alice (op) changes the topic and a mode on A: they reach B when the link is back
-    alice.send('TOPIC #s :set during the split', 'MODE #s +s');
-    await alice.expect(/ MODE #s \+s$/);
+    alice.send('TOPIC #s :set during the split', 'MODE #s +s', 'MODE #s +b *!*@banned.example');
+    await alice.expect(/ MODE #s \+b \*!\*@banned\.example$/);
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(B.server.federation!.peers.linked.length, 0);
     assert.equal(B.server.context.world.findChannel('#s')?.topic, undefined);
@@ -189,11 +189,14 @@ describe('two servers over TLS', () => {
     // after a SQUIT the name is no longer linked: CONNECT by peer id works too; either way it is back
     await until(linked, 'relinked after CONNECT');
     await bob.expect(/^:alice!\S+ JOIN #s$/);
-    await bob.expect(/^:a\.test MODE #s \+s$|^:b\.test MODE #s \+s$/);
+    // the merged registers, shown as one MODE from this server
+    await bob.expect(/^:b\.test MODE #s \+sb \*!\*@banned\.example$/);
     await bob.expect(/^:alice!\S+ TOPIC #s :set during the split$/);
     const atB = B.server.context.world.findChannel('#s')!;
     const atA = A.server.context.world.findChannel('#s')!;
-    assert.deepEqual([atB.topic?.text, atB.modes.s, atB.stamps.topic], [atA.topic?.text, atA.modes.s, atA.stamps.topic]);
+    await until(() => atB.lists.b.length === 1, '+b at B');
+    assert.deepEqual([atB.topic?.text, atB.modes.s, atB.stamps.topic, atB.lists.b.entries[0]?.mask, atB.stamps.bans],
+      [atA.topic?.text, atA.modes.s, atA.stamps.topic, atA.lists.b.entries[0]?.mask, atA.stamps.bans]);
 
     // SQUIT on the accepting side, by peer id: B keeps dialling, A keeps refusing
     alice.send(`OPER alice :correct horse battery`);

@@ -206,4 +206,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE channel_did_invites ADD COLUMN origin TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'channel-list-stamps',
+    sql: `
+      -- #14 (docs/federation.md "How channel state converges"): the ban, exception and invite
+      -- lists and the set of DID ops converge as whole registers, last writer wins: the stamp of
+      -- the last change (an entry added or removed) of each, as for the registers of version 8.
+      ALTER TABLE channels ADD COLUMN bans_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN bans_origin TEXT;
+      ALTER TABLE channels ADD COLUMN excepts_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN excepts_origin TEXT;
+      ALTER TABLE channels ADD COLUMN invex_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN invex_origin TEXT;
+      ALTER TABLE channels ADD COLUMN didops_hlc TEXT;
+      ALTER TABLE channels ADD COLUMN didops_origin TEXT;
+    `,
+  },
 ];

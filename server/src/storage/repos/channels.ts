@@ -11,6 +11,8 @@ interface ChannelRow {
   topic_hlc: string | null; topic_origin: string | null; modes_hlc: string | null; modes_origin: string | null;
   key_hlc: string | null; key_origin: string | null; limit_hlc: string | null; limit_origin: string | null;
   founder_hlc: string | null; founder_origin: string | null;
+  bans_hlc: string | null; bans_origin: string | null; excepts_hlc: string | null; excepts_origin: string | null;
+  invex_hlc: string | null; invex_origin: string | null; didops_hlc: string | null; didops_origin: string | null;
 }
 /** a stamp's two columns (migration 8); both NULL in rows from before it */
 interface StampCols { hlc: string | null; origin: string | null }
@@ -19,7 +21,7 @@ interface DidOpRow extends StampCols { channel: string; did: string; granted_by:
 interface DidInviteRow extends StampCols { channel: string; did: string; invited_by: string; invited_at: number }
 
 /** the channel registers that carry a stamp, each stored in `<register>_hlc` / `<register>_origin` */
-const REGISTERS = ['topic', 'modes', 'key', 'limit', 'founder'] as const satisfies ReadonlyArray<keyof ChannelStamps>;
+const REGISTERS = ['topic', 'modes', 'key', 'limit', 'founder', 'bans', 'excepts', 'invex', 'didops'] as const satisfies ReadonlyArray<keyof ChannelStamps>;
 
 /**
  * state/hlc.ts decodeHlc's format, repeated here because storage/ may import state/ only
@@ -65,15 +67,19 @@ export class SqliteChannelStore implements ChannelStore {
   constructor(private readonly db: Db, private readonly cipher: FieldCipher) {
     this.upsert = db.prepare(`
       INSERT INTO channels (name_folded, name, created_at, topic, topic_set_by, topic_set_at, modes, chan_key, user_limit, founder_did, empty_since,
-        topic_hlc, topic_origin, modes_hlc, modes_origin, key_hlc, key_origin, limit_hlc, limit_origin, founder_hlc, founder_origin)
+        topic_hlc, topic_origin, modes_hlc, modes_origin, key_hlc, key_origin, limit_hlc, limit_origin, founder_hlc, founder_origin,
+        bans_hlc, bans_origin, excepts_hlc, excepts_origin, invex_hlc, invex_origin, didops_hlc, didops_origin)
       VALUES (@folded, @name, @createdAt, @topic, @topicSetBy, @topicSetAt, @modes, @key, @limit, @founder, @emptySince,
-        @topic_hlc, @topic_origin, @modes_hlc, @modes_origin, @key_hlc, @key_origin, @limit_hlc, @limit_origin, @founder_hlc, @founder_origin)
-      ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name, topic = excluded.topic, topic_set_by = excluded.topic_set_by,
+        @topic_hlc, @topic_origin, @modes_hlc, @modes_origin, @key_hlc, @key_origin, @limit_hlc, @limit_origin, @founder_hlc, @founder_origin,
+        @bans_hlc, @bans_origin, @excepts_hlc, @excepts_origin, @invex_hlc, @invex_origin, @didops_hlc, @didops_origin)
+      ON CONFLICT (name_folded) DO UPDATE SET name = excluded.name, created_at = excluded.created_at, topic = excluded.topic, topic_set_by = excluded.topic_set_by,
         topic_set_at = excluded.topic_set_at, modes = excluded.modes, chan_key = excluded.chan_key, user_limit = excluded.user_limit,
         founder_did = excluded.founder_did, empty_since = excluded.empty_since,
         topic_hlc = excluded.topic_hlc, topic_origin = excluded.topic_origin, modes_hlc = excluded.modes_hlc, modes_origin = excluded.modes_origin,
         key_hlc = excluded.key_hlc, key_origin = excluded.key_origin, limit_hlc = excluded.limit_hlc, limit_origin = excluded.limit_origin,
-        founder_hlc = excluded.founder_hlc, founder_origin = excluded.founder_origin`);
+        founder_hlc = excluded.founder_hlc, founder_origin = excluded.founder_origin,
+        bans_hlc = excluded.bans_hlc, bans_origin = excluded.bans_origin, excepts_hlc = excluded.excepts_hlc, excepts_origin = excluded.excepts_origin,
+        invex_hlc = excluded.invex_hlc, invex_origin = excluded.invex_origin, didops_hlc = excluded.didops_hlc, didops_origin = excluded.didops_origin`);
     // (children go by ON DELETE CASCADE; foreign_keys is on in storage/db.ts)
     this.del = db.prepare('DELETE FROM channels WHERE name_folded = ?');
     this.addEntry = db.prepare(`INSERT OR IGNORE INTO channel_lists (channel, mode, mask, set_by, set_at, hlc, origin, position)

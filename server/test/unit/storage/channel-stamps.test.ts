@@ -114,13 +114,17 @@ test('stamps set through Ops survive a restart: topic, modes, key, limit, founde
       ...Object.values(before.registers), ...before.b.map((x) => x[1] as Stamp),
       ...before.didOps.map((x) => x[1] as Stamp), ...before.didInvites.map((x) => x[1] as Stamp),
     ];
-    assert.deepEqual(Object.keys(before.registers).sort(), ['founder', 'key', 'limit', 'modes', 'topic'], 'every register is stamped');
-    assert.equal(all.length, 8);
+    assert.deepEqual(Object.keys(before.registers).sort(), ['bans', 'didops', 'founder', 'key', 'limit', 'modes', 'topic'], 'every register is stamped');
+    // the +b list's register has the stamp of its last change (the entry), the DID ops' of the grant
+    assert.deepEqual(before.registers.bans, before.b[0]![1]);
+    assert.deepEqual(before.registers.didops, before.didOps[0]![1]);
+    assert.equal(all.length, 10);
     for (const s of all) {
       assert.ok(decodeHlc(s.hlc), `well-formed hlc ${s.hlc}`);
       assert.equal(s.origin, PEER);
     }
-    assert.equal(new Set(all.map((s) => s.hlc)).size, all.length, 'one fresh stamp per change');
+    // one fresh stamp per change (a list's and the DID ops' registers share their entry's)
+    assert.equal(new Set(all.map((s) => s.hlc)).size, all.length - 2, 'one fresh stamp per change');
     a.close();
 
     // a second server on the same file, later
@@ -169,6 +173,7 @@ test('a database from before migration 8 migrates and loads with no stamps; new 
     const cols = (t: string) => (a.db.prepare(`PRAGMA table_info(${t})`).all() as Array<{ name: string; notnull: number }>).filter((c) => /(_|^)(hlc|origin)$/.test(c.name));
     assert.deepEqual(cols('channels').map((c) => c.name), [
       'topic_hlc', 'topic_origin', 'modes_hlc', 'modes_origin', 'key_hlc', 'key_origin', 'limit_hlc', 'limit_origin', 'founder_hlc', 'founder_origin',
+      'bans_hlc', 'bans_origin', 'excepts_hlc', 'excepts_origin', 'invex_hlc', 'invex_origin', 'didops_hlc', 'didops_origin',
     ]);
     for (const t of ['channel_lists', 'channel_did_ops', 'channel_did_invites']) assert.deepEqual(cols(t).map((c) => [c.name, c.notnull]), [['hlc', 0], ['origin', 0]], t);
 
@@ -211,7 +216,7 @@ test('a malformed stored stamp is ignored (read as not stamped), the rest of the
     const goodEntry = ch.lists.b.entries[1]!.stamp!;
     // damage: a bad hlc, a bad origin, a half-written pair, a too-long counter
     a.db.prepare(`UPDATE channels SET topic_hlc = 'yesterday', modes_origin = 'NOT-A-PEER', limit_origin = NULL,
-      key_hlc = '1700000000000.0000001' WHERE name_folded = '#c'`).run();
+      key_hlc = '1700000000000.0000001', bans_hlc = '1700000000000.00000x' WHERE name_folded = '#c'`).run();
     a.db.prepare("UPDATE channel_lists SET hlc = '1700000000000.00000' WHERE mask = '*!*@bad.example'").run();
     a.close();
     const raw = new Database(path);
