@@ -25,7 +25,7 @@
 //
 // Prints a compact table per transport and one JSON line with everything (bench/results-federation.txt
 // keeps a run). See docs/performance.md, "Federation".
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -400,7 +400,7 @@ async function main() {
     const web = await freePort();
     const args = [BIN, ...relaxed, '--log-level', 'info', '--server-name', name, '--listen-addr', `127.0.0.1:${port}`,
       '--web-addr', `127.0.0.1:${web}`, '--data-dir', dir, '--oper-password', OPER_PASSWORD,
-      '--max-channels-total', '100000', '--channel-creation-per-connection', '100000', ...extra];
+      '--max-channels-total', '100000', '--channel-creation-per-connection', '100000', '--channel-creation-per-ip', '100000', ...extra];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     const srv = {
@@ -472,9 +472,11 @@ async function main() {
     return { A, B, ids: { a: ida, b: idb }, s2s, transport };
   }
 
-  async function until(cond, what, ms, servers = [], every = 50) {
+  async function until(cond, what, ms, servers = [], every = 50, progress = null) {
     const t0 = Date.now();
+    let shown = t0;
     for (;;) {
+      if (progress && Date.now() - shown > 10000) { shown = Date.now(); log(`still waiting for ${what}: ${progress()}`); }
       const v = await cond();
       if (v) return v;
       for (const s of servers) if (!s.alive) throw new Error(`${s.name} died (${s.exitCode}) while waiting for ${what}: ${s.stderr.slice(-1000)}`);
@@ -567,7 +569,7 @@ async function main() {
       const ls = await this.cmd('LIST', / 323 /, 60000);
       const map = new Map();
       for (const l of ls) {
-        const m = / 322 \S+ (\S+) (\d+) :\[[^\]]*\] ?(.*)$/.exec(l);
+        const m = / 322 \S+ (\S+) (\d+) :?\[[^\]]*\] ?(.*)$/.exec(l);
         if (m) map.set(m[1], { n: Number(m[2]), topic: m[3] });
       }
       return map;
@@ -845,10 +847,14 @@ async function main() {
     };
     await joinGroup((c) => Math.floor(c.id / groups) === 0, 'founders (member 0, on A)');
     await joinGroup((c) => c.side === 0 && Math.floor(c.id / groups) !== 0, 'the other members on A');
-    await until(async () => (await ctlB.lusers()).channels >= C, `B knows all ${C} channels`, 120000, servers);
+    let lastLusers;
+    await until(async () => (lastLusers = await ctlB.lusers()).channels >= C, `B knows all ${C} channels`, 400000, servers, 200, () => JSON.stringify(lastLusers));
     await joinGroup((c) => c.side === 1, 'members on B');
     const full = (map) => map.size >= C && [...map.values()].every((v) => v.n === M);
-    await until(async () => full(await ctlA.list()) && full(await ctlB.list()), `${C} channels x ${M} members on both`, 180000, servers, 1000);
+    const hist = (map) => { const h = {}; for (const v of map.values()) h[v.n] = (h[v.n] || 0) + 1; return `${map.size} channels, by members ${JSON.stringify(h)}`; };
+    let la, lb;
+    await until(async () => full(la = await ctlA.list()) && full(lb = await ctlB.list()), `${C} channels x ${M} members on both`, 600000, servers, 2000,
+      () => `A: ${hist(la)}; B: ${lb ? hist(lb) : '?'}; warnings A ${JSON.stringify(A.warns)} B ${JSON.stringify(B.warns)}`);
     res.build_s = round((Date.now() - ts) / 1000, 1);
     res.mem_built = servers.map((s) => mem(s.pid));
     log(`${transport} converge: built ${C} x ${M} in ${res.build_s} s; mem ${JSON.stringify(res.mem_built)}`);
@@ -903,6 +909,8 @@ async function main() {
       mems.push(servers.map((s) => mem(s.pid)?.rss_mb));
       if (at.topics != null && at.joins_on_a != null && at.joins_on_b != null) break;
       if (now > deadline || !A.alive || !B.alive) break;
+      // a link that keeps closing under the burst never converges: stop after the third close
+      if (servers.some((s, k) => s.closes.length - closes0[k] >= 3)) { log(`${transport} converge: the link closed 3 times during the burst, giving up`); break; }
       await sleep(100);
     }
     const cpu = servers.map((s, k) => round(cpuSec(s.pid) - cpu0[k], 2));
