@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import tls from 'node:tls';
+import { EndpointAddr, EndpointId } from '@number0/iroh/index.js';
+import { irohStream, openIrohEndpoint, S2S_ALPN, type IrohEndpoint } from '../../src/federation/iroh-link.js';
+import type { LinkStream } from '../../src/federation/link.js';
 import { federationTlsIdentity, type FederationTlsIdentity } from '../../src/federation/cert.js';
 import { sealEnvelope } from '../../src/federation/envelope.js';
 import { encodeFrame, FrameDecoder } from '../../src/federation/frame.js';
@@ -11,7 +14,7 @@ import type { WireEvent, WireUser } from '../../src/state/wire.js';
 
 /**
  * A scriptable fake federation peer (#14 "lying peer" tests): it speaks the S2S protocol itself
- * over TLS 1.3 with its own ed25519 key, so a test can send anything, honest or not: envelopes
+ * over TLS 1.3 or iroh (QUIC) with its own ed25519 key, so a test can send anything, honest or not: envelopes
  * with a forged origin, the wrong key, a bad signature, a replayed sequence number or a clock far
  * ahead, schema-breaking fields, oversized or malformed frames. Every frame the server sends is
  * kept in `frames`; pings are answered.
@@ -60,8 +63,15 @@ let lastUid = 0;
 const certs = new Map<string, Promise<FederationTlsIdentity>>();
 
 export interface LyingPeerOptions {
-  port: number;
+  /** the server's TLS federation port (transport tls) */
+  port?: number;
   host?: string;
+  /** default tls */
+  transport?: 'tls' | 'iroh';
+  /** the server's iroh address, host:port (transport iroh) */
+  irohAddr?: string;
+  /** the server's peer id (transport iroh: QUIC dials by id) */
+  serverId?: string;
   /** default: a fresh random key */
   key?: PeerKey;
   /** false: connect only (no hello / hello_ack); default true */
@@ -80,8 +90,8 @@ export class LyingPeer {
   private readonly waiters = new Set<() => void>();
   private token = 0;
 
-  private constructor(readonly key: PeerKey, readonly socket: tls.TLSSocket) {
-    socket.on('data', (chunk: Buffer) => {
+  private constructor(readonly key: PeerKey, private readonly stream: LinkStream, private readonly endpoint?: IrohEndpoint) {
+    stream.onData((chunk: Buffer) => {
       let got: unknown[] = [];
       try { got = this.decoder.push(chunk); } catch { /* the server never sends a bad frame; a test would see it missing */ }
       for (const f of got as Frame[]) {
@@ -91,15 +101,33 @@ export class LyingPeer {
       }
       this.wake();
     });
-    socket.on('error', () => { /* 'close' follows */ });
-    this.closed = new Promise((resolve) => socket.once('close', () => { this.isClosed = true; this.wake(); resolve(); }));
+    this.closed = new Promise((resolve) => stream.onClose(() => {
+      this.isClosed = true;
+      this.wake();
+      resolve();
+      void this.endpoint?.close();
+    }));
   }
 
   get id(): string { return this.key.id; }
 
-  /** Connect over TLS 1.3 with this key's certificate; then phase 1 unless `handshake: false`. */
+  /** Connect over TLS 1.3 (this key's certificate) or iroh (this key's endpoint); then phase 1 unless `handshake: false`. */
   static async connect(opts: LyingPeerOptions): Promise<LyingPeer> {
     const key = opts.key ?? peerKey();
+    if (opts.transport === 'iroh') {
+      const ep = await openIrohEndpoint({ seed: key.seed, relayMode: 'disabled', bindAddr: { host: '127.0.0.1', port: 0 } });
+      try {
+        const addr = new EndpointAddr(EndpointId.fromBytes([...Buffer.from(opts.serverId!, 'hex')]), null, [opts.irohAddr!]);
+        const conn = await ep.inner.connect(addr, [...Buffer.from(S2S_ALPN)]);
+        const bi = await conn.openBi();
+        const peer = new LyingPeer(key, irohStream(bi.send, bi.recv, conn), ep);
+        if (opts.handshake !== false) await peer.handshake(opts.name ?? 'liar.test');
+        return peer;
+      } catch (e) {
+        await ep.close();
+        throw e;
+      }
+    }
     let cert = certs.get(key.id);
     if (!cert) certs.set(key.id, cert = federationTlsIdentity(key.seed, key.id));
     const { cert: pem, key: pkcs8 } = await cert;
@@ -107,7 +135,12 @@ export class LyingPeer {
       host: opts.host ?? '127.0.0.1', port: opts.port, cert: pem, key: pkcs8, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3',
       rejectUnauthorized: false, checkServerIdentity: () => undefined,
     });
-    const peer = new LyingPeer(key, socket);
+    socket.on('error', () => { /* 'close' follows */ });
+    const peer = new LyingPeer(key, {
+      write: (d) => { socket.write(d); }, get pending() { return socket.writableLength; }, end: () => { socket.end(); },
+      destroy: () => { socket.destroy(); }, pause: () => { socket.pause(); }, resume: () => { socket.resume(); },
+      onData: (cb) => { socket.on('data', cb); }, onClose: (cb) => { socket.once('close', cb); },
+    });
     await new Promise<void>((resolve, reject) => { socket.once('secureConnect', () => resolve()); socket.once('error', reject); });
     if (opts.handshake !== false) await peer.handshake(opts.name ?? 'liar.test');
     return peer;
@@ -122,7 +155,7 @@ export class LyingPeer {
 
   send(msg: unknown): void { this.sendRaw(encodeFrame(msg)); }
 
-  sendRaw(bytes: Buffer): void { if (!this.isClosed) this.socket.write(bytes); }
+  sendRaw(bytes: Buffer): void { if (!this.isClosed && bytes.length) this.stream.write(bytes); }
 
   /**
    * A ping answered: the server has handled everything sent before it (a link hands its messages
@@ -207,7 +240,7 @@ export class LyingPeer {
     }, seal);
   }
 
-  close(): void { this.socket.destroy(); }
+  close(): void { this.stream.destroy(); }
 
   private wake(): void { for (const w of [...this.waiters]) w(); }
 
