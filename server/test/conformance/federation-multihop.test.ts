@@ -1,36 +1,21 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPeerIdentity } from '../../src/keys/peer-identity.js';
+import { fedDirs, FAST_LINKS, until } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 
 // Multi-hop (#14 phase 2): servers that do not link directly hear each other through a relay,
 // which forwards the origin's signed envelopes unchanged. Three in-process servers over TLS.
 
-const dirs: string[] = [];
+const { dataDir, cleanup } = fedDirs();
 const running: TestServer[] = [];
 after(async () => {
   for (const s of running) await s.stop().catch(() => {});
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  cleanup();
 });
 
-function dataDir(): { dir: string; id: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'freeq-hop-'));
-  dirs.push(dir);
-  return { dir, id: loadPeerIdentity(dir).peerId };
-}
 
-const FAST = { 's2s-ping-interval': '200ms', 's2s-ping-timeout': '1s', 'oper-password': 'correct horse battery', 'log-level': process.env.FED_LOG ?? 'silent' };
+const FAST = { ...FAST_LINKS, 'oper-password': 'correct horse battery' };
 
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('three servers in a line: a — b — c', () => {
   test('a and c hear each other through b; LINKS shows the path; a split between b and c takes only c away, and it comes back', async () => {

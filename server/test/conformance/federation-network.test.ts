@@ -1,13 +1,12 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPeerIdentity } from '../../src/keys/peer-identity.js';
 import { startChildServer, type ChildServer } from '../harness/child-server.js';
 import { parse, RawClient } from '../harness/raw-client.js';
+import { freeTcpPort, freeUdpPort } from '../harness/federation.js';
 
 // Three real server processes (#14 "Tests"), each with its own data dir and federation key,
 // linked as a full mesh (every pair links directly), over TLS and over
@@ -35,21 +34,7 @@ interface Node {
   earlier: string;
 }
 
-async function freeTcpPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

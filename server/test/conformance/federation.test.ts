@@ -1,52 +1,28 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadPeerIdentity } from '../../src/keys/peer-identity.js';
+import { fedDirs, FAST_LINKS, freeTcpPort, freeUdpPort, until } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 
 // Two servers linked over TLS (#14), booted through the composition root (config → startServer):
 // users on each see one network; a netsplit and the reconnect that follows.
 
-const dirs: string[] = [];
+const { dataDir, cleanup } = fedDirs();
 const running: TestServer[] = [];
 after(async () => {
   for (const s of running) await s.stop().catch(() => {});
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  cleanup();
 });
 
-/** a data dir with its federation key made, and the peer id */
-function dataDir(): { dir: string; id: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'freeq-fed-'));
-  dirs.push(dir);
-  return { dir, id: loadPeerIdentity(dir).peerId };
-}
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
-const FAST = { 's2s-ping-interval': '200ms', 's2s-ping-timeout': '1s', 'log-level': process.env.FED_LOG ?? 'silent' };
+const FAST = { ...FAST_LINKS };
 
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('two servers over TLS', () => {
   test('one network: joins, messages, topic, modes, kick, LUSERS/LINKS/MAP/WHOIS; a netsplit and the reconnect', async () => {
     const a = dataDir();
     const b = dataDir();
-    const aPort = await freePort();
+    const aPort = await freeTcpPort();
     const A = await bootServer({ ...FAST, 'server-name': 'a.test', 's2s-listen-addr': `127.0.0.1:${aPort}`, 's2s-allowed-peers': b.id }, a.dir);
     running.push(A);
     const B = await bootServer({ ...FAST, 'server-name': 'b.test', 's2s-peers': `tls:${a.id}@127.0.0.1:${aPort}`, 's2s-allowed-peers': a.id }, b.dir);
@@ -215,7 +191,7 @@ describe('two servers over TLS', () => {
   test('over iroh (QUIC, relays off): the link, messages both ways, a netsplit and the redial', async () => {
     const a = dataDir();
     const b = dataDir();
-    const aUdp = await freePort();
+    const aUdp = await freeUdpPort();
     const iroh = { iroh: true, 'iroh-relay-mode': 'disabled' };
     const A = await bootServer({ ...FAST, ...iroh, 'server-name': 'a.test', 'iroh-bind-addr': `127.0.0.1:${aUdp}`, 's2s-allowed-peers': b.id }, a.dir);
     running.push(A);
@@ -242,7 +218,7 @@ describe('two servers over TLS', () => {
   test('the product documents\' two-server example: each server dials the other (iroh); exactly one link stays', async () => {
     const a = dataDir();
     const b = dataDir();
-    const [aUdp, bUdp] = [await freePort(), await freePort()];
+    const [aUdp, bUdp] = [await freeUdpPort(), await freeUdpPort()];
     const iroh = { iroh: true, 'iroh-relay-mode': 'disabled' };
     // freeq-server --iroh --s2s-peers <peer-id-b> --s2s-allowed-peers <peer-id-b> (and the mirror
     // image on B), with direct addresses as relays and discovery are off here
