@@ -20,7 +20,7 @@ export type Trust = 'full' | 'relay' | 'readonly';
  * notices to our users, channel drops) and the durable-state sync, which the CRDT merge brings.
  */
 const RELAY_KINDS: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname']);
-const FULL_KINDS: ReadonlySet<WireEvent['kind']> = new Set([...RELAY_KINDS, 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle', 'channel-state']);
+const FULL_KINDS: ReadonlySet<WireEvent['kind']> = new Set([...RELAY_KINDS, 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle', 'channel-state', 'nick-owner']);
 
 export type Applied = { ok: true } | { ok: false; reason: string };
 
@@ -155,6 +155,9 @@ export class RemoteApplier {
         return errors.length ? refused(`some changes refused: ${errors.join('; ')}`) : OK;
       }
       case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
+      // a DID's nick (full peers only: their DIDs are believed); the first owner here keeps it
+      case 'nick-owner':
+        return this.ops.bindRemoteNick(ev.did, ev.nick) ? OK : refused(`nick ${ev.nick} is owned by another DID here`);
       case 'channel-state': {
         const ch = this.channel(ev.channel);
         for (const st of deltaStamps(ev)) {

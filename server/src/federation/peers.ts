@@ -27,7 +27,7 @@ export interface PeerCounters {
 }
 
 /** the event kinds this server sends its peers (what happened here; never state only a peer could apply) */
-const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname', 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle']);
+const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname', 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle', 'nick-owner']);
 
 /**
  * The peers of this server (#14): what goes out and what comes in over the links.
@@ -223,6 +223,8 @@ export class Peers implements LinkEvents {
     for (const u of this.d.world.users.values()) {
       if (!u.registered || !u.local) continue;
       for (const ch of u.channels) channels.add(ch);
+      // the nick its DID owns, before the user (the receiver's collision rule then knows it)
+      if (u.account !== undefined && this.d.world.nickOwners.get(u.nickFolded) === u.account) send({ kind: 'nick-owner', did: u.account, nick: u.nick });
       send({ kind: 'register', user: { ...wireUser(u), realname: u.realname, signonAt: u.signonAt }, netjoin: true });
       for (const ch of u.channels) {
         send({ kind: 'join', user: wireUser(u), channel: ch.name, status: ch.members.get(u)?.modes ?? '', ts: ch.createdAt, netjoin: true });

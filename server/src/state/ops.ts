@@ -333,6 +333,21 @@ export class Ops {
     return undefined;
   }
 
+  /**
+   * A fully trusted peer's DID owns `nick` there (#14): here too, unless another DID owns it here
+   * (the first owner a server knows keeps it; false then). A local user holding the nick without
+   * being that DID is moved off it, as at a local login. Persisted.
+   */
+  bindRemoteNick(did: string, nick: string): boolean {
+    const folded = foldCase(nick);
+    const owner = this.world.nickOwners.get(folded);
+    if (owner !== undefined && owner !== did) return false;
+    const holder = this.world.nicks.get(folded);
+    if (holder && holder.local && holder.account !== did && holder.registered) this.emit({ kind: 'server-notice', target: holder, text: this.renameAway(holder) });
+    this.bindNick(did, nick);
+    return true;
+  }
+
   /** Move `u` off a nick it may not keep: to `to`, or a free Guest<digits>. Returns the notice text. */
   private renameAway(u: User, to?: string): string {
     const old = u.nick;

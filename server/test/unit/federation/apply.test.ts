@@ -117,7 +117,7 @@ describe('remote users are introduced by their own server', () => {
     assert.equal(s.world.findUser('ro'), undefined);
   });
 
-  test('never from a peer: lockdown, server bans, notices to our users, channel drops, nick ownership', () => {
+  test('never from a peer: lockdown, server bans, notices to our users, channel drops', () => {
     const s = serverA();
     const l = s.local('loc');
     const events: WireEvent[] = [
@@ -125,11 +125,25 @@ describe('remote users are introduced by their own server', () => {
       { kind: 'server-ban', actor: 'x', adding: true, target: '*!*@*', banKind: 'mask' },
       { kind: 'server-notice', target: { uid: l.u.uid, nick: 'loc', username: 'l', host: 'local.host' }, text: 'phish' },
       { kind: 'channel-dropped', channel: '#c', reason: 'expired' },
-      { kind: 'nick-owner', did: 'did:plc:x', nick: 'loc' },
     ];
     for (const ev of events) no(s.applier.apply(B, 'full', ev), /is not accepted from a full peer/);
     assert.equal(s.world.lockdown, 'off');
     assert.equal(l.got.length, 0);
+  });
+});
+
+describe('nick ownership from a full peer', () => {
+  test('a DID\'s nick is owned here too: a local guest holding it is moved off; a nick another DID owns here is refused; never from a relay peer', () => {
+    const s = serverA();
+    const guest = s.local('owned');
+    no(s.applier.apply(B, 'relay', { kind: 'nick-owner', did: 'did:plc:x', nick: 'owned' }), /is not accepted from a relay peer/);
+    assert.equal(guest.u.nick, 'owned');
+    ok(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:x', nick: 'owned' }));
+    assert.equal(s.world.nickOwners.get('owned'), 'did:plc:x');
+    assert.notEqual(guest.u.nick, 'owned');
+    // the first owner here keeps it
+    no(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:y', nick: 'owned' }), /owned by another DID here/);
+    assert.equal(s.world.nickOwners.get('owned'), 'did:plc:x');
   });
 });
 
