@@ -34,6 +34,8 @@ import { ServerBans } from './limits/server-bans.js';
 import { ChannelCreationThrottle } from './limits/channel-creation.js';
 import { OperFailures } from './limits/oper-failures.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
+import { SqliteS2sAudit } from './storage/repos/s2s-audit.js';
+import type { FieldCipher } from './storage/crypto.js';
 import { ApiTokenService } from './auth/api-tokens.js';
 import { loadPeerIdentity } from './keys/peer-identity.js';
 import { createMessageSigner, loadSigningSeed, signedTags } from './keys/signer.js';
@@ -63,7 +65,7 @@ export interface RunningServer {
   /** bound addresses (port 0 in config → the real port here) */
   readonly addresses: { irc: AddressInfo; tls?: AddressInfo; web: AddressInfo; s2s?: AddressInfo; iroh?: string[] };
   /** federation (#14): the peers and their links, when it is on */
-  readonly federation?: { peers: Peers; links: Links };
+  readonly federation?: { peers: Peers; links: Links; audit: SqliteS2sAudit };
   /** connection admission (per-IP counters, throttle, cap): `open` counts admitted sockets until they close */
   readonly admission: Admission;
   /** what plain TCP clients run on: bare libuv handles (lean-sockets) or net.Socket */
@@ -266,7 +268,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   };
   const tcp: TcpListener = createTcpListener(listenerDeps);
   let tls: TlsListener | undefined;
-  let federation: { peers: Peers; links: Links } | undefined;
+  let federation: { peers: Peers; links: Links; audit: SqliteS2sAudit } | undefined;
   const http = createHttpApp({
     config, accept, admission, context, acceptFailed,
     health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
@@ -278,7 +280,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       await listen(tls, config.tlsListenAddr);
     }
     await http.listen({ host: config.webAddr.host, port: config.webAddr.port });
-    federation = await startFederation(config, context, peer, clock, log);
+    federation = await startFederation(config, context, peer, clock, log, db, unlocked.cipher);
     if (federation) context.federation = federation.links;
   } catch (e) {
     // a port in use: release what was opened (the writer thread, the database) before failing
@@ -325,6 +327,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       for (const s of [...sessions]) s.close(reason);
       // after the sessions: their QUITs still reach the peers, then the links close
       await federation?.links.stop(reason);
+      federation?.audit.close();
       await http.close();
       let drainTimer: NodeJS.Timeout | undefined;
       await Promise.race([tcpDrained, new Promise((r) => { drainTimer = setTimeout(r, 2500); })]);
@@ -345,16 +348,18 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
  * listeners, the diallers and the ping.
  */
 async function startFederation(
-  config: Config, context: ServerContext, peer: { peerId: string; seed: Buffer }, clock: Clock, log: Logger,
-): Promise<{ peers: Peers; links: Links } | undefined> {
+  config: Config, context: ServerContext, peer: { peerId: string; seed: Buffer }, clock: Clock, log: Logger, db: Db, cipher: FieldCipher,
+): Promise<{ peers: Peers; links: Links; audit: SqliteS2sAudit } | undefined> {
   if (!config.iroh && config.s2sListenAddr === undefined && config.s2s.dial.length === 0) return undefined;
   const s2sLog = log.child({ sub: 's2s' });
+  const audit = new SqliteS2sAudit(db, cipher, config.s2sAuditMaxRows, (err) => s2sLog.error({ err }, 'S2S audit log write failed'));
   const policy = peerPolicies(config.s2s, peer.peerId, config.s2sOpenFederationDev);
   const now = (): number => clock.now();
   const peers = new Peers({
     self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },
     ops: context.ops, world: context.world, bus: context.bus, hlc: context.ops.hlc, policy, log: s2sLog, now,
     maxUsersPerOrigin: config.s2sMaxUsersPerOrigin, counters: context.metrics.s2s,
+    audit: (r) => audit.record(r),
   });
   const links = await Links.start({
     self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },
@@ -365,5 +370,5 @@ async function startFederation(
     rate: { perSecond: config.s2sPeerRate, burst: config.s2sPeerBurst },
     pingIntervalMs: config.s2sPingInterval, pingTimeoutMs: config.s2sPingTimeout,
   }, peers, policy, s2sLog, now);
-  return { peers, links };
+  return { peers, links, audit };
 }

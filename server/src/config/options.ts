@@ -193,6 +193,7 @@ const OPTION_TABLE = [
   { group: 'Federation', name: 's2s-peer-rate', type: 'int', default: 100, min: 1, max: 1000000, help: 'events per second read from one peer (token bucket); over it the link is not read until tokens return (backpressure, nothing dropped)' },
   { group: 'Federation', name: 's2s-peer-burst', type: 'int', default: 200, min: 1, max: 10000000, help: 'token bucket size of s2s-peer-rate' },
   { group: 'Federation', name: 's2s-max-users-per-origin', type: 'int', default: 20000, min: 1, max: 10000000, help: 'most users one origin server may introduce here; a register beyond it is refused (logged)' },
+  { group: 'Federation', name: 's2s-audit-max-rows', type: 'int', default: 100000, min: 0, max: 100000000, help: 'federated events kept in the audit log (every envelope whose signature verified, applied or refused, as received, signature included; encrypted at rest); the oldest go first; 0: no audit log' },
   { group: 'Federation', name: 's2s-ping-interval', type: 'duration', default: '30s', help: 'a link sends a ping this often' },
   { group: 'Federation', name: 's2s-ping-timeout', type: 'duration', default: '90s', help: 'a link that has sent nothing for this long is closed (netsplit) and redialled' },
 

@@ -15,6 +15,20 @@ import { Topology, type Reach } from './topology.js';
 /** A peer allowed to link: how far it is trusted, and the operator's name for it (config/s2s.ts). */
 export interface PeerPolicy { trust: Trust; name?: string }
 
+/** One verified envelope for the audit log (storage/repos/s2s-audit.ts implements the sink). */
+export interface AuditRecord {
+  at: number;
+  via: string;
+  origin: string;
+  seq: number;
+  hlc: string;
+  kind: string;
+  outcome: 'applied' | 'refused';
+  reason?: string;
+  /** the envelope as received, signature included (JSON) */
+  envelope: string;
+}
+
 /** Per-peer counters (the observability layer implements it: freeq_s2s_* metrics). */
 export interface PeerCounters {
   eventIn(peer: string): void;
@@ -71,6 +85,8 @@ export class Peers implements LinkEvents {
     /** most users one origin may introduce (s2s-max-users-per-origin) */
     maxUsersPerOrigin?: number;
     counters?: PeerCounters;
+    /** the audit log: every envelope whose signature verified, applied or refused */
+    audit?: (r: AuditRecord) => void;
   }) {
     this.applier = new RemoteApplier(d.ops, d.world, d.now, d.maxUsersPerOrigin ?? Infinity);
     this.topo = new Topology(d.self.peerId);
@@ -269,15 +285,20 @@ export class Peers implements LinkEvents {
       this.d.log.warn({ peer: link.peerId, origin: env.origin, seq: env.seq, kind: env.payload.kind, reason: 'replayed or old sequence number' }, 'S2S event refused');
       return;
     }
-    if (!this.d.hlc.receive(env.hlc)) return refuse('clock stamp too far in the future');
+    const audit = (outcome: 'applied' | 'refused', reason?: string): void => this.d.audit?.({
+      at: this.d.now(), via: link.peerId, origin: env.origin, seq: env.seq, hlc: env.hlc, kind: env.payload.kind, outcome,
+      ...(reason !== undefined ? { reason } : {}), envelope: JSON.stringify(env),
+    });
+    if (!this.d.hlc.receive(env.hlc)) { audit('refused', 'clock stamp too far in the future'); return refuse('clock stamp too far in the future'); }
     this.d.counters?.lag(link.peerId, Math.max(0, this.d.now() - Number(env.hlc.slice(0, 13))));
     // relayed on first, as received: what each server makes of it is its own policy
     for (const l of this.others(link)) if (l.peerId !== env.origin) { l.send(env); this.d.counters?.eventOut(l.peerId); }
-    if (env.payload.kind === 'peer-link') return this.peerLink(env.origin, env.payload);
+    if (env.payload.kind === 'peer-link') { audit('applied'); return this.peerLink(env.origin, env.payload); }
     this.applying = true;
     try {
       // the change keeps the origin's stamp here (last-writer-wins merges agree everywhere)
       const r = this.d.ops.withStamp({ hlc: env.hlc, origin: env.origin }, () => this.applier.apply(env.origin, peer.trust, env.payload));
+      audit(r.ok ? 'applied' : 'refused', r.ok ? undefined : r.reason);
       if (!r.ok) refuse(r.reason);
     } finally {
       this.applying = false;

@@ -24,6 +24,7 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = [
   { table: 'messages', column: 'body', rowKey: 'msgid' },
   { table: 'messages', column: 'tags', rowKey: 'msgid' },
   { table: 'messages', column: 'lines', rowKey: 'msgid' },
+  { table: 's2s_audit', column: 'envelope', rowKey: 'ref' },
 ];
 
 export const aadFor = (table: string, column: string, rowKey: string): string => `${table}.${column}:${rowKey}`;

@@ -2,6 +2,10 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fedDirs, FAST_LINKS, freeTcpPort, freeUdpPort, until } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { verifyEnvelope } from '../../src/federation/envelope.js';
+import type { EnvelopeMessage } from '../../src/federation/messages.js';
 
 // Two servers linked over TLS (#14), booted through the composition root (config → startServer):
 // users on each see one network; a netsplit and the reconnect that follows.
@@ -43,6 +47,16 @@ describe('two servers over TLS', () => {
     await bob.expect(/^:alice!\S+ PRIVMSG #fed :hello from a$/);
     bob.send('PRIVMSG #fed :hello from b');
     await alice.expect(/^:bob!\S+ PRIVMSG #fed :hello from b$/);
+    // A's audit log keeps B's envelope as received: it still verifies against B's key
+    const row = A.server.federation!.audit.latest(50).find((r) => r.kind === 'message' && r.envelope.includes('hello from b'));
+    assert.ok(row, 'the message is in the audit log');
+    assert.deepEqual([row.origin, row.via, row.outcome], [b.id, b.id, 'applied']);
+    assert.equal(verifyEnvelope(JSON.parse(row.envelope) as EnvelopeMessage), true);
+    // stored encrypted at rest, like message bodies
+    const file = new Database(join(a.dir, 'freeq.db'), { readonly: true });
+    const stored = file.prepare("SELECT envelope FROM s2s_audit WHERE kind = 'message'").pluck().all() as string[];
+    file.close();
+    assert.ok(stored.length > 0 && stored.every((e) => e.startsWith('fq1:') && !e.includes('hello')), 'encrypted envelopes');
 
     // alice (op, first on #fed) sets a topic and +m; bob (not op) cannot
     alice.send('TOPIC #fed :the federated topic');

@@ -223,4 +223,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE channels ADD COLUMN didops_origin TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 's2s-audit',
+    sql: `
+      -- #14 (docs/federation.md "Audit log"): every federated envelope whose signature verified,
+      -- applied or refused, with the whole envelope as received (signature included), so an
+      -- action can later be proven to come from its origin server. ref is the row's key (and the
+      -- encryption AAD of envelope, which holds what users wrote: encrypted like messages.body).
+      -- Bounded by s2s-audit-max-rows (the oldest rows go first).
+      CREATE TABLE s2s_audit (
+        ref TEXT PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        via TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        hlc TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        envelope TEXT NOT NULL
+      );
+      CREATE INDEX s2s_audit_origin ON s2s_audit (origin, seq);
+    `,
+  },
 ];
