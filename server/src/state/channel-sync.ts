@@ -1,6 +1,7 @@
 import { LIST_REGISTER, type Channel, type DidGrant, type ListEntry, type ListMode } from './channel.js';
 import { stampAfter, type Stamp } from './hlc.js';
-import type { ModeChange } from './events.js';
+import type { ModeChange, StateEvent } from './events.js';
+import type { ChannelStore } from './store.js';
 
 /**
  * Durable channel state as it travels between servers (#14 "State"): last-writer-wins registers,
@@ -174,4 +175,20 @@ export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncA
     }
   }
   return out;
+}
+
+/**
+ * Merge a peer's delta (Ops.mergeChannelState): what changed is persisted, and members see it (MODE
+ * by the server, TOPIC by its setter). Returns the registers refused for want of authority.
+ */
+export function applyChannelState(ch: Channel, delta: ChannelStateDelta, auth: SyncAuthority, store: ChannelStore, emit: (ev: StateEvent) => void, origin: string): string[] {
+  const r = mergeChannelState(ch, delta, auth);
+  for (const l of r.listRemoved) store.removeListEntry(ch, l.mode, l.mask);
+  for (const l of r.listAdded) store.addListEntry(ch, l.mode, l.entry);
+  for (const did of r.didOpsRemoved) store.removeDidOp(ch, did);
+  for (const g of r.didOpsAdded) store.addDidOp(ch, g.did, g.grant);
+  if (r.modes.length || r.topic || r.founder || r.didOpsAdded.length || r.didOpsRemoved.length) store.saveChannel(ch);
+  if (r.modes.length) emit({ kind: 'channel-mode', channel: ch, changes: r.modes });
+  if (r.topic) emit({ kind: 'topic', source: ch.topic?.setBy ?? origin, channel: ch });
+  return r.refused;
 }

@@ -1,5 +1,7 @@
+import { foldCase } from '../protocol/casemap.js';
 import type { Stamp } from './hlc.js';
 import { MaskList } from './mask-list.js';
+import type { PersistedChannel } from './store.js';
 import type { User } from './user.js';
 
 /** `stamp`: the HLC stamp and origin of the change that added it (#13, state/hlc.ts; absent in rows from before) */
@@ -127,4 +129,19 @@ export class Channel {
     return this.founder === undefined && this.didOps.size === 0 && !this.topic && m.n && m.t && !m.i && !m.m && !m.s && !m.p && m.k === undefined && m.l === undefined
       && this.lists.b.length === 0 && this.lists.e.length === 0 && this.lists.I.length === 0;
   }
+}
+
+/** A channel as persisted, back in memory (Ops.restore). */
+export function channelFromStore(p: PersistedChannel): Channel {
+  const ch = new Channel(p.name, foldCase(p.name), p.createdAt);
+  ch.topic = p.topic;
+  for (const f of ['i', 'm', 'n', 'p', 's', 't'] as const) ch.modes[f] = p.modes.includes(f);
+  ch.modes.k = p.key;
+  ch.modes.l = p.limit;
+  ch.lists = { b: new MaskList(p.lists.b), e: new MaskList(p.lists.e), I: new MaskList(p.lists.I) };
+  ch.founder = p.founder;
+  if (p.stamps) ch.stamps = { ...p.stamps };
+  for (const o of p.didOps) ch.didOps.set(o.did, o.stamp ? { by: o.by, at: o.at, stamp: o.stamp } : { by: o.by, at: o.at });
+  for (const i of p.didInvites) ch.didInvites.set(i.did, i.stamp ? { by: i.by, at: i.at, stamp: i.stamp } : { by: i.by, at: i.at });
+  return ch;
 }

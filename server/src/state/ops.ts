@@ -3,13 +3,13 @@ import { foldCase } from '../protocol/casemap.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { hasForbiddenChannelChars } from '../protocol/validate.js';
-import { Channel } from './channel.js';
+import { channelFromStore, type Channel } from './channel.js';
 import { joinChannel, type RemoteJoin } from './join.js';
-import { mergeChannelState, type ChannelStateDelta, type SyncAuthority } from './channel-sync.js';
+import { applyChannelState, type ChannelStateDelta, type SyncAuthority } from './channel-sync.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
 import { HybridClock, type Stamp } from './hlc.js';
 import { collisionLoser, UserIds } from './ids.js';
-import { MaskList, type MaskSubject } from './mask-list.js';
+import type { MaskSubject } from './mask-list.js';
 import { MessageOps, type MessagePorts, type MessageRequest } from './message-ops.js';
 import { applyChannelModes } from './channel-modes.js';
 import { ServerBanOps, type ServerBanPort, type ServerBanRecord } from './server-ban-ops.js';
@@ -99,20 +99,9 @@ export class Ops {
     }
   }
 
-  /**
-   * A peer's channel registers (state/channel-sync.ts), merged as far as `auth` allows; members
-   * see what changed (MODE by the server, TOPIC by its setter). Returns the registers refused.
-   */
+  /** A peer's channel registers (state/channel-sync.ts applyChannelState); returns the registers refused. */
   mergeChannelState(ch: Channel, delta: ChannelStateDelta, auth: SyncAuthority): string[] {
-    const r = mergeChannelState(ch, delta, auth);
-    for (const l of r.listRemoved) this.store.removeListEntry(ch, l.mode, l.mask);
-    for (const l of r.listAdded) this.store.addListEntry(ch, l.mode, l.entry);
-    for (const did of r.didOpsRemoved) this.store.removeDidOp(ch, did);
-    for (const g of r.didOpsAdded) this.store.addDidOp(ch, g.did, g.grant);
-    if (r.modes.length || r.topic || r.founder || r.didOpsAdded.length || r.didOpsRemoved.length) this.store.saveChannel(ch);
-    if (r.modes.length) this.emit({ kind: 'channel-mode', channel: ch, changes: r.modes });
-    if (r.topic) this.emit({ kind: 'topic', source: ch.topic?.setBy ?? this.origin, channel: ch });
-    return r.refused;
+    return applyChannelState(ch, delta, auth, this.store, (ev) => this.emit(ev), this.origin);
   }
 
   /**
@@ -150,16 +139,7 @@ export class Ops {
     }
     for (const p of this.store.loadAll()) {
       if (hasForbiddenChannelChars(p.name)) { skipped.push(p.name); continue; }
-      const ch = new Channel(p.name, foldCase(p.name), p.createdAt);
-      ch.topic = p.topic;
-      for (const f of ['i', 'm', 'n', 'p', 's', 't'] as const) ch.modes[f] = p.modes.includes(f);
-      ch.modes.k = p.key;
-      ch.modes.l = p.limit;
-      ch.lists = { b: new MaskList(p.lists.b), e: new MaskList(p.lists.e), I: new MaskList(p.lists.I) };
-      ch.founder = p.founder;
-      if (p.stamps) ch.stamps = { ...p.stamps };
-      for (const o of p.didOps) ch.didOps.set(o.did, o.stamp ? { by: o.by, at: o.at, stamp: o.stamp } : { by: o.by, at: o.at });
-      for (const i of p.didInvites) ch.didInvites.set(i.did, i.stamp ? { by: i.by, at: i.at, stamp: i.stamp } : { by: i.by, at: i.at });
+      const ch = channelFromStore(p);
       if (this.channels.restored(ch, p)) this.world.channels.set(ch.folded, ch);
     }
     this.channels.restoredAll();
