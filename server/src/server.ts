@@ -368,6 +368,7 @@ async function startFederation(
     iroh: config.iroh, ...(config.irohBindAddr ? { irohBind: config.irohBindAddr } : {}),
     irohRelayMode: config.irohRelayMode === 'disabled' ? 'disabled' : 'default',
     rate: { perSecond: config.s2sPeerRate, burst: config.s2sPeerBurst },
+    burstRate: { perSecond: config.s2sPeerBurstRate, burst: config.s2sPeerBurstRate * 4 },
     pingIntervalMs: config.s2sPingInterval, pingTimeoutMs: config.s2sPingTimeout,
   }, peers, policy, s2sLog, now);
   return { peers, links, audit };

@@ -55,6 +55,11 @@ export interface LinkSide {
    * nothing is dropped (the reference dropped events over its rate)
    */
   rate?: { perSecond: number; burst: number };
+  /**
+   * the same for the state a peer sends when a link comes up (its burst: users and joins marked
+   * netjoin, channel state, links), so that a large server's burst is not read at the live rate
+   */
+  burstRate?: { perSecond: number; burst: number };
   /** a link went over its rate and is paused (the per-peer throttled metric) */
   throttled?(link: S2sLink): void;
   now?: () => number;
@@ -83,6 +88,7 @@ export class S2sLink {
   /** decoded messages not yet handed on (the link is over its rate) */
   private backlog: S2sMessage[] = [];
   private readonly bucket: TokenBucket | undefined;
+  private readonly burstBucket: TokenBucket | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
   private paused = false;
 
@@ -96,6 +102,7 @@ export class S2sLink {
     const now = side.now ?? Date.now;
     this.lastHeard = now();
     this.bucket = side.rate ? new TokenBucket(side.rate.perSecond, side.rate.burst, now()) : undefined;
+    this.burstBucket = side.burstRate ? new TokenBucket(side.burstRate.perSecond, side.burstRate.burst, now()) : this.bucket;
     stream.onData((chunk) => this.onData(chunk));
     stream.onClose(() => this.finish('connection closed'));
     this.helloTimer = setTimeout(() => { if (!this.up) this.refuse('no hello in time'); }, side.helloTimeoutMs ?? 10_000);
@@ -163,14 +170,15 @@ export class S2sLink {
     const now = (this.side.now ?? Date.now)();
     for (; i < this.backlog.length && !this.closed; i++) {
       const msg = this.backlog[i]!;
-      if (msg.type === 'envelope' && this.up && this.bucket && !this.bucket.take(now)) {
+      const bucket = msg.type !== 'envelope' ? undefined : isBurst(msg.payload) ? this.burstBucket : this.bucket;
+      if (bucket && this.up && !bucket.take(now)) {
         this.backlog = this.backlog.slice(i);
         if (!this.paused) {
           this.paused = true;
           this.stream.pause();
           this.side.throttled?.(this);
         }
-        this.waitTimer = setTimeout(() => this.drain(), Math.max(1, this.bucket.waitMs(now)));
+        this.waitTimer = setTimeout(() => this.drain(), Math.max(1, bucket.waitMs(now)));
         return;
       }
       this.onMessage(msg);
@@ -213,4 +221,9 @@ export class S2sLink {
     this.side.log.info({ peer: this.peerId, name: this.peerName, direction: this.direction }, 'S2S link up');
     this.side.events.up(this);
   }
+}
+
+/** part of a burst (a link coming up): counted against burstRate, not the live rate */
+function isBurst(p: { kind: string; netjoin?: true }): boolean {
+  return p.netjoin === true || p.kind === 'channel-state' || p.kind === 'peer-link' || p.kind === 'nick-owner';
 }

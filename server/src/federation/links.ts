@@ -20,6 +20,8 @@ export interface LinksConfig {
   irohBind?: { host: string; port: number };
   irohRelayMode: 'default' | 'disabled';
   rate: { perSecond: number; burst: number };
+  /** the rate of a peer's burst (s2s-peer-burst-rate) */
+  burstRate: { perSecond: number; burst: number };
   pingIntervalMs: number;
   pingTimeoutMs: number;
 }
@@ -102,7 +104,7 @@ export class Links {
     };
     const tlsId = await federationTlsIdentity(cfg.self.seed, cfg.self.peerId);
     this.side = {
-      self: tlsId, name: cfg.self.name, log: this.log, events, rate: cfg.rate, now: this.now,
+      self: tlsId, name: cfg.self.name, log: this.log, events, rate: cfg.rate, burstRate: cfg.burstRate, now: this.now,
       throttled: (link) => { this.peers.throttled(link.peerId); },
     };
     const allowed = (id: string): boolean => this.policy(id) !== undefined && !this.suspended.has(id);

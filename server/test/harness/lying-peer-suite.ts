@@ -574,5 +574,29 @@ export function lyingPeerSuite(transport: 'tls' | 'iroh'): void {
         await F.stop();
       }
     });
+
+    test('a burst (netjoin users and joins) has its own, larger rate: 300 users at 50 events/s live are read at once', async () => {
+      const key = peerKey();
+      const F = await bootServer({ 'server-name': 'f.test', ...listen, 's2s-allowed-peers': key.id, 's2s-peer-rate': 50, 's2s-peer-burst': 10, 's2s-peer-burst-rate': 5000 }, undefined, undefined, { captureLogs: true });
+      try {
+        const l = await LyingPeer.connect({ ...to(F), key });
+        liars.push(l);
+        const t0 = Date.now();
+        for (let i = 0; i < 300; i++) {
+          const u = l.user(`b${i}`);
+          l.emit({ kind: 'register', user: u, netjoin: true });
+          l.emit({ kind: 'join', user: wire(u), channel: '#burst', status: '', ts: Date.now(), netjoin: true });
+        }
+        await l.sync(5000);
+        const elapsed = Date.now() - t0;
+        assert.equal(F.server.context.world.findChannel('#burst')?.members.size, 300);
+        // 600 events at the live rate (50/s) would take 12 s
+        assert.ok(elapsed < 4000, `the burst took ${elapsed} ms`);
+        assert.ok(!F.logs.some((x) => x.msg.startsWith('S2S peer over its rate')), 'not throttled');
+        l.close();
+      } finally {
+        await F.stop();
+      }
+    });
   });
 }
