@@ -307,6 +307,9 @@ export class Peers implements LinkEvents {
 
   /** a server announced its link with another up or down */
   private peerLink(origin: string, ev: { peer: string; name: string; up: boolean }): void {
+    // only links with servers allowed here count (and take memory): a peer announcing links with
+    // made-up ids cannot grow the map, and a server we would refuse is never "reachable"
+    if (ev.peer !== this.d.self.peerId && !this.d.policy(ev.peer)) return;
     this.topo.set(origin, ev.peer, ev.up);
     if (ev.peer !== this.d.self.peerId && !this.links.has(ev.peer)) this.topo.names.set(ev.peer, ev.name);
     const originName = this.topo.names.get(origin) ?? origin.slice(0, 16);

@@ -394,6 +394,16 @@ export function lyingPeerSuite(transport: 'tls' | 'iroh'): void {
       await quiet(/ MODE /);
     });
 
+    test('a link announced with a server that is not allowed here is ignored (no ghost servers, no memory for made-up ids)', async () => {
+      const s = await scene(FULL);
+      s.liar.emit({ kind: 'peer-link', peer: STRANGER.id, name: 'ghost.test', up: true });
+      for (let i = 0; i < 50; i++) s.liar.emit({ kind: 'peer-link', peer: peerKey().id, name: `ghost${i}.test`, up: true });
+      await s.liar.sync();
+      assert.equal(world().servers.has(STRANGER.id), false);
+      assert.deepEqual([...world().servers.values()].map((x) => x.id), [s.liar.id]);
+      await stillWorks(s);
+    });
+
     test('a full peer acting as a server or an operator (modes, kick) is refused', async () => {
       const s = await scene(FULL);
       const a = aliceWire();
