@@ -360,6 +360,7 @@ async function startFederation(
     ops: context.ops, world: context.world, bus: context.bus, hlc: context.ops.hlc, policy, log: s2sLog, now,
     maxUsersPerOrigin: config.s2sMaxUsersPerOrigin, counters: context.metrics.s2s,
     audit: (r) => audit.record(r),
+    netsplit: (servers, fn) => context.fanout.withNetsplit(servers, fn),
   });
   const links = await Links.start({
     self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },

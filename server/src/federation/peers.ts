@@ -87,6 +87,8 @@ export class Peers implements LinkEvents {
     counters?: PeerCounters;
     /** the audit log: every envelope whose signature verified, applied or refused */
     audit?: (r: AuditRecord) => void;
+    /** run `fn` (a netsplit's QUITs) inside a `netsplit` batch for batch clients (session/fanout.ts) */
+    netsplit?: (servers: [string, string], fn: () => void) => void;
   }) {
     this.applier = new RemoteApplier(d.ops, d.world, d.now, d.maxUsersPerOrigin ?? Infinity);
     this.topo = new Topology(d.self.peerId);
@@ -188,13 +190,19 @@ export class Peers implements LinkEvents {
     }
     this.applying = true;
     try {
-      for (const id of this.reach.keys()) {
-        if (now.has(id)) continue;
-        const n = this.applier.dropOrigin(id, reason || `${this.d.self.name} ${nameOf(id)}`);
-        this.d.ops.serverSplit(id);
-        this.topo.forget(id);
-        this.d.log.info({ peer: id, name: nameOf(id), users: n }, 'S2S netsplit: the server is no longer reachable; its users left');
-      }
+      const gone = [...this.reach.keys()].filter((id) => !now.has(id));
+      const why = reason || (gone.length ? `${this.d.self.name} ${nameOf(gone[0]!)}` : '');
+      const [a = this.d.self.name, b = a] = why.split(' ');
+      const split = (): void => {
+        for (const id of gone) {
+          const n = this.applier.dropOrigin(id, why);
+          this.d.ops.serverSplit(id);
+          this.topo.forget(id);
+          this.d.log.info({ peer: id, name: nameOf(id), users: n }, 'S2S netsplit: the server is no longer reachable; its users left');
+        }
+      };
+      if (gone.length && this.d.netsplit) this.d.netsplit([a, b], split);
+      else split();
     } finally {
       this.applying = false;
     }

@@ -28,6 +28,43 @@ function m(source: string, command: string, params: string[]): IrcMessage {
 export class Fanout {
   constructor(private readonly d: FanoutDeps) {}
 
+  /** an open netsplit batch (withNetsplit): its servers, its reference, the batch clients it was opened for */
+  private split: { servers: [string, string]; ref: string; opened: Set<User> } | undefined;
+  private splitN = 0;
+
+  /**
+   * Run `fn` (federation: the users of servers no longer reachable quit) inside an IRCv3 `netsplit`
+   * batch: a client with the `batch` capability gets `BATCH +ref netsplit <a> <b>`, the QUITs
+   * tagged `batch=ref`, then `BATCH -ref` (only if it saw one of the QUITs); others get the QUITs.
+   */
+  withNetsplit(servers: [string, string], fn: () => void): void {
+    const outer = this.split;
+    const split = { servers, ref: `ns${(++this.splitN).toString(36)}`, opened: new Set<User>() };
+    this.split = split;
+    try {
+      fn();
+    } finally {
+      this.split = outer;
+      if (split.opened.size) this.toUsers(split.opened, new Outgoing(m(this.d.serverName(), 'BATCH', [`-${split.ref}`]), this.meta()));
+    }
+  }
+
+  /** a QUIT to its audience, in the open netsplit batch for batch clients */
+  private quit(out: Outgoing, audience: Iterable<User>): void {
+    const split = this.split;
+    if (!split) return this.toUsers(audience, out);
+    let line: Outgoing | undefined;
+    for (const u of audience) {
+      if (!u.link.hasCap('batch')) { u.link.deliver(out); continue; }
+      if (!split.opened.has(u)) {
+        split.opened.add(u);
+        u.link.deliver(new Outgoing(m(this.d.serverName(), 'BATCH', [`+${split.ref}`, 'netsplit', ...split.servers]), this.meta()));
+      }
+      line ??= new Outgoing(out.base, { ...out.meta, batch: split.ref });
+      u.link.deliver(line);
+    }
+  }
+
   meta(user?: User, extra?: Partial<OutMeta>): OutMeta {
     const at = this.d.now();
     return { time: nowIso(at), at, msgid: newMsgid(), account: user?.account, bot: user?.isBot, ...extra };
@@ -106,7 +143,7 @@ export class Fanout {
       }
       case 'quit': {
         const out = new Outgoing(m(ev.user.mask, 'QUIT', [ev.reason]), this.meta(ev.user));
-        return this.toUsers(ev.audience, out);
+        return this.quit(out, ev.audience);
       }
       case 'nick': {
         const out = new Outgoing(m(ev.oldMask, 'NICK', [ev.user.nick]), this.meta(ev.user));

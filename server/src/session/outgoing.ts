@@ -23,6 +23,8 @@ export interface OutMeta {
   clientTags?: Map<string, string>;
   /** bot-mode `bot` tag (needs message-tags) */
   bot?: boolean;
+  /** the `batch` tag (a line of a server batch, e.g. netsplit; only built for batch clients) */
+  batch?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export class Outgoing {
     if (mt && this.meta.bot) t.set('bot', '');
     if (mt && this.meta.msgid) t.set('msgid', this.meta.msgid);
     if (mask & TagCap.ServerTime) t.set('time', this.meta.time);
+    if (this.meta.batch !== undefined) t.set('batch', this.meta.batch);
     return t;
   }
 

@@ -97,10 +97,18 @@ describe('two servers over TLS', () => {
 
     // netsplit: the link drops; bob sees alice quit with the two server names, then B redials
     // and the burst brings her back (netjoin)
+    // a client with the batch capability gets the QUITs in a netsplit batch
+    const dave = await B.client('dave', { caps: ['batch', 'message-tags'] });
+    dave.send('JOIN #fed');
+    await dave.expect(/ 366 dave #fed /);
     B.server.federation!.peers.linkTo(a.id)!.close('test cut');
     await bob.expect(/^:alice!\S+ QUIT :b\.test a\.test$/, 5000);
+    const open = await dave.expect(/^(@\S+ )?:b\.test BATCH \+(\S+) netsplit b\.test a\.test$/);
+    const ref = /BATCH \+(\S+)/.exec(open)![1]!;
+    await dave.expect(new RegExp(`^@(\\S*;)?batch=${ref}(;\\S*)? :alice!\\S+ QUIT :b\\.test a\\.test$`));
+    await dave.expect(new RegExp(`^(@\\S+ )?:b\\.test BATCH -${ref}$`));
     bob.send('LUSERS');
-    await bob.expect(/ 251 bob :There are 1 users and 0 invisible on 1 servers$/);
+    await bob.expect(/ 251 bob :There are 2 users and 0 invisible on 1 servers$/);
     await bob.expect(/^:alice!\S+ JOIN #fed$/, 5000);
     alice.send('PRIVMSG #fed :after the split');
     await bob.expect(/^:alice!\S+ PRIVMSG #fed :after the split$/);
