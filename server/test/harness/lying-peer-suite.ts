@@ -567,7 +567,8 @@ export function lyingPeerSuite(transport: 'tls' | 'iroh'): void {
         const p0 = Date.now();
         await carol.sync();
         const pingMs = Date.now() - p0;
-        assert.ok(pingMs < 300, `PING answered in ${pingMs} ms during the flood`);
+        // generous for loaded CI machines: a server blocked by the flood would take the whole flood (~2 s)
+        assert.ok(pingMs < 1000, `PING answered in ${pingMs} ms during the flood`);
         await carol.expect(/ PRIVMSG #flood :flood 99$/, 8000);
         const lines = carol.received.slice(from);
         const elapsed = Date.now() - t0;
@@ -585,24 +586,29 @@ export function lyingPeerSuite(transport: 'tls' | 'iroh'): void {
       }
     });
 
-    test('a burst (netjoin users and joins) has its own, larger rate: 300 users at 50 events/s live are read at once', async () => {
+    test('a burst (netjoin users and joins) has its own, larger rate: 300 users are never throttled by a live rate of 50 events/s', async () => {
       const key = peerKey();
       const F = await bootServer({ 'server-name': 'f.test', ...listen, 's2s-allowed-peers': key.id, 's2s-peer-rate': 50, 's2s-peer-burst': 10, 's2s-peer-burst-rate': 5000 }, undefined, undefined, { captureLogs: true });
       try {
         const l = await LyingPeer.connect({ ...to(F), key });
         liars.push(l);
-        const t0 = Date.now();
         for (let i = 0; i < 300; i++) {
           const u = l.user(`b${i}`);
           l.emit({ kind: 'register', user: u, netjoin: true });
           l.emit({ kind: 'join', user: wire(u), channel: '#burst', status: '', ts: Date.now(), netjoin: true });
         }
-        await l.sync(5000);
-        const elapsed = Date.now() - t0;
+        await l.sync(20_000);
         assert.equal(F.server.context.world.findChannel('#burst')?.members.size, 300);
-        // 600 events at the live rate (50/s) would take 12 s
-        assert.ok(elapsed < 4000, `the burst took ${elapsed} ms`);
+        // 600 events against a live bucket of 10 at 50/s would pause the link many times; the
+        // burst's own bucket (20,000 deep) never does (the count, not the time: no timed test)
+        const metrics = await F.server.context.metrics.text();
+        assert.doesNotMatch(metrics, new RegExp(`freeq_s2s_throttled_total\\{peer="${key.id}"\\} [1-9]`));
         assert.ok(!F.logs.some((x) => x.msg.startsWith('S2S peer over its rate')), 'not throttled');
+        // live events from the same peer are still held to the live rate
+        const m = l.register('live');
+        for (let i = 0; i < 40; i++) l.emit({ kind: 'away', user: wire(m), away: `away ${i}` });
+        await l.sync(20_000);
+        assert.match(await F.server.context.metrics.text(), new RegExp(`freeq_s2s_throttled_total\\{peer="${key.id}"\\} [1-9]`));
         l.close();
       } finally {
         await F.stop();
