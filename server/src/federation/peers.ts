@@ -103,6 +103,8 @@ export class Peers implements LinkEvents {
 
   /** close every link (server shutdown) */
   close(reason: string): void {
+    for (const h of this.held.values()) clearTimeout(h.timer);
+    this.held.clear();
     for (const link of [...this.links.values()]) link.close(reason);
   }
 
@@ -284,6 +286,58 @@ export class Peers implements LinkEvents {
     };
     if (!peer) return refuse(relayed ? 'origin is not allowed here (relayed)' : 'origin is not the linked peer');
     if (!verifyEnvelope(env)) return refuse('bad signature');
+    // Every envelope of an origin goes to all its links and is relayed on, so its sequence numbers
+    // arrive without gaps while the network holds together. One that arrives ahead of the next
+    // expected (a relay path that came up mid-stream can be faster than the path still carrying
+    // the one before) is held until the gap fills, at most HOLD_MS: then it is taken as it is (a
+    // gap that stays is what a split or a restart leaves). Without this, the earlier one would be
+    // dropped as old when it came.
+    const last = this.replay.lastSeq(env.origin);
+    if (last !== undefined && env.seq > last + 1) return this.hold(link, env);
+    this.accepted(link, env, peer.trust, relayed, refuse);
+    this.release(env.origin);
+  }
+
+  /** envelopes held per origin until the gap before them fills (inbound) */
+  private readonly held = new Map<string, { envs: Map<number, { link: S2sLink; env: EnvelopeMessage }>; timer: NodeJS.Timeout }>();
+
+  private hold(link: S2sLink, env: EnvelopeMessage): void {
+    let h = this.held.get(env.origin);
+    if (!h) {
+      const timer = setTimeout(() => this.release(env.origin, true), HOLD_MS);
+      timer.unref();
+      this.held.set(env.origin, h = { envs: new Map(), timer });
+    }
+    if (!h.envs.has(env.seq)) h.envs.set(env.seq, { link, env });
+    if (h.envs.size > MAX_HELD) this.release(env.origin, true);
+  }
+
+  /** hand on the held envelopes that now follow without a gap (all of them, in order, when `force`) */
+  private release(origin: string, force = false): void {
+    const h = this.held.get(origin);
+    if (!h) return;
+    for (;;) {
+      const last = this.replay.lastSeq(origin) ?? 0;
+      const seqs = [...h.envs.keys()].sort((a, b) => a - b);
+      const next = seqs.find((x) => x > last);
+      for (const x of seqs) if (x <= last) h.envs.delete(x);
+      if (next === undefined || (!force && next !== last + 1)) break;
+      const { link, env } = h.envs.get(next)!;
+      h.envs.delete(next);
+      const peer = this.d.policy(origin);
+      if (peer) this.accepted(link, env, peer.trust, origin !== link.peerId, (reason) => {
+        this.d.counters?.refused(link.peerId, reasonClass(reason));
+        this.d.log.warn({ peer: link.peerId, origin, seq: env.seq, kind: env.payload.kind, reason }, 'S2S event refused');
+      });
+    }
+    if (h.envs.size === 0) {
+      clearTimeout(h.timer);
+      this.held.delete(origin);
+    }
+  }
+
+  /** a verified envelope in its turn: new for its origin, then clock, relay, apply */
+  private accepted(link: S2sLink, env: EnvelopeMessage, trust: PeerPolicy['trust'], relayed: boolean, refuse: (reason: string) => void): void {
     // a replay is dropped before it can move our clock; then the stamp is checked and taken
     if (!this.replay.accept(env.origin, env.seq)) {
       // by another path first (meshes): normal, quiet; straight from the origin: logged, at most
@@ -305,7 +359,7 @@ export class Peers implements LinkEvents {
     this.applying = true;
     try {
       // the change keeps the origin's stamp here (last-writer-wins merges agree everywhere)
-      const r = this.d.ops.withStamp({ hlc: env.hlc, origin: env.origin }, () => this.applier.apply(env.origin, peer.trust, env.payload));
+      const r = this.d.ops.withStamp({ hlc: env.hlc, origin: env.origin }, () => this.applier.apply(env.origin, trust, env.payload));
       audit(r.ok ? 'applied' : 'refused', r.ok ? undefined : r.reason);
       if (!r.ok) refuse(r.reason);
     } finally {
@@ -324,6 +378,11 @@ export class Peers implements LinkEvents {
     this.reconcile(ev.up ? '' : `${originName} ${ev.name}`);
   }
 }
+
+/** how long an envelope that came ahead of its predecessor waits for it (inbound) */
+const HOLD_MS = 1000;
+/** most envelopes held for one origin before they are all handed on */
+const MAX_HELD = 5000;
 
 /**
  * A join to a +k channel carries the channel's key, so the receiving server checks it like a

@@ -86,7 +86,7 @@ async function user(n: Node, nick: string): Promise<RawClient> {
 }
 
 /** wait for a line matching `re` received at or after `since` (an index into c.received); nothing is consumed */
-async function seen(c: RawClient, re: RegExp, since = 0, ms = 5000): Promise<string> {
+async function seen(c: RawClient, re: RegExp, since = 0, ms = 10_000): Promise<string> {
   const t0 = Date.now();
   for (;;) {
     for (let i = since; i < c.received.length; i++) if (re.test(c.received[i]!)) return c.received[i]!;
@@ -146,7 +146,7 @@ let problems: string[] = [];
  * Ask each client the same question until every answer equals `expected` (the servers
  * converged) or `ms` passes; a divergence is recorded with every server's answer.
  */
-async function converge(what: string, cs: RawClient[], ask: (c: RawClient) => Promise<string>, expected: string, ns: Node[], ms = 2000): Promise<void> {
+async function converge(what: string, cs: RawClient[], ask: (c: RawClient) => Promise<string>, expected: string, ns: Node[], ms = 6000): Promise<void> {
   const t0 = Date.now();
   let got: string[] = [];
   for (;;) {
@@ -159,7 +159,7 @@ async function converge(what: string, cs: RawClient[], ask: (c: RawClient) => Pr
 }
 
 /** `c` (a member) sees `ch` with members `nicks` (bare nicks) */
-async function waitMembers(c: RawClient, ch: string, nicks: string[], ms = 5000): Promise<void> {
+async function waitMembers(c: RawClient, ch: string, nicks: string[], ms = 10_000): Promise<void> {
   const t0 = Date.now();
   for (;;) {
     const got = (await names(c, ch)).split(' ').map((x) => x.replace(/^[@+]+/, ''));

@@ -58,7 +58,17 @@ export function rawFrame(body: string | Buffer, announce?: number): Buffer {
 // the server's replay guard remembers each origin across links: sequence numbers rise across
 // every LyingPeer of the process (the clock in µs, as servers do)
 let lastSeq = 0;
-export const nextSeq = (): number => (lastSeq = Math.max(lastSeq + 1, Date.now() * 1000));
+/**
+ * the next sequence number of `origin`: one more than its last, as servers count (their numbers have
+ * no gaps while linked: a gap makes the server hold an envelope for its predecessor)
+ */
+const seqs = new Map<string, number>();
+export const nextSeq = (origin: string): number => {
+  const n = (seqs.get(origin) ?? Math.max(lastSeq, Date.now() * 1000)) + 1;
+  seqs.set(origin, n);
+  lastSeq = Math.max(lastSeq, n);
+  return n;
+};
 let lastUid = 0;
 const certs = new Map<string, Promise<FederationTlsIdentity>>();
 
@@ -204,7 +214,7 @@ export class LyingPeer {
 
   /** an envelope for `payload`, honest by default; every part can be forged (SealOptions) */
   seal(payload: WireEvent, o: SealOptions = {}): EnvelopeMessage {
-    const env = sealEnvelope(o.seed ?? this.key.seed, o.origin ?? this.key.id, o.seq ?? nextSeq(), o.hlc ?? hlcAt(Date.now()), payload);
+    const env = sealEnvelope(o.seed ?? this.key.seed, o.origin ?? this.key.id, o.seq ?? nextSeq(o.origin ?? this.key.id), o.hlc ?? hlcAt(Date.now()), payload);
     return o.sig === undefined ? env : { ...env, sig: o.sig };
   }
 
