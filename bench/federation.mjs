@@ -2,8 +2,16 @@
 // freeq federation benchmark (#14): two servers linked over TLS or iroh, side by side with one server.
 //
 //   node bench/federation.mjs [--transport tls|iroh|both] [--clients N] [--senders S] [--duration s]
-//        [--rates auto|r1,r2,...] [--channels C] [--members M] [--topics T] [--phases fanout,default,converge]
-//        [--converge-timeout s] [--keep]
+//        [--rates auto|r1,r2,...] [--phases fanout,default,converge] [--channels C] [--members M]
+//        [--converge-clients K] [--topics T] [--converge-timeout s] [--converge-fallback C2]
+//        [--workers W] [--pad bytes] [--server-node-args "<node flags>"] [--keep]
+//
+// Every server runs the built server (server/dist, rebuilt when stale) with bench/relaxed.args at log
+// level info, an admin --oper-password, and channel caps raised (--max-channels-total,
+// --channel-creation-per-connection, --channel-creation-per-ip: a server counts every remote user's
+// channel creations under one empty address, so the per-IP default of 20 per 10 minutes would refuse
+// the other server's channels). B dials A: TLS (--s2s-listen-addr on A, tls:ID@host:port on B) or
+// iroh with relays off (--iroh-bind-addr on both, ID@host:port on B).
 //
 // 1. fanout: N clients in one channel, half on server A and half on server B, linked (s2s-peer-rate
 //    raised to 1,000,000 events/s: the default 100 is a safety limit, not a capacity). S senders,
@@ -16,12 +24,18 @@
 // 2. default: the same linked pair with the DEFAULT s2s-peer-rate (100 events/s, burst 200); senders
 //    on both sides offer 200 msgs/s per direction: what crosses the link per second, and the loss
 //    (must be 0: over its rate a link is not read, nothing is dropped).
-// 3. converge: C channels x M members (default 10,000 x 10) on a linked pair; 100 clients, half on
-//    each server, each in C*M/100 channels. The oper on B SQUITs A; A's channel operators set a
-//    topic on T channels (default 1,000); CONNECT; the times until the link is up, until B shows
-//    every new topic, and until both servers have every member back (the burst done), with the
-//    envelopes each side sent (freeq_s2s_events_out_total) and, over TLS, the link's bytes (ss).
-//    Both servers' LIST (every channel, its member count and topic) must then be equal.
+// 3. converge: C channels x M members (default 10,000 x 10) on a linked pair; K clients (default
+//    100), half on each server, each in C*M/K channels; member 0 of every channel (on A) founds it.
+//    The joins go in rounds paced by the link (each round waits until fewer than 3,000 envelopes are
+//    in flight each way: faster, the sender's 16 MiB link sendq fills and the link is closed). The
+//    oper on B SQUITs A; A's channel operators set a topic on T channels (default 1,000); B's oper
+//    CONNECTs; the times until the link is up, until B's clients have seen every new topic, and until
+//    every client has seen the other side's members rejoin (the bursts done); the envelopes each side
+//    sent (freeq_s2s_events_out_total), over TLS the link's bytes (ss), the servers' CPU, RSS and
+//    event-loop delay, and the round trip of a PING every 100 ms from a client on each server. Both
+//    servers' LIST (every channel, its member count and topic) must then be equal. A link that closes
+//    twice during the burst is given up (SQUIT, then the final LIST), and the scenario runs again
+//    with C2 channels (default 2,000) for a convergence time.
 //
 // Prints a compact table per transport and one JSON line with everything (bench/results-federation.txt
 // keeps a run). See docs/performance.md, "Federation".
@@ -32,7 +46,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBuilt, freePort, root } from './lib.mjs';
+import { ensureBuilt, freePort, root, splitCommand } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -119,11 +133,7 @@ function workerMain() {
       for (const raw of text.split('\n')) {
         const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (!line) continue;
-        let rest = line;
-        if (rest[0] === '@') rest = rest.slice(rest.indexOf(' ') + 1);
-        if (rest[0] === ':') rest = rest.slice(rest.indexOf(' ') + 1);
-        const sp = rest.indexOf(' ');
-        const cmd = sp < 0 ? rest : rest.slice(0, sp);
+        const { cmd, rest } = splitCommand(line);
         if (cmd === 'PING') { this.sock.write(`PONG ${rest.slice(5)}\r\n`); continue; }
         if (pingOnly) continue;
         if (mode === 'watch') { this.watchLine(cmd, rest); continue; }
@@ -323,15 +333,21 @@ async function main() {
   const { mergeHist } = await import('./loadgen.mjs');
   const children = new Set();
   const dirs = [];
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { for (const c of children) c.kill('SIGKILL'); process.exit(130); });
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      for (const c of children) c.kill('SIGKILL');
+      if (!opt.keep) for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
 
   // ------------------------------------------------------------------ arguments
   const opt = {
     transport: 'both', clients: 200, senders: 4, duration: 5, rates: 'auto', pad: 32, workers: 2,
     channels: 10000, members: 10, convergeClients: 100, topics: 1000, phases: 'fanout,default,converge',
-    convergeTimeout: 180, keep: false,
+    convergeTimeout: 180, convergeFallback: 2000, serverNodeArgs: '', keep: false,
   };
-  const STR = new Set(['transport', 'rates', 'phases']);
+  const STR = new Set(['transport', 'rates', 'phases', 'serverNodeArgs']);
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -348,7 +364,7 @@ async function main() {
   const phases = new Set(opt.phases.split(','));
   for (const p of phases) if (!['fanout', 'default', 'converge'].includes(p)) die(`--phases: unknown phase ${p}`);
   if (opt.clients < 4 || opt.senders < 2 || opt.senders % 2) die('--clients >= 4 and an even --senders >= 2');
-  if ((opt.channels * opt.members) % opt.convergeClients || opt.convergeClients % opt.members || opt.convergeClients % 2 || opt.members % 2) {
+  if ((opt.channels * opt.members) % opt.convergeClients || (opt.convergeFallback * opt.members) % opt.convergeClients || opt.convergeClients % opt.members || opt.convergeClients % 2 || opt.members % 2) {
     die('--channels x --members must divide by --converge-clients, which must be a multiple of --members; both even');
   }
   const ratesList = opt.rates === 'auto' ? null : opt.rates.split(',').map(Number);
@@ -398,7 +414,8 @@ async function main() {
   async function startServer({ name, dir, extra }) {
     const port = await freePort();
     const web = await freePort();
-    const args = [BIN, ...relaxed, '--log-level', 'info', '--server-name', name, '--listen-addr', `127.0.0.1:${port}`,
+    // --server-node-args: node flags for the servers (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+    const args = [...opt.serverNodeArgs.split(' ').filter(Boolean), BIN, ...relaxed, '--log-level', 'info', '--server-name', name, '--listen-addr', `127.0.0.1:${port}`,
       '--web-addr', `127.0.0.1:${web}`, '--data-dir', dir, '--oper-password', OPER_PASSWORD,
       '--max-channels-total', '100000', '--channel-creation-per-connection', '100000', '--channel-creation-per-ip', '100000', ...extra];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -486,9 +503,12 @@ async function main() {
   }
 
   async function metrics(srv) {
-    const out = { events_out: 0, events_in: 0, throttled: 0, link_up: 0, refused: 0, lag: null };
+    const out = { ok: false, events_out: 0, events_in: 0, throttled: 0, link_up: 0, refused: 0 };
     try {
-      const text = await (await fetch(`http://127.0.0.1:${srv.web}/metrics`)).text();
+      const text = await (await fetch(`http://127.0.0.1:${srv.web}/metrics`, { signal: AbortSignal.timeout(10000) })).text();
+      // prom-client resets its event-loop delay histogram at every scrape: these cover the time since the last one
+      const lag = (name) => { const m = new RegExp(`^${name} ([0-9.e+-]+)`, 'm').exec(text); return m ? round(Number(m[1]) * 1000, 1) : null; };
+      out.loop_lag_ms = { p99: lag('nodejs_eventloop_lag_p99_seconds'), max: lag('nodejs_eventloop_lag_max_seconds') };
       for (const l of text.split('\n')) {
         const m = /^(freeq_s2s_[a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(l);
         if (!m) continue;
@@ -499,6 +519,7 @@ async function main() {
         else if (m[1] === 'freeq_s2s_link_up') out.link_up += v;
         else if (m[1] === 'freeq_s2s_refused_total') out.refused += v;
       }
+      out.ok = true;
     } catch { /* server gone */ }
     return out;
   }
@@ -525,6 +546,7 @@ async function main() {
         carry = parts.pop();
         for (const l of parts) {
           if (/^(?::\S+ )?PING /.test(l)) { c.sock.write(`PONG ${l.slice(l.indexOf('PING ') + 5)}\r\n`); continue; }
+          if (c.probe && / PONG .*:?probe-\d+$/.test(l)) { c.probe.rtts.push(Date.now() - c.probe.sentAt); c.probe.sentAt = 0; continue; }
           c.lines.push(l);
           for (let k = 0; k < c.waiters.length; k++) if (c.waiters[k].re.test(l)) { const w = c.waiters[k]; c.waiters.splice(k, 1); k--; w.done(); }
         }
@@ -574,7 +596,25 @@ async function main() {
       }
       return map;
     }
-    close() { this.sock.destroy(); }
+    /** a PING every intervalMs (one outstanding at a time): how long this server keeps a client waiting */
+    startProbe(intervalMs = 100) {
+      this.probe = { rtts: [], sentAt: 0, n: 0 };
+      this.probe.timer = setInterval(() => {
+        if (this.probe.sentAt) return;
+        this.probe.sentAt = Date.now();
+        this.send(`PING probe-${++this.probe.n}`);
+      }, intervalMs);
+    }
+    stopProbe() {
+      const p = this.probe;
+      if (!p) return null;
+      clearInterval(p.timer);
+      this.probe = null;
+      const r = p.rtts.slice().sort((a, b) => a - b);
+      const open = p.sentAt ? Date.now() - p.sentAt : 0;
+      return { pings: r.length, p50_ms: r[Math.floor(r.length * 0.5)] ?? null, p99_ms: r[Math.min(r.length - 1, Math.floor(r.length * 0.99))] ?? null, max_ms: Math.max(r[r.length - 1] ?? 0, open) };
+    }
+    close() { if (this.probe) clearInterval(this.probe.timer); this.sock.destroy(); }
   }
 
   // ------------------------------------------------------------------ client workers
@@ -608,7 +648,7 @@ async function main() {
   /**
    * one measured send step on a set-up channel: `ctx` = {cl, clients, senders, servers, members}
    */
-  async function sendStep(ctx, rate, durS, { quietMs = 3000, drainMaxMs = 30000, series = false } = {}) {
+  async function sendStep(ctx, rate, durS, { quietMs = 5000, drainMaxMs = 60000, series = false } = {}) {
     const { cl, senders } = ctx;
     const senderSide = senders.map((s) => s.side);
     await cl.all('reset', () => ({ senderSide, base: senders.map((s) => s.seq) }));
@@ -650,21 +690,27 @@ async function main() {
     const timeline = series ? [{ t: round(sendSecs, 2), remote: st.remote }] : null;
     // drain: until all arrived, or nothing new for quietMs, or drainMaxMs
     const d0 = Date.now();
-    let last = st.got, lastChange = Date.now(), settled = false;
-    let raw;
+    let last = st.got, lastChange = Date.now(), settled;
+    let raw, m1;
     for (;;) {
-      if (st.got >= expected) { settled = true; break; }
-      if (Date.now() - lastChange >= quietMs) { settled = true; break; }
-      if (Date.now() - d0 > drainMaxMs) break;
-      await sleep(series ? 250 : 200);
+      for (;;) {
+        if (st.got >= expected) { settled = true; break; }
+        if (Date.now() - lastChange >= quietMs) { settled = true; break; }
+        if (Date.now() - d0 > drainMaxMs) { settled = false; break; }
+        await sleep(series ? 250 : 200);
+        raw = await cl.all('stats');
+        st = sumStats(raw);
+        if (series) timeline.push({ t: round((Date.now() - t0) / 1000, 2), remote: st.remote });
+        if (st.got !== last) { last = st.got; lastChange = Date.now(); }
+      }
+      // a server answers /metrics only between event-loop turns: one stalled for longer than quietMs
+      // (a backlog of envelopes to verify) delivers the rest while this waits, so count once more
+      m1 = await Promise.all(ctx.servers.map(metrics));
       raw = await cl.all('stats');
       st = sumStats(raw);
-      if (series) timeline.push({ t: round((Date.now() - t0) / 1000, 2), remote: st.remote });
-      if (st.got !== last) { last = st.got; lastChange = Date.now(); }
+      if (st.got >= expected || st.got === last || Date.now() - d0 > drainMaxMs) break;
+      last = st.got; lastChange = Date.now();
     }
-    raw ??= await cl.all('stats');
-    st = sumStats(raw);
-    const m1 = await Promise.all(ctx.servers.map(metrics));
     const lost = expected - st.got;
     const linkUp = ctx.servers.length === 1 || ctx.servers.every((s) => s.alive) && m1.every((m) => m.link_up >= 1);
     const r = {
@@ -681,9 +727,10 @@ async function main() {
         cross_link_expected: expRemote, cross_link_delivered: st.remote,
         cross_link_in_window_ratio: round(expRemote ? inWindowRemote / expRemote : 1, 4),
         latency_cross_link_ms: mergeHist(raw.map((s) => s.remote)),
+        link_envelopes_per_s: round(m1.reduce((a, m, k) => a + m.events_out - m0[k].events_out, 0) / sendSecs, 0),
         link_events: m1.map((m, k) => ({ out: m.events_out - m0[k].events_out, in: m.events_in - m0[k].events_in, throttled: m.throttled - m0[k].throttled, refused: m.refused - m0[k].refused })),
       } : {}),
-      server_cpu_util: cpuSend, gen_cpu_util: genCpu,
+      server_cpu_util: cpuSend, gen_cpu_util: genCpu, loop_lag_ms: m1.map((m) => m.loop_lag_ms),
       mem: ctx.servers.map((s) => mem(s.pid)),
       open_after: st.open, link_up: linkUp,
     };
@@ -725,8 +772,8 @@ async function main() {
     return {
       rate: r.offered_msgs_per_s, pass: r.pass, delivered_per_s: r.delivered_per_s, lost: r.lost, dup: r.dup,
       in_window: r.in_window_ratio, p50: r.latency_all_ms.p50_ms, p99: r.latency_all_ms.p99_ms, max: r.latency_all_ms.max_ms,
-      ...(r.latency_cross_link_ms ? { cross_p50: r.latency_cross_link_ms.p50_ms, cross_p99: r.latency_cross_link_ms.p99_ms, same_p99: r.latency_same_server_ms.p99_ms } : {}),
-      cpu: r.server_cpu_util, gen_cpu: r.gen_cpu_util, drain_s: r.drain_s,
+      ...(r.latency_cross_link_ms ? { link_env_per_s: r.link_envelopes_per_s, cross_p50: r.latency_cross_link_ms.p50_ms, cross_p99: r.latency_cross_link_ms.p99_ms, same_p99: r.latency_same_server_ms.p99_ms } : {}),
+      cpu: r.server_cpu_util, gen_cpu: r.gen_cpu_util, loop_lag_max: r.loop_lag_ms.map((l) => l?.max), drain_s: r.drain_s,
       ...(r.link_up === false ? { link_up: false } : {}),
     };
   }
@@ -784,22 +831,24 @@ async function main() {
     await sleep(3000);
     const perDirection = 200;
     const durS = 5;
-    const r = await sendStep(ctx, perDirection * 2, durS, { quietMs: 3000, drainMaxMs: 60000, series: true });
+    const r = await sendStep(ctx, perDirection * 2, durS, { quietMs: 5000, drainMaxMs: 60000, series: true });
     // cross-link messages per second: remote deliveries / receivers per side, over the time after
     // the first second (the bucket's burst of 200 goes at once)
     const recvPerSide = opt.clients / 2;
     const tl = r.timeline.map((p) => ({ t: p.t, msgs: p.remote / recvPerSide }));
     const lastT = tl.findLast((p, k) => k === 0 || p.msgs > tl[k - 1].msgs) ?? tl[tl.length - 1];
     const totalMsgs = r.cross_link_delivered / recvPerSide;
-    const p1 = tl.find((p) => p.t >= 1) ?? tl[0];
-    const rateAfter1s = lastT.t > p1.t ? (lastT.msgs - p1.msgs) / (lastT.t - p1.t) : null;
+    // the bucket's 200 tokens last 2 s at 200 msgs/s offered (100/s refill): the throttled rate is
+    // the slope from 3 s to the last arrival
+    const p1 = tl.find((p) => p.t >= 3) ?? tl[0];
+    const throttledRate = lastT.t > p1.t ? (lastT.msgs - p1.msgs) / (lastT.t - p1.t) : null;
     const res = {
       offered_per_direction_msgs_per_s: perDirection, duration_s: durS,
       cross_link_msgs_total: round(totalMsgs, 1), cross_link_msgs_expected: r.cross_link_expected / recvPerSide,
       last_cross_link_arrival_s: lastT.t,
-      cross_link_events_per_s_both_directions: round(rateAfter1s, 1),
-      cross_link_events_per_s_per_direction: round(rateAfter1s / 2, 1),
-      lost: r.lost, dup: r.dup, gaps: r.gaps, throttled: r.link_events.map((e) => e.throttled),
+      cross_link_events_per_s_both_directions: round(throttledRate, 1),
+      cross_link_events_per_s_per_direction: round(throttledRate / 2, 1),
+      lost: r.lost, dup: r.dup, gaps: r.gaps, throttled: r.link_events.map((e) => e.throttled), loop_lag_ms: r.loop_lag_ms,
       latency_cross_link_ms: r.latency_cross_link_ms, latency_same_server_ms: r.latency_same_server_ms,
       link_up: r.link_up, link_closes: [pair.A, pair.B].map((s) => s.closes),
       timeline_msgs: tl.filter((_, k) => k % 4 === 0).map((p) => [p.t, round(p.msgs, 0)]),
@@ -811,8 +860,8 @@ async function main() {
   }
 
   // ================================================================== phase 3: convergence after a partition
-  async function convergePhase(transport) {
-    const C = opt.channels, M = opt.members, N = opt.convergeClients;
+  async function convergePhase(transport, C) {
+    const M = opt.members, N = opt.convergeClients;
     const perClient = (C * M) / N;
     const groups = N / M; // clients j*groups .. j*groups+groups-1 are member j of their channels
     const chanName = (c) => `#c${c}`;
@@ -838,24 +887,43 @@ async function main() {
 
     // ---- build: founders (member 0) first, then the other members on A, then B's once B has every channel
     const ts = Date.now();
-    const joinGroup = async (pred, what) => {
-      const t = Date.now();
-      const r = await cl.all('join', (i) => ({ joins: cl.split(clients, i).filter(pred).map((c) => [c.id, chansOf[c.id]]) }));
-      const failed = r.reduce((a, x) => a + x.failed + x.missing, 0);
-      if (failed) throw new Error(`converge: ${failed} joins failed (${what}): ${JSON.stringify(r.map((x) => x.errors))}`);
-      log(`${transport} converge: ${what}: ${r.reduce((a, x) => a + x.joined, 0)} joins in ${Date.now() - t} ms`);
+    // Joins are paced by the link: a server sends a peer each local join as an envelope, and a peer
+    // verifies them slower than clients can join (~2 ms each, pure-JS ed25519 on the main thread).
+    // What the peer has not read stays in the sender's link sendq, and at 16 MiB the link is closed
+    // (a netsplit, then a burst too large to get through: see the results). So the clients join in
+    // rounds, and each round waits until both directions' backlog (envelopes sent - received) is small.
+    const backlog = async () => {
+      const [ma, mb] = await Promise.all([metrics(A), metrics(B)]);
+      return ma.ok && mb.ok ? { ab: ma.events_out - mb.events_in, ba: mb.events_out - ma.events_in } : { ab: Infinity, ba: Infinity };
     };
-    await joinGroup((c) => Math.floor(c.id / groups) === 0, 'founders (member 0, on A)');
-    await joinGroup((c) => c.side === 0 && Math.floor(c.id / groups) !== 0, 'the other members on A');
+    let maxBacklog = 0;
+    const joinGroup = async (pred, what, slice) => {
+      const t = Date.now();
+      let joined = 0;
+      for (let from = 0; from < perClient; from += slice) {
+        const r = await cl.all('join', (i) => ({ joins: cl.split(clients, i).filter(pred).map((c) => [c.id, chansOf[c.id].slice(from, from + slice)]) }));
+        const failed = r.reduce((a, x) => a + x.failed + x.missing, 0);
+        if (failed) throw new Error(`converge: ${failed} joins failed (${what}): ${JSON.stringify(r.map((x) => x.errors))}`);
+        joined += r.reduce((a, x) => a + x.joined, 0);
+        let b;
+        await until(async () => { b = await backlog(); maxBacklog = Math.max(maxBacklog, b.ab, b.ba); return b.ab <= 3000 && b.ba <= 3000; },
+          `the link's backlog after ${what}`, 300000, servers, 200, () => `A->B ${b?.ab}, B->A ${b?.ba} envelopes`);
+        if (servers.some((s) => s.closes.length)) throw new Error(`converge: the link closed while building: ${JSON.stringify(servers.map((s) => s.closes))}; ${JSON.stringify(servers.map((s) => s.warnSamples))}`);
+      }
+      log(`${transport} converge: ${what}: ${joined} joins in ${Date.now() - t} ms`);
+    };
+    await joinGroup((c) => Math.floor(c.id / groups) === 0, 'founders (member 0, on A)', Math.max(1, Math.floor(2000 / groups)));
     let lastLusers;
     await until(async () => (lastLusers = await ctlB.lusers()).channels >= C, `B knows all ${C} channels`, 400000, servers, 200, () => JSON.stringify(lastLusers));
-    await joinGroup((c) => c.side === 1, 'members on B');
+    log(`${transport} converge: B knows all ${C} channels after ${round((Date.now() - ts) / 1000, 1)} s`);
+    await joinGroup((c) => Math.floor(c.id / groups) !== 0, 'the other members on A and B', Math.max(1, Math.floor(5000 / (N - groups))));
     const full = (map) => map.size >= C && [...map.values()].every((v) => v.n === M);
     const hist = (map) => { const h = {}; for (const v of map.values()) h[v.n] = (h[v.n] || 0) + 1; return `${map.size} channels, by members ${JSON.stringify(h)}`; };
     let la, lb;
     await until(async () => full(la = await ctlA.list()) && full(lb = await ctlB.list()), `${C} channels x ${M} members on both`, 600000, servers, 2000,
       () => `A: ${hist(la)}; B: ${lb ? hist(lb) : '?'}; warnings A ${JSON.stringify(A.warns)} B ${JSON.stringify(B.warns)}`);
     res.build_s = round((Date.now() - ts) / 1000, 1);
+    res.build_max_link_backlog = maxBacklog;
     res.mem_built = servers.map((s) => mem(s.pid));
     log(`${transport} converge: built ${C} x ${M} in ${res.build_s} s; mem ${JSON.stringify(res.mem_built)}`);
     await sleep(1000);
@@ -890,10 +958,13 @@ async function main() {
     const ups0 = servers.map((s) => s.linkUps.length);
     const closes0 = servers.map((s) => s.closes.length);
     const seen = new Set();
+    // control clients PING their servers every 100 ms: how long a server leaves its clients waiting during the burst
+    await Promise.all(servers.map(metrics)); // resets the event-loop delay histograms
+    ctlA.startProbe(); ctlB.startProbe();
     const t0 = Date.now();
-    await ctlB.cmd('CONNECT a.bench', /NOTICE .*CONNECT|402 /);
+    await ctlB.cmd('CONNECT a.bench', /NOTICE .*CONNECT|402 /, 120000);
     const at = {};
-    let w;
+    let w, gaveUp = false;
     const deadline = t0 + opt.convergeTimeout * 1000;
     const joins = [0, 0];
     const mems = [];
@@ -909,11 +980,20 @@ async function main() {
       mems.push(servers.map((s) => mem(s.pid)?.rss_mb));
       if (at.topics != null && at.joins_on_a != null && at.joins_on_b != null) break;
       if (now > deadline || !A.alive || !B.alive) break;
-      // a link that keeps closing under the burst never converges: stop after the third close
-      if (servers.some((s, k) => s.closes.length - closes0[k] >= 3)) { log(`${transport} converge: the link closed 3 times during the burst, giving up`); break; }
+      // a link that keeps closing under the burst never converges: stop after its second close
+      if (servers.some((s, k) => s.closes.length - closes0[k] >= 2)) { gaveUp = true; log(`${transport} converge: the link closed twice during the burst, giving up`); break; }
       await sleep(100);
     }
     const cpu = servers.map((s, k) => round(cpuSec(s.pid) - cpu0[k], 2));
+    const probes = [ctlA.stopProbe(), ctlB.stopProbe()];
+    const failed = gaveUp || at.topics == null || at.joins_on_a == null || at.joins_on_b == null;
+    if (failed && A.alive && B.alive) {
+      // B redials and bursts again and again, each burst holding both event loops for many seconds:
+      // SQUIT stops it, so that the servers answer the final LIST
+      await ctlB.cmd('SQUIT a.bench :bench: the burst does not get through', /NOTICE .*SQUIT|402 /, 300000).catch((e) => log(String(e)));
+      await until(async () => (await ctlB.lusers()).servers === 1 && (await ctlA.lusers()).servers === 1, 'the link down after SQUIT', 300000, servers, 500).catch((e) => log(String(e)));
+    }
+    const lagBurst = (await Promise.all(servers.map(metrics))).map((m) => m.loop_lag_ms);
     res.burst = {
       link_up_s: at.link_up != null ? round(at.link_up / 1000, 2) : null,
       all_topics_on_b_s: at.topics != null ? round(at.topics / 1000, 2) : null,
@@ -921,7 +1001,7 @@ async function main() {
       all_members_back_on_a_s: at.joins_on_a != null ? round(at.joins_on_a / 1000, 2) : null,
       topics_seen_on_b: seen.size, topics_expected: opt.topics,
       join_lines: { a_clients: joins[0], b_clients: joins[1], expected_each: expJoins },
-      server_cpu_s: cpu,
+      server_cpu_s: cpu, client_ping_rtt: probes, loop_lag_ms: lagBurst,
       rss_peak_mb: [0, 1].map((k) => Math.max(...mems.map((m) => m[k] ?? 0))),
       link_closes_during: servers.map((s, k) => s.closes.slice(closes0[k]).map((c) => c.reason)),
       link_ups_during: servers.map((s, k) => s.linkUps.length - ups0[k]),
@@ -931,7 +1011,7 @@ async function main() {
     // events still in flight after the clients saw everything (channel-state after joins, acks): wait
     // until the counters stop moving, then read them
     let mPrev = null, m1;
-    for (let k = 0; k < 40; k++) {
+    for (let k = 0; k < (failed ? 1 : 40); k++) {
       m1 = await Promise.all(servers.map(metrics));
       if (mPrev && m1.every((m, i) => m.events_in === mPrev[i].events_in && m.events_out === mPrev[i].events_out)) break;
       mPrev = m1;
@@ -974,15 +1054,32 @@ async function main() {
   }
 
   // ================================================================== run
+  // other work on the machine skews every figure: note when a CI run (.ci/run) was active, and the load
+  const interference = { ci_seen_at_s: [], load1_max: 0 };
+  const watcher = setInterval(() => {
+    interference.load1_max = Math.max(interference.load1_max, round(os.loadavg()[0]));
+    try { execFileSync('pgrep', ['-f', '^bash [.]ci/run'], { stdio: 'ignore' }); interference.ci_seen_at_s.push(Math.round((Date.now() - started) / 1000)); } catch { /* none */ }
+  }, 5000);
+  watcher.unref();
   const started = Date.now();
   const machine = { nproc: os.cpus().length, node: process.version, load_before: os.loadavg().map((x) => round(x)) };
-  const results = { bench: 'federation', machine, params: { ...opt }, transports: {} };
+  const git = (...a) => { try { return execFileSync('git', a, { cwd: root, encoding: 'utf8' }).trim(); } catch { return null; } };
+  const build = { commit: git('rev-parse', '--short', 'HEAD'), uncommitted_server_src: (git('status', '--short', 'server/src') || '').split('\n').filter(Boolean).length };
+  const results = { bench: 'federation', command: `node bench/federation.mjs ${process.argv.slice(2).join(' ')}`.trim(), machine, build, params: { ...opt }, transports: {} };
   try {
     for (const t of transports) {
       const r = (results.transports[t] = {});
       if (phases.has('fanout')) r.fanout = await fanoutPhase(t);
       if (phases.has('default')) r.default_rate = await defaultRatePhase(t);
-      if (phases.has('converge')) r.converge = await convergePhase(t);
+      if (phases.has('converge')) {
+        r.converge = await convergePhase(t, opt.channels);
+        // at the full size the burst may never get through (a link closed for its sendq is redialled
+        // and bursts again): then the same scenario at a size that converges, for a time to report
+        if (r.converge.burst?.converged_s == null && opt.convergeFallback > 0 && opt.convergeFallback < opt.channels) {
+          log(`${t} converge: no convergence at ${opt.channels} channels; again at ${opt.convergeFallback}`);
+          r.converge_fallback = await convergePhase(t, opt.convergeFallback);
+        }
+      }
     }
   } catch (e) {
     results.error = String(e.stack || e);
@@ -993,6 +1090,8 @@ async function main() {
     if (!opt.keep) for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   }
   results.total_s = round((Date.now() - started) / 1000, 1);
+  clearInterval(watcher);
+  results.interference = { ci_seen: interference.ci_seen_at_s.length ? `${interference.ci_seen_at_s[0]}-${interference.ci_seen_at_s.at(-1)} s into the run` : 'no', load1_max: interference.load1_max };
 
   // ------------------------------------------------------------------ table
   const out = [];
@@ -1014,8 +1113,7 @@ async function main() {
       out.push(`== ${t}: default s2s-peer-rate (100/s, burst 200), ${d.offered_per_direction_msgs_per_s} msgs/s offered per direction for ${d.duration_s} s`);
       out.push(`cross-link: ${d.cross_link_events_per_s_per_direction} events/s per direction after the burst; ${d.cross_link_msgs_total} of ${d.cross_link_msgs_expected} msgs crossed, last at ${d.last_cross_link_arrival_s} s; lost ${d.lost}, dup ${d.dup}; throttled ${d.throttled.join('/')}`);
     }
-    if (r.converge) {
-      const c = r.converge;
+    for (const c of [r.converge, r.converge_fallback].filter(Boolean)) {
       out.push(`== ${t}: convergence, ${f(c.channels)} channels x ${c.members} members (${c.clients} clients), ${opt.topics} topics set on A during the split`);
       if (c.burst) {
         out.push(`after CONNECT: link up ${c.burst.link_up_s} s; all topics on B ${c.burst.all_topics_on_b_s} s; all members back on B ${c.burst.all_members_back_on_b_s} s, on A ${c.burst.all_members_back_on_a_s} s; converged ${c.burst.converged_s} s`);
@@ -1026,6 +1124,7 @@ async function main() {
     }
   }
   if (results.error) out.push(`ERROR: ${results.error.split('\n')[0]}`);
+  out.push(`total ${results.total_s} s; CI run active: ${results.interference.ci_seen}; 1-min load max ${results.interference.load1_max}`);
   process.stderr.write(out.join('\n') + '\n');
   process.stdout.write(JSON.stringify(results) + '\n');
 }

@@ -43,3 +43,12 @@ export function ensureBuilt(tag = 'bench') {
   process.stderr.write(`${tag}: server/dist is missing or older than server/src, running npm run build\n`);
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
+
+/** a raw IRC line's command and the line from the command on (tags and source stripped) */
+export function splitCommand(line) {
+  let rest = line;
+  if (rest[0] === '@') rest = rest.slice(rest.indexOf(' ') + 1);
+  if (rest[0] === ':') rest = rest.slice(rest.indexOf(' ') + 1);
+  const sp = rest.indexOf(' ');
+  return { cmd: sp < 0 ? rest : rest.slice(0, sp), rest };
+}

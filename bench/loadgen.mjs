@@ -12,6 +12,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
+import { splitCommand } from './lib.mjs';
 
 const BUCKET_BASE = Math.log(1.02);
 const NBUCKETS = 1400; // 1.02^1400 µs ≈ far beyond any run
@@ -203,11 +204,7 @@ if (!isMainThread) {
       for (const raw of text.split('\n')) {
         const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (!line) continue;
-        let rest = line;
-        if (rest[0] === '@') rest = rest.slice(rest.indexOf(' ') + 1);
-        if (rest[0] === ':') rest = rest.slice(rest.indexOf(' ') + 1);
-        const sp = rest.indexOf(' ');
-        const cmd = sp < 0 ? rest : rest.slice(0, sp);
+        const { cmd, rest } = splitCommand(line);
         if (cmd === 'PING') { this.sock.write(`PONG ${rest.slice(5)}\r\n`); continue; }
         if (pingOnly) continue;
         if (cmd === 'AUTHENTICATE' && this.onAuth) { this.onAuth(line); continue; }
