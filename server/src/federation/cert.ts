@@ -1,5 +1,6 @@
 import { webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { ED25519_PKCS8_PREFIX } from '../util/ed25519.js';
 
 /**
  * The TLS identity of a federation link (#14, federation.md "Transports"): a self-signed X.509
@@ -9,8 +10,6 @@ import * as x509 from '@peculiar/x509';
  * @peculiar/x509 builds the certificate (node:crypto can read X.509 but not write it).
  */
 
-/** PKCS#8 DER prefix of an ed25519 private key; the 32-byte seed follows (keys/peer-identity.ts) */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 const pem = (label: string, der: ArrayBuffer | Buffer): string =>
   `-----BEGIN ${label}-----\n${Buffer.from(der as ArrayBuffer).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;

@@ -1,7 +1,7 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import canonicalizeModule from 'canonicalize';
 import type { EnvelopeMessage } from './messages.js';
 import type { WireEvent } from '../state/wire.js';
+import { ed25519Sign, ed25519Verify } from '../util/ed25519.js';
 
 // the package's CommonJS default export, typed as its declaration says
 const canonicalize = canonicalizeModule as unknown as (v: unknown) => string | undefined;
@@ -28,16 +28,16 @@ function signedBytes(e: { origin: string; seq: number; hlc: string; payload: Wir
 
 /** A signed envelope for an event this server originated (`seed`: the iroh-key.secret seed, `origin`: its peer id). */
 export function sealEnvelope(seed: Uint8Array, origin: string, seq: number, hlc: string, payload: WireEvent): EnvelopeMessage {
-  const sig = Buffer.from(ed25519.sign(signedBytes({ origin, seq, hlc, payload }), seed)).toString('base64url');
+  const sig = ed25519Sign(seed, signedBytes({ origin, seq, hlc, payload })).toString('base64url');
   return { type: 'envelope', origin, seq, hlc, payload, sig };
 }
 
 /** True when `e.sig` is the origin's signature over exactly these fields (schema-checked first: messages.ts). */
 export function verifyEnvelope(e: EnvelopeMessage): boolean {
   try {
-    return ed25519.verify(Buffer.from(e.sig, 'base64url'), signedBytes(e), Buffer.from(e.origin, 'hex'));
+    return ed25519Verify(e.origin, signedBytes(e), Buffer.from(e.sig, 'base64url'));
   } catch {
-    return false; // a malformed key or signature is a failed check, never a crash
+    return false; // a payload that cannot be canonicalized is a failed check, never a crash
   }
 }
 

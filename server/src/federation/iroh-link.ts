@@ -1,7 +1,7 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 // index.js, not the package root: 1.1.0's package.json names a `main` (iroh-js/index.js) that it does
 // not ship, so the bare name still loads but prints a DEP0128 warning on every start
 import { Endpoint, EndpointAddr, EndpointId, type Connection, type Incoming, type RecvStream, type SendStream } from '@number0/iroh/index.js';
+import { ed25519PublicKeyOf } from '../util/ed25519.js';
 import { encodeFrame } from './frame.js';
 import { S2sLink, type LinkSide, type LinkStream } from './link.js';
 
@@ -23,7 +23,6 @@ const MAX_WRITE = 64 * 1024;
 const END_GRACE_MS = 5_000;
 
 /** PKCS#8 DER prefix of an ed25519 private key; the 32-byte seed follows (keys/peer-identity.ts) */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 const hex = (bytes: number[]): string => Buffer.from(bytes).toString('hex');
 const utf8Array = (s: string): number[] => [...Buffer.from(s)];
@@ -83,8 +82,7 @@ export interface IrohEndpointOptions {
 export async function openIrohEndpoint(opts: IrohEndpointOptions): Promise<IrohEndpoint> {
   if (opts.seed.length !== 32) throw new Error(`the federation key must be a 32-byte seed, not ${opts.seed.length} bytes`);
   const seed = Buffer.from(opts.seed);
-  const jwk = createPublicKey(createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })).export({ format: 'jwk' });
-  const expected = Buffer.from(jwk.x!, 'base64url').toString('hex');
+  const expected = ed25519PublicKeyOf(seed).toString('hex');
   const b = Endpoint.builder();
   if (opts.relayMode === 'default') b.applyN0(); else b.applyN0DisableRelay();
   b.secretKey([...seed]);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { ed25519PrivateKey, ed25519PublicKeyOf, ed25519Verify } from '../util/ed25519.js';
 import canonicalizeModule from 'canonicalize';
 
 // canonicalize is CommonJS (`module.exports = serialize`); its typings declare an ES default export,
@@ -98,8 +98,6 @@ export function signCanonical(seed: Uint8Array, canonical: string): string {
   return `ed25519:${k.kid}:${b64url(sig)}`;
 }
 
-// PKCS#8 DER prefix of a raw 32-byte Ed25519 seed (RFC 8410)
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const signingKeys = new WeakMap<Uint8Array, { key: KeyObject; kid: string }>();
 
 /** The private key object and kid of a seed, computed once per seed (the server has one). */
@@ -107,8 +105,8 @@ function signingKeyFor(seed: Uint8Array): { key: KeyObject; kid: string } {
   let k = signingKeys.get(seed);
   if (!k) {
     k = {
-      key: createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' }),
-      kid: kidOf(ed25519.getPublicKey(seed)),
+      key: ed25519PrivateKey(seed),
+      kid: kidOf(ed25519PublicKeyOf(seed)),
     };
     signingKeys.set(seed, k);
   }
@@ -128,9 +126,5 @@ export function verifySigTag(tag: string, canonical: string, keyFor: (kid: strin
   if (!pub || pub.length !== 32) return 'unverifiable';
   const sig = Buffer.from(m[3]!, 'base64url');
   if (sig.length !== 64 || b64url(sig) !== m[3]) return 'unverifiable';
-  try {
-    return ed25519.verify(sig, new TextEncoder().encode(canonical), pub) ? 'valid' : 'invalid';
-  } catch {
-    return 'invalid';
-  }
+  return ed25519Verify(Buffer.from(pub).toString('hex'), Buffer.from(canonical, 'utf8'), sig) ? 'valid' : 'invalid';
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519PublicKeyOf } from '../util/ed25519.js';
 import type { Config } from '../config/schema.js';
 import { openDb, type Db } from '../storage/db.js';
 import { SigningKeyRepo } from '../storage/repos/signing-keys.js';
@@ -30,7 +30,7 @@ function resolveNames(names: string[]): KeyName[] {
 }
 
 const pubOf = (seed: Uint8Array) => {
-  const pub = ed25519.getPublicKey(seed);
+  const pub = ed25519PublicKeyOf(seed);
   return { kid: kidOf(pub), publicKey: Buffer.from(pub).toString('base64url') };
 };
 

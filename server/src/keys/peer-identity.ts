@@ -1,11 +1,10 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { ed25519PublicKeyOf } from '../util/ed25519.js';
 import { KEY_FILES, loadOrCreateKey, type KeyFileOptions } from './key-file.js';
 
 /** File name kept from the product documents so their runbooks still apply (DESIGN.md §7). */
 export const PEER_KEY_FILE = KEY_FILES.iroh;
 
 /** PKCS#8 DER prefix of an ed25519 private key; the 32-byte seed follows. */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 export interface PeerIdentity {
   /** federation peer ID: the hex ed25519 public key (64 hex chars) */
@@ -18,9 +17,7 @@ export interface PeerIdentity {
 
 /** ed25519 public key (32 bytes) of a 32-byte seed, with node:crypto only. */
 export function ed25519PublicKey(seed: Buffer): Buffer {
-  const priv = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  const jwk = createPublicKey(priv).export({ format: 'jwk' });
-  return Buffer.from(jwk.x!, 'base64url');
+  return ed25519PublicKeyOf(seed);
 }
 
 export const peerIdOf = (seed: Buffer): string => ed25519PublicKey(seed).toString('hex');

@@ -1,4 +1,4 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519PublicKeyOf } from '../util/ed25519.js';
 import type { SigningKeyRepo, SigningKeyRow } from '../storage/repos/signing-keys.js';
 import { canonicalForm, kidOf, messageEvent, SIG_TAG, SIG_TAG_FORMAT, signCanonical, verifySigTag, type ChatEvent, type Verdict } from './chat-signature.js';
 import { KEY_FILES, loadOrCreateKey, type KeyFileOptions } from './key-file.js';
@@ -41,7 +41,7 @@ export interface MessageSigner {
   verify(tag: string, ev: ChatEvent): Verdict;
 }
 
-export const publicKeyB64 = (seed: Uint8Array): string => Buffer.from(ed25519.getPublicKey(seed)).toString('base64url');
+export const publicKeyB64 = (seed: Uint8Array): string => Buffer.from(ed25519PublicKeyOf(seed)).toString('base64url');
 
 /** Load (or create, 0600) msg-signing-key.secret. Raw 32-byte files (the reference's format) are accepted. */
 export function loadSigningSeed(dataDir: string, opts: KeyFileOptions = {}) {
@@ -53,7 +53,7 @@ export function loadSigningSeed(dataDir: string, opts: KeyFileOptions = {}) {
  * current, e.g. after an operator replaced the file by hand) and keep the list for verification.
  */
 export function createMessageSigner(seed: Buffer, repo: SigningKeyRepo, now: number): MessageSigner {
-  const pub = ed25519.getPublicKey(seed);
+  const pub = ed25519PublicKeyOf(seed);
   const kid = kidOf(pub);
   const publicKey = Buffer.from(pub).toString('base64url');
   repo.makeCurrent(kid, publicKey, now);
