@@ -108,7 +108,9 @@ export class ChannelLifecycle {
   checkCreate(u: User, name: string): void {
     if (u.isOper) return;
     const gate = this.limits.channelCreation;
-    if (gate && !gate.allowed(u, u.ip)) {
+    // a peer's user (#14): its own server applied its creation rate (per its connection and IP;
+    // here all remote users would share one empty IP); the peer's event rate bounds it here
+    if (gate && u.local && !gate.allowed(u, u.ip)) {
       this.refuse('channel-create-rate', name, 'Too many channels created. Please wait a while and try again.');
     }
     const did = u.account;
@@ -127,7 +129,7 @@ export class ChannelLifecycle {
     // a default channel holds nothing a restart should bring back; the first change persists it
     if (!ch.isDefault) this.store.saveChannel(ch);
     if (ch.founder !== undefined) this.founded.set(ch.founder, (this.founded.get(ch.founder) ?? 0) + 1);
-    if (!u.isOper) this.limits.channelCreation?.record(u, u.ip);
+    if (!u.isOper && u.local) this.limits.channelCreation?.record(u, u.ip);
   }
 
   /** Someone joined an empty channel: it no longer expires. */

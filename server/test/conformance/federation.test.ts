@@ -267,4 +267,22 @@ describe('two servers over TLS', () => {
     await alice.expect(/^:bob!\S+ PRIVMSG #seed :one link, one copy$/);
     await alice.expectNone(/one link, one copy/, 300);
   });
+
+  test('a peer\'s users are not held to this server\'s per-IP channel-creation rate (their server applied its own): every channel reaches the peer', async () => {
+    const a = dataDir();
+    const b = dataDir();
+    const A = await bootServer({ ...FAST, 'server-name': 'a.test', 's2s-listen-addr': '127.0.0.1:0', 's2s-allowed-peers': b.id }, a.dir);
+    running.push(A);
+    const B = await bootServer({ ...FAST, 'server-name': 'b.test', 's2s-peers': `tls:${a.id}@127.0.0.1:${A.server.addresses.s2s!.port}`, 's2s-allowed-peers': a.id, 'channel-creation-per-ip': 2, 'channel-creation-exempt': [] }, b.dir);
+    running.push(B);
+    await until(() => A.server.federation!.peers.linked.length === 1 && B.server.federation!.peers.linked.length === 1, 'linked');
+    const users = [await A.client('u1'), await A.client('u2'), await A.client('u3')];
+    users.forEach((c, i) => c.send(`JOIN #r${i}a,#r${i}b`));
+    await until(() => [0, 1, 2].every((i) => B.server.context.world.findChannel(`#r${i}b`)?.members.size === 1), 'six channels at B');
+    assert.equal([...B.server.context.world.channels.keys()].filter((n) => n.startsWith('#r')).length, 6);
+    // B's own users still are: the third channel from one address is refused
+    const local = await B.client('local');
+    local.send('JOIN #l1', 'JOIN #l2', 'JOIN #l3');
+    await local.expect(/ 405 local #l3 /);
+  });
 });
