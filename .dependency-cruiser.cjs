@@ -25,7 +25,7 @@ const LAYERS = {
   state: { may: ['protocol/'], why: 'in-memory world + Ops; ports for storage are declared here' },
   storage: {
     may: [],
-    types: ['state/', 'history/types\\.ts$', 'limits/server-bans\\.ts$', 'auth/api-tokens\\.ts$', 'identity/types\\.ts$'],
+    types: ['state/', 'history/types\\.ts$', 'limits/server-bans\\.ts$', 'auth/api-tokens\\.ts$', 'identity/types\\.ts$', 'federation/audit\\.ts$'],
     why: 'SQLite; implements ports declared above it (type-only), never calls up',
   },
   history: {

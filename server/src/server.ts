@@ -352,7 +352,7 @@ async function startFederation(
 ): Promise<{ peers: Peers; links: Links; audit: SqliteS2sAudit } | undefined> {
   if (!config.iroh && config.s2sListenAddr === undefined && config.s2s.dial.length === 0) return undefined;
   const s2sLog = log.child({ sub: 's2s' });
-  const audit = new SqliteS2sAudit(db, cipher, config.s2sAuditMaxRows, (err) => s2sLog.error({ err }, 'S2S audit log write failed'));
+  const audit = new SqliteS2sAudit(db, cipher, config.s2sAuditMaxRows, config.s2sAuditMaxBytes, (err) => s2sLog.error({ err }, 'S2S audit log write failed'));
   const policy = peerPolicies(config.s2s, peer.peerId, config.s2sOpenFederationDev);
   const now = (): number => clock.now();
   const peers = new Peers({

@@ -195,6 +195,7 @@ const OPTION_TABLE = [
   { group: 'Federation', name: 's2s-peer-burst-rate', type: 'int', default: 5000, min: 1, max: 10000000, help: 'events per second read from one peer while it sends the state a link brings (its users and joins, channel state): a token bucket of its own, 4 s of this rate deep; over it the link is paused like over s2s-peer-rate' },
   { group: 'Federation', name: 's2s-max-users-per-origin', type: 'int', default: 20000, min: 1, max: 10000000, help: 'most users one origin server may introduce here; a register beyond it is refused (logged)' },
   { group: 'Federation', name: 's2s-audit-max-rows', type: 'int', default: 100000, min: 0, max: 100000000, help: 'federated events kept in the audit log (every envelope whose signature verified, applied or refused, as received, signature included; encrypted at rest); the oldest go first; 0: no audit log' },
+  { group: 'Federation', name: 's2s-audit-max-bytes', type: 'bytes', default: '256m', min: 65536, help: 'stored bytes of the audit log\'s envelopes (as stored, encrypted); beyond, the oldest rows go first (with s2s-audit-max-rows)' },
   { group: 'Federation', name: 's2s-ping-interval', type: 'duration', default: '30s', help: 'a link sends a ping this often' },
   { group: 'Federation', name: 's2s-ping-timeout', type: 'duration', default: '90s', help: 'a link that has sent nothing for this long is closed (netsplit) and redialled' },
 

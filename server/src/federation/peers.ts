@@ -11,23 +11,10 @@ import { ReplayGuard, sealEnvelope, verifyEnvelope } from './envelope.js';
 import type { EnvelopeMessage, S2sMessage } from './messages.js';
 import type { LinkEvents, LinkLog, S2sLink } from './link.js';
 import { Topology, type Reach } from './topology.js';
+import type { AuditRecord } from './audit.js';
 
 /** A peer allowed to link: how far it is trusted, and the operator's name for it (config/s2s.ts). */
 export interface PeerPolicy { trust: Trust; name?: string }
-
-/** One verified envelope for the audit log (storage/repos/s2s-audit.ts implements the sink). */
-export interface AuditRecord {
-  at: number;
-  via: string;
-  origin: string;
-  seq: number;
-  hlc: string;
-  kind: string;
-  outcome: 'applied' | 'refused';
-  reason?: string;
-  /** the envelope as received, signature included (JSON) */
-  envelope: string;
-}
 
 /** Per-peer counters (the observability layer implements it: freeq_s2s_* metrics). */
 export interface PeerCounters {
@@ -381,8 +368,11 @@ export class Peers implements LinkEvents {
 
 /** how long an envelope that came ahead of its predecessor waits for it (inbound) */
 const HOLD_MS = 1000;
-/** most envelopes held for one origin before they are all handed on */
-const MAX_HELD = 5000;
+/**
+ * most envelopes held for one origin before they are all handed on: a reordering is a few
+ * envelopes; a peer cannot make this server keep more than 64 frames (≤ 64 MiB) per origin
+ */
+const MAX_HELD = 64;
 
 /**
  * A join to a +k channel carries the channel's key, so the receiving server checks it like a
