@@ -358,7 +358,7 @@ async function startFederation(
   const peers = new Peers({
     self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },
     ops: context.ops, world: context.world, bus: context.bus, hlc: context.ops.hlc, policy, log: s2sLog, now,
-    maxUsersPerOrigin: config.s2sMaxUsersPerOrigin, counters: context.metrics.s2s,
+    maxUsersPerOrigin: config.s2sMaxUsersPerOrigin, sendqBytes: config.s2sSendq, counters: context.metrics.s2s,
     audit: (r) => audit.record(r),
     netsplit: (servers, fn) => context.fanout.withNetsplit(servers, fn),
   });
@@ -369,7 +369,7 @@ async function startFederation(
     iroh: config.iroh, ...(config.irohBindAddr ? { irohBind: config.irohBindAddr } : {}),
     irohRelayMode: config.irohRelayMode === 'disabled' ? 'disabled' : 'default',
     rate: { perSecond: config.s2sPeerRate, burst: config.s2sPeerBurst },
-    burstRate: { perSecond: config.s2sPeerBurstRate, burst: config.s2sPeerBurstRate * 4 },
+    burstRate: { perSecond: config.s2sPeerBurstRate, burst: config.s2sPeerBurstRate * 4 }, sendqBytes: config.s2sSendq,
     pingIntervalMs: config.s2sPingInterval, pingTimeoutMs: config.s2sPingTimeout,
   }, peers, policy, s2sLog, now);
   return { peers, links, audit };

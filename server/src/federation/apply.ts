@@ -155,9 +155,10 @@ export class RemoteApplier {
         return errors.length ? refused(`some changes refused: ${errors.join('; ')}`) : OK;
       }
       case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
-      // a DID's nick (full peers only: their DIDs are believed); the first owner here keeps it
+      // a DID's nick (full peers only: their DIDs are believed); the earlier claim keeps it (state/nick-claims.ts)
       case 'nick-owner':
-        return this.ops.bindRemoteNick(ev.did, ev.nick) ? OK : refused(`nick ${ev.nick} is owned by another DID here`);
+        if (Number(ev.claimed.slice(0, 13)) > this.now() + MAX_HLC_DRIFT_MS) return refused('nick claim stamp too far in the future');
+        return this.ops.bindRemoteNick(ev.did, ev.nick, ev.claimed) ? OK : refused(`nick ${ev.nick} is owned by another DID here (an earlier claim)`);
       case 'channel-state': {
         const ch = this.channel(ev.channel);
         for (const st of deltaStamps(ev)) {

@@ -8,28 +8,29 @@ const canonicalize = canonicalizeModule as unknown as (v: unknown) => string | u
 
 /**
  * Signed envelopes (#14 phase 2, federation.md "Signed envelopes and audit"): an event travels as
- * `{origin, seq, hlc, payload, sig}`, signed by the server it happened on with its federation key
+ * `{origin, seq, since, hlc, payload, sig}` (`since`: the first sequence number of the origin's
+ * current run, since its start: a receiver knows a gap before it is a restart, not a reordering), signed by the server it happened on with its federation key
  * (iroh-key.secret). The origin's peer id IS its ed25519 public key, so a receiver verifies the
  * signature against the origin named in the envelope, never against the link it came over: a
  * relay forwards envelopes unchanged and can neither alter nor forge one. Which origins a server
  * accepts at all (its allowlist, pinned ids) is the link's check, before this one.
  *
- * What is signed: the RFC 8785 (JCS) canonical JSON of `{origin, seq, hlc, payload}`, after a
+ * What is signed: the RFC 8785 (JCS) canonical JSON of `{origin, seq, since, hlc, payload}`, after a
  * domain-separation prefix, so a signature over an envelope can never be taken for one over a
  * chat message (keys/chat-signature.ts) or any other use of the key.
  */
 const DOMAIN = 'freeq-s2s-envelope-v1\n';
 
-function signedBytes(e: { origin: string; seq: number; hlc: string; payload: WireEvent }): Uint8Array {
-  const canonical = canonicalize({ origin: e.origin, seq: e.seq, hlc: e.hlc, payload: e.payload });
+function signedBytes(e: { origin: string; seq: number; since: number; hlc: string; payload: WireEvent }): Uint8Array {
+  const canonical = canonicalize({ origin: e.origin, seq: e.seq, since: e.since, hlc: e.hlc, payload: e.payload });
   if (canonical === undefined) throw new Error('envelope: payload cannot be canonicalized');
   return Buffer.from(DOMAIN + canonical, 'utf8');
 }
 
 /** A signed envelope for an event this server originated (`seed`: the iroh-key.secret seed, `origin`: its peer id). */
-export function sealEnvelope(seed: Uint8Array, origin: string, seq: number, hlc: string, payload: WireEvent): EnvelopeMessage {
-  const sig = ed25519Sign(seed, signedBytes({ origin, seq, hlc, payload })).toString('base64url');
-  return { type: 'envelope', origin, seq, hlc, payload, sig };
+export function sealEnvelope(seed: Uint8Array, origin: string, seq: number, hlc: string, payload: WireEvent, since = seq): EnvelopeMessage {
+  const sig = ed25519Sign(seed, signedBytes({ origin, seq, since, hlc, payload })).toString('base64url');
+  return { type: 'envelope', origin, seq, since, hlc, payload, sig };
 }
 
 /** True when `e.sig` is the origin's signature over exactly these fields (schema-checked first: messages.ts). */

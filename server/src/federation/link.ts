@@ -110,6 +110,11 @@ export class S2sLink {
     this.send({ type: 'hello', version: 1, id: side.self.peerId, name: side.name, caps: [] });
   }
 
+  /** bytes written to this link and not yet taken by the peer (federation/burst.ts paces on it) */
+  get pending(): number {
+    return this.closed ? 0 : this.stream.pending;
+  }
+
   send(msg: S2sMessage): void {
     if (this.closed) return;
     if (this.stream.pending > (this.side.maxPendingBytes ?? 16 * 1024 * 1024)) {

@@ -22,6 +22,8 @@ export interface LinksConfig {
   rate: { perSecond: number; burst: number };
   /** the rate of a peer's burst (s2s-peer-burst-rate) */
   burstRate: { perSecond: number; burst: number };
+  /** s2s-sendq: bytes a link may hold unread by its peer */
+  sendqBytes: number;
   pingIntervalMs: number;
   pingTimeoutMs: number;
 }
@@ -104,7 +106,7 @@ export class Links {
     };
     const tlsId = await federationTlsIdentity(cfg.self.seed, cfg.self.peerId);
     this.side = {
-      self: tlsId, name: cfg.self.name, log: this.log, events, rate: cfg.rate, burstRate: cfg.burstRate, now: this.now,
+      self: tlsId, name: cfg.self.name, log: this.log, events, rate: cfg.rate, burstRate: cfg.burstRate, maxPendingBytes: cfg.sendqBytes, now: this.now,
       throttled: (link) => { this.peers.throttled(link.peerId); },
     };
     const allowed = (id: string): boolean => this.policy(id) !== undefined && !this.suspended.has(id);

@@ -55,7 +55,8 @@ const ChannelState = z.strictObject({
 export const WireEvent = z.discriminatedUnion('kind', [
   ChannelState,
   z.strictObject({ kind: z.literal('peer-link'), peer: PeerId, name: ServerName, up: z.boolean() }),
-  z.strictObject({ kind: z.literal('join'), user: WireUser, channel: Channel, status: z.string().regex(/^[ov]{0,2}$/), ts: Time, key: safeString(128).optional(), netjoin: z.literal(true).optional() }),
+  z.strictObject({ kind: z.literal('join'), user: WireUser, channel: Channel, status: z.string().regex(/^[ov]{0,2}$/), ts: Time, key: safeString(128).optional(), netjoin: z.literal(true).optional(),
+    after: z.strictObject({ origin: PeerId, seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) }).optional() }),
   z.strictObject({ kind: z.literal('part'), user: WireUser, channel: Channel, reason: Text.optional() }),
   z.strictObject({ kind: z.literal('kick'), source: Mask, by: WireActor.optional(), channel: Channel, target: WireUser, reason: Text }),
   z.strictObject({ kind: z.literal('quit'), user: WireUser, reason: Text }),
@@ -78,7 +79,7 @@ export const WireEvent = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('lockdown'), actor: Mask, from: z.enum(['off', 'sasl-only', 'closed']), to: z.enum(['off', 'sasl-only', 'closed']) }),
   z.strictObject({ kind: z.literal('register'), user: WireUser.extend({ realname: Text, signonAt: Time }).strict(), netjoin: z.literal(true).optional() }),
-  z.strictObject({ kind: z.literal('nick-owner'), did: Did, nick: Nick }),
+  z.strictObject({ kind: z.literal('nick-owner'), did: Did, nick: Nick, claimed: Hlc }),
   z.strictObject({ kind: z.literal('did-op'), channel: Channel, did: Did, adding: z.boolean(), by: Mask }),
   z.strictObject({ kind: z.literal('handle'), user: WireUser, handle: safeString(253).optional() }),
   z.strictObject({ kind: z.literal('server-ban'), actor: Mask, adding: z.boolean(), target: Mask, banKind: z.enum(['mask', 'ip', 'cidr']), reason: Text.optional(), expiresAt: Time.optional() }),
@@ -94,7 +95,9 @@ export const Refusal = z.strictObject({ type: z.literal('refusal'), reason: safe
 export const Ping = z.strictObject({ type: z.literal('ping'), token: safeString(32) });
 export const Pong = z.strictObject({ type: z.literal('pong'), token: safeString(32) });
 /** Phase 2: an event signed by the server it happened on; relays forward it unchanged. */
-export const Envelope = z.strictObject({ type: z.literal('envelope'), origin: PeerId, seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), hlc: Hlc, payload: WireEvent, sig: Sig });
+const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const Envelope = z.strictObject({ type: z.literal('envelope'), origin: PeerId, seq: Seq, since: Seq, hlc: Hlc, payload: WireEvent, sig: Sig })
+  .refine((e) => e.since <= e.seq, { message: 'since after seq' });
 
 export const S2sMessage = z.discriminatedUnion('type', [Hello, HelloAck, Refusal, Ping, Pong, Envelope]);
 export type S2sMessage = z.infer<typeof S2sMessage>;

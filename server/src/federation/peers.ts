@@ -2,15 +2,14 @@ import type { EventBus, EventMeta } from '../state/bus.js';
 import type { StateEvent } from '../state/events.js';
 import type { HybridClock } from '../state/hlc.js';
 import type { Ops } from '../state/ops.js';
-import { toWire, wireUser, type WireEvent } from '../state/wire.js';
-import type { Channel } from '../state/channel.js';
-import { channelStateOf } from '../state/channel-sync.js';
+import { toWire, type WireEvent } from '../state/wire.js';
 import type { World } from '../state/world.js';
 import { RemoteApplier, type Trust } from './apply.js';
 import { ReplayGuard, sealEnvelope, verifyEnvelope } from './envelope.js';
 import type { EnvelopeMessage, S2sMessage } from './messages.js';
 import type { LinkEvents, LinkLog, S2sLink } from './link.js';
 import { Topology, type Reach } from './topology.js';
+import { Burst } from './burst.js';
 import type { AuditRecord } from './audit.js';
 
 /** A peer allowed to link: how far it is trusted, and the operator's name for it (config/s2s.ts). */
@@ -34,8 +33,9 @@ const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'n
  * The peers of this server (#14): what goes out and what comes in over the links.
  * - Out: every change made here (a bus subscriber) becomes an envelope signed with this server's
  *   federation key, sent to every link that is up. Changes this server made while applying a
- *   peer's event are not sent again (no echo, no loop). A link that comes up first gets a burst:
- *   every registered local user and the channels it is on.
+ *   peer's event are not sent again (no echo, no loop). A link that comes up gets a burst (every
+ *   registered local user and the channels they are on), streamed at the pace the links take it
+ *   (federation/burst.ts).
  * - In: an envelope must come from a configured peer (this first version links peers directly;
  *   relayed envelopes from further origins come with multi-hop), be new for its origin (replay
  *   guard), carry the origin's valid signature and a clock stamp not far in the future; then
@@ -50,6 +50,8 @@ export class Peers implements LinkEvents {
   private readonly topo: Topology;
   private reach = new Map<string, Reach>();
   readonly applier: RemoteApplier;
+  /** this server's burst, streamed to every link (federation/burst.ts) */
+  private readonly burst: Burst;
   /** set while a peer's event is applied: what Ops emits then is that peer's change, not ours */
   private applying = false;
   /**
@@ -58,6 +60,8 @@ export class Peers implements LinkEvents {
    * replay guard never drops what comes after one.
    */
   private outSeq: number;
+  /** the first sequence number of this run (every envelope carries it: a gap before it is a restart) */
+  private readonly since: number;
 
   constructor(private readonly d: {
     self: { peerId: string; seed: Uint8Array; name: string };
@@ -71,6 +75,8 @@ export class Peers implements LinkEvents {
     now: () => number;
     /** most users one origin may introduce (s2s-max-users-per-origin) */
     maxUsersPerOrigin?: number;
+    /** s2s-sendq (link.ts): bursts are paced to an eighth of it, at most 512 KiB */
+    sendqBytes?: number;
     counters?: PeerCounters;
     /** the audit log: every envelope whose signature verified, applied or refused */
     audit?: (r: AuditRecord) => void;
@@ -79,7 +85,14 @@ export class Peers implements LinkEvents {
   }) {
     this.applier = new RemoteApplier(d.ops, d.world, d.now, d.maxUsersPerOrigin ?? Infinity);
     this.topo = new Topology(d.self.peerId);
+    this.burst = new Burst({
+      world: d.world,
+      lowWater: Math.min(512 * 1024, Math.floor((d.sendqBytes ?? 16 * 1024 * 1024) / 8)),
+      links: () => [...this.links.values()],
+      emit: (payloads) => this.send(payloads.map((p) => this.seal(p)), [...this.links.values()]),
+    });
     this.outSeq = d.now() * 1000;
+    this.since = this.outSeq + 1;
     d.bus.subscribe('federation', (ev, meta) => this.outbound(ev, meta));
   }
 
@@ -90,6 +103,7 @@ export class Peers implements LinkEvents {
 
   /** close every link (server shutdown) */
   close(reason: string): void {
+    this.burst.stop();
     for (const h of this.held.values()) clearTimeout(h.timer);
     this.held.clear();
     for (const link of [...this.links.values()]) link.close(reason);
@@ -141,7 +155,7 @@ export class Peers implements LinkEvents {
     // same order, which is what the replay guard (highest sequence number seen) needs when an
     // envelope can come by two paths; the servers that knew us get duplicates, which are no-ops.
     // The burst includes this link (peer-link), so the others learn of it too.
-    this.send(this.burst(), [...this.links.values()]);
+    this.burst.start();
     this.reconcile('');
   }
 
@@ -198,7 +212,7 @@ export class Peers implements LinkEvents {
     const before = this.reach;
     this.reach = now;
     // a server that came into reach through another's link has not had our users yet
-    if (grew && [...now.keys()].some((id) => !before.has(id) && !this.links.has(id))) this.send(this.burst(), [...this.links.values()]);
+    if (grew && [...now.keys()].some((id) => !before.has(id) && !this.links.has(id))) this.burst.start();
     return grew;
   }
 
@@ -208,11 +222,26 @@ export class Peers implements LinkEvents {
     if (this.applying || this.links.size === 0 || !OUTBOUND.has(ev.kind)) return;
     // only what local users (or this server) did: a remote user's changes are its server's to send
     if (!isLocalChange(ev)) return;
-    this.send([this.seal(withKey(ev, toWire(ev)), meta.hlc)], [...this.links.values()]);
+    this.burst.cover(ev);
+    this.send([this.seal(this.withAfter(ev, withKey(ev, toWire(ev))), meta.hlc)], [...this.links.values()]);
+  }
+
+  /**
+   * A local user's join that a peer's INVITE admitted names that INVITE's envelope (`after`): a
+   * server that has the join before the invite (they come from different servers, by different
+   * paths) then waits for the invite instead of refusing the join (+i, +k, +l, bans).
+   */
+  private withAfter(ev: StateEvent, w: WireEvent): WireEvent {
+    if (ev.kind !== 'join' || w.kind !== 'join' || this.invitedVia.size === 0) return w;
+    const key = `${ev.user.id} ${ev.channel.folded}`;
+    const after = this.invitedVia.get(key);
+    if (!after) return w;
+    this.invitedVia.delete(key);
+    return { ...w, after };
   }
 
   private seal(payload: WireEvent, hlc = this.d.hlc.now()): EnvelopeMessage {
-    return sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, hlc, payload);
+    return sealEnvelope(this.d.self.seed, this.d.self.peerId, ++this.outSeq, hlc, payload, this.since);
   }
 
   private send(envs: EnvelopeMessage[], links: S2sLink[]): void {
@@ -225,31 +254,6 @@ export class Peers implements LinkEvents {
   /** the up links other than `except` */
   private others(except: S2sLink): S2sLink[] {
     return [...this.links.values()].filter((l) => l !== except);
-  }
-
-  /** who is here: this server's links, each registered local user, its channels' registers */
-  private burst(): EnvelopeMessage[] {
-    const out: EnvelopeMessage[] = [];
-    const send = (payload: WireEvent): void => { out.push(this.seal(payload)); };
-    for (const l of this.links.values()) send({ kind: 'peer-link', peer: l.peerId, name: l.peerName, up: true });
-    const channels = new Set<Channel>();
-    for (const u of this.d.world.users.values()) {
-      if (!u.registered || !u.local) continue;
-      for (const ch of u.channels) channels.add(ch);
-      // the nick its DID owns, before the user (the receiver's collision rule then knows it)
-      if (u.account !== undefined && this.d.world.nickOwners.get(u.nickFolded) === u.account) send({ kind: 'nick-owner', did: u.account, nick: u.nick });
-      send({ kind: 'register', user: { ...wireUser(u), realname: u.realname, signonAt: u.signonAt }, netjoin: true });
-      for (const ch of u.channels) {
-        send({ kind: 'join', user: wireUser(u), channel: ch.name, status: ch.members.get(u)?.modes ?? '', ts: ch.createdAt, netjoin: true });
-      }
-    }
-    // then the durable registers of the channels our users are on, once their members are known
-    // there (the receiver merges them as far as our channel operators could change them)
-    for (const ch of channels) {
-      const state = channelStateOf(ch);
-      if (Object.keys(state).length > 1) send({ kind: 'channel-state', ...state });
-    }
-    return out;
   }
 
   // ---- in ------------------------------------------------------------------------------------
@@ -279,22 +283,59 @@ export class Peers implements LinkEvents {
     // the one before) is held until the gap fills, at most HOLD_MS: then it is taken as it is (a
     // gap that stays is what a split or a restart leaves). Without this, the earlier one would be
     // dropped as old when it came.
-    const last = this.replay.lastSeq(env.origin);
+    // (what came before the origin's current run, before its last restart, is never coming)
+    const last = expected(this.replay.lastSeq(env.origin), env);
     if (last !== undefined && env.seq > last + 1) return this.hold(link, env);
+    // A join admitted by another server's INVITE waits for that INVITE (withAfter), and the
+    // origin's later envelopes wait behind it: at most DEP_HOLD_MS, then it is taken as it is.
+    if (this.waits(env)) return this.hold(link, env, DEP_HOLD_MS);
     this.accepted(link, env, peer.trust, relayed, refuse);
     this.release(env.origin);
+    this.releaseWaiting();
+  }
+
+  /** a join whose INVITE (another origin's envelope) has not been applied here yet, while that origin is in reach */
+  private waits(env: EnvelopeMessage): boolean {
+    const p = env.payload;
+    if (p.kind !== 'join' || !p.after) return false;
+    const { origin, seq } = p.after;
+    return origin !== env.origin && this.reach.has(origin) && (this.replay.lastSeq(origin) ?? 0) < seq;
+  }
+
+  /** after an envelope was applied: the joins that waited for it, with what their origins sent after them */
+  private releaseWaiting(): void {
+    if (this.releasing || this.held.size === 0) return;
+    this.releasing = true;
+    try {
+      for (let before = -1, now = this.heldCount(); now !== before; before = now, now = this.heldCount()) {
+        for (const origin of [...this.held.keys()]) this.release(origin);
+      }
+    } finally {
+      this.releasing = false;
+    }
+  }
+
+  private heldCount(): number {
+    let n = 0;
+    for (const h of this.held.values()) n += h.envs.size;
+    return n;
   }
 
   /** envelopes held per origin until the gap before them fills (inbound) */
+  private releasing = false;
+  /** `${user id} ${folded channel}` → the envelope of the peer's INVITE (withAfter) */
+  private readonly invitedVia = new Map<string, { origin: string; seq: number }>();
   private readonly held = new Map<string, { envs: Map<number, { link: S2sLink; env: EnvelopeMessage }>; timer: NodeJS.Timeout }>();
 
-  private hold(link: S2sLink, env: EnvelopeMessage): void {
+  private hold(link: S2sLink, env: EnvelopeMessage, ms = HOLD_MS): void {
     let h = this.held.get(env.origin);
-    if (!h) {
-      const timer = setTimeout(() => this.release(env.origin, true), HOLD_MS);
-      timer.unref();
-      this.held.set(env.origin, h = { envs: new Map(), timer });
-    }
+    const timer = (): NodeJS.Timeout => {
+      const t = setTimeout(() => { this.release(env.origin, true); this.releaseWaiting(); }, ms);
+      t.unref();
+      return t;
+    };
+    if (!h) this.held.set(env.origin, h = { envs: new Map(), timer: timer() });
+    else if (ms > HOLD_MS) { clearTimeout(h.timer); h.timer = timer(); }
     if (!h.envs.has(env.seq)) h.envs.set(env.seq, { link, env });
     if (h.envs.size > MAX_HELD) this.release(env.origin, true);
   }
@@ -304,12 +345,13 @@ export class Peers implements LinkEvents {
     const h = this.held.get(origin);
     if (!h) return;
     for (;;) {
-      const last = this.replay.lastSeq(origin) ?? 0;
+      const seen = this.replay.lastSeq(origin) ?? 0;
       const seqs = [...h.envs.keys()].sort((a, b) => a - b);
-      const next = seqs.find((x) => x > last);
-      for (const x of seqs) if (x <= last) h.envs.delete(x);
-      if (next === undefined || (!force && next !== last + 1)) break;
+      const next = seqs.find((x) => x > seen);
+      for (const x of seqs) if (x <= seen) h.envs.delete(x);
+      if (next === undefined) break;
       const { link, env } = h.envs.get(next)!;
+      if (!force && (next !== (expected(seen, env) ?? 0) + 1 || this.waits(env))) break;
       h.envs.delete(next);
       const peer = this.d.policy(origin);
       if (peer) this.accepted(link, env, peer.trust, origin !== link.peerId, (reason) => {
@@ -349,9 +391,19 @@ export class Peers implements LinkEvents {
       const r = this.d.ops.withStamp({ hlc: env.hlc, origin: env.origin }, () => this.applier.apply(env.origin, trust, env.payload));
       audit(r.ok ? 'applied' : 'refused', r.ok ? undefined : r.reason);
       if (!r.ok) refuse(r.reason);
+      else if (env.payload.kind === 'invite') this.invited(env.origin, env.seq, env.payload);
     } finally {
       this.applying = false;
     }
+  }
+
+  /** a peer's user invited one of ours: the join that follows names this envelope (withAfter) */
+  private invited(origin: string, seq: number, ev: Extract<WireEvent, { kind: 'invite' }>): void {
+    const u = this.d.world.findUser(ev.target.nick);
+    const ch = this.d.world.findChannel(ev.channel);
+    if (!u?.local || u.uid !== ev.target.uid || !ch) return;
+    this.invitedVia.set(`${u.id} ${ch.folded}`, { origin, seq });
+    if (this.invitedVia.size > MAX_INVITED) this.invitedVia.delete(this.invitedVia.keys().next().value!);
   }
 
   /** a server announced its link with another up or down */
@@ -368,11 +420,23 @@ export class Peers implements LinkEvents {
 
 /** how long an envelope that came ahead of its predecessor waits for it (inbound) */
 const HOLD_MS = 1000;
+/** how long a join waits for the INVITE that admitted it (by another path, from another server) */
+const DEP_HOLD_MS = 5000;
+/** peers' INVITEs to local users remembered for the join that follows (the oldest go first) */
+const MAX_INVITED = 1024;
 /**
  * most envelopes held for one origin before they are all handed on: a reordering is a few
  * envelopes; a peer cannot make this server keep more than 64 frames (≤ 64 MiB) per origin
  */
 const MAX_HELD = 64;
+
+/**
+ * The last sequence number of `env`'s origin this server has taken, for the gap check: what came
+ * before the origin's current run (`since`: it restarted) is never coming, so it is not waited for.
+ */
+function expected(last: number | undefined, env: EnvelopeMessage): number | undefined {
+  return last === undefined ? undefined : Math.max(last, env.since - 1);
+}
 
 /**
  * A join to a +k channel carries the channel's key, so the receiving server checks it like a

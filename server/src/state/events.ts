@@ -68,7 +68,7 @@ export type StateEvent =
   /** registration completed (Ops.completeRegistration): the user is now on the network (a peer introduces it) */
   | { kind: 'register'; user: User }
   /** a DID now owns a nick (Ops.bindNick; persisted): federation's nick → DID register */
-  | { kind: 'nick-owner'; did: string; nick: string }
+  | { kind: 'nick-owner'; did: string; nick: string; claimed: string }
   /** a persisted DID op was granted or revoked (also when the user already had +o: no MODE then) */
   | { kind: 'did-op'; channel: Channel; did: string; adding: boolean; by: string }
   /** the handle shown for a user changed (a plugin's displayHandle at login, Ops.setDisplayHandle) */

@@ -8,6 +8,7 @@ import { joinChannel, type RemoteJoin } from './join.js';
 import { applyChannelState, type ChannelStateDelta, type SyncAuthority } from './channel-sync.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
 import { HybridClock, type Stamp } from './hlc.js';
+import { NickClaims } from './nick-claims.js';
 import { collisionLoser, UserIds } from './ids.js';
 import type { MaskSubject } from './mask-list.js';
 import { MessageOps, type MessagePorts, type MessageRequest } from './message-ops.js';
@@ -65,10 +66,13 @@ export class Ops {
     this.channels = new ChannelLifecycle(world, store, limits, clock, (channel, reason) => this.emit({ kind: 'channel-dropped', channel, reason }));
     this.ids = new UserIds(this.origin);
     this.hlc = new HybridClock(() => clock.now());
+    this.nickClaims = new NickClaims(world, accounts, clock, this.hlc);
     this.messages = messagePorts && new MessageOps(world, emit, messagePorts, () => clock.now(), (ch, u) => this.isBanned(ch, u));
   }
 
   private readonly messages?: MessageOps;
+  /** nick ownership's bindings and their claim stamps */
+  private readonly nickClaims: NickClaims;
   /** network-wide ids of this server's users (state/ids.ts) */
   private readonly ids: UserIds;
   /** the server's hybrid logical clock: the stamps of durable changes, and the event bus's (server.ts) */
@@ -130,13 +134,7 @@ export class Ops {
    */
   restore(): string[] {
     const skipped: string[] = [];
-    for (const a of this.accounts.loadAll()) {
-      if (a.nick === undefined) continue;
-      const folded = foldCase(a.nick);
-      if (this.world.nickOwners.has(folded)) continue; // cannot happen (UNIQUE), but never let two DIDs own one nick
-      this.world.nickOwners.set(folded, a.did);
-      this.world.accountNicks.set(a.did, { nick: a.nick, folded });
-    }
+    this.nickClaims.restore();
     for (const p of this.store.loadAll()) {
       if (hasForbiddenChannelChars(p.name)) { skipped.push(p.name); continue; }
       const ch = channelFromStore(p);
@@ -314,17 +312,18 @@ export class Ops {
   }
 
   /**
-   * A fully trusted peer's DID owns `nick` there (#14): here too, unless another DID owns it here
-   * (the first owner a server knows keeps it; false then). A local user holding the nick without
-   * being that DID is moved off it, as at a local login. Persisted.
+   * A fully trusted peer's DID claimed `nick` there at `claimed` (#14, state/nick-claims.ts): here
+   * too, unless this server knows a later claim of that DID (stale: nothing changes) or an
+   * earlier claim of another DID to the nick (false: refused). A DID that loses the nick to the
+   * earlier claim owns no nick any more. A local user holding the nick without being that DID is
+   * moved off it, as at a local login. Persisted.
    */
-  bindRemoteNick(did: string, nick: string): boolean {
-    const folded = foldCase(nick);
-    const owner = this.world.nickOwners.get(folded);
-    if (owner !== undefined && owner !== did) return false;
-    const holder = this.world.nicks.get(folded);
+  bindRemoteNick(did: string, nick: string, claimed: string): boolean {
+    const verdict = this.nickClaims.remoteClaim(did, nick, claimed);
+    if (verdict !== 'bind') return verdict === 'stale';
+    const holder = this.world.nicks.get(foldCase(nick));
     if (holder && holder.local && holder.account !== did && holder.registered) this.emit({ kind: 'server-notice', target: holder, text: this.renameAway(holder) });
-    this.bindNick(did, nick);
+    this.bindNick(did, nick, claimed);
     return true;
   }
 
@@ -348,15 +347,12 @@ export class Ops {
     }
   }
 
-  /** The DID now owns `nick` (releasing the nick it owned before); persisted. */
-  private bindNick(did: string, nick: string): void {
-    const folded = foldCase(nick);
-    const old = this.world.accountNicks.get(did);
-    if (old && old.folded !== folded && this.world.nickOwners.get(old.folded) === did) this.world.nickOwners.delete(old.folded);
-    this.world.nickOwners.set(folded, did);
-    this.world.accountNicks.set(did, { nick, folded });
-    this.accounts.save({ did, nick, nickFolded: folded, lastLoginAt: this.clock.now() });
-    this.emit({ kind: 'nick-owner', did, nick });
+  /**
+   * The DID now owns `nick` (releasing the nick it owned before); persisted. A claim made here is
+   * stamped now, unless the DID already owned the nick (its claim keeps its time).
+   */
+  private bindNick(did: string, nick: string, claimed?: string): void {
+    this.emit({ kind: 'nick-owner', did, nick, claimed: this.nickClaims.bind(did, nick, claimed) });
   }
 
   removeUser(u: User, reason: string): void {

@@ -33,16 +33,20 @@ export interface ChannelStore {
   removeDidInvite(ch: Channel, did: string): void;
 }
 
-/** A DID's account row: the nick it owns (if any) and its last known handle. */
-export interface PersistedAccount { did: string; nick?: string; handle?: string; lastLoginAt: number }
+/**
+ * A DID's account row: the nick it owns (if any), when it claimed it (an HLC stamp; none for a
+ * claim from before #14: the earliest), and its last known handle.
+ */
+export interface PersistedAccount { did: string; nick?: string; nickClaimed?: string; handle?: string; lastLoginAt: number }
 
 /** Persistence port for accounts (nick ownership); implemented in storage/repos/accounts.ts. */
 export interface AccountStore {
   loadAll(): PersistedAccount[];
   /**
-   * Upsert the account. `nick` undefined keeps the stored nick; `handle` undefined keeps the
-   * stored handle, null clears it (a login whose handle did not verify, #12). The caller
-   * guarantees no other DID owns the nick (nick_folded is UNIQUE).
+   * Upsert the account. `nick` undefined keeps the stored nick (and its claim stamp), null
+   * releases it; `handle` undefined keeps the stored handle, null clears it (a login whose handle
+   * did not verify, #12). The caller guarantees that, once the write is done, no other DID owns
+   * the nick (nick_folded is UNIQUE; a nick may move from one DID to another in one batch).
    */
-  save(a: { did: string; nick?: string; nickFolded?: string; handle?: string | null; lastLoginAt: number }): void;
+  save(a: { did: string; nick?: string | null; nickFolded?: string; nickClaimed?: string; handle?: string | null; lastLoginAt: number }): void;
 }

@@ -23,9 +23,10 @@ export type WireEvent =
    * status: the member's prefix modes on the origin (`o`, `ov`…); ts: when the origin created the
    * channel (Ops.join's TS rule); key: the channel's key when it is +k (federation/peers.ts),
    * checked by the receiver like a local JOIN's; netjoin: sent in a burst (a membership from
-   * before the link came up: Ops.join)
+   * before the link came up: Ops.join); after: the envelope (origin, sequence number) of the peer's
+   * INVITE that admitted this join, which a receiver applies first (federation/peers.ts)
    */
-  | { kind: 'join'; user: WireUser; channel: string; status: string; ts: number; key?: string; netjoin?: true }
+  | { kind: 'join'; user: WireUser; channel: string; status: string; ts: number; key?: string; netjoin?: true; after?: { origin: string; seq: number } }
   | { kind: 'part'; user: WireUser; channel: string; reason?: string }
   | { kind: 'kick'; source: string; by?: WireActor; channel: string; target: WireUser; reason: string }
   | { kind: 'quit'; user: WireUser; reason: string }
@@ -47,7 +48,8 @@ export type WireEvent =
   | { kind: 'lockdown'; actor: string; from: LockdownLevel; to: LockdownLevel }
   /** netjoin: sent in a burst (a user from before the link came up: its signonAt is believed from a full peer) */
   | { kind: 'register'; user: WireUser & { realname: string; signonAt: number }; netjoin?: true }
-  | { kind: 'nick-owner'; did: string; nick: string }
+  /** claimed: when the DID claimed the nick (HLC stamp): the earlier claim keeps a nick two DIDs claim (state/nick-claims.ts) */
+  | { kind: 'nick-owner'; did: string; nick: string; claimed: string }
   | { kind: 'did-op'; channel: string; did: string; adding: boolean; by: string }
   | { kind: 'handle'; user: WireUser; handle?: string }
   | { kind: 'server-ban'; actor: string; adding: boolean; target: string; banKind: 'mask' | 'ip' | 'cidr'; reason?: string; expiresAt?: number };
@@ -108,7 +110,7 @@ export function toWire(ev: StateEvent): WireEvent {
     }
     case 'lockdown': return { kind: 'lockdown', actor: ev.actor.kind === 'user' ? ev.actor.user.mask : ev.actor.name, from: ev.from, to: ev.to };
     case 'register': return { kind: 'register', user: { ...wireUser(ev.user), realname: ev.user.realname, signonAt: ev.user.signonAt } };
-    case 'nick-owner': return { kind: 'nick-owner', did: ev.did, nick: ev.nick };
+    case 'nick-owner': return { kind: 'nick-owner', did: ev.did, nick: ev.nick, claimed: ev.claimed };
     case 'did-op': return { kind: 'did-op', channel: ev.channel.name, did: ev.did, adding: ev.adding, by: ev.by };
     case 'server-ban': {
       const w: Extract<WireEvent, { kind: 'server-ban' }> = { kind: 'server-ban', actor: ev.actor.kind === 'user' ? ev.actor.user.mask : ev.actor.name, adding: ev.adding, target: ev.target, banKind: ev.banKind };

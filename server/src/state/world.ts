@@ -45,8 +45,8 @@ export class World {
   readonly whowas: WhowasEntry[] = [];
   /** nick ownership: folded nick → owning DID (a DID owns at most one nick; persisted in accounts) */
   readonly nickOwners = new Map<string, string>();
-  /** DID → the nick it owns, as last used */
-  readonly accountNicks = new Map<string, { nick: string; folded: string }>();
+  /** DID → the nick it owns, as last used, and when it claimed it (HLC; state/nick-claims.ts) */
+  readonly accountNicks = new Map<string, { nick: string; folded: string; claimed: string }>();
   /** the lockdown level (Ops.setLockdown only); starts at the `lockdown` option */
   lockdown: LockdownLevel;
   /** the other servers of the network, by peer id (Ops.serverLinked / serverSplit) */

@@ -40,6 +40,8 @@ export interface SealOptions {
   seed?: Buffer;
   /** replace the signature after signing */
   sig?: string;
+  /** the first sequence number of the origin's run (default: its first in this process, at most `seq`) */
+  since?: number;
 }
 
 export type RegisteredUser = WireUser & { realname: string; signonAt: number };
@@ -63,9 +65,12 @@ let lastSeq = 0;
  * no gaps while linked: a gap makes the server hold an envelope for its predecessor)
  */
 const seqs = new Map<string, number>();
+/** the first sequence number of each origin in this process: its envelopes' `since` (one run, as a server that never restarts) */
+const firsts = new Map<string, number>();
 export const nextSeq = (origin: string): number => {
   const n = (seqs.get(origin) ?? Math.max(lastSeq, Date.now() * 1000)) + 1;
   seqs.set(origin, n);
+  if (!firsts.has(origin)) firsts.set(origin, n);
   lastSeq = Math.max(lastSeq, n);
   return n;
 };
@@ -214,7 +219,9 @@ export class LyingPeer {
 
   /** an envelope for `payload`, honest by default; every part can be forged (SealOptions) */
   seal(payload: WireEvent, o: SealOptions = {}): EnvelopeMessage {
-    const env = sealEnvelope(o.seed ?? this.key.seed, o.origin ?? this.key.id, o.seq ?? nextSeq(o.origin ?? this.key.id), o.hlc ?? hlcAt(Date.now()), payload);
+    const origin = o.origin ?? this.key.id;
+    const seq = o.seq ?? nextSeq(origin);
+    const env = sealEnvelope(o.seed ?? this.key.seed, origin, seq, o.hlc ?? hlcAt(Date.now()), payload, o.since ?? Math.min(firsts.get(origin) ?? seq, seq));
     return o.sig === undefined ? env : { ...env, sig: o.sig };
   }
 

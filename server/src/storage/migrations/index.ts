@@ -247,4 +247,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX s2s_audit_origin ON s2s_audit (origin, seq);
     `,
   },
+  {
+    version: 11,
+    name: 'nick-claims',
+    sql: `
+      -- #14 (docs/federation.md "Nick ownership"): when a DID claimed its nick (an HLC stamp), so
+      -- that servers that each gave the same nick to a different DID during a split agree once
+      -- linked: the earlier claim keeps it. NULL: claimed before this version (the earliest).
+      ALTER TABLE accounts ADD COLUMN nick_claimed TEXT;
+    `,
+  },
 ];

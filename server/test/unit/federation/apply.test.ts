@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { RemoteApplier, type Trust } from '../../../src/federation/apply.js';
 import type { Cloaks } from '../../../src/state/cloak.js';
 import type { StateEvent } from '../../../src/state/events.js';
+import { encodeHlc } from '../../../src/state/hlc.js';
 import { serverIdPrefix } from '../../../src/state/ids.js';
 import type { MessageRecord } from '../../../src/state/message-ops.js';
 import { Ops } from '../../../src/state/ops.js';
@@ -132,18 +133,45 @@ describe('remote users are introduced by their own server', () => {
   });
 });
 
+/** claim stamps, in order, before the servers' clock (1,000,000 ms) */
+const T1 = encodeHlc(997_000, 0);
+const T2 = encodeHlc(998_000, 0);
+const T3 = encodeHlc(999_000, 0);
+
 describe('nick ownership from a full peer', () => {
-  test('a DID\'s nick is owned here too: a local guest holding it is moved off; a nick another DID owns here is refused; never from a relay peer', () => {
+  test('a DID\'s nick is owned here too: a local guest holding it is moved off; a later claim of another DID is refused; never from a relay peer', () => {
     const s = serverA();
     const guest = s.local('owned');
-    no(s.applier.apply(B, 'relay', { kind: 'nick-owner', did: 'did:plc:x', nick: 'owned' }), /is not accepted from a relay peer/);
+    no(s.applier.apply(B, 'relay', { kind: 'nick-owner', did: 'did:plc:x', nick: 'owned', claimed: T1 }), /is not accepted from a relay peer/);
     assert.equal(guest.u.nick, 'owned');
-    ok(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:x', nick: 'owned' }));
+    ok(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:x', nick: 'owned', claimed: T1 }));
     assert.equal(s.world.nickOwners.get('owned'), 'did:plc:x');
     assert.notEqual(guest.u.nick, 'owned');
-    // the first owner here keeps it
-    no(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:y', nick: 'owned' }), /owned by another DID here/);
+    // a later claim of another DID is refused: the earlier one keeps the nick
+    no(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:y', nick: 'owned', claimed: T2 }), /owned by another DID here/);
     assert.equal(s.world.nickOwners.get('owned'), 'did:plc:x');
+    // a claim far in the future is refused (it could never be overtaken)
+    no(s.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:z', nick: 'other', claimed: '9999999999999.000000' }), /too far in the future/);
+  });
+
+  test('the earlier claim keeps a nick two DIDs claimed (a split): the same owner whatever the order; a DID\'s older binding does not move it back', () => {
+    const order1 = serverA();
+    const order2 = serverA();
+    const x = { kind: 'nick-owner', did: 'did:plc:x', nick: 'Shared', claimed: T2 } as const;
+    const y = { kind: 'nick-owner', did: 'did:plc:y', nick: 'shared', claimed: T1 } as const;
+    ok(order1.applier.apply(B, 'full', x));
+    ok(order1.applier.apply(B, 'full', y)); // the earlier claim takes the nick over
+    ok(order2.applier.apply(B, 'full', y));
+    no(order2.applier.apply(B, 'full', x), /an earlier claim/);
+    for (const s of [order1, order2]) {
+      assert.equal(s.world.nickOwners.get('shared'), 'did:plc:y');
+      assert.equal(s.world.accountNicks.get('did:plc:x'), undefined, 'the later claimant owns no nick');
+    }
+    // y moves to another nick later; its older binding, arriving again (a burst), changes nothing
+    ok(order1.applier.apply(B, 'full', { kind: 'nick-owner', did: 'did:plc:y', nick: 'elsewhere', claimed: T3 }));
+    ok(order1.applier.apply(B, 'full', y));
+    assert.equal(order1.world.accountNicks.get('did:plc:y')?.nick, 'elsewhere');
+    assert.equal(order1.world.nickOwners.get('shared'), undefined);
   });
 });
 

@@ -32,13 +32,16 @@ describe('signed envelopes', () => {
     assert.equal(verifyEnvelope(sealEnvelope(A.seed, B.id, 1, HLC, msg)), false);
   });
 
-  test('any change by a relay breaks the signature: payload text, sender, seq, hlc', () => {
-    const e = sealEnvelope(A.seed, A.id, 7, HLC, msg);
+  test('any change by a relay breaks the signature: payload text, sender, seq, since, hlc', () => {
+    const e = sealEnvelope(A.seed, A.id, 7, HLC, msg, 3);
+    assert.equal(e.since, 3);
+    assert.equal(verifyEnvelope(e), true);
     const m = e.payload as Extract<WireEvent, { kind: 'message' }>;
     for (const forged of [
       { ...e, payload: { ...m, text: 'hello!' } },
       { ...e, payload: { ...m, from: { ...m.from, nick: 'bob' } } },
       { ...e, seq: 8 },
+      { ...e, since: 7 },
       { ...e, hlc: '1733443200001.000000' },
     ]) assert.equal(verifyEnvelope(forged), false);
   });
@@ -50,6 +53,7 @@ describe('signed envelopes', () => {
     assert.equal(parseS2s({ ...e, sig: 'x'.repeat(86) }).ok, true, 'well-formed but wrong');
     assert.equal(verifyEnvelope({ ...e, sig: 'x'.repeat(86) }), false);
     assert.equal(parseS2s({ ...e, sig: e.sig.slice(1) }).ok, false);
+    assert.equal(parseS2s({ ...e, since: e.seq + 1 }).ok, false, 'a run cannot start after its envelope');
   });
 
   test('a signature from another domain (a chat message signature over the same bytes) does not pass', () => {

@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { EndpointAddr, EndpointId } from '@number0/iroh/index.js';
 import { peerIdOf } from '../../../src/keys/peer-identity.js';
 import { encodeFrame, FrameDecoder } from '../../../src/federation/frame.js';
-import type { LinkEvents, LinkLog, LinkStream, S2sLink } from '../../../src/federation/link.js';
-import type { S2sMessage } from '../../../src/federation/messages.js';
+import type { LinkStream } from '../../../src/federation/link.js';
+import { side, type Side } from '../../harness/link-side.js';
+import { until } from '../../harness/federation.js';
 import { dialS2sIroh, irohErrorMessage, irohStream, listenS2sIroh, openIrohEndpoint, S2S_ALPN, type IrohEndpoint } from '../../../src/federation/iroh-link.js';
 
 // #14: links over iroh QUIC. The endpoint's secret key is the federation key, so its id is the
@@ -13,25 +14,6 @@ import { dialS2sIroh, irohErrorMessage, irohStream, listenS2sIroh, openIrohEndpo
 // hello / hello_ack as over TLS. Real endpoints on 127.0.0.1 with relays disabled (no network);
 // the "lying peer" cases speak raw frames on a bi-stream of their own.
 
-interface Side { log: LinkLog; lines: { level: string; msg: string; obj: Record<string, unknown> }[]; events: LinkEvents; ups: S2sLink[]; msgs: S2sMessage[]; closes: string[] }
-function side(): Side {
-  const lines: Side['lines'] = [];
-  const ups: S2sLink[] = [];
-  const msgs: S2sMessage[] = [];
-  const closes: string[] = [];
-  return {
-    lines, ups, msgs, closes,
-    log: { info: (obj, msg) => lines.push({ level: 'info', msg, obj: obj as Record<string, unknown> }), warn: (obj, msg) => lines.push({ level: 'warn', msg, obj: obj as Record<string, unknown> }) },
-    events: { up: (l) => ups.push(l), message: (_l, m) => msgs.push(m), closed: (_l, r) => closes.push(r) },
-  };
-}
-const until = async (cond: () => boolean, what: string, ms = 5000): Promise<void> => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // every endpoint is closed at the end: the process must then exit by itself (no handle left)

@@ -7,8 +7,9 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { generate } from 'selfsigned';
 import { federationTlsIdentity, peerIdOfCertificate, type FederationTlsIdentity } from '../../../src/federation/cert.js';
 import { encodeFrame, FrameDecoder } from '../../../src/federation/frame.js';
-import { dialS2sTls, listenS2sTls, type LinkEvents, type LinkLog, type S2sLink } from '../../../src/federation/tls-link.js';
-import type { S2sMessage } from '../../../src/federation/messages.js';
+import { dialS2sTls, listenS2sTls } from '../../../src/federation/tls-link.js';
+import { side, type Side } from '../../harness/link-side.js';
+import { until } from '../../harness/federation.js';
 
 // #14: TLS 1.3 links with mutual authentication by federation key (self-signed ed25519
 // certificates, no CA), the dialer pinning the expected id, the listener checking its allowlist,
@@ -19,25 +20,6 @@ async function identity(): Promise<FederationTlsIdentity> {
   return federationTlsIdentity(seed, Buffer.from(ed25519.getPublicKey(seed)).toString('hex'));
 }
 
-interface Side { log: LinkLog; lines: { level: string; msg: string; obj: Record<string, unknown> }[]; events: LinkEvents; ups: S2sLink[]; msgs: S2sMessage[]; closes: string[] }
-function side(): Side {
-  const lines: Side['lines'] = [];
-  const ups: S2sLink[] = [];
-  const msgs: S2sMessage[] = [];
-  const closes: string[] = [];
-  return {
-    lines, ups, msgs, closes,
-    log: { info: (obj, msg) => lines.push({ level: 'info', msg, obj: obj as Record<string, unknown> }), warn: (obj, msg) => lines.push({ level: 'warn', msg, obj: obj as Record<string, unknown> }) },
-    events: { up: (l) => ups.push(l), message: (_l, m) => msgs.push(m), closed: (_l, r) => closes.push(r) },
-  };
-}
-const until = async (cond: () => boolean, what: string, ms = 3000): Promise<void> => {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 const servers: tls.Server[] = [];
 after(() => { for (const s of servers) s.close(); });

@@ -43,7 +43,7 @@ export function sampleEvents(): { u: User; v: User; ch: Channel; events: StateEv
     { kind: 'message', from: u, command: 'TAGMSG', target: 'vic', to: v, msgid: 'm2', at: 12, stored: false },
     { kind: 'lockdown', actor: { kind: 'operator', name: 'sha256:abc' }, from: 'off', to: 'closed' },
     { kind: 'register', user: u },
-    { kind: 'nick-owner', did: 'did:plc:wendy', nick: 'wendy' },
+    { kind: 'nick-owner', did: 'did:plc:wendy', nick: 'wendy', claimed: '1700000000000.000001' },
     { kind: 'did-op', channel: ch, did: 'did:plc:wendy', adding: true, by: 'did:plc:founder' },
     { kind: 'handle', user: u },
     { kind: 'server-ban', actor: { kind: 'user', user: u }, adding: true, target: '*!*@bad.example', banKind: 'mask', reason: 'spam', expiresAt: 99 },

@@ -931,7 +931,12 @@ cases('registration and login', [
     check: (s) => {
       assert.equal(s.u.member.host, s.h.cloaks.did(DID.other));
       assert.equal(s.h.world.nickOwners.get('member'), DID.other);
-      assert.deepEqual(s.h.persistedAccount(DID.other), { did: DID.other, nick: 'Member', handle: 'member.example', lastLoginAt: s.h.clock.now() });
+      assert.deepEqual(s.h.persistedAccount(DID.other), {
+        did: DID.other, nick: 'Member', handle: 'member.example', lastLoginAt: s.h.clock.now(),
+        // the claim's stamp: this server's clock (state/nick-claims.ts)
+        nickClaimed: s.h.world.accountNicks.get(DID.other)?.claimed,
+      });
+      assert.match(s.h.world.accountNicks.get(DID.other)!.claimed, new RegExp(`^${s.h.clock.now()}\\.\\d{6}$`));
     },
   },
   {

@@ -78,3 +78,32 @@ test('loadAll and flush write what is pending first; a failing row does not lose
     f.done();
   }
 });
+
+test('a nick moves from one DID to another in one batch, in either order (an earlier claim, #14); its claim stamp is kept and loaded', async () => {
+  const f = fresh();
+  try {
+    const s = new SqliteAccountStore(f.db);
+    s.save({ did: 'did:plc:x', nick: 'Shared', nickFolded: 'shared', nickClaimed: '0000000002000.000000', lastLoginAt: 1000 });
+    s.save({ did: 'did:plc:z', nick: 'Zed', nickFolded: 'zed', nickClaimed: '0000000002000.000001', lastLoginAt: 1000 });
+    await turn();
+    // y takes x's nick (written first), x loses it
+    s.save({ did: 'did:plc:y', nick: 'shared', nickFolded: 'shared', nickClaimed: '0000000001000.000000', lastLoginAt: 0 });
+    s.save({ did: 'did:plc:x', nick: null, lastLoginAt: 0 });
+    await turn();
+    const nicks = () => (f.db.prepare('SELECT did, nick, nick_claimed FROM accounts ORDER BY did').all() as { did: string; nick: string | null; nick_claimed: string | null }[]);
+    assert.deepEqual(nicks(), [
+      { did: 'did:plc:x', nick: null, nick_claimed: null },
+      { did: 'did:plc:y', nick: 'shared', nick_claimed: '0000000001000.000000' },
+      { did: 'did:plc:z', nick: 'Zed', nick_claimed: '0000000002000.000001' },
+    ]);
+    // a DID moving to another nick while another takes its old one, the taker first
+    s.save({ did: 'did:plc:z', nick: 'Zed', nickFolded: 'zed', nickClaimed: '0000000000500.000000', lastLoginAt: 0 });
+    s.save({ did: 'did:plc:y', nick: 'Yonder', nickFolded: 'yonder', nickClaimed: '0000000003000.000000', lastLoginAt: 0 });
+    s.save({ did: 'did:plc:x', nick: 'Shared', nickFolded: 'shared', nickClaimed: '0000000003000.000001', lastLoginAt: 0 });
+    await turn();
+    assert.deepEqual(nicks().map((r) => r.nick), ['Shared', 'Yonder', 'Zed']);
+    assert.deepEqual(new SqliteAccountStore(f.db).loadAll().map((a) => [a.nick, a.nickClaimed]).sort(), [['Shared', '0000000003000.000001'], ['Yonder', '0000000003000.000000'], ['Zed', '0000000000500.000000']]);
+  } finally {
+    f.done();
+  }
+});
