@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../harness/federation.js';
-import { LyingPeer, nextSeq, peerKey, wire } from '../harness/lying-peer.js';
+import { LyingPeer, nextSeq, peerKey, wire, type PeerKey } from '../harness/lying-peer.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 
 // Causal order across servers (#14, federation/peers.ts withAfter): a join that another server's
@@ -17,16 +17,22 @@ after(async () => {
   for (const s of running) await s.stop().catch(() => {});
 });
 
-test('a join admitted by another server\'s INVITE waits for it; what its server sent after waits behind it; without the reference it is refused', async () => {
-  const A = peerKey(); // alice's server: she owns +i #inv
-  const C = peerKey(); // carol's server: carol is invited there by alice
+/** one real server S and two peers a and c, both full, linked to it */
+async function network(): Promise<{ S: TestServer; A: PeerKey; C: PeerKey; a: LyingPeer; c: LyingPeer; port: number; world: TestServer['server']['context']['world'] }> {
+  const A = peerKey();
+  const C = peerKey();
   const S = await bootServer({ 'server-name': 's.test', 's2s-listen-addr': '127.0.0.1:0', 's2s-allowed-peers': `${A.id},${C.id}` }, undefined, undefined, { captureLogs: true });
   running.push(S);
   const port = S.server.addresses.s2s!.port;
   const a = await LyingPeer.connect({ port, key: A, name: 'a.test' });
   const c = await LyingPeer.connect({ port, key: C, name: 'c.test' });
   peers.push(a, c);
-  const world = S.server.context.world;
+  return { S, A, C, a, c, port, world: S.server.context.world };
+}
+
+test('a join admitted by another server\'s INVITE waits for it; what its server sent after waits behind it; without the reference it is refused', async () => {
+  // a: alice's server (she owns +i #inv); c: carol's server (alice invites carol)
+  const { S, A, C, a, c, world } = await network();
 
   const alice = a.register('alice');
   a.join(alice, '#inv', { status: 'o' });
@@ -62,15 +68,9 @@ test('a join admitted by another server\'s INVITE waits for it; what its server 
 });
 
 test('a server that restarted starts a new run of sequence numbers (`since`): its first envelopes are applied at once, not held for the gap its restart left', async () => {
-  const A = peerKey();
-  const C = peerKey();
-  const S = await bootServer({ 'server-name': 's.test', 's2s-listen-addr': '127.0.0.1:0', 's2s-allowed-peers': `${A.id},${C.id}` }, undefined, undefined, { captureLogs: true });
-  running.push(S);
-  const port = S.server.addresses.s2s!.port;
-  const a = await LyingPeer.connect({ port, key: A, name: 'a.test' });
-  let c = await LyingPeer.connect({ port, key: C, name: 'c.test' });
-  peers.push(a, c);
-  const world = S.server.context.world;
+  const net = await network();
+  const { S, C, a, port, world } = net;
+  let c = net.c;
   const alice = a.register('alice');
   c.register('old');
   await c.sync();
