@@ -53,7 +53,8 @@ import { openDescriptors, softDescriptorLimit } from './util/fd-limit.js';
 import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
 import { Links, peerPolicies } from './federation/links.js';
-import { Peers } from './federation/peers.js';
+import { DidPeers, ownDidDocument } from './s2s-did.js';
+import { Peers, type PeerPolicy } from './federation/peers.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -268,9 +269,10 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   };
   const tcp: TcpListener = createTcpListener(listenerDeps);
   let tls: TlsListener | undefined;
-  let federation: { peers: Peers; links: Links; audit: SqliteS2sAudit } | undefined;
+  let federation: { peers: Peers; links: Links; audit: SqliteS2sAudit; didPeers: DidPeers } | undefined;
   const http = createHttpApp({
     config, accept, admission, context, acceptFailed,
+    ...(config.s2sDid !== undefined ? { serverDid: ownDidDocument(config, peer.peerId) } : {}),
     health: () => ({ status: 'ok', server_name: config.serverName, version: VERSION, connections: context.stats.connections, channels: world.channels.size, uptime_secs: Math.floor((clock.now() - context.startedAt) / 1000) }),
   });
   try {
@@ -326,6 +328,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       tls?.close();
       for (const s of [...sessions]) s.close(reason);
       // after the sessions: their QUITs still reach the peers, then the links close
+      federation?.didPeers.stop();
       await federation?.links.stop(reason);
       federation?.audit.close();
       await http.close();
@@ -349,11 +352,14 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
  */
 async function startFederation(
   config: Config, context: ServerContext, peer: { peerId: string; seed: Buffer }, clock: Clock, log: Logger, db: Db, cipher: FieldCipher,
-): Promise<{ peers: Peers; links: Links; audit: SqliteS2sAudit } | undefined> {
-  if (!config.iroh && config.s2sListenAddr === undefined && config.s2s.dial.length === 0) return undefined;
+): Promise<{ peers: Peers; links: Links; audit: SqliteS2sAudit; didPeers: DidPeers } | undefined> {
+  if (!config.iroh && config.s2sListenAddr === undefined && config.s2s.dial.length === 0 && config.s2s.didPeers.length === 0) return undefined;
   const s2sLog = log.child({ sub: 's2s' });
   const audit = new SqliteS2sAudit(db, cipher, config.s2sAuditMaxRows, config.s2sAuditMaxBytes, (err) => s2sLog.error({ err }, 'S2S audit log write failed'));
-  const policy = peerPolicies(config.s2s, peer.peerId, config.s2sOpenFederationDev);
+  // the configured allowlist, then the peers named by did:web once resolved (s2s-did.ts)
+  const didPeers = new DidPeers({ config, identity: context.identity, log: s2sLog, selfId: peer.peerId });
+  const configured = peerPolicies(config.s2s, peer.peerId, config.s2sOpenFederationDev);
+  const policy = (id: string): PeerPolicy | undefined => configured(id) ?? didPeers.policy(id);
   const now = (): number => clock.now();
   const peers = new Peers({
     self: { peerId: peer.peerId, seed: peer.seed, name: config.serverName },
@@ -372,5 +378,6 @@ async function startFederation(
     burstRate: { perSecond: config.s2sPeerBurstRate, burst: config.s2sPeerBurstRate * 4 }, sendqBytes: config.s2sSendq,
     pingIntervalMs: config.s2sPingInterval, pingTimeoutMs: config.s2sPingTimeout,
   }, peers, policy, s2sLog, now);
-  return { peers, links, audit };
+  didPeers.start(links);
+  return { peers, links, audit, didPeers };
 }

@@ -7,7 +7,7 @@ import { formatBytes, formatDuration, parseAddr, parseBytes, parseDuration } fro
 import { cloakTemplateProblem } from '../util/cloak-template.js';
 import type { Config, OperBlock, PluginSpec } from './schema.js';
 import { loadPluginDir, readPluginSpecs } from './plugin-specs.js';
-import { buildS2sConfig, readS2sTable } from './s2s.js';
+import { buildS2sConfig, parseServerEndpoint, readS2sTable } from './s2s.js';
 
 /** An IPv4/IPv6 address, optionally with /prefix. */
 function isCidr(s: string): boolean {
@@ -208,6 +208,8 @@ export function loadConfig(src: ConfigSources = {}): Config {
     peers: out.s2sPeers as string[], allowedPeers: out.s2sAllowedPeers as string[], openDev: out.s2sOpenFederationDev as boolean,
     iroh: out.iroh as boolean, relayMode: out.irohRelayMode as string,
   }, s2sTables, problems);
+  if (out.s2sDid !== undefined && !/^did:web:[A-Za-z0-9.%-]+$/.test(out.s2sDid as string)) problems.push('s2s-did: expected did:web:HOST (optionally HOST%3APORT)');
+  if (out.s2sDidEndpoint !== undefined && !parseServerEndpoint(out.s2sDidEndpoint as string)) problems.push('s2s-did-endpoint: expected tls://HOST:PORT or iroh://HOST:PORT');
   if (problems.length) throw new ConfigError(problems);
   out.opers = opers;
   out.s2s = s2s;

@@ -38,6 +38,23 @@ export interface S2sConfig {
   /** allowlist, by peer id (s2s-allowed-peers plus [s2s.peers.<id>] tables) */
   allowed: S2sPeerPolicy[];
   dial: S2sDialTarget[];
+  /** peers named by did:web in s2s-peers: resolved when federation starts (server.ts), then dialled and allowed */
+  didPeers: string[];
+}
+
+/** did:web:host[%3Aport][:path…] (identity/did-resolver.ts resolves it) */
+const DID_WEB = /^did:web:[A-Za-z0-9.%-]+(:[A-Za-z0-9._~%-]+)*$/;
+
+/** where a peer's document says to dial it: TLS at an address, or iroh (with a direct UDP address, or by discovery) */
+export type ServerEndpoint = { transport: 'tls'; host: string; port: number } | { transport: 'iroh'; host?: string; port?: number };
+
+/** `tls://host:port`, `iroh://host:port` or `iroh:` (discovery); undefined for anything else */
+export function parseServerEndpoint(s: string): ServerEndpoint | undefined {
+  if (s === 'iroh:' || s === 'iroh://') return { transport: 'iroh' };
+  const m = /^(tls|iroh):\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(s);
+  if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) return undefined;
+  const host = m[2]!.replace(/^\[|\]$/g, '');
+  return m[1] === 'tls' ? { transport: 'tls', host, port: Number(m[3]) } : { transport: 'iroh', host, port: Number(m[3]) };
 }
 
 const PEER_ID = /^[0-9a-f]{64}$/;
@@ -71,7 +88,7 @@ export function readS2sTable(raw: unknown, problems: string[]): Map<string, z.in
 export function parseDialSpec(spec: string): S2sDialTarget | string {
   const tls = spec.startsWith('tls:');
   const rest = tls ? spec.slice(4) : spec;
-  if (rest.startsWith('did:')) return `"${spec}": peers named by DID (did:web) are not supported yet; give the peer id`;
+  if (rest.startsWith('did:')) return `"${spec}": only did:web names a peer (did:web:HOST), without tls: (its document says how to dial it)`;
   const at = rest.indexOf('@');
   const id = at < 0 ? rest : rest.slice(0, at);
   if (!PEER_ID.test(id)) return `"${spec}": ${JSON.stringify(id)} is not a peer id (64 lower-case hex digits, see freeq-server peer-id)`;
@@ -99,7 +116,13 @@ export function buildS2sConfig(
   }
   for (const [id, t] of tables) allowed.set(id, { id, trust: t.trust, ...(t.name !== undefined ? { name: t.name } : {}) });
   const dial: S2sDialTarget[] = [];
+  const didPeers: string[] = [];
   for (const spec of opts.peers) {
+    if (DID_WEB.test(spec)) {
+      if (didPeers.includes(spec)) problems.push(`s2s-peers: ${spec} is given twice`);
+      else didPeers.push(spec);
+      continue;
+    }
     const d = parseDialSpec(spec);
     if (typeof d === 'string') { problems.push(`s2s-peers: ${d}`); continue; }
     const table = tables.get(d.id);
@@ -116,5 +139,5 @@ export function buildS2sConfig(
     if (target.transport === 'iroh' && !opts.iroh) { problems.push(`s2s-peers: ${target.id} is an iroh peer but iroh is off (--iroh), or dial it over TLS (tls:ID@host:port)`); continue; }
     dial.push(target);
   }
-  return { allowed: [...allowed.values()], dial };
+  return { allowed: [...allowed.values()], dial, didPeers };
 }

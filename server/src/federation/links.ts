@@ -138,11 +138,22 @@ export class Links {
     this.log.info({ peerId: cfg.self.peerId, tls: this.addresses.tls ?? null, iroh: this.addresses.iroh ?? null, allowed: cfg.s2s.allowed.map((p) => ({ id: p.id, trust: p.trust, name: p.name })), dial: cfg.s2s.dial.map((d) => d.id) }, 'federation started');
     this.pingTimer = setInterval(() => this.ping(), Math.max(100, Math.min(cfg.pingIntervalMs, cfg.pingTimeoutMs / 3)));
     this.pingTimer.unref();
-    for (const target of cfg.s2s.dial) {
-      const st: DialState = { target, backoffMs: BACKOFF_MIN_MS, dialling: false };
-      this.dials.set(target.id, st);
-      void this.dial(st);
+    for (const target of cfg.s2s.dial) this.addDial(target);
+  }
+
+  /**
+   * Dial `target` from now on (a peer named by did:web, once its document is resolved: server.ts);
+   * a peer dialled already is left as it is. Its id must be allowed by the policy.
+   */
+  addDial(target: S2sDialTarget): void {
+    if (this.stopped || this.dials.has(target.id) || target.id === this.cfg.self.peerId) return;
+    if (target.transport === 'iroh' && !this.transports.iroh) {
+      this.log.warn({ peer: target.id }, 'S2S peer not dialled: it is an iroh peer and iroh is off (--iroh)');
+      return;
     }
+    const st: DialState = { target, backoffMs: BACKOFF_MIN_MS, dialling: false };
+    this.dials.set(target.id, st);
+    void this.dial(st);
   }
 
   async stop(reason: string): Promise<void> {

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { signingKeyRoutes } from './routes/signing-key.js';
+import { serverDidRoutes } from './routes/server-did.js';
 import { attachIrcUpgrade, type IrcUpgradeDeps } from './ws-upgrade.js';
 
 /** config, accept and admission: what the `/irc` upgrade needs (http/ws-upgrade.ts) */
@@ -24,6 +25,8 @@ export interface HttpDeps extends IrcUpgradeDeps {
   acceptFailed?: (err: Error, listener: 'http') => void;
   /** world, metrics, runtime settings, API tokens: what the API routes read and change */
   context: ServerContext;
+  /** this server's did:web document (s2s-did), served at /.well-known/did.json (routes/server-did.ts) */
+  serverDid?: Record<string, unknown>;
 }
 
 /** What every route group gets (http/routes/*.ts). */
@@ -36,6 +39,7 @@ export interface ApiDeps {
   health: () => Record<string, unknown>;
   /** web-addr is a loopback address: /metrics may be scraped without a key (routes/metrics.ts) */
   loopbackBind: boolean;
+  serverDid?: Record<string, unknown>;
 }
 
 /** hardening.md F1 */
@@ -205,12 +209,14 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
   const deps: ApiDeps = {
     context: d.context, keys: new ApiKeys(config.apiKeys), log, health: d.health, loopbackBind: isLoopbackHost(config.webAddr.host),
     authFailures: new AuthFailures(() => d.context.clock.now(), undefined, undefined, authBlocked),
+    ...(d.serverDid ? { serverDid: d.serverDid } : {}),
   };
   // registered after the plugins above, so their hooks (rate limit, headers, CORS) cover every route
   void app.register(async (api) => {
     healthRoutes(api, deps);
     metricsRoutes(api, deps);
     signingKeyRoutes(api, deps);
+    serverDidRoutes(api, deps);
     meRoutes(api, deps);
     channelRoutes(api, deps);
     await api.register(async (admin) => adminRoutes(admin, deps), { prefix: '/api/v1/admin' });
