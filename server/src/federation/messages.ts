@@ -34,10 +34,11 @@ const Time = z.number().int().nonnegative();
 /** a server name, shown to clients (LINKS, WHOIS, netsplit QUITs): host-name characters only */
 const ServerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/);
 const Stamp = z.strictObject({ hlc: Hlc, origin: PeerId });
-/** one +b/+e/+I list, whole */
+const ListMask = Mask.refine((x) => x !== '' && !/\s/.test(x) && !x.startsWith(':'), { message: 'not a mask' });
+/** one +b/+e/+I list, entry by entry: the entries with their additions' stamps, the removed ones with their removals' */
 const ListRegister = z.strictObject({
-  value: z.array(z.strictObject({ mask: Mask.refine((x) => x !== '' && !/\s/.test(x) && !x.startsWith(':'), { message: 'not a mask' }), setBy: Mask, setAt: Time })).max(1000),
-  stamp: Stamp,
+  entries: z.array(z.strictObject({ mask: ListMask, setBy: Mask, setAt: Time, stamp: Stamp })).max(1000),
+  removed: z.array(z.strictObject({ mask: ListMask, stamp: Stamp })).max(1000),
 });
 /** state/channel-sync.ts ChannelStateDelta */
 const ChannelState = z.strictObject({

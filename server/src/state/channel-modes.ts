@@ -1,9 +1,10 @@
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { canonicalMask } from '../protocol/validate.js';
-import { LIST_REGISTER, type Channel } from './channel.js';
+import { LIST_REGISTER, type Channel, type ListMode } from './channel.js';
+import { pruneTombstones, ZERO_STAMP } from './channel-sync.js';
 import type { EventSink, ModeChange } from './events.js';
-import type { Stamp } from './hlc.js';
+import { stampAfter, type Stamp } from './hlc.js';
 import type { ChannelStore } from './store.js';
 import { actorGrantor, actorSource, actorUser, type Actor } from './actor.js';
 import type { World } from './world.js';
@@ -71,21 +72,34 @@ export function applyChannelModes(ctx: ModeOpsContext, actor: Actor, ch: Channel
         // a mask is echoed as a middle parameter (367/348/346): no spaces, no leading ':'
         if (/\s/.test(mask) || mask.startsWith(':')) { onError(new ReplyError(N.ERR_INVALIDMODEPARAM, [ch.name, m, '*'], 'Invalid mask')); continue; }
         const idx = list.indexOf(mask);
+        const stamp = ctx.stamp();
         if (c.adding) {
           if (idx !== -1) continue;
           if (list.length >= ctx.maxListEntries) { onError(new ReplyError(N.ERR_BANLISTFULL, [ch.name, m], 'Channel list is full')); continue; }
-          const entry = { mask, setBy: source, setAt: now, stamp: ctx.stamp() };
+          // a peer's addition older than a removal of the same mask known here: the removal stands (#14)
+          const tomb = ch.removed[m].get(mask);
+          if (tomb && stampAfter(tomb, stamp)) continue;
+          const entry = { mask, setBy: source, setAt: now, stamp };
           list.add(entry);
           ch.stamps[LIST_REGISTER[m]] = entry.stamp;
           dirty = true;
           ctx.store.addListEntry(ch, m, entry);
+          if (tomb) { ch.removed[m].delete(mask); ctx.store.removeListTombstone(ch, m, mask); }
           applied.push({ adding: true, mode: m, param: mask });
         } else {
           if (idx === -1) continue;
+          // a peer's removal older than the entry's addition here: the addition stands
+          if (stampAfter(list.entries[idx]!.stamp ?? ZERO_STAMP, stamp)) continue;
           const removed = list.removeAt(idx);
-          ch.stamps[LIST_REGISTER[m]] = ctx.stamp();
+          ch.stamps[LIST_REGISTER[m]] = stamp;
           dirty = true;
           ctx.store.removeListEntry(ch, m, removed.mask);
+          // its tombstone: a peer that still has the entry from before drops it when the lists merge
+          ch.removed[m].set(removed.mask, stamp);
+          ctx.store.setListTombstone(ch, m, removed.mask, stamp);
+          const dropped: { mode: ListMode; mask: string }[] = [];
+          pruneTombstones(ch, m, dropped);
+          for (const t of dropped) ctx.store.removeListTombstone(ch, t.mode, t.mask);
           // echo the entry as stored, so clients can drop it from their copy of the list
           applied.push({ adding: false, mode: m, param: removed.mask });
         }

@@ -1,4 +1,4 @@
-import { LIST_REGISTER, type Channel, type DidGrant, type ListEntry, type ListMode } from './channel.js';
+import { MAX_TOMBSTONES, type Channel, type DidGrant, type ListEntry, type ListMode } from './channel.js';
 import { stampAfter, type Stamp } from './hlc.js';
 import type { ModeChange, StateEvent } from './events.js';
 import type { ChannelStore } from './store.js';
@@ -17,15 +17,26 @@ export interface ChannelStateDelta {
   flags?: { value: string; stamp: Stamp };
   key?: { value: string | null; stamp: Stamp };
   limit?: { value: number | null; stamp: Stamp };
-  /** the +b/+e/+I lists, each whole (last writer wins) */
-  lists?: Partial<Record<ListMode, { value: { mask: string; setBy: string; setAt: number }[]; stamp: Stamp }>>;
+  /**
+   * the +b/+e/+I lists entry by entry: each entry with the stamp of its addition, each removed one
+   * (tombstone) with the stamp of its removal; per mask, the later of the two wins
+   */
+  lists?: Partial<Record<ListMode, ListState>>;
   /** the DID ops, whole */
   didops?: { value: { did: string; by: string; at: number }[]; stamp: Stamp };
   /** the founder: the earliest stamped claim wins everywhere (a deterministic min-register) */
   founder?: { value: string; stamp: Stamp };
 }
 
+export interface ListState {
+  entries: { mask: string; setBy: string; setAt: number; stamp: Stamp }[];
+  removed: { mask: string; stamp: Stamp }[];
+}
+
 export const LIST_MODES: readonly ListMode[] = ['b', 'e', 'I'];
+
+/** the stamp of an entry from before entries were stamped: older than any change */
+export const ZERO_STAMP: Stamp = { hlc: '0000000000000.000000', origin: '0'.repeat(64) };
 
 const FLAGS = ['i', 'm', 'n', 'p', 's', 't'] as const;
 
@@ -38,10 +49,10 @@ export function channelStateOf(ch: Channel): ChannelStateDelta {
     ...(s.modes ? { flags: { value: FLAGS.filter((f) => ch.modes[f]).join(''), stamp: s.modes } } : {}),
     ...(s.key ? { key: { value: ch.modes.k ?? null, stamp: s.key } } : {}),
     ...(s.limit ? { limit: { value: ch.modes.l ?? null, stamp: s.limit } } : {}),
-    ...(LIST_MODES.some((m) => s[LIST_REGISTER[m]]) ? { lists: Object.fromEntries(LIST_MODES.flatMap((m) => {
-      const stamp = s[LIST_REGISTER[m]];
-      return stamp ? [[m, { value: ch.lists[m].entries.map((e) => ({ mask: e.mask, setBy: e.setBy, setAt: e.setAt })), stamp }]] : [];
-    })) } : {}),
+    ...(LIST_MODES.some((m) => ch.lists[m].length || ch.removed[m].size) ? { lists: Object.fromEntries(LIST_MODES.flatMap((m) => (ch.lists[m].length || ch.removed[m].size ? [[m, {
+      entries: ch.lists[m].entries.map((e) => ({ mask: e.mask, setBy: e.setBy, setAt: e.setAt, stamp: e.stamp ?? ZERO_STAMP })),
+      removed: [...ch.removed[m]].map(([mask, stamp]) => ({ mask, stamp })),
+    }]] : []))) } : {}),
     ...(s.didops ? { didops: { value: [...ch.didOps].map(([did, g]) => ({ did, by: g.by, at: g.at })), stamp: s.didops } } : {}),
     ...(ch.founder !== undefined && s.founder ? { founder: { value: ch.founder, stamp: s.founder } } : {}),
   };
@@ -49,7 +60,8 @@ export function channelStateOf(ch: Channel): ChannelStateDelta {
 
 /** the stamps a delta carries (each is checked against the clock before a merge: federation/apply.ts) */
 export function deltaStamps(d: ChannelStateDelta): Stamp[] {
-  return [d.topic, d.flags, d.key, d.limit, d.didops, d.founder, ...LIST_MODES.map((m) => d.lists?.[m])].flatMap((r) => r ? [r.stamp] : []);
+  const lists = LIST_MODES.flatMap((m) => [...(d.lists?.[m]?.entries ?? []), ...(d.lists?.[m]?.removed ?? [])].map((e) => e.stamp));
+  return [...[d.topic, d.flags, d.key, d.limit, d.didops, d.founder].flatMap((r) => r ? [r.stamp] : []), ...lists];
 }
 
 /**
@@ -62,9 +74,11 @@ export interface SyncAuthority { op: boolean; member: boolean }
 export interface MergeResult {
   /** mode changes to show members (by the server) */
   modes: ModeChange[];
-  /** list entries added and removed (to persist) */
+  /** list entries added (or their stamp moved on) and removed; tombstones set and dropped (to persist) */
   listAdded: { mode: ListMode; entry: ListEntry }[];
   listRemoved: { mode: ListMode; mask: string }[];
+  tombstonesSet: { mode: ListMode; mask: string; stamp: Stamp }[];
+  tombstonesDropped: { mode: ListMode; mask: string }[];
   /** DID ops granted and revoked (to persist) */
   didOpsAdded: { did: string; grant: DidGrant }[];
   didOpsRemoved: string[];
@@ -81,7 +95,7 @@ export interface MergeResult {
  * more than the allowed drift ahead were refused with the envelope (federation/peers.ts).
  */
 export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncAuthority): MergeResult {
-  const out: MergeResult = { modes: [], topic: false, refused: [], listAdded: [], listRemoved: [], didOpsAdded: [], didOpsRemoved: [] };
+  const out: MergeResult = { modes: [], topic: false, refused: [], listAdded: [], listRemoved: [], tombstonesSet: [], tombstonesDropped: [], didOpsAdded: [], didOpsRemoved: [] };
   const newer = (incoming: Stamp | undefined, ours: Stamp | undefined): incoming is Stamp => incoming !== undefined && (ours === undefined || stampAfter(incoming, ours));
   if (d.flags && newer(d.flags.stamp, ch.stamps.modes)) {
     if (!auth.op) out.refused.push('modes');
@@ -120,26 +134,7 @@ export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncA
   }
   for (const m of LIST_MODES) {
     const inc = d.lists?.[m];
-    const reg = LIST_REGISTER[m];
-    if (!inc || !newer(inc.stamp, ch.stamps[reg])) continue;
-    if (!auth.op) { out.refused.push(`+${m} list`); continue; }
-    const list = ch.lists[m];
-    const want = new Set(inc.value.map((e) => e.mask));
-    for (let i = list.length - 1; i >= 0; i--) {
-      const mask = list.entries[i]!.mask;
-      if (want.has(mask)) continue;
-      list.removeAt(i);
-      out.listRemoved.push({ mode: m, mask });
-      out.modes.push({ adding: false, mode: m, param: mask });
-    }
-    for (const e of inc.value) {
-      if (list.indexOf(e.mask) !== -1) continue;
-      const entry: ListEntry = { mask: e.mask, setBy: e.setBy, setAt: e.setAt, stamp: inc.stamp };
-      list.add(entry);
-      out.listAdded.push({ mode: m, entry });
-      out.modes.push({ adding: true, mode: m, param: e.mask });
-    }
-    ch.stamps[reg] = inc.stamp;
+    if (inc) mergeList(ch, m, inc, auth, out);
   }
   if (d.didops && newer(d.didops.stamp, ch.stamps.didops)) {
     if (!auth.op) out.refused.push('DID ops');
@@ -178,6 +173,67 @@ export function mergeChannelState(ch: Channel, d: ChannelStateDelta, auth: SyncA
 }
 
 /**
+ * One list, entry by entry (a last-writer-wins element set): per mask, an addition and a removal
+ * compare their stamps and the later wins; an entry both sides have keeps the later addition's
+ * stamp. Edits made on both sides of a split are all kept. Only with `auth.op`.
+ */
+function mergeList(ch: Channel, m: ListMode, inc: ListState, auth: SyncAuthority, out: MergeResult): void {
+  const list = ch.lists[m];
+  const tombs = ch.removed[m];
+  const removals = inc.removed.filter((r) => {
+    const i = list.indexOf(r.mask);
+    if (i !== -1) return stampAfter(r.stamp, list.entries[i]!.stamp ?? ZERO_STAMP);
+    const t = tombs.get(r.mask);
+    return t === undefined || stampAfter(r.stamp, t);
+  });
+  const additions = inc.entries.filter((e) => {
+    const i = list.indexOf(e.mask);
+    if (i !== -1) return stampAfter(e.stamp, list.entries[i]!.stamp ?? ZERO_STAMP);
+    const t = tombs.get(e.mask) ?? inc.removed.find((r) => r.mask === e.mask)?.stamp;
+    return t === undefined || stampAfter(e.stamp, t);
+  });
+  if (!removals.length && !additions.length) return;
+  if (!auth.op) { out.refused.push(`+${m} list`); return; }
+  for (const r of removals) {
+    const i = list.indexOf(r.mask);
+    if (i !== -1) {
+      list.removeAt(i);
+      out.listRemoved.push({ mode: m, mask: r.mask });
+      out.modes.push({ adding: false, mode: m, param: r.mask });
+    }
+    tombs.set(r.mask, r.stamp);
+    out.tombstonesSet.push({ mode: m, mask: r.mask, stamp: r.stamp });
+  }
+  for (const e of additions) {
+    const i = list.indexOf(e.mask);
+    if (i !== -1) {
+      // both have it: the later addition's stamp (a removal between the two then loses everywhere)
+      const entry = list.entries[i]!;
+      entry.stamp = e.stamp;
+      out.listAdded.push({ mode: m, entry });
+      continue;
+    }
+    const entry: ListEntry = { mask: e.mask, setBy: e.setBy, setAt: e.setAt, stamp: e.stamp };
+    list.add(entry);
+    out.listAdded.push({ mode: m, entry });
+    out.modes.push({ adding: true, mode: m, param: e.mask });
+    if (tombs.delete(e.mask)) out.tombstonesDropped.push({ mode: m, mask: e.mask });
+  }
+  pruneTombstones(ch, m, out.tombstonesDropped);
+}
+
+/** at most MAX_TOMBSTONES per list: the oldest removals are forgotten first */
+export function pruneTombstones(ch: Channel, m: ListMode, dropped: { mode: ListMode; mask: string }[]): void {
+  const tombs = ch.removed[m];
+  if (tombs.size <= MAX_TOMBSTONES) return;
+  const oldest = [...tombs].sort(([, a], [, b]) => (stampAfter(a, b) ? 1 : -1)).slice(0, tombs.size - MAX_TOMBSTONES);
+  for (const [mask] of oldest) {
+    tombs.delete(mask);
+    dropped.push({ mode: m, mask });
+  }
+}
+
+/**
  * Merge a peer's delta (Ops.mergeChannelState): what changed is persisted, and members see it (MODE
  * by the server, TOPIC by its setter). Returns the registers refused for want of authority.
  */
@@ -185,6 +241,8 @@ export function applyChannelState(ch: Channel, delta: ChannelStateDelta, auth: S
   const r = mergeChannelState(ch, delta, auth);
   for (const l of r.listRemoved) store.removeListEntry(ch, l.mode, l.mask);
   for (const l of r.listAdded) store.addListEntry(ch, l.mode, l.entry);
+  for (const t of r.tombstonesSet) store.setListTombstone(ch, t.mode, t.mask, t.stamp);
+  for (const t of r.tombstonesDropped) store.removeListTombstone(ch, t.mode, t.mask);
   for (const did of r.didOpsRemoved) store.removeDidOp(ch, did);
   for (const g of r.didOpsAdded) store.addDidOp(ch, g.did, g.grant);
   if (r.modes.length || r.topic || r.founder || r.didOpsAdded.length || r.didOpsRemoved.length) store.saveChannel(ch);

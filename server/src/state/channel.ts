@@ -30,6 +30,9 @@ export interface ChannelStamps {
   didops?: Stamp;
 }
 
+/** tombstones kept per list (Channel.removed) */
+export const MAX_TOMBSTONES = 1000;
+
 /** the stamp register of each list mode */
 export const LIST_REGISTER = { b: 'bans', e: 'excepts', I: 'invex' } as const satisfies Record<ListMode, keyof ChannelStamps>;
 
@@ -75,6 +78,12 @@ export class Channel {
   modes: ChannelModes = { i: false, m: false, n: true, s: false, p: false, t: true };
   /** +b / +e / +I: each compiles its masks once per change (mask-list.ts) */
   lists: Record<ListMode, MaskList> = { b: new MaskList(), e: new MaskList(), I: new MaskList() };
+  /**
+   * Entries removed from each list, with the stamp of the removal (#14: tombstones, so that a
+   * removal made on one side of a split wins over the older addition the other side still has;
+   * state/channel-sync.ts). Persisted, at most MAX_TOMBSTONES per list, the oldest go first.
+   */
+  removed: Record<ListMode, Map<string, Stamp>> = { b: new Map(), e: new Map(), I: new Map() };
   /**
    * DID of the founder: the first logged-in user to create the channel. Permanent while the
    * channel exists (an empty one expires after founded-channel-expiry); the founder
@@ -139,6 +148,7 @@ export function channelFromStore(p: PersistedChannel): Channel {
   ch.modes.k = p.key;
   ch.modes.l = p.limit;
   ch.lists = { b: new MaskList(p.lists.b), e: new MaskList(p.lists.e), I: new MaskList(p.lists.I) };
+  for (const m of ['b', 'e', 'I'] as const) for (const r of p.listRemoved?.[m] ?? []) ch.removed[m].set(r.mask, r.stamp);
   ch.founder = p.founder;
   if (p.stamps) ch.stamps = { ...p.stamps };
   for (const o of p.didOps) ch.didOps.set(o.did, o.stamp ? { by: o.by, at: o.at, stamp: o.stamp } : { by: o.by, at: o.at });

@@ -1,4 +1,5 @@
 import type { Channel, ChannelStamps, DidGrant, ListEntry, ListMode } from './channel.js';
+import type { Stamp } from './hlc.js';
 
 /** Persistence port for channel state; implemented in storage/repos/channels.ts. */
 export interface PersistedChannel {
@@ -9,6 +10,8 @@ export interface PersistedChannel {
   key?: string;
   limit?: number;
   lists: Record<ListMode, ListEntry[]>;
+  /** list entries removed, with the removal's stamp (tombstones: state/channel-sync.ts) */
+  listRemoved?: Record<ListMode, Array<{ mask: string; stamp: Stamp }>>;
   /** DID of the founder */
   founder?: string;
   didOps: Array<{ did: string } & DidGrant>;
@@ -25,8 +28,12 @@ export interface ChannelStore {
   /** upsert name, topic, modes, key, limit, founder, emptySince and the registers' stamps */
   saveChannel(ch: Channel): void;
   deleteChannel(folded: string): void;
+  /** add, or update the stamp of, an entry (clears no tombstone: removeListTombstone does) */
   addListEntry(ch: Channel, mode: ListMode, e: ListEntry): void;
   removeListEntry(ch: Channel, mode: ListMode, mask: string): void;
+  /** a removed entry's tombstone, with the removal's stamp (upsert) */
+  setListTombstone(ch: Channel, mode: ListMode, mask: string, stamp: Stamp): void;
+  removeListTombstone(ch: Channel, mode: ListMode, mask: string): void;
   addDidOp(ch: Channel, did: string, grant: DidGrant): void;
   removeDidOp(ch: Channel, did: string): void;
   addDidInvite(ch: Channel, did: string, grant: DidGrant): void;

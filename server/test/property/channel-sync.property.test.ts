@@ -1,5 +1,6 @@
 // Property tests of the channel-state CRDT (#14 "State"; state/channel-sync.ts): last-writer-wins
-// registers (topic, flag modes, key, limit), each with the HLC stamp of its last change. Random
+// registers (topic, flag modes, key, limit), each with the HLC stamp of its last change, and the
+// +b/+e/+I lists entry by entry (a last-writer-wins element set with tombstones). Random
 // edits on several replicas, their deltas delivered to every replica in any order with duplicates,
 // end in the same registers everywhere, equal to applying the edits in stamp order; a delta merged
 // without authority changes nothing, and a member who is not an operator moves only a -t topic.
@@ -243,6 +244,39 @@ describe('channel-state CRDT (mergeChannelState / channelStateOf)', () => {
       } else {
         assert.deepEqual([after.topic, after.stamps.topic], [before.topic, before.stamps.topic]);
       }
+    }), { numRuns: 1000 });
+  });
+
+  test('lists: additions and removals of masks on several replicas, delivered in any order with duplicates, end in the same list everywhere: per mask, the later of its last addition and last removal', () => {
+    const MASKS = ['*!*@a', '*!*@b', '*!*@c'];
+    const listEdit = fc.record({ mask: fc.constantFrom(...MASKS), adding: fc.boolean(), wall: fc.nat({ max: 6 }), logical: fc.nat({ max: 2 }), replica: fc.nat({ max: 2 }) });
+    const origins = ['a', 'b', 'c'].map((x) => x.repeat(64));
+    fc.assert(fc.property(fc.array(listEdit, { maxLength: 12 }).chain((edits) => deliveries(3, edits.length).map((orders) => ({ edits, orders }))), ({ edits, orders }) => {
+      // each edit as the delta its replica would send: the entry with its addition's stamp, or the tombstone
+      const deltas: ChannelStateDelta[] = edits.map((e, i) => {
+        const stamp = { hlc: encodeHlc(WALL0 + e.wall, e.logical * 100 + i), origin: origins[e.replica]! };
+        return { channel: '#crdt', lists: { b: e.adding ? { entries: [{ mask: e.mask, setBy: 'x', setAt: 1, stamp }], removed: [] } : { entries: [], removed: [{ mask: e.mask, stamp }] } } };
+      });
+      const replicas = orders.map((order) => {
+        const ch = newChannel();
+        for (const d of order) mergeChannelState(ch, deltas[d]!, FULL);
+        return ch;
+      });
+      // the model: per mask, present when its latest edit (by stamp) is an addition
+      const want = MASKS.filter((m) => {
+        let last: { adding: boolean; stamp: Stamp } | undefined;
+        deltas.forEach((d, i) => {
+          if (edits[i]!.mask !== m) return;
+          const stamp = (d.lists!.b!.entries[0] ?? d.lists!.b!.removed[0])!.stamp;
+          if (!last || stampAfter(stamp, last.stamp)) last = { adding: edits[i]!.adding, stamp };
+        });
+        return last?.adding === true;
+      });
+      for (const r of replicas) assert.deepEqual(r.lists.b.entries.map((e) => e.mask).sort(), want);
+      // and a replica's full state, merged into a fresh one, gives the same list
+      const fresh = newChannel();
+      mergeChannelState(fresh, channelStateOf(replicas[0]!), FULL);
+      assert.deepEqual(fresh.lists.b.entries.map((e) => e.mask).sort(), want);
     }), { numRuns: 1000 });
   });
 });

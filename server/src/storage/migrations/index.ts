@@ -257,4 +257,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE accounts ADD COLUMN nick_claimed TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'channel-list-tombstones',
+    sql: `
+      -- #14 (docs/federation.md "How channel state converges"): the +b/+e/+I lists converge entry
+      -- by entry. An entry removed is kept here with the stamp of its removal, so that a removal
+      -- made on one side of a split wins over the older addition the other side still has (and a
+      -- later addition wins over it). At most 1000 per list (state/channel.ts MAX_TOMBSTONES).
+      CREATE TABLE channel_list_removed (
+        channel TEXT NOT NULL REFERENCES channels(name_folded) ON DELETE CASCADE,
+        mode    TEXT NOT NULL CHECK (mode IN ('b', 'e', 'I')),
+        mask    TEXT NOT NULL,
+        hlc     TEXT NOT NULL,
+        origin  TEXT NOT NULL,
+        PRIMARY KEY (channel, mode, mask)
+      ) STRICT;
+    `,
+  },
 ];

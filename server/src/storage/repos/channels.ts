@@ -59,6 +59,8 @@ export class SqliteChannelStore implements ChannelStore {
   private readonly del;
   private readonly addEntry;
   private readonly delEntry;
+  private readonly setTomb;
+  private readonly delTomb;
   private readonly addOp;
   private readonly delOp;
   private readonly addInvite;
@@ -82,8 +84,13 @@ export class SqliteChannelStore implements ChannelStore {
         invex_hlc = excluded.invex_hlc, invex_origin = excluded.invex_origin, didops_hlc = excluded.didops_hlc, didops_origin = excluded.didops_origin`);
     // (children go by ON DELETE CASCADE; foreign_keys is on in storage/db.ts)
     this.del = db.prepare('DELETE FROM channels WHERE name_folded = ?');
-    this.addEntry = db.prepare(`INSERT OR IGNORE INTO channel_lists (channel, mode, mask, set_by, set_at, hlc, origin, position)
-      VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT MAX(position) + 1 FROM channel_lists WHERE channel = ? AND mode = ?), 0))`);
+    // an entry there already keeps its place and setter; its stamp moves on (a later addition: #14)
+    this.addEntry = db.prepare(`INSERT INTO channel_lists (channel, mode, mask, set_by, set_at, hlc, origin, position)
+      VALUES (?, ?, ?, ?, ?, ?, ?, COALESCE((SELECT MAX(position) + 1 FROM channel_lists WHERE channel = ? AND mode = ?), 0))
+      ON CONFLICT (channel, mode, mask) DO UPDATE SET hlc = excluded.hlc, origin = excluded.origin`);
+    this.setTomb = db.prepare(`INSERT INTO channel_list_removed (channel, mode, mask, hlc, origin) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (channel, mode, mask) DO UPDATE SET hlc = excluded.hlc, origin = excluded.origin`);
+    this.delTomb = db.prepare('DELETE FROM channel_list_removed WHERE channel = ? AND mode = ? AND mask = ?');
     this.delEntry = db.prepare('DELETE FROM channel_lists WHERE channel = ? AND mode = ? AND mask = ?');
     this.addOp = db.prepare(`INSERT INTO channel_did_ops (channel, did, granted_by, granted_at, hlc, origin) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (channel, did) DO UPDATE SET granted_by = excluded.granted_by, granted_at = excluded.granted_at,
@@ -103,6 +110,15 @@ export class SqliteChannelStore implements ChannelStore {
       let rec = byChan.get(l.channel);
       if (!rec) { rec = { b: [], e: [], I: [] }; byChan.set(l.channel, rec); }
       rec[l.mode].push({ mask: l.mask, setBy: l.set_by, setAt: l.set_at, ...stampField(l) });
+    }
+    const tombs = this.db.prepare('SELECT * FROM channel_list_removed').all() as ListRow[];
+    const tombsBy = new Map<string, Record<ListMode, Array<{ mask: string; stamp: Stamp }>>>();
+    for (const t of tombs) {
+      const stamp = readStamp(t.hlc, t.origin);
+      if (!stamp) continue;
+      let rec = tombsBy.get(t.channel);
+      if (!rec) { rec = { b: [], e: [], I: [] }; tombsBy.set(t.channel, rec); }
+      rec[t.mode].push({ mask: t.mask, stamp });
     }
     const ops = this.db.prepare('SELECT * FROM channel_did_ops ORDER BY granted_at, rowid').all() as DidOpRow[];
     const invites = this.db.prepare('SELECT * FROM channel_did_invites ORDER BY invited_at, rowid').all() as DidInviteRow[];
@@ -127,6 +143,7 @@ export class SqliteChannelStore implements ChannelStore {
       key: this.cipher.decryptOpt(r.chan_key, aadFor('channels', 'chan_key', r.name_folded)),
       limit: r.user_limit ?? undefined,
       lists: byChan.get(r.name_folded) ?? { b: [], e: [], I: [] },
+      ...(tombsBy.has(r.name_folded) ? { listRemoved: tombsBy.get(r.name_folded)! } : {}),
       founder: r.founder_did ?? undefined,
       didOps: opsBy.get(r.name_folded) ?? [],
       didInvites: invBy.get(r.name_folded) ?? [],
@@ -159,6 +176,15 @@ export class SqliteChannelStore implements ChannelStore {
 
   removeListEntry(ch: Channel, mode: ListMode, mask: string): void {
     this.delEntry.run(ch.folded, mode, mask);
+  }
+
+  setListTombstone(ch: Channel, mode: ListMode, mask: string, stamp: Stamp): void {
+    this.saveChannel(ch); // make sure the parent row exists
+    this.setTomb.run(ch.folded, mode, mask, stamp.hlc, stamp.origin);
+  }
+
+  removeListTombstone(ch: Channel, mode: ListMode, mask: string): void {
+    this.delTomb.run(ch.folded, mode, mask);
   }
 
   addDidOp(ch: Channel, did: string, g: DidGrant): void {

@@ -20,7 +20,7 @@ const A = 'a1'.repeat(32);
 const B = 'b2'.repeat(32);
 const C = 'c3'.repeat(32);
 const DID = 'did:plc:founderfounderfounder';
-const noStore: ChannelStore = { loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {} };
+const noStore: ChannelStore = { loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, setListTombstone() {}, removeListTombstone() {}, addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {} };
 const accounts: AccountStore = { loadAll: () => [], save() {} };
 
 function serverA(o: { maxUsersPerOrigin?: number } = {}) {

@@ -20,7 +20,7 @@ import { World } from '../../../src/state/world.js';
 // side's users, changes made on one side reach the other as signed envelopes applied through its
 // Ops, and nothing is echoed back.
 
-const noStore: ChannelStore = { loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {} };
+const noStore: ChannelStore = { loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, setListTombstone() {}, removeListTombstone() {}, addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {} };
 const accounts: AccountStore = { loadAll: () => [], save() {} };
 const servers: tls.Server[] = [];
 after(() => { for (const s of servers) s.close(); });

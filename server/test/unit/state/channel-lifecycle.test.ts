@@ -33,6 +33,8 @@ class MemoryStore implements ChannelStore {
   deleteChannel(folded: string): void { this.rows.delete(folded); }
   addListEntry(): void {}
   removeListEntry(): void {}
+  setListTombstone(): void {}
+  removeListTombstone(): void {}
   addDidOp(): void {}
   removeDidOp(): void {}
   addDidInvite(): void {}

@@ -4,7 +4,7 @@ import { Channel } from '../../../src/state/channel.js';
 import { channelStateOf, deltaStamps, mergeChannelState } from '../../../src/state/channel-sync.js';
 import { encodeHlc, type Stamp } from '../../../src/state/hlc.js';
 
-// The whole-list registers (+b/+e/+I, DID ops) and the founder's min-register of
+// The lists (+b/+e/+I, entry by entry), the DID ops' whole-set register and the founder's min-register of
 // state/channel-sync.ts (#14); the flag/topic/key/limit registers have property tests
 // (test/property/channel-sync.property.test.ts).
 
@@ -17,29 +17,55 @@ function chan(): Channel {
   return new Channel('#c', '#c', 1);
 }
 
-describe('lists and DID ops: the later list wins as a whole', () => {
-  test('a newer +b list replaces ours: entries it lacks are removed, its own added, each a MODE change', () => {
+describe('lists entry by entry; DID ops as a whole', () => {
+  test('per mask the later of addition and removal wins: edits from both sides of a split are all kept', () => {
     const ch = chan();
     ch.lists.b.add({ mask: '*!*@old.example', setBy: 'x', setAt: 1, stamp: st(1) });
     ch.lists.b.add({ mask: '*!*@kept.example', setBy: 'x', setAt: 1, stamp: st(1) });
-    ch.stamps.bans = st(1);
-    const r = mergeChannelState(ch, { channel: '#c', lists: { b: { value: [{ mask: '*!*@kept.example', setBy: 'x', setAt: 1 }, { mask: '*!*@new.example', setBy: 'y', setAt: 5 }], stamp: st(5, B) } } }, OP);
-    assert.deepEqual(ch.lists.b.entries.map((e) => e.mask), ['*!*@kept.example', '*!*@new.example']);
+    ch.lists.b.add({ mask: '*!*@mine.example', setBy: 'x', setAt: 6, stamp: st(6) });
+    // the peer removed old (after our addition), added new, and never heard of mine
+    const r = mergeChannelState(ch, { channel: '#c', lists: { b: {
+      entries: [{ mask: '*!*@kept.example', setBy: 'x', setAt: 1, stamp: st(1) }, { mask: '*!*@new.example', setBy: 'y', setAt: 5, stamp: st(5, B) }],
+      removed: [{ mask: '*!*@old.example', stamp: st(4, B) }],
+    } } }, OP);
+    assert.deepEqual(ch.lists.b.entries.map((e) => e.mask), ['*!*@kept.example', '*!*@mine.example', '*!*@new.example']);
     assert.deepEqual(r.modes, [{ adding: false, mode: 'b', param: '*!*@old.example' }, { adding: true, mode: 'b', param: '*!*@new.example' }]);
     assert.deepEqual(r.listRemoved, [{ mode: 'b', mask: '*!*@old.example' }]);
     assert.deepEqual(r.listAdded.map((x) => x.entry.mask), ['*!*@new.example']);
-    assert.deepEqual(ch.stamps.bans, st(5, B));
-    // an older list changes nothing; the same list again changes nothing
-    assert.deepEqual(mergeChannelState(ch, { channel: '#c', lists: { b: { value: [], stamp: st(2) } } }, OP).modes, []);
+    assert.deepEqual(r.tombstonesSet, [{ mode: 'b', mask: '*!*@old.example', stamp: st(4, B) }]);
+    assert.deepEqual(ch.removed.b.get('*!*@old.example'), st(4, B));
+    // the same delta again, or our own state, changes nothing
+    assert.deepEqual(mergeChannelState(ch, { channel: '#c', lists: { b: { entries: [], removed: [{ mask: '*!*@old.example', stamp: st(4, B) }] } } }, OP).modes, []);
     assert.deepEqual(mergeChannelState(ch, channelStateOf(ch), OP).modes, []);
-    assert.equal(ch.lists.b.length, 2);
+    // a removal older than our addition loses; an addition older than our removal loses
+    assert.deepEqual(mergeChannelState(ch, { channel: '#c', lists: { b: { entries: [{ mask: '*!*@old.example', setBy: 'z', setAt: 2, stamp: st(2) }], removed: [{ mask: '*!*@mine.example', stamp: st(5) }] } } }, OP).modes, []);
+    assert.equal(ch.lists.b.length, 3);
+    // a later addition brings a removed mask back and drops its tombstone
+    const back = mergeChannelState(ch, { channel: '#c', lists: { b: { entries: [{ mask: '*!*@old.example', setBy: 'z', setAt: 9, stamp: st(9) }], removed: [] } } }, OP);
+    assert.deepEqual(back.modes, [{ adding: true, mode: 'b', param: '*!*@old.example' }]);
+    assert.deepEqual(back.tombstonesDropped, [{ mode: 'b', mask: '*!*@old.example' }]);
+    assert.equal(ch.removed.b.size, 0);
+  });
+
+  test('an entry both sides have keeps the later addition, so a removal between the two loses on every server', () => {
+    const one = chan();
+    const two = chan();
+    one.lists.b.add({ mask: '*!*@x', setBy: 'a', setAt: 1, stamp: st(1) });
+    two.lists.b.add({ mask: '*!*@x', setBy: 'a', setAt: 1, stamp: st(1) });
+    const readd = { channel: '#c', lists: { b: { entries: [{ mask: '*!*@x', setBy: 'c', setAt: 3, stamp: st(3, B) }], removed: [] } } };
+    const remove = { channel: '#c', lists: { b: { entries: [], removed: [{ mask: '*!*@x', stamp: st(2, B) }] } } };
+    mergeChannelState(one, readd, OP);
+    mergeChannelState(one, remove, OP);
+    mergeChannelState(two, remove, OP);
+    mergeChannelState(two, readd, OP);
+    for (const c of [one, two]) assert.deepEqual(c.lists.b.entries.map((e) => [e.mask, e.stamp]), [['*!*@x', st(3, B)]]);
   });
 
   test('without a channel operator of the origin on the channel, lists, DID ops and the founder are refused', () => {
     const ch = chan();
     const r = mergeChannelState(ch, {
       channel: '#c',
-      lists: { e: { value: [{ mask: '*!*@x', setBy: 'x', setAt: 1 }], stamp: st(3) } },
+      lists: { e: { entries: [{ mask: '*!*@x', setBy: 'x', setAt: 1, stamp: st(3) }], removed: [] } },
       didops: { value: [{ did: 'did:plc:op', by: 'x', at: 1 }], stamp: st(3) },
       founder: { value: 'did:plc:founder', stamp: st(3) },
     }, { op: false, member: true });

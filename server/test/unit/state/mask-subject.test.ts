@@ -11,7 +11,7 @@ import { World } from '../../../src/state/world.js';
 // nick/host would miss (and one on the old would still hit).
 
 const store: ChannelStore = {
-  loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {},
+  loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, setListTombstone() {}, removeListTombstone() {},
   addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {},
 };
 const accounts: AccountStore = { loadAll: () => [], save() {} };

@@ -20,7 +20,7 @@ const B = 'f0e1d2c3'.repeat(8); // the peer's
 const OWNER = 'did:key:z6MkownerownerownerownerownerownerownerownerXXXX';
 
 const noStore: ChannelStore = {
-  loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {},
+  loadAll: () => [], saveChannel() {}, deleteChannel() {}, addListEntry() {}, removeListEntry() {}, setListTombstone() {}, removeListTombstone() {},
   addDidOp() {}, removeDidOp() {}, addDidInvite() {}, removeDidInvite() {},
 };
 const accounts: AccountStore = { loadAll: () => [{ did: OWNER, nick: 'Carol', nickFolded: 'carol', lastLoginAt: 0 }], save() {} };
