@@ -34,9 +34,9 @@ const STATE_ONLY_IN_STATE = [
 ];
 
 export default defineConfig(
-  { ignores: ['**/node_modules/**', 'server/dist/**', 'sdk/dist/**', 'bench/native/build/**', 'web/**', '**/.tmp/**'] },
+  { ignores: ['**/node_modules/**', 'server/dist/**', 'sdk/dist/**', 'protocol/dist/**', 'bench/native/build/**', 'web/**', '**/.tmp/**'] },
   {
-    files: ['server/src/**/*.ts', 'server/test/**/*.ts', 'sdk/src/**/*.ts', 'sdk/test/**/*.ts'],
+    files: ['server/src/**/*.ts', 'server/test/**/*.ts', 'sdk/src/**/*.ts', 'sdk/test/**/*.ts', 'protocol/src/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)) },
@@ -71,6 +71,14 @@ export default defineConfig(
         { selector: "BinaryExpression[operator='instanceof'][right.name='Session']", message: 'no `instanceof Session` in commands/: local vs remote comes from the actor (#13)' },
         ...STATE_ONLY_IN_STATE,
       ],
+    },
+  },
+  {
+    // #15: @freeq/protocol runs in browsers: no Node built-ins, no Buffer (its tsconfig has no Node types either)
+    files: ['protocol/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: '@freeq/protocol runs in browsers: no Node built-ins' }] }],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: '@freeq/protocol runs in browsers: use Uint8Array, TextEncoder and base64.ts' }, { name: 'process', message: '@freeq/protocol runs in browsers' }],
     },
   },
   {

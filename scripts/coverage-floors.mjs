@@ -14,6 +14,9 @@ const FLOORS = [
   ['server/src/state', 92],
   ['server/src/protocol', 95],
   ['server/src', 94],
+  // #15: the package shared with the SDK and the web client (parser, serializer, SASL framing);
+  // the goal for protocol code, until a measured figure replaces it
+  ['protocol/src', 90],
 ];
 
 const summary = JSON.parse(readFileSync('coverage/coverage-summary.json', 'utf8'));

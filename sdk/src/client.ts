@@ -301,7 +301,7 @@ export class FreeqClient extends TypedEmitter<FreeqClientEvents> {
         const nick = nickOf(msg.source);
         const ev: JoinEvent = { nick, source: msg.source ?? '', channel: p[0] ?? '', self: nick === this.nick };
         if (p.length >= 3 && this.enabledCaps.has('extended-join')) ev.account = p[1] === '*' ? null : p[1];
-        else if (msg.tags.account !== undefined) ev.account = msg.tags.account;
+        else if (msg.tags.has('account')) ev.account = msg.tags.get('account');
         this.emit('join', ev);
         break;
       }
@@ -330,7 +330,7 @@ export class FreeqClient extends TypedEmitter<FreeqClientEvents> {
       if (m && this.sasl === 'running') this.dpopNonce = m[1];
     }
     const ev: MessageEvent = {
-      from, source: msg.source ?? '', target, text, tags: msg.tags,
+      from, source: msg.source ?? '', target, text, tags: Object.fromEntries(msg.tags),
       isChannel: target.length > 0 && CHANNEL_PREFIXES.includes(target[0]!),
     };
     this.emit(msg.command === 'NOTICE' ? 'notice' : 'message', ev);

@@ -1,12 +1,2 @@
-/** An IRC message as data. Tags keep insertion order (Map) so serialization is stable. */
-export interface IrcMessage {
-  tags: Map<string, string>;
-  /** `nick!user@host` or a server name, without the leading ':' */
-  source?: string;
-  command: string;
-  params: string[];
-}
-
-export function msg(command: string, params: string[] = [], source?: string, tags?: Map<string, string>): IrcMessage {
-  return { tags: tags ?? new Map<string, string>(), source, command, params };
-}
+// An IRC message as data: shared with the SDK and the web client (@freeq/protocol, #15).
+export { msg, type IrcMessage } from '@freeq/protocol';

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { IrcMessage } from './message.js';
-import { isValidTagKey, unescapeTagValue } from './tags.js';
+import { parseBody, parseTags, type IrcMessage } from '@freeq/protocol';
 import { MAX_BODY_BYTES, MAX_CLIENT_TAG_DATA_BYTES } from './limits.js';
 
 export type ParseError =
@@ -23,7 +22,6 @@ export interface LineLimits {
 export const CLIENT_LINE_LIMITS: LineLimits = { maxTagDataBytes: MAX_CLIENT_TAG_DATA_BYTES, maxBodyBytes: MAX_BODY_BYTES };
 
 const SPACE = 0x20;
-const COMMAND_RE = /^(?:[A-Za-z]+|[0-9]{3})$/;
 
 /**
  * Parse one line (without its CRLF). Never throws: every input maps to a result.
@@ -51,43 +49,12 @@ export function parseLine(line: Uint8Array, lim: LineLimits = CLIENT_LINE_LIMITS
   const bodyTooLong = body.length + 2 > lim.maxBodyBytes;
   const invalidUtf8 = !isUtf8(buf);
 
-  const tags = new Map<string, string>();
-  if (tagBytes && tagBytes.length > 0) {
-    for (const part of tagBytes.toString('utf8').split(';')) {
-      if (!part) continue;
-      const eq = part.indexOf('=');
-      const key = eq === -1 ? part : part.slice(0, eq);
-      if (!isValidTagKey(key)) continue; // drop what cannot be a tag rather than guess
-      tags.set(key, eq === -1 ? '' : unescapeTagValue(part.slice(eq + 1)));
-    }
-  }
+  // what cannot be a tag key is dropped rather than guessed at (@freeq/protocol parseTags)
+  const tags = tagBytes && tagBytes.length > 0 ? parseTags(tagBytes.toString('utf8')) : new Map<string, string>();
 
-  const text = body.toString('utf8');
-  let i = 0;
-  let source: string | undefined;
-  if (text[0] === ':') {
-    const sp = text.indexOf(' ');
-    if (sp === -1) return { ok: false, error: 'no-command' };
-    source = text.slice(1, sp);
-    i = sp;
-    while (text[i] === ' ') i++;
-  }
-  let sp = text.indexOf(' ', i);
-  if (sp === -1) sp = text.length;
-  const rawCommand = text.slice(i, sp);
-  if (!rawCommand) return { ok: false, error: 'no-command' };
-  if (/[^\x21-\x7e]/.test(rawCommand)) return { ok: false, error: 'bad-char' };
-  const command = COMMAND_RE.test(rawCommand) ? rawCommand.toUpperCase() : rawCommand;
-  const params: string[] = [];
-  i = sp;
-  while (i < text.length) {
-    while (text[i] === ' ') i++;
-    if (i >= text.length) break;
-    if (text[i] === ':') { params.push(text.slice(i + 1)); break; }
-    let e = text.indexOf(' ', i);
-    if (e === -1) e = text.length;
-    params.push(text.slice(i, e));
-    i = e;
-  }
+  // source, command and params: the same code as the SDK's and the web client's (@freeq/protocol)
+  const b = parseBody(body.toString('utf8'));
+  if (!b.ok) return { ok: false, error: b.error };
+  const { source, command, params } = b;
   return { ok: true, msg: { tags, source, command, params }, bodyTooLong, invalidUtf8 };
 }

@@ -1,31 +1,8 @@
-import type { IrcMessage } from './message.js';
-import { serializeTags } from './tags.js';
+import { serialize, type IrcMessage } from '@freeq/protocol';
 
-/**
- * Serialize without CRLF. Every param but the last must be non-empty, contain no space and
- * not start with ':' — a violation is a programming error, so we fail loudly (freeq's
- * serializer silently emitted broken lines here). The last param gets ':' when it needs it.
- */
-export function serialize(m: IrcMessage): string {
-  let s = '';
-  if (m.tags.size > 0) {
-    const t = serializeTags(m.tags);
-    if (t) s = `@${t} `;
-  }
-  if (m.source) s += `:${m.source} `;
-  s += m.command;
-  const n = m.params.length;
-  for (let i = 0; i < n; i++) {
-    const p = m.params[i]!;
-    if (i === n - 1) {
-      s += p === '' || p.includes(' ') || p[0] === ':' ? ` :${p}` : ` ${p}`;
-    } else {
-      if (p === '' || p.includes(' ') || p[0] === ':') throw new Error(`invalid middle param ${JSON.stringify(p)} in ${m.command}`);
-      s += ` ${p}`;
-    }
-  }
-  return s;
-}
+// serialize() is shared with the SDK and the web client (@freeq/protocol, #15); the bytes on the
+// wire are the server's.
+export { serialize };
 
 /** Serialize with CRLF as bytes. CR/LF/NUL in any field would allow line injection: strip them. */
 export function toWire(m: IrcMessage): Buffer {

@@ -9,7 +9,10 @@
  *
  * The reference server had no reassembly at all (freeq-reference.md §1.4 "Not done").
  */
-export const SASL_CHUNK_BYTES = 400;
+import { chunkAuthenticate, SASL_CHUNK_SIZE } from '@freeq/protocol';
+
+/** the chunk size both ends use (@freeq/protocol, shared with the SDK and the web client) */
+export const SASL_CHUNK_BYTES = SASL_CHUNK_SIZE;
 
 export type SaslPush =
   | { status: 'more' }
@@ -60,8 +63,5 @@ export class SaslBuffer {
  * exact multiple of 400.
  */
 export function chunkOutgoing(encoded: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < encoded.length; i += SASL_CHUNK_BYTES) out.push(encoded.slice(i, i + SASL_CHUNK_BYTES));
-  if (encoded.length % SASL_CHUNK_BYTES === 0) out.push('+');
-  return out;
+  return chunkAuthenticate(encoded);
 }

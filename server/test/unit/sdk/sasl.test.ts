@@ -110,10 +110,10 @@ describe('sdk: line handling', () => {
   test('parseMessage handles tags, source, trailing and middle params', () => {
     const m = parseMessage('@time=2024-01-01T00:00:00.000Z;account=did:plc:x;esc=a\\sb\\:c :alice!a@freeq/plc/x PRIVMSG #chan :hello world');
     assert.deepEqual(m, {
-      tags: { time: '2024-01-01T00:00:00.000Z', account: 'did:plc:x', esc: 'a b;c' },
+      tags: new Map([['time', '2024-01-01T00:00:00.000Z'], ['account', 'did:plc:x'], ['esc', 'a b;c']]),
       source: 'alice!a@freeq/plc/x', command: 'PRIVMSG', params: ['#chan', 'hello world'],
     });
-    assert.deepEqual(parseMessage('AUTHENTICATE +'), { tags: {}, command: 'AUTHENTICATE', params: ['+'] });
+    assert.deepEqual(parseMessage('AUTHENTICATE +'), { tags: new Map(), command: 'AUTHENTICATE', params: ['+'] });
     assert.deepEqual(parseMessage(':irc.test 904 * :SASL authentication failed')?.params, ['*', 'SASL authentication failed']);
     assert.equal(parseMessage(''), undefined);
   });
