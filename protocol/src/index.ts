@@ -8,6 +8,6 @@ export { buildLine, serialize } from './serialize.js';
 export { escapeTagValue, isClientOnlyTag, isValidTagKey, serializeTags, unescapeTagValue } from './tags.js';
 export { base64Encode, base64UrlDecode, base64UrlEncode, utf8 } from './base64.js';
 export {
-  ATPROTO_METHODS, AuthenticateAssembler, chunkAuthenticate, decodeChallenge, encodeResponse, plainPayload, SASL_CHUNK_SIZE,
-  type AtprotoChallenge, type AtprotoMethod, type AtprotoResponse,
+  ATPROTO_METHODS, AuthenticateAssembler, challengeJson, chunkAuthenticate, decodeChallenge, encodeResponse, plainPayload, SASL_CHUNK_SIZE,
+  type AtprotoChallenge, type AtprotoChallengeWire, type AtprotoMethod, type AtprotoResponse,
 } from './sasl.js';

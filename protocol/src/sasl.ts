@@ -54,6 +54,20 @@ export class AuthenticateAssembler {
   }
 }
 
+/** The challenge the server sends (ATPROTO-CHALLENGE), as JSON on the wire. */
+export interface AtprotoChallengeWire {
+  session_id: string;
+  /** base64url of 32 random bytes; the pds-* methods echo it as `challenge_nonce` */
+  nonce: string;
+  /** the server's clock when it issued the challenge (Unix seconds) */
+  timestamp: number;
+}
+
+/** The exact JSON text of a challenge: what the `crypto` method signs (fields in this order). */
+export function challengeJson(c: AtprotoChallengeWire): string {
+  return `{"session_id":${JSON.stringify(c.session_id)},"nonce":${JSON.stringify(c.nonce)},"timestamp":${c.timestamp}}`;
+}
+
 /** A decoded ATPROTO-CHALLENGE challenge. */
 export interface AtprotoChallenge {
   /** the exact challenge bytes (the JSON text): what the `crypto` method signs */
@@ -92,7 +106,8 @@ export interface AtprotoResponse {
   signature: string;
   pds_url?: string;
   dpop_proof?: string;
-  challenge_nonce: string;
+  /** the challenge's nonce (the pds-* methods must echo it; crypto signs the challenge instead) */
+  challenge_nonce?: string;
 }
 
 /** Encode a response as base64url-nopad JSON (undefined fields left out). */
@@ -100,7 +115,7 @@ export function encodeResponse(r: AtprotoResponse): string {
   const o: Record<string, string> = { did: r.did, method: r.method, signature: r.signature };
   if (r.pds_url !== undefined) o.pds_url = r.pds_url;
   if (r.dpop_proof !== undefined) o.dpop_proof = r.dpop_proof;
-  o.challenge_nonce = r.challenge_nonce;
+  if (r.challenge_nonce !== undefined) o.challenge_nonce = r.challenge_nonce;
   return base64UrlEncode(JSON.stringify(o));
 }
 

@@ -2,6 +2,7 @@ import type { DidDocument, IdentityService } from '../../identity/types.js';
 import { decodeBase64 } from './base64.js';
 import type { IssuedChallenge } from './challenge-store.js';
 import { isDid, safeHandle } from './names.js';
+import { ATPROTO_METHODS, type AtprotoMethod, type AtprotoResponse } from '@freeq/protocol';
 
 /**
  * SASL ATPROTO-CHALLENGE: the client's answer and its verification (DESIGN.md §6,
@@ -9,18 +10,8 @@ import { isDid, safeHandle } from './names.js';
  * AUTHENTICATE command does the framing, counting and replies.
  */
 
-export type AtprotoMethod = 'crypto' | 'pds-session' | 'pds-oauth' | 'service-auth';
-export const ATPROTO_METHODS: readonly AtprotoMethod[] = ['crypto', 'pds-session', 'pds-oauth', 'service-auth'];
-
-export interface AtprotoResponse {
-  did: string;
-  method: AtprotoMethod;
-  /** crypto: base64url signature; pds-*: access token; service-auth: the JWT */
-  signature: string;
-  pdsUrl?: string;
-  dpopProof?: string;
-  challengeNonce?: string;
-}
+// the methods and the response's wire type are shared with the SDK and the web client (@freeq/protocol, #15)
+export { ATPROTO_METHODS, type AtprotoMethod, type AtprotoResponse };
 
 export type VerifyOutcome =
   /**
@@ -56,7 +47,11 @@ export function parseAtprotoResponse(text: string): AtprotoResponse | string {
   if (typeof method !== 'string' || !(ATPROTO_METHODS as readonly string[]).includes(method)) return 'unknown method';
   const pdsUrl = optString(o.pds_url), dpopProof = optString(o.dpop_proof), challengeNonce = optString(o.challenge_nonce);
   if (pdsUrl === null || dpopProof === null || challengeNonce === null) return 'optional field is not a string';
-  return { did: o.did, method: method as AtprotoMethod, signature: o.signature, pdsUrl, dpopProof, challengeNonce };
+  const r: AtprotoResponse = { did: o.did, method: method as AtprotoMethod, signature: o.signature };
+  if (pdsUrl !== undefined) r.pds_url = pdsUrl;
+  if (dpopProof !== undefined) r.dpop_proof = dpopProof;
+  if (challengeNonce !== undefined) r.challenge_nonce = challengeNonce;
+  return r;
 }
 
 const trimSlash = (u: string): string => u.replace(/\/+$/, '');
@@ -92,18 +87,18 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
       case 'pds-session':
       case 'pds-oauth': {
         // the echo binds the token use to this exchange (weakly: see freeq-reference.md §1.4)
-        if (r.challengeNonce !== ch.nonce) return { kind: 'fail', reason: 'challenge_nonce does not match' };
-        if (r.method === 'pds-oauth' && !r.dpopProof) return { kind: 'fail', reason: 'pds-oauth without dpop_proof' };
+        if (r.challenge_nonce !== ch.nonce) return { kind: 'fail', reason: 'challenge_nonce does not match' };
+        if (r.method === 'pds-oauth' && !r.dpop_proof) return { kind: 'fail', reason: 'pds-oauth without dpop_proof' };
         const doc = await identity.resolveDid(r.did);
         if (doc.id !== r.did) return { kind: 'fail', reason: 'DID document id mismatch' };
         // SSRF / token forwarding: only ever talk to the PDS the DID document names, and refuse
         // before any request when the client claims another one
         const pds = identity.pdsEndpoint(doc);
         if (!pds) return { kind: 'fail', reason: 'DID document names no PDS' };
-        if (r.pdsUrl !== undefined && trimSlash(r.pdsUrl) !== trimSlash(pds)) return { kind: 'fail', reason: 'pds_url differs from the DID document' };
+        if (r.pds_url !== undefined && trimSlash(r.pds_url) !== trimSlash(pds)) return { kind: 'fail', reason: 'pds_url differs from the DID document' };
         const res = r.method === 'pds-session'
           ? await identity.getSession(pds, { scheme: 'Bearer', token: r.signature }, r.did)
-          : await identity.getSession(pds, { scheme: 'DPoP', token: r.signature, dpopProof: r.dpopProof! }, r.did);
+          : await identity.getSession(pds, { scheme: 'DPoP', token: r.signature, dpopProof: r.dpop_proof! }, r.did);
         if (!res.ok) {
           if (r.method === 'pds-oauth' && res.dpopNonce !== undefined) {
             if (!DPOP_NONCE_RE.test(res.dpopNonce)) return { kind: 'fail', reason: 'PDS sent an unusable DPoP nonce' };

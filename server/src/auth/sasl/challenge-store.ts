@@ -1,3 +1,4 @@
+import { challengeJson } from '@freeq/protocol';
 import { pooledRandomBytes } from '../../util/random-pool.js';
 import { encodeBase64Url } from './base64.js';
 
@@ -47,7 +48,8 @@ export class ChallengeStore {
     const nonce = encodeBase64Url(this.random(32));
     const timestamp = Math.floor(issuedAt / 1000);
     // field order is part of the format (serde order in the reference): build the string by hand
-    const json = `{"session_id":${JSON.stringify(sessionId)},"nonce":${JSON.stringify(nonce)},"timestamp":${timestamp}}`;
+    // the wire form both ends share (@freeq/protocol): the exact bytes the crypto method signs
+    const json = challengeJson({ session_id: sessionId, nonce, timestamp });
     const bytes = Buffer.from(json, 'utf8');
     this.current = { sessionId, nonce, timestamp, issuedAt, bytes, encoded: encodeBase64Url(bytes) };
     return this.current;

@@ -10,13 +10,13 @@ const DID = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz';
 
 describe('ATPROTO-CHALLENGE response parsing', () => {
   test('method absent or null means crypto; unknown fields are ignored', () => {
-    assert.deepEqual(parseAtprotoResponse(enc({ did: DID, signature: 'c2ln', extra: 1 })), { did: DID, method: 'crypto', signature: 'c2ln', pdsUrl: undefined, dpopProof: undefined, challengeNonce: undefined });
+    assert.deepEqual(parseAtprotoResponse(enc({ did: DID, signature: 'c2ln', extra: 1 })), { did: DID, method: 'crypto', signature: 'c2ln' });
     assert.equal((parseAtprotoResponse(enc({ did: DID, signature: 'x', method: null })) as { method: string }).method, 'crypto');
   });
 
   test('optional fields map to camelCase', () => {
     const r = parseAtprotoResponse(enc({ did: DID, signature: 't', method: 'pds-oauth', pds_url: 'https://pds.example', dpop_proof: 'p', challenge_nonce: 'n' }));
-    assert.deepEqual(r, { did: DID, method: 'pds-oauth', signature: 't', pdsUrl: 'https://pds.example', dpopProof: 'p', challengeNonce: 'n' });
+    assert.deepEqual(r, { did: DID, method: 'pds-oauth', signature: 't', pds_url: 'https://pds.example', dpop_proof: 'p', challenge_nonce: 'n' });
   });
 
   test('rejections', () => {
@@ -122,7 +122,7 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       resolveDid: async () => doc, pdsEndpoint: () => 'https://pds.example',
       getSession: async () => ({ ok: true, did: DID }), verifiedHandle: async () => 'evil handle\r\nQUIT',
     });
-    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-session', signature: 't', challengeNonce: ch.nonce }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-session', signature: 't', challenge_nonce: ch.nonce }, ch);
     assert.deepEqual(r, { kind: 'ok', did: DID, doc });
     assert.equal(r.kind === 'ok' ? await loginHandle(id, r) : 'not ok', undefined);
   });
@@ -139,7 +139,7 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       resolveDid: async () => doc, pdsEndpoint: () => 'https://pds.example',
       getSession: async () => ({ ok: false, reason: 'use_dpop_nonce', dpopNonce: 'a b' }),
     });
-    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-oauth', signature: 't', dpopProof: 'p', challengeNonce: ch.nonce }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-oauth', signature: 't', dpop_proof: 'p', challenge_nonce: ch.nonce }, ch);
     assert.equal(r.kind, 'fail');
   });
 });
