@@ -82,6 +82,15 @@ export default defineConfig(
     },
   },
   {
+    // #15: the SDK's browser entry (sdk/src/browser.ts) reaches every module but Node's transports
+    files: ['sdk/src/**/*.ts'],
+    ignores: ['sdk/src/transport.ts', 'sdk/src/node-client.ts', 'sdk/src/index.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'ws', message: 'browser code: the platform WebSocket (transport-browser.ts)' }], patterns: [{ group: ['node:*'], message: 'the SDK runs in browsers: Node built-ins only in transport.ts / node-client.ts' }] }],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'the SDK runs in browsers: use Uint8Array and @freeq/protocol base64' }],
+    },
+  },
+  {
     // #13: state changes only in state/ (commands/ has its own block above, which includes these)
     files: ['server/src/**/*.ts'],
     ignores: ['server/src/state/**', 'server/src/commands/**'],

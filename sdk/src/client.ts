@@ -9,7 +9,7 @@ import {
   AuthenticateAssembler, base64UrlEncode, chunkAuthenticate, decodeChallenge, encodeResponse, plainPayload,
   type AtprotoChallenge, type AtprotoResponse,
 } from './sasl.js';
-import { openTransport, type LineTransport, type TransportOptions } from './transport.js';
+import type { LineTransport } from './line-transport.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -64,8 +64,9 @@ export interface ServiceAuthSasl extends AtprotoBase {
 export type AtprotoSasl = CryptoSasl | PdsSessionSasl | PdsOAuthSasl | ServiceAuthSasl;
 export type SaslConfig = PlainSasl | AtprotoSasl;
 
-export interface FreeqClientOptions {
-  /** `irc://host:port`, `ircs://host:port`, `ws://host:port/irc` or `wss://…` */
+/** What every FreeqClient takes (Node's adds `transport`: index.ts; the browser's: browser.ts). */
+export interface FreeqClientBaseOptions {
+  /** `irc://host:port`, `ircs://host:port`, `ws://host:port/irc` or `wss://…` (browsers: ws:// and wss:// only) */
   url: string;
   nick: string;
   /** USER name (default: the nick) */
@@ -85,7 +86,6 @@ export interface FreeqClientOptions {
   saslTimeoutMs?: number;
   /** `connect()` rejects when registration has not finished in this many ms (default 30000) */
   registrationTimeoutMs?: number;
-  transport?: TransportOptions;
 }
 
 export interface MessageEvent {
@@ -134,7 +134,7 @@ const CHANNEL_PREFIXES = '#&!+';
 
 type SaslState = 'idle' | 'running' | 'done';
 
-export class FreeqClient extends TypedEmitter<FreeqClientEvents> {
+export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   /** current nick */
   nick: string;
   /** true after 001 */
@@ -161,7 +161,12 @@ export class FreeqClient extends TypedEmitter<FreeqClientEvents> {
   private closing = false;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
-  constructor(readonly options: FreeqClientOptions) {
+  /**
+   * `open`: how a line transport to `options.url` is opened (Node: TCP, TLS or WebSocket,
+   * transport.ts; browsers: WebSocket, transport-browser.ts). The client itself uses no Node
+   * built-ins, so the same code runs in both.
+   */
+  constructor(readonly options: FreeqClientBaseOptions, private readonly open: (url: string) => Promise<LineTransport>) {
     super();
     this.nick = options.nick;
   }
@@ -169,7 +174,7 @@ export class FreeqClient extends TypedEmitter<FreeqClientEvents> {
   /** Connect, negotiate capabilities, log in (when `sasl` is set) and register. Resolves on 001. */
   async connect(): Promise<void> {
     if (this.transport) throw new Error('already connected');
-    const t = await openTransport(this.options.url, this.options.transport);
+    const t = await this.open(this.options.url);
     this.transport = t;
     t.onLine = (line) => this.onLine(line);
     const done = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });

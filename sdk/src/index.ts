@@ -4,9 +4,10 @@
  */
 export const SDK_VERSION = '0.1.0';
 
-export { FreeqClient } from './client.js';
+export { FreeqClient, type FreeqClientOptions } from './node-client.js';
+export { FreeqClientCore } from './client.js';
 export type {
-  FreeqClientOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
+  FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
   PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent,
 } from './client.js';
 export { TypedEmitter } from './emitter.js';
@@ -25,3 +26,4 @@ export {
 export type { KeyType, Signer } from './keys.js';
 export { openTransport, parseServerUrl, WS_SUBPROTOCOL, MAX_INBOUND_LINE } from './transport.js';
 export type { LineTransport, TransportOptions } from './transport.js';
+export { openBrowserTransport, type BrowserTransportOptions, type WebSocketLike, type WebSocketConstructor } from './transport-browser.js';

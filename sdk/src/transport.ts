@@ -1,21 +1,13 @@
 /**
- * One line interface over TCP, TLS and WebSocket. TCP/TLS frame lines with CRLF; WebSocket
+ * Node's transports: TCP, TLS and WebSocket. TCP/TLS frame lines with CRLF; WebSocket
  * (subprotocol `text.ircv3.net`) carries one line per text message without CRLF.
  */
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
+import { MAX_INBOUND_LINE, parseServerUrl, WS_SUBPROTOCOL, type LineTransport } from './line-transport.js';
 
-export interface LineTransport {
-  /** send one line (no CR/LF) */
-  send(line: string): void;
-  /** flush and close gracefully */
-  close(): void;
-  /** drop the connection now */
-  destroy(): void;
-  onLine: (line: string) => void;
-  onClose: (err?: Error) => void;
-}
+export { MAX_INBOUND_LINE, parseServerUrl, WS_SUBPROTOCOL, type LineTransport };
 
 export interface TransportOptions {
   /** extra TLS options for ircs:// (e.g. `ca`, `rejectUnauthorized`, `servername`); for wss:// pass them in `ws` */
@@ -27,12 +19,6 @@ export interface TransportOptions {
   /** give up connecting after this many ms (default 15000) */
   connectTimeoutMs?: number;
 }
-
-/** Largest line accepted from the server before the connection is dropped (IRCv3 tags + body, generous). */
-export const MAX_INBOUND_LINE = 1 << 20;
-
-/** The WebSocket subprotocol of IRCv3's WebSocket spec: text frames, one UTF-8 line each. */
-export const WS_SUBPROTOCOL = 'text.ircv3.net';
 
 const noop = (): void => {};
 
@@ -100,19 +86,6 @@ class WsTransport implements LineTransport {
   close(): void { this.ws.close(1000); }
 
   destroy(): void { this.ws.terminate(); }
-}
-
-/** Parse `irc://host:port`, `ircs://host:port`, `ws(s)://host:port/path`. */
-export function parseServerUrl(url: string): { kind: 'tcp' | 'tls' | 'ws'; host: string; port: number; url: string } {
-  const u = new URL(url);
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  switch (u.protocol) {
-    case 'irc:': return { kind: 'tcp', host, port: Number(u.port || 6667), url };
-    case 'ircs:': return { kind: 'tls', host, port: Number(u.port || 6697), url };
-    case 'ws:': return { kind: 'ws', host, port: Number(u.port || 80), url };
-    case 'wss:': return { kind: 'ws', host, port: Number(u.port || 443), url };
-    default: throw new Error(`unsupported server URL ${url} (use irc://, ircs://, ws:// or wss://)`);
-  }
 }
 
 /** Open a line transport to `url`; resolves once connected (TLS: after the handshake). */
