@@ -9,7 +9,7 @@ export { FreeqClient, type BrowserClientOptions } from './browser-client.js';
 export { FreeqClientCore } from './client.js';
 export type {
   FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
-  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent,
+  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
 } from './client.js';
 export { TypedEmitter } from './emitter.js';
 export type { EventMap, Listener } from './emitter.js';

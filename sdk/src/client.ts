@@ -10,6 +10,7 @@ import {
   type AtprotoChallenge, type AtprotoResponse,
 } from './sasl.js';
 import type { LineTransport } from './line-transport.js';
+import { Requests } from './requests.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -76,7 +77,8 @@ export interface FreeqClientBaseOptions {
   password?: string;
   /**
    * capabilities to request when the server offers them (default: message-tags, server-time,
-   * account-tag, extended-join, account-notify). `sasl` is added when `sasl` is set.
+   * account-tag, extended-join, account-notify, batch, labeled-response, draft/chathistory).
+   * `sasl` is added when `sasl` is set.
    */
   caps?: string[];
   sasl?: SaslConfig;
@@ -109,6 +111,18 @@ export interface JoinEvent {
 }
 export interface PartEvent { nick: string; source: string; channel: string; reason?: string; self: boolean }
 export interface RegisteredEvent { nick: string; server: string }
+/** A message from history (CHATHISTORY, or history replayed on JOIN): never a live `message` event. */
+export interface HistoryMessage {
+  command: 'PRIVMSG' | 'NOTICE';
+  msgid?: string;
+  /** server-time, ISO 8601 */
+  time?: string;
+  from: string;
+  source: string;
+  target: string;
+  text: string;
+  tags: Record<string, string>;
+}
 export interface CloseEvent { error?: Error; reason?: string }
 
 export type FreeqClientEvents = {
@@ -122,13 +136,15 @@ export type FreeqClientEvents = {
   /** transport errors, ERROR lines from the server, throwing listeners */
   error: [err: Error];
   close: [ev: CloseEvent];
+  /** a message of a `chathistory` batch nobody asked for (history replayed on JOIN) */
+  history: [msg: HistoryMessage];
   /** SASL succeeded (903); the DID from 900 */
   authenticated: [did: string];
   /** SASL failed: the numeric (902/904/905/906/908, or `client` for a local failure) and its text */
   authFailed: [numeric: string, text: string];
 };
 
-const DEFAULT_CAPS = ['message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify'];
+const DEFAULT_CAPS = ['message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory'];
 
 const CHANNEL_PREFIXES = '#&!+';
 
@@ -153,6 +169,7 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   private saslTimer: ReturnType<typeof setTimeout> | undefined;
   private saslMechsTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly assembler = new AuthenticateAssembler();
+  private readonly requests = new Requests();
   /** increases with every challenge, so a slow signer never answers an outdated challenge */
   private challengeSeq = 0;
   private dpopNonce: string | undefined;
@@ -187,6 +204,7 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
       this.clearSaslTimers();
       this.transport = undefined;
       const reason = this.closeReason;
+      this.requests.failAll(new Error(reason ? `connection closed: ${reason}` : 'connection closed'));
       this.fail(new Error(reason ? `connection closed: ${reason}` : err ? `connection lost: ${err.message}` : 'connection closed'));
       const ev: CloseEvent = {};
       if (err) ev.error = err;
@@ -231,6 +249,40 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
 
   notice(target: string, text: string): void { this.send('NOTICE', target, text); }
 
+  /**
+   * Send a command with a `label` tag (IRCv3 labeled-response) and resolve with the lines the
+   * server answers it with: one line, none (`ACK`), or every line of its batch, in order. Needs
+   * the `labeled-response` and `batch` capabilities (requested by default).
+   */
+  async request(command: string, params: string[] = [], timeoutMs = 30_000): Promise<IrcMessage[]> {
+    if (!this.transport) throw new Error('not connected');
+    if (!this.enabledCaps.has('labeled-response') || !this.enabledCaps.has('batch')) throw new Error('the server did not enable labeled-response and batch');
+    const { label, done } = this.requests.start(timeoutMs);
+    this.raw(`@label=${label} ${buildLine(command, ...params)}`);
+    return done;
+  }
+
+  /**
+   * History of a channel or a private conversation (IRCv3 draft/chathistory), oldest first:
+   * the latest `limit` messages, those before or after a message (by msgid), or around it.
+   * A FAIL reply (no such target, not allowed) rejects with its text.
+   */
+  async history(target: string, o: { before?: string; after?: string; around?: string; limit?: number } = {}): Promise<HistoryMessage[]> {
+    const limit = String(o.limit ?? 50);
+    const [sub, ref] = o.before !== undefined ? ['BEFORE', `msgid=${o.before}`] : o.after !== undefined ? ['AFTER', `msgid=${o.after}`]
+      : o.around !== undefined ? ['AROUND', `msgid=${o.around}`] : ['LATEST', '*'];
+    const lines = await this.request('CHATHISTORY', [sub, target, ref, limit]);
+    failed(lines);
+    return lines.flatMap((m) => historyOf(m) ?? []);
+  }
+
+  /** The conversations with messages between two times (ISO 8601), each with its latest message time. */
+  async historyTargets(from: string, to: string, limit = 50): Promise<{ target: string; latest: string }[]> {
+    const lines = await this.request('CHATHISTORY', ['TARGETS', `timestamp=${from}`, `timestamp=${to}`, String(limit)]);
+    failed(lines);
+    return lines.filter((m) => m.command === 'CHATHISTORY' && m.params[0] === 'TARGETS').map((m) => ({ target: m.params[1] ?? '', latest: (m.params[2] ?? '').replace(/^timestamp=/, '') }));
+  }
+
   /** QUIT and wait for the server to close the connection (destroyed after `timeoutMs`). */
   async quit(reason = 'Client quit', timeoutMs = 3000): Promise<void> {
     const t = this.transport;
@@ -254,6 +306,14 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     const msg = parseMessage(line);
     this.emit('raw', line, msg);
     if (!msg) return;
+    // a request's answer, or history: not a live event (requests.ts)
+    const fate = this.requests.take(msg);
+    if (fate === 'response') return;
+    if (fate === 'history') {
+      const h = historyOf(msg);
+      if (h) this.emit('history', h);
+      return;
+    }
     const p = msg.params;
     switch (msg.command) {
       case 'PING':
@@ -534,4 +594,21 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     this.settle = undefined;
     s?.reject(err);
   }
+}
+
+/** a PRIVMSG or NOTICE as history */
+function historyOf(m: IrcMessage): HistoryMessage | undefined {
+  if (m.command !== 'PRIVMSG' && m.command !== 'NOTICE') return undefined;
+  const h: HistoryMessage = { command: m.command, from: nickOf(m.source), source: m.source ?? '', target: m.params[0] ?? '', text: m.params[1] ?? '', tags: Object.fromEntries(m.tags) };
+  const msgid = m.tags.get('msgid');
+  const time = m.tags.get('time');
+  if (msgid !== undefined) h.msgid = msgid;
+  if (time !== undefined) h.time = time;
+  return h;
+}
+
+/** a FAIL (standard-replies) or ERR_ answer to a request: thrown with its text */
+function failed(lines: IrcMessage[]): void {
+  const f = lines.find((m) => m.command === 'FAIL' || /^4\d\d$/.test(m.command));
+  if (f) throw new Error(f.params[f.params.length - 1] ?? f.command);
 }
