@@ -11,6 +11,7 @@ import {
 } from './sasl.js';
 import type { LineTransport } from './line-transport.js';
 import { Requests } from './requests.js';
+import { Resumer } from './resume.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -88,6 +89,12 @@ export interface FreeqClientBaseOptions {
   saslTimeoutMs?: number;
   /** `connect()` rejects when registration has not finished in this many ms (default 30000) */
   registrationTimeoutMs?: number;
+  /**
+   * reconnect after a lost connection (not after quit() or destroy()), waiting `minMs` (default
+   * 1000) doubling to `maxMs` (default 60000), each ±25 %; then rejoin the channels and fetch what
+   * was said meanwhile as `history` events (resume.ts). Default off.
+   */
+  reconnect?: boolean | { minMs?: number; maxMs?: number };
 }
 
 export interface MessageEvent {
@@ -138,6 +145,8 @@ export type FreeqClientEvents = {
   close: [ev: CloseEvent];
   /** a message of a `chathistory` batch nobody asked for (history replayed on JOIN) */
   history: [msg: HistoryMessage];
+  /** reconnected after a lost connection, channels rejoined, missed history fetched (`reconnect`) */
+  reconnected: [];
   /** SASL succeeded (903); the DID from 900 */
   authenticated: [did: string];
   /** SASL failed: the numeric (902/904/905/906/908, or `client` for a local failure) and its text */
@@ -176,6 +185,8 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   private pendingDid: string | undefined;
   private closeReason: string | undefined;
   private closing = false;
+  /** quit() or destroy() ended the connection (no reconnect) */
+  userClosed = false;
   private settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   /**
@@ -186,11 +197,22 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   constructor(readonly options: FreeqClientBaseOptions, private readonly open: (url: string) => Promise<LineTransport>) {
     super();
     this.nick = options.nick;
+    if (options.reconnect) new Resumer(this, options.reconnect === true ? {} : options.reconnect);
   }
 
   /** Connect, negotiate capabilities, log in (when `sasl` is set) and register. Resolves on 001. */
   async connect(): Promise<void> {
     if (this.transport) throw new Error('already connected');
+    // a new session (after a lost one: resume.ts)
+    this.registered = false;
+    this.serverCaps.clear();
+    this.enabledCaps.clear();
+    this.capLsDone = false;
+    this.capEndSent = false;
+    this.sasl = 'idle';
+    this.closeReason = undefined;
+    this.closing = false;
+    this.userClosed = false;
     const t = await this.open(this.options.url);
     this.transport = t;
     t.onLine = (line) => this.onLine(line);
@@ -286,6 +308,7 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   /** QUIT and wait for the server to close the connection (destroyed after `timeoutMs`). */
   async quit(reason = 'Client quit', timeoutMs = 3000): Promise<void> {
     const t = this.transport;
+    this.userClosed = true;
     if (!t) return;
     this.closing = true;
     const closed = this.next('close');
@@ -295,8 +318,17 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     clearTimeout(timer);
   }
 
+  /** @internal (resume.ts): what was said while the connection was lost, then `reconnected` */
+  resumed(missed: HistoryMessage[]): void {
+    for (const m of missed) this.emit('history', m);
+    this.emit('reconnected');
+  }
+
   /** Drop the connection without QUIT. */
-  destroy(): void { this.transport?.destroy(); }
+  destroy(): void {
+    this.userClosed = true;
+    this.transport?.destroy();
+  }
 
   get connected(): boolean { return this.transport !== undefined; }
 
@@ -578,6 +610,8 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     this.emit('authFailed', numeric, text);
     if (this.options.requireSasl) {
       this.fail(new Error(`SASL authentication failed (${numeric}): ${text}`));
+      // no reconnect either: the same login would fail again
+      this.userClosed = true;
       if (this.transport && !this.closing) {
         this.closing = true;
         this.send('QUIT', 'SASL authentication failed');
