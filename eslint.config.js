@@ -34,9 +34,9 @@ const STATE_ONLY_IN_STATE = [
 ];
 
 export default defineConfig(
-  { ignores: ['**/node_modules/**', 'server/dist/**', 'sdk/dist/**', 'protocol/dist/**', 'bench/native/build/**', 'web/**', '**/.tmp/**'] },
+  { ignores: ['**/node_modules/**', 'server/dist/**', 'sdk/dist/**', 'protocol/dist/**', 'bench/native/build/**', 'web/dist/**', '**/.tmp/**'] },
   {
-    files: ['server/src/**/*.ts', 'server/test/**/*.ts', 'sdk/src/**/*.ts', 'sdk/test/**/*.ts', 'protocol/src/**/*.ts'],
+    files: ['server/src/**/*.ts', 'server/test/**/*.ts', 'sdk/src/**/*.ts', 'sdk/test/**/*.ts', 'protocol/src/**/*.ts', 'web/src/**/*.{ts,tsx}'],
     extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: fileURLToPath(new URL('.', import.meta.url)) },
@@ -108,7 +108,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'bench/*.mjs', 'server/test/**/*.mjs', 'server/bin/*.js', 'eslint.config.js'],
+    files: ['scripts/**/*.mjs', 'bench/*.mjs', 'server/test/**/*.mjs', 'server/bin/*.js', 'eslint.config.js', 'web/*.mjs', 'web/scripts/*.mjs', 'sdk/examples/*.mjs'],
     extends: [js.configs.recommended],
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: nodeGlobals },
     rules: {

@@ -616,7 +616,9 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
         this.closing = true;
         this.send('QUIT', 'SASL authentication failed');
         const t = this.transport;
-        setTimeout(() => t.destroy(), 1000).unref?.();
+        const timer: unknown = setTimeout(() => t.destroy(), 1000);
+        // Node: do not keep the process alive for it (browsers' timers are numbers)
+        (timer as { unref?: () => void }).unref?.();
       }
       return;
     }

@@ -35,7 +35,8 @@ const OPTION_TABLE = [
   { group: 'Listeners', name: 'tls-listen-addr', type: 'addr', default: '127.0.0.1:6697', help: 'IRC over TLS listen address (used only when --tls-cert and --tls-key are given)' },
   { group: 'Listeners', name: 'tls-cert', type: 'string', help: 'TLS certificate chain (PEM file)' },
   { group: 'Listeners', name: 'tls-key', type: 'string', help: 'TLS private key (PEM file)' },
-  { group: 'Listeners', name: 'web-addr', type: 'addr', default: '127.0.0.1:8080', help: 'HTTP listen address: IRC over WebSocket at /irc and the HTTP API' },
+  { group: 'Listeners', name: 'web-addr', type: 'addr', default: '127.0.0.1:8080', help: 'HTTP listen address: the web client at /, IRC over WebSocket at /irc and the HTTP API' },
+  { group: 'Listeners', name: 'web-client-dir', type: 'string', help: 'directory of the web client served at / (default: the one built with this server, web/dist; an empty string serves none)' },
   { group: 'Listeners', name: 'web-tls', type: 'bool', default: false, help: 'serve web-addr over HTTPS with tls-cert/tls-key (WebSocket becomes wss://) and send HSTS' },
   // #12 finding 7: a PROXY header only where the operator put a proxy in front (and only from trusted-proxies)
   { group: 'Listeners', name: 'listen-proxy-protocol', type: 'bool', default: false, help: 'read a PROXY protocol v1/v2 header at the start of connections to listen-addr, from trusted-proxies addresses only; off: a PROXY line is an ordinary (unknown) IRC command' },

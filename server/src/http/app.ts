@@ -16,6 +16,7 @@ import { meRoutes } from './routes/me.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { signingKeyRoutes } from './routes/signing-key.js';
 import { serverDidRoutes } from './routes/server-did.js';
+import { webClientRoutes } from './routes/web-client.js';
 import { attachIrcUpgrade, type IrcUpgradeDeps } from './ws-upgrade.js';
 
 /** config, accept and admission: what the `/irc` upgrade needs (http/ws-upgrade.ts) */
@@ -214,6 +215,7 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
   // registered after the plugins above, so their hooks (rate limit, headers, CORS) cover every route
   void app.register(async (api) => {
     healthRoutes(api, deps);
+    await webClientRoutes(api, config.webClientDir, log);
     metricsRoutes(api, deps);
     signingKeyRoutes(api, deps);
     serverDidRoutes(api, deps);

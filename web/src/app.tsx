@@ -1,0 +1,148 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { FreeqClient, type HistoryMessage, type MessageEvent } from '@freeq/sdk/browser';
+
+/** One line of a conversation as shown. */
+interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' }
+interface Conversation { name: string; lines: Line[]; unread: number; topic: string; oldest?: string; more: boolean }
+
+/** The server this page came from: its IRC WebSocket endpoint. */
+const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/irc`;
+const timeOf = (t?: string): string => (t ? new Date(t) : new Date()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+let seq = 0;
+const lineOf = (m: MessageEvent | HistoryMessage, kind: Line['kind']): Line => ({
+  id: m.tags.msgid ?? `l${++seq}`, ...(m.tags.msgid ? { msgid: m.tags.msgid } : {}), time: timeOf(m.tags.time), from: m.from, text: m.text, kind,
+});
+
+export function App() {
+  const [client, setClient] = useState<FreeqClient | undefined>();
+  const [status, setStatus] = useState('');
+  const [convs, setConvs] = useState<Map<string, Conversation>>(new Map());
+  const [current, setCurrent] = useState<string | undefined>();
+  const currentRef = useRef<string | undefined>(undefined);
+  currentRef.current = current;
+
+  /** change one conversation (created if new) */
+  const update = (name: string, fn: (c: Conversation) => Conversation): void => setConvs((all) => {
+    const key = name.toLowerCase();
+    const next = new Map(all);
+    next.set(key, fn(all.get(key) ?? { name, lines: [], unread: 0, topic: '', more: true }));
+    return next;
+  });
+  const add = (name: string, lines: Line[], where: 'end' | 'start' = 'end'): void => update(name, (c) => {
+    const known = new Set(c.lines.map((l) => l.msgid).filter(Boolean));
+    const fresh = lines.filter((l) => !l.msgid || !known.has(l.msgid));
+    const unread = where === 'end' && currentRef.current?.toLowerCase() !== name.toLowerCase() ? c.unread + fresh.filter((l) => l.kind !== 'event').length : c.unread;
+    return { ...c, lines: where === 'end' ? [...c.lines, ...fresh] : [...fresh, ...c.lines], unread };
+  });
+
+  const login = async (nick: string): Promise<void> => {
+    setStatus('Connecting…');
+    const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: ['message-tags', 'server-time', 'account-tag', 'extended-join', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message'] });
+    c.on('message', (m) => add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [lineOf(m, 'message')]));
+    c.on('notice', (m) => { if (m.isChannel) add(m.target, [lineOf(m, 'notice')]); });
+    c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
+    c.on('join', (ev) => {
+      if (!ev.self) { add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'joined', kind: 'event' }]); return; }
+      update(ev.channel, (conv) => ({ ...conv, name: ev.channel }));
+      setCurrent(ev.channel);
+      void c.history(ev.channel, { limit: 100 }).then((h) => {
+        add(ev.channel, h.map((m) => lineOf(m, 'message')), 'start');
+        update(ev.channel, (conv) => ({ ...conv, oldest: h[0]?.msgid ?? conv.oldest, more: h.length === 100 }));
+      }).catch(() => {});
+    });
+    c.on('part', (ev) => add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'left', kind: 'event' }]));
+    c.on('raw', (_line, m) => { if (m?.command === '332' || m?.command === 'TOPIC') update(m.params[m.command === '332' ? 1 : 0] ?? '', (conv) => ({ ...conv, topic: m.params.at(-1) ?? '' })); });
+    c.on('close', ({ reason }) => setStatus(`Disconnected${reason ? `: ${reason}` : ''}. Reconnecting…`));
+    c.on('reconnected', () => setStatus(''));
+    try {
+      await c.connect();
+      setStatus('');
+      setClient(c);
+    } catch (e) {
+      setStatus(`Could not connect: ${(e as Error).message}`);
+    }
+  };
+
+  if (!client) return <Login onLogin={login} status={status} />;
+  const conv = current ? convs.get(current.toLowerCase()) : undefined;
+  const older = async (): Promise<void> => {
+    if (!conv?.oldest || !conv.more) return;
+    const h = await client.history(conv.name, { before: conv.oldest, limit: 100 });
+    add(conv.name, h.map((m) => lineOf(m, 'message')), 'start');
+    update(conv.name, (x) => ({ ...x, oldest: h[0]?.msgid ?? x.oldest, more: h.length === 100 }));
+  };
+  return (
+    <div class="chat">
+      <nav class="sidebar" aria-label="Conversations">
+        <div class="me">{client.nick}</div>
+        <ul>
+          {[...convs.values()].map((c) => (
+            <li key={c.name}>
+              <button type="button" aria-current={c.name === current ? 'true' : undefined} onClick={() => { setCurrent(c.name); update(c.name, (x) => ({ ...x, unread: 0 })); }}>
+                {c.name}{c.unread > 0 && <span class="unread" aria-label={`${c.unread} unread`}>{c.unread}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <JoinForm onJoin={(ch) => client.join(ch)} />
+      </nav>
+      <main class="main">
+        {status && <p class="status" role="status">{status}</p>}
+        {conv ? <Conversation conv={conv} onOlder={older} onSend={(text) => client.privmsg(conv.name, text)} /> : <p class="hint">Join a channel to start.</p>}
+      </main>
+    </div>
+  );
+}
+
+function Login({ onLogin, status }: { onLogin: (nick: string) => Promise<void>; status: string }) {
+  const [nick, setNick] = useState('');
+  return (
+    <form class="login" onSubmit={(e) => { e.preventDefault(); if (nick.trim()) void onLogin(nick.trim()); }}>
+      <h1>freeq</h1>
+      <label for="nick">Nickname</label>
+      <input id="nick" value={nick} onInput={(e) => setNick((e.target as HTMLInputElement).value)} autoComplete="nickname" maxLength={30} required />
+      <button type="submit">Join as guest</button>
+      {status && <p role="status">{status}</p>}
+    </form>
+  );
+}
+
+function JoinForm({ onJoin }: { onJoin: (channel: string) => void }) {
+  const [name, setName] = useState('#freeq');
+  return (
+    <form class="join" onSubmit={(e) => { e.preventDefault(); const n = name.trim(); if (n) onJoin(n.startsWith('#') ? n : `#${n}`); }}>
+      <label for="join">Join a channel</label>
+      <input id="join" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+      <button type="submit">Join</button>
+    </form>
+  );
+}
+
+function Conversation({ conv, onOlder, onSend }: { conv: Conversation; onOlder: () => Promise<void>; onSend: (text: string) => void }) {
+  const [text, setText] = useState('');
+  const log = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  useEffect(() => { if (atBottom.current && log.current) log.current.scrollTop = log.current.scrollHeight; }, [conv.lines.length, conv.name]);
+  return (
+    <section class="conversation" aria-label={conv.name}>
+      <header><h2>{conv.name}</h2>{conv.topic && <p class="topic">{conv.topic}</p>}</header>
+      <div class="log" role="log" aria-live="polite" ref={log}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          if (el.scrollTop === 0) void onOlder();
+        }}>
+        {conv.lines.map((l) => (
+          <div key={l.id} class={`line ${l.kind}`}>
+            <time>{l.time}</time> {l.kind === 'event' ? <em>{l.from} {l.text}</em> : <><b>{l.from}</b> <span>{l.text}</span></>}
+          </div>
+        ))}
+      </div>
+      <form class="input" onSubmit={(e) => { e.preventDefault(); if (text) { onSend(text); setText(''); } }}>
+        <label for="message" class="sr-only">Message {conv.name}</label>
+        <input id="message" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} placeholder={`Message ${conv.name}`} autoComplete="off" />
+        <button type="submit">Send</button>
+      </form>
+    </section>
+  );
+}
