@@ -1,0 +1,128 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freeTcpPort } from '../harness/federation.js';
+import { bootServer, type TestServer } from '../harness/server.js';
+import type { RawClient } from '../harness/raw-client.js';
+
+// The web client in a real browser (#15): Debian's Chromium, headless, driven by playwright-core,
+// against a real server: guest login, join, messages both ways with a stock IRC client, history
+// for a second browser and after a reload, reconnecting after a server restart, the mobile
+// layout. Screenshots of the main views go to test-artifacts/ (checked for the essentials only).
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const ARTIFACTS = resolve(ROOT, 'test-artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let browser: Browser;
+let srv: TestServer;
+let webPort: number;
+const raws: RawClient[] = [];
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
+  if (!existsSync(resolve(ROOT, 'web/dist/index.html'))) {
+    const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  webPort = await freeTcpPort();
+  srv = await bootServer({ 'web-addr': `127.0.0.1:${webPort}` });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+});
+after(async () => {
+  for (const r of raws) r.destroy();
+  await browser?.close();
+  await srv?.stop();
+});
+
+async function login(page: Page, nick: string): Promise<void> {
+  await page.goto(`http://127.0.0.1:${webPort}/`);
+  await page.getByLabel('Nickname').fill(nick);
+  await page.getByRole('button', { name: 'Join as guest' }).click();
+  await page.getByLabel('Join a channel').waitFor();
+}
+
+async function join(page: Page, channel: string): Promise<void> {
+  await page.getByLabel('Join a channel').fill(channel);
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  await page.getByRole('heading', { name: channel }).waitFor();
+}
+
+const log = (page: Page) => page.getByRole('log');
+
+async function shot(page: Page, name: string): Promise<void> {
+  const file = resolve(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  assert.ok(statSync(file).size > 2000, `${name}.png is an image`);
+}
+
+test('guest login, join, messages both ways with an IRC client, history for another browser and after a reload', async () => {
+  const page = await browser.newPage();
+  await login(page, 'webuser');
+  await shot(page, 'joined-none');
+  await join(page, '#web');
+  const irc = await srv.client('ircuser');
+  raws.push(irc);
+  irc.send('JOIN #web');
+  await irc.expect(/ 366 ircuser #web /);
+  irc.send('PRIVMSG #web :hello browser');
+  await log(page).getByText('hello browser').waitFor();
+  await page.getByLabel('Message #web').fill('hello irc');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await irc.expect(/^:webuser!\S+ PRIVMSG #web :hello irc$/);
+  await log(page).getByText('hello irc').waitFor(); // its own message, echoed by the server
+  await shot(page, 'channel');
+
+  // a second browser joins later: the history is there
+  const other = await browser.newPage();
+  await login(other, 'latecomer');
+  await join(other, '#web');
+  await log(other).getByText('hello browser').waitFor();
+  await log(other).getByText('hello irc').waitFor();
+  // unread counts: a message to a channel that is not shown
+  await join(other, '#elsewhere');
+  irc.send('PRIVMSG #web :while you looked elsewhere');
+  await other.getByLabel('1 unread').waitFor();
+  await other.close();
+
+  // a reload logs in again; the history comes back
+  await page.reload();
+  await page.getByLabel('Nickname').fill('webuser2');
+  await page.getByRole('button', { name: 'Join as guest' }).click();
+  await join(page, '#web');
+  await log(page).getByText('hello browser').waitFor();
+  await page.close();
+});
+
+test('the page reconnects by itself after a server restart, rejoins and can talk again', async () => {
+  const page = await browser.newPage();
+  await login(page, 'sticky');
+  await join(page, '#r');
+  srv = await srv.restart();
+  await page.getByRole('status').getByText(/Reconnecting/).waitFor();
+  await page.getByRole('status').waitFor({ state: 'detached', timeout: 30_000 });
+  const irc = await srv.client('watcher');
+  raws.push(irc);
+  irc.send('JOIN #r');
+  await irc.expect(/ 353 watcher = #r :.*\bsticky\b/);
+  await page.getByLabel('Message #r').fill('back again');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await irc.expect(/^:sticky!\S+ PRIVMSG #r :back again$/);
+  await page.close();
+});
+
+test('a phone-sized viewport: the conversation list above the conversation, nothing cut off', async () => {
+  const page = await browser.newPage({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+  await login(page, 'phone');
+  await join(page, '#mobile');
+  // (runs in the page: the DOM's getComputedStyle; this tsconfig has no DOM types)
+  const cols = await page.locator('.chat').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { gridTemplateColumns: string } }).getComputedStyle(el).gridTemplateColumns);
+  assert.equal(cols.split(' ').length, 1, `one column (${cols})`);
+  const input = await page.getByLabel('Message #mobile').boundingBox();
+  assert.ok(input && input.x >= 0 && input.x + input.width <= 375 && input.y + input.height <= 667, JSON.stringify(input));
+  await shot(page, 'mobile');
+  await page.close();
+});
