@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { FreeqClient, type HistoryMessage, type MessageEvent } from '@freeq/sdk/browser';
+import { applyLine, fromNames, sorted, type Member, type Members } from './members.js';
 
 /** One line of a conversation as shown. */
 interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' }
@@ -18,6 +19,7 @@ export function App() {
   const [status, setStatus] = useState('');
   const [convs, setConvs] = useState<Map<string, Conversation>>(new Map());
   const [current, setCurrent] = useState<string | undefined>();
+  const [members, setMembers] = useState<Members>(new Map());
   const currentRef = useRef<string | undefined>(undefined);
   currentRef.current = current;
 
@@ -42,16 +44,41 @@ export function App() {
     c.on('notice', (m) => { if (m.isChannel) add(m.target, [lineOf(m, 'notice')]); });
     c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
     c.on('join', (ev) => {
-      if (!ev.self) { add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'joined', kind: 'event' }]); return; }
+      const key = ev.channel.toLowerCase();
+      if (!ev.self) {
+        add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'joined', kind: 'event' }]);
+        setMembers((all) => {
+          const next = new Map(all);
+          const list = new Map(all.get(key));
+          list.set(ev.nick.toLowerCase(), { nick: ev.nick, prefix: '', ...(ev.account ? { account: ev.account } : {}) });
+          next.set(key, list);
+          return next;
+        });
+        return;
+      }
       update(ev.channel, (conv) => ({ ...conv, name: ev.channel }));
       setCurrent(ev.channel);
+      void c.request('NAMES', [ev.channel]).then((lines) => setMembers((all) => new Map(all).set(key, fromNames(lines)))).catch(() => {});
       void c.history(ev.channel, { limit: 100 }).then((h) => {
         add(ev.channel, h.map((m) => lineOf(m, 'message')), 'start');
         update(ev.channel, (conv) => ({ ...conv, oldest: h[0]?.msgid ?? conv.oldest, more: h.length === 100 }));
       }).catch(() => {});
     });
-    c.on('part', (ev) => add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'left', kind: 'event' }]));
-    c.on('raw', (_line, m) => { if (m?.command === '332' || m?.command === 'TOPIC') update(m.params[m.command === '332' ? 1 : 0] ?? '', (conv) => ({ ...conv, topic: m.params.at(-1) ?? '' })); });
+    c.on('part', (ev) => {
+      add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'left', kind: 'event' }]);
+      setMembers((all) => {
+        const next = new Map(all);
+        const list = new Map(all.get(ev.channel.toLowerCase()));
+        list.delete(ev.nick.toLowerCase());
+        next.set(ev.channel.toLowerCase(), list);
+        return next;
+      });
+    });
+    c.on('raw', (_line, m) => {
+      if (!m) return;
+      if (m.command === '332' || m.command === 'TOPIC') update(m.params[m.command === '332' ? 1 : 0] ?? '', (conv) => ({ ...conv, topic: m.params.at(-1) ?? '' }));
+      setMembers((all) => applyLine(all, m) ?? all);
+    });
     c.on('close', ({ reason }) => setStatus(`Disconnected${reason ? `: ${reason}` : ''}. Reconnecting…`));
     c.on('reconnected', () => setStatus(''));
     try {
@@ -71,8 +98,18 @@ export function App() {
     add(conv.name, h.map((m) => lineOf(m, 'message')), 'start');
     update(conv.name, (x) => ({ ...x, oldest: h[0]?.msgid ?? x.oldest, more: h.length === 100 }));
   };
+  const names = [...convs.values()].map((c) => c.name);
+  /** Alt+↑ / Alt+↓: the previous / next conversation (keyboard navigation) */
+  const onKey = (e: KeyboardEvent): void => {
+    if (!e.altKey || (e.key !== 'ArrowUp' && e.key !== 'ArrowDown') || names.length === 0) return;
+    e.preventDefault();
+    const i = Math.max(0, names.findIndex((n) => n === current));
+    const to = names[(i + (e.key === 'ArrowUp' ? names.length - 1 : 1)) % names.length]!;
+    setCurrent(to);
+    update(to, (x) => ({ ...x, unread: 0 }));
+  };
   return (
-    <div class="chat">
+    <div class="chat" onKeyDown={onKey}>
       <nav class="sidebar" aria-label="Conversations">
         <div class="me">{client.nick}</div>
         <ul>
@@ -90,6 +127,7 @@ export function App() {
         {status && <p class="status" role="status">{status}</p>}
         {conv ? <Conversation conv={conv} onOlder={older} onSend={(text) => client.privmsg(conv.name, text)} /> : <p class="hint">Join a channel to start.</p>}
       </main>
+      {conv && conv.name.startsWith('#') && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
     </div>
   );
 }
@@ -144,5 +182,21 @@ function Conversation({ conv, onOlder, onSend }: { conv: Conversation; onOlder: 
         <button type="submit">Send</button>
       </form>
     </section>
+  );
+}
+
+function MemberList({ channel, members }: { channel: string; members: Member[] }) {
+  return (
+    <aside class="members" aria-label={`Members of ${channel}`}>
+      <h3>{members.length} {members.length === 1 ? 'member' : 'members'}</h3>
+      <ul>
+        {members.map((m) => (
+          <li key={m.nick} title={m.account ? `logged in as ${m.account}` : 'guest'}>
+            <span class="prefix" aria-label={m.prefix.startsWith('@') ? 'operator' : m.prefix.startsWith('+') ? 'voiced' : undefined}>{m.prefix.slice(0, 1)}</span>{m.nick}
+            {m.account && <span class="did" aria-label="Bluesky identity"> ✓</span>}
+          </li>
+        ))}
+      </ul>
+    </aside>
   );
 }

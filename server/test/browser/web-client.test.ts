@@ -68,6 +68,10 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   raws.push(irc);
   irc.send('JOIN #web');
   await irc.expect(/ 366 ircuser #web /);
+  // the member list: webuser (operator: the channel's first member) and the IRC user
+  const members = page.getByLabel('Members of #web');
+  await members.getByText('ircuser').waitFor();
+  await members.getByRole('listitem').filter({ hasText: 'webuser' }).getByLabel('operator').waitFor();
   irc.send('PRIVMSG #web :hello browser');
   await log(page).getByText('hello browser').waitFor();
   await page.getByLabel('Message #web').fill('hello irc');
@@ -86,6 +90,15 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await join(other, '#elsewhere');
   irc.send('PRIVMSG #web :while you looked elsewhere');
   await other.getByLabel('1 unread').waitFor();
+  // keyboard: Alt+↑ goes to the previous conversation, where the message is
+  await other.getByLabel('Message #elsewhere').press('Alt+ArrowUp');
+  await other.getByRole('heading', { name: '#web' }).waitFor();
+  await log(other).getByText('while you looked elsewhere').waitFor();
+  // an IRC user who leaves leaves the list
+  irc.send('PART #web :bye');
+  await other.getByLabel('Members of #web').getByText('ircuser').waitFor({ state: 'detached' });
+  irc.send('JOIN #web');
+  await irc.expect(/ 366 ircuser #web /);
   await other.close();
 
   // a reload logs in again; the history comes back
