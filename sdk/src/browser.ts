@@ -1,29 +1,7 @@
 /**
  * @freeq/sdk for browsers (`@freeq/sdk/browser`, #15): the same client over the platform's
- * WebSocket (ws:// and wss://), CAP 302, SASL PLAIN and ATPROTO-CHALLENGE. Nothing here imports a
- * Node built-in or `ws` (lint checks it), so a bundler needs no polyfills.
+ * WebSocket (ws:// and wss://). Nothing here imports a Node built-in or `ws` (lint checks it), so
+ * a bundler needs no polyfills.
  */
-export const SDK_VERSION = '0.1.0';
-
+export * from './common.js';
 export { FreeqClient, type BrowserClientOptions } from './browser-client.js';
-export { FreeqClientCore } from './client.js';
-export type {
-  FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
-  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
-} from './client.js';
-export { TypedEmitter } from './emitter.js';
-export type { EventMap, Listener } from './emitter.js';
-export { parseMessage, buildLine, nickOf } from './message.js';
-export type { IrcMessage } from './message.js';
-export {
-  SASL_CHUNK_SIZE, chunkAuthenticate, AuthenticateAssembler, base64UrlEncode, base64UrlDecode, decodeChallenge,
-  encodeResponse, plainPayload,
-} from './sasl.js';
-export type { AtprotoChallenge, AtprotoResponse, AtprotoMethod } from './sasl.js';
-export {
-  ed25519Signer, secp256k1Signer, p256Signer, didKeyFromPublicKey, multikeyFromPublicKey, publicKeyFromDidKey,
-  generateSecretKey,
-} from './keys.js';
-export type { KeyType, Signer } from './keys.js';
-export { parseServerUrl, WS_SUBPROTOCOL, MAX_INBOUND_LINE, type LineTransport } from './line-transport.js';
-export { openBrowserTransport, type BrowserTransportOptions, type WebSocketLike, type WebSocketConstructor } from './transport-browser.js';

@@ -1,29 +1,8 @@
 /**
  * @freeq/sdk: a small, typed IRC client for freeq servers (Node 20+): TCP, TLS and WebSocket,
- * CAP 302, SASL PLAIN and ATPROTO-CHALLENGE (crypto, pds-session, pds-oauth, service-auth).
+ * CAP 302, SASL PLAIN and ATPROTO-CHALLENGE (crypto, pds-session, pds-oauth, service-auth),
+ * labeled requests, CHATHISTORY, reconnect with resume. Browsers: @freeq/sdk/browser.
  */
-export const SDK_VERSION = '0.1.0';
-
+export * from './common.js';
 export { FreeqClient, type FreeqClientOptions } from './node-client.js';
-export { FreeqClientCore } from './client.js';
-export type {
-  FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
-  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
-} from './client.js';
-export { TypedEmitter } from './emitter.js';
-export type { EventMap, Listener } from './emitter.js';
-export { parseMessage, buildLine, nickOf } from './message.js';
-export type { IrcMessage } from './message.js';
-export {
-  SASL_CHUNK_SIZE, chunkAuthenticate, AuthenticateAssembler, base64UrlEncode, base64UrlDecode, decodeChallenge,
-  encodeResponse, plainPayload,
-} from './sasl.js';
-export type { AtprotoChallenge, AtprotoResponse, AtprotoMethod } from './sasl.js';
-export {
-  ed25519Signer, secp256k1Signer, p256Signer, didKeyFromPublicKey, multikeyFromPublicKey, publicKeyFromDidKey,
-  generateSecretKey,
-} from './keys.js';
-export type { KeyType, Signer } from './keys.js';
-export { openTransport, parseServerUrl, WS_SUBPROTOCOL, MAX_INBOUND_LINE } from './transport.js';
-export type { LineTransport, TransportOptions } from './transport.js';
-export { openBrowserTransport, type BrowserTransportOptions, type WebSocketLike, type WebSocketConstructor } from './transport-browser.js';
+export { openTransport, type TransportOptions } from './transport.js';

@@ -1,0 +1,27 @@
+/**
+ * What both entries of @freeq/sdk export (index.ts for Node, browser.ts for browsers): everything
+ * but the client class and its transports. Nothing here imports a Node built-in.
+ */
+export const SDK_VERSION = '0.1.0';
+
+export { FreeqClientCore } from './client.js';
+export type {
+  FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
+  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
+} from './client.js';
+export { TypedEmitter } from './emitter.js';
+export type { EventMap, Listener } from './emitter.js';
+export { parseMessage, buildLine, nickOf } from './message.js';
+export type { IrcMessage } from './message.js';
+export {
+  SASL_CHUNK_SIZE, chunkAuthenticate, AuthenticateAssembler, base64UrlEncode, base64UrlDecode, decodeChallenge,
+  encodeResponse, plainPayload,
+} from './sasl.js';
+export type { AtprotoChallenge, AtprotoResponse, AtprotoMethod } from './sasl.js';
+export {
+  ed25519Signer, secp256k1Signer, p256Signer, didKeyFromPublicKey, multikeyFromPublicKey, publicKeyFromDidKey,
+  generateSecretKey,
+} from './keys.js';
+export type { KeyType, Signer } from './keys.js';
+export { parseServerUrl, WS_SUBPROTOCOL, MAX_INBOUND_LINE, type LineTransport } from './line-transport.js';
+export { openBrowserTransport, type BrowserTransportOptions, type WebSocketLike, type WebSocketConstructor } from './transport-browser.js';
