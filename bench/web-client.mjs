@@ -52,6 +52,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freeq-web-bench-'));
 const [port, webPort] = [await freePort(), await freePort()];
 const relaxed = fs.readFileSync(path.join(root, 'bench/relaxed.args'), 'utf8').trim().split(/\s+/);
 const server = spawn(process.execPath, [path.join(root, 'server/dist/main.js'), ...relaxed, '--listen-addr', `127.0.0.1:${port}`, '--web-addr', `127.0.0.1:${webPort}`, '--data-dir', dir, '--server-name', 'bench.test'], { stdio: ['ignore', 'ignore', 'inherit'] });
+// never left running, however this process ends
+process.on('exit', () => server.kill('SIGKILL'));
 const browserDone = [];
 try {
   for (let i = 0; i < 200; i++) { try { await irc(port, `probe${i}`).then((c) => c.close()); break; } catch { await new Promise((r) => setTimeout(r, 50)); } }

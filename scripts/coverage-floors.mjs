@@ -15,8 +15,8 @@ const FLOORS = [
   ['server/src/protocol', 95],
   ['server/src', 94],
   // #15: the package shared with the SDK and the web client (parser, serializer, SASL framing);
-  // the goal for protocol code, until a measured figure replaces it
-  ['protocol/src', 90],
+  // measured 99.45 % (CI, a2ef28a)
+  ['protocol/src', 98],
 ];
 
 const summary = JSON.parse(readFileSync('coverage/coverage-summary.json', 'utf8'));
