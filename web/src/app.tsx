@@ -3,8 +3,11 @@ import { FreeqClient, type HistoryMessage, type MessageEvent } from '@freeq/sdk/
 import { applyLine, fromNames, sorted, type Member, type Members } from './members.js';
 
 /** One line of a conversation as shown. */
-interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' }
-interface Conversation { name: string; lines: Line[]; unread: number; topic: string; oldest?: string; more: boolean }
+interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event'; mention?: boolean }
+interface Conversation { name: string; lines: Line[]; unread: number; mentions: number; topic: string; oldest?: string; more: boolean }
+
+/** `text` names `nick` as a word (case-insensitive): a mention */
+const mentions = (text: string, nick: string): boolean => new RegExp(`(^|[^\\w-])${nick.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}($|[^\\w-])`, 'i').test(text);
 
 /** The server this page came from: its IRC WebSocket endpoint. */
 const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/irc`;
@@ -27,21 +30,25 @@ export function App() {
   const update = (name: string, fn: (c: Conversation) => Conversation): void => setConvs((all) => {
     const key = name.toLowerCase();
     const next = new Map(all);
-    next.set(key, fn(all.get(key) ?? { name, lines: [], unread: 0, topic: '', more: true }));
+    next.set(key, fn(all.get(key) ?? { name, lines: [], unread: 0, mentions: 0, topic: '', more: true }));
     return next;
   });
   const add = (name: string, lines: Line[], where: 'end' | 'start' = 'end'): void => update(name, (c) => {
     const known = new Set(c.lines.map((l) => l.msgid).filter(Boolean));
     const fresh = lines.filter((l) => !l.msgid || !known.has(l.msgid));
-    const unread = where === 'end' && currentRef.current?.toLowerCase() !== name.toLowerCase() ? c.unread + fresh.filter((l) => l.kind !== 'event').length : c.unread;
-    return { ...c, lines: where === 'end' ? [...c.lines, ...fresh] : [...fresh, ...c.lines], unread };
+    const away = where === 'end' && currentRef.current?.toLowerCase() !== name.toLowerCase();
+    const unread = away ? c.unread + fresh.filter((l) => l.kind !== 'event').length : c.unread;
+    const mentioned = away ? c.mentions + fresh.filter((l) => l.mention).length : c.mentions;
+    return { ...c, lines: where === 'end' ? [...c.lines, ...fresh] : [...fresh, ...c.lines], unread, mentions: mentioned };
   });
 
   const login = async (nick: string): Promise<void> => {
     setStatus('Connecting…');
     const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: ['message-tags', 'server-time', 'account-tag', 'extended-join', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message'] });
-    c.on('message', (m) => add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [lineOf(m, 'message')]));
-    c.on('notice', (m) => { if (m.isChannel) add(m.target, [lineOf(m, 'notice')]); });
+    // a message that names this user (not one of its own) is a mention: highlighted, counted apart
+    const live = (m: MessageEvent, kind: Line['kind']): Line => ({ ...lineOf(m, kind), ...(m.from !== c.nick && (!m.isChannel || mentions(m.text, c.nick)) ? { mention: true } : {}) });
+    c.on('message', (m) => add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [live(m, 'message')]));
+    c.on('notice', (m) => { if (m.isChannel) add(m.target, [live(m, 'notice')]); });
     c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
     c.on('join', (ev) => {
       const key = ev.channel.toLowerCase();
@@ -106,7 +113,7 @@ export function App() {
     const i = Math.max(0, names.findIndex((n) => n === current));
     const to = names[(i + (e.key === 'ArrowUp' ? names.length - 1 : 1)) % names.length]!;
     setCurrent(to);
-    update(to, (x) => ({ ...x, unread: 0 }));
+    update(to, (x) => ({ ...x, unread: 0, mentions: 0 }));
   };
   return (
     <div class="chat" onKeyDown={onKey}>
@@ -115,8 +122,10 @@ export function App() {
         <ul>
           {[...convs.values()].map((c) => (
             <li key={c.name}>
-              <button type="button" aria-current={c.name === current ? 'true' : undefined} onClick={() => { setCurrent(c.name); update(c.name, (x) => ({ ...x, unread: 0 })); }}>
-                {c.name}{c.unread > 0 && <span class="unread" aria-label={`${c.unread} unread`}>{c.unread}</span>}
+              <button type="button" aria-current={c.name === current ? 'true' : undefined} onClick={() => { setCurrent(c.name); update(c.name, (x) => ({ ...x, unread: 0, mentions: 0 })); }}>
+                {c.name}
+                {c.mentions > 0 && <span class="mentions" aria-label={`${c.mentions} ${c.mentions === 1 ? 'mention' : 'mentions'}`}>@{c.mentions}</span>}
+                {c.unread > 0 && <span class="unread" aria-label={`${c.unread} unread`}>{c.unread}</span>}
               </button>
             </li>
           ))}
@@ -172,7 +181,7 @@ function Conversation({ conv, onOlder, onSend }: { conv: Conversation; onOlder: 
         }}>
         {conv.lines.map((l) => (
           // few nodes per line: a log of 10,000 lines stays within the tab's memory budget (bench/web-client.mjs)
-          <div key={l.id} class={`line ${l.kind}`}>
+          <div key={l.id} class={`line ${l.kind}${l.mention ? ' mention' : ''}`}>
             <time>{l.time}</time><b>{l.kind === 'event' ? `${l.from} ${l.text}` : l.from}</b>{l.kind === 'event' ? '' : l.text}
           </div>
         ))}

@@ -90,10 +90,17 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await join(other, '#elsewhere');
   irc.send('PRIVMSG #web :while you looked elsewhere');
   await other.getByLabel('1 unread').waitFor();
-  // keyboard: Alt+↑ goes to the previous conversation, where the message is
+  // a message that names latecomer: a mention, counted apart and highlighted
+  irc.send('PRIVMSG #web :latecomer, a word with you');
+  await other.getByLabel('1 mention').waitFor();
+  await other.getByLabel('2 unread').waitFor();
+  // keyboard: Alt+↑ goes to the previous conversation, where the messages are
   await other.getByLabel('Message #elsewhere').press('Alt+ArrowUp');
   await other.getByRole('heading', { name: '#web' }).waitFor();
   await log(other).getByText('while you looked elsewhere').waitFor();
+  await log(other).locator('.line.mention').getByText('a word with you').waitFor();
+  assert.equal(await log(other).locator('.line.mention').count(), 1, 'only the line that names latecomer');
+  await shot(other, 'mention');
   // an IRC user who leaves leaves the list
   irc.send('PART #web :bye');
   await other.getByLabel('Members of #web').getByText('ircuser').waitFor({ state: 'detached' });
