@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import IRC from 'irc-framework';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freeTcpPort } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
@@ -74,9 +75,25 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await members.getByRole('listitem').filter({ hasText: 'webuser' }).getByLabel('operator').waitFor();
   irc.send('PRIVMSG #web :hello browser');
   await log(page).getByText('hello browser').waitFor();
-  await page.getByLabel('Message #web').fill('hello irc');
-  await page.getByRole('button', { name: 'Send' }).click();
-  await irc.expect(/^:webuser!\S+ PRIVMSG #web :hello irc$/);
+  // and a stock client library, irc-framework, both ways too
+  const fw = new IRC.Client({ auto_reconnect: false });
+  const fwHeard = new Promise<string>((resolveHeard) => fw.on('privmsg', (e: { nick: string; message: string }) => { if (e.nick === 'webuser') resolveHeard(e.message); }));
+  try {
+    const registered = new Promise<void>((r) => fw.once('registered', () => r()));
+    fw.connect({ host: '127.0.0.1', port: srv.port, nick: 'fwuser', username: 'fwuser', gecos: 'irc-framework' });
+    await registered;
+    const fwJoined = new Promise<void>((r) => fw.on('join', (e: { nick: string }) => { if (e.nick === 'fwuser') r(); }));
+    fw.join('#web');
+    await fwJoined;
+    fw.say('#web', 'hello from irc-framework');
+    await log(page).getByText('hello from irc-framework').waitFor();
+    await page.getByLabel('Message #web').fill('hello irc');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await irc.expect(/^:webuser!\S+ PRIVMSG #web :hello irc$/);
+    assert.equal(await fwHeard, 'hello irc');
+  } finally {
+    fw.quit('bye');
+  }
   await log(page).getByText('hello irc').waitFor(); // its own message, echoed by the server
   await shot(page, 'channel');
 
