@@ -11,6 +11,7 @@ import {
 } from './sasl.js';
 import type { LineTransport } from './line-transport.js';
 import { Requests } from './requests.js';
+import { serializeTags } from '@freeq/protocol';
 import { Resumer } from './resume.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -118,6 +119,8 @@ export interface JoinEvent {
 }
 export interface PartEvent { nick: string; source: string; channel: string; reason?: string; self: boolean }
 export interface RegisteredEvent { nick: string; server: string }
+/** A TAGMSG: client tags only (e.g. `+typing`), no text (needs the message-tags capability). */
+export interface TagmsgEvent { from: string; source: string; target: string; tags: Record<string, string>; isChannel: boolean }
 /** A message from history (CHATHISTORY, or history replayed on JOIN): never a live `message` event. */
 export interface HistoryMessage {
   command: 'PRIVMSG' | 'NOTICE';
@@ -136,6 +139,7 @@ export type FreeqClientEvents = {
   registered: [info: RegisteredEvent];
   message: [msg: MessageEvent];
   notice: [msg: NoticeEvent];
+  tagmsg: [msg: TagmsgEvent];
   join: [ev: JoinEvent];
   part: [ev: PartEvent];
   /** every line received, with its parse (undefined when unparseable) */
@@ -271,6 +275,12 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
 
   notice(target: string, text: string): void { this.send('NOTICE', target, text); }
 
+  /** TAGMSG with client tags (e.g. `{ '+typing': 'active' }`); needs the message-tags capability */
+  tagmsg(target: string, tags: Record<string, string>): void {
+    const t = serializeTags(new Map(Object.entries(tags)));
+    if (t && this.enabledCaps.has('message-tags')) this.raw(`@${t} ${buildLine('TAGMSG', target)}`);
+  }
+
   /**
    * Send a command with a `label` tag (IRCv3 labeled-response) and resolve with the lines the
    * server answers it with: one line, none (`ACK`), or every line of its batch, in order. Needs
@@ -391,6 +401,11 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
           this.saslMechsTimer ??= setTimeout(() => this.saslFailed('908', text), 250);
         }
         break;
+      case 'TAGMSG': {
+        const target = p[0] ?? '';
+        this.emit('tagmsg', { from: nickOf(msg.source), source: msg.source ?? '', target, tags: Object.fromEntries(msg.tags), isChannel: target.length > 0 && CHANNEL_PREFIXES.includes(target[0]!) });
+        break;
+      }
       case 'PRIVMSG': case 'NOTICE':
         this.onMessage(msg);
         break;

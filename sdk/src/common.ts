@@ -7,7 +7,7 @@ export const SDK_VERSION = '0.1.0';
 export { FreeqClientCore } from './client.js';
 export type {
   FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
-  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
+  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, TagmsgEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
 } from './client.js';
 export { TypedEmitter } from './emitter.js';
 export type { EventMap, Listener } from './emitter.js';

@@ -23,6 +23,28 @@ export function App() {
   const [convs, setConvs] = useState<Map<string, Conversation>>(new Map());
   const [current, setCurrent] = useState<string | undefined>();
   const [members, setMembers] = useState<Members>(new Map());
+  /** channel (lower-cased) → nick → when its typing notice lapses (IRCv3 +typing: 6 s after active) */
+  const [typing, setTyping] = useState<Map<string, Map<string, number>>>(new Map());
+  const setTypist = (channel: string, nick: string, until: number | undefined): void => setTyping((all) => {
+    const key = channel.toLowerCase();
+    const list = new Map(all.get(key));
+    if (until === undefined) { if (!list.delete(nick)) return all; } else list.set(nick, until);
+    return new Map(all).set(key, list);
+  });
+  useEffect(() => {
+    const t = setInterval(() => setTyping((all) => {
+      const now = Date.now();
+      let changed = false;
+      const next = new Map<string, Map<string, number>>();
+      for (const [k, l] of all) {
+        const kept = new Map([...l].filter(([, until]) => until > now));
+        if (kept.size !== l.size) changed = true;
+        next.set(k, kept);
+      }
+      return changed ? next : all;
+    }), 1000);
+    return () => clearInterval(t);
+  }, []);
   const currentRef = useRef<string | undefined>(undefined);
   currentRef.current = current;
 
@@ -47,7 +69,15 @@ export function App() {
     const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: ['message-tags', 'server-time', 'account-tag', 'extended-join', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message'] });
     // a message that names this user (not one of its own) is a mention: highlighted, counted apart
     const live = (m: MessageEvent, kind: Line['kind']): Line => ({ ...lineOf(m, kind), ...(m.from !== c.nick && (!m.isChannel || mentions(m.text, c.nick)) ? { mention: true } : {}) });
-    c.on('message', (m) => add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [live(m, 'message')]));
+    c.on('message', (m) => {
+      add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [live(m, 'message')]);
+      if (m.isChannel) setTypist(m.target, m.from, undefined);
+    });
+    c.on('tagmsg', (t) => {
+      const state = t.tags['+typing'];
+      if (!t.isChannel || t.from === c.nick || state === undefined) return;
+      setTypist(t.target, t.from, state === 'active' ? Date.now() + 6000 : state === 'paused' ? Date.now() + 30_000 : undefined);
+    });
     c.on('notice', (m) => { if (m.isChannel) add(m.target, [live(m, 'notice')]); });
     c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
     c.on('join', (ev) => {
@@ -134,7 +164,11 @@ export function App() {
       </nav>
       <main class="main">
         {status && <p class="status" role="status">{status}</p>}
-        {conv ? <Conversation conv={conv} onOlder={older} onSend={(text) => client.privmsg(conv.name, text)} /> : <p class="hint">Join a channel to start.</p>}
+        {conv ? (
+          <Conversation conv={conv} onOlder={older} onSend={(text) => client.privmsg(conv.name, text)}
+            typists={[...(typing.get(conv.name.toLowerCase())?.keys() ?? [])]}
+            onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })} />
+        ) : <p class="hint">Join a channel to start.</p>}
       </main>
       {conv && conv.name.startsWith('#') && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
     </div>
@@ -165,8 +199,17 @@ function JoinForm({ onJoin }: { onJoin: (channel: string) => void }) {
   );
 }
 
-function Conversation({ conv, onOlder, onSend }: { conv: Conversation; onOlder: () => Promise<void>; onSend: (text: string) => void }) {
+function Conversation({ conv, onOlder, onSend, typists, onTyping }: {
+  conv: Conversation; onOlder: () => Promise<void>; onSend: (text: string) => void; typists: string[]; onTyping: (state: 'active' | 'done') => void;
+}) {
   const [text, setText] = useState('');
+  /** when `active` was last sent: at most every 3 s (IRCv3 typing) */
+  const lastActive = useRef(0);
+  const edit = (value: string): void => {
+    setText(value);
+    if (value && Date.now() - lastActive.current > 3000) { lastActive.current = Date.now(); onTyping('active'); }
+    if (!value && lastActive.current) { lastActive.current = 0; onTyping('done'); }
+  };
   const log = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   useEffect(() => { if (atBottom.current && log.current) log.current.scrollTop = log.current.scrollHeight; }, [conv.lines.length, conv.name]);
@@ -186,9 +229,10 @@ function Conversation({ conv, onOlder, onSend }: { conv: Conversation; onOlder: 
           </div>
         ))}
       </div>
-      <form class="input" onSubmit={(e) => { e.preventDefault(); if (text) { onSend(text); setText(''); } }}>
+      <p class="typing" aria-live="polite">{typists.length === 0 ? '' : `${typists.slice(0, 3).join(', ')}${typists.length > 3 ? ' and others' : ''} ${typists.length === 1 ? 'is' : 'are'} typing…`}</p>
+      <form class="input" onSubmit={(e) => { e.preventDefault(); if (text) { onSend(text); setText(''); lastActive.current = 0; } }}>
         <label for="message" class="sr-only">Message {conv.name}</label>
-        <input id="message" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} placeholder={`Message ${conv.name}`} autoComplete="off" />
+        <input id="message" value={text} onInput={(e) => edit((e.target as HTMLInputElement).value)} placeholder={`Message ${conv.name}`} autoComplete="off" />
         <button type="submit">Send</button>
       </form>
     </section>

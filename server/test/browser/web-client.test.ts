@@ -103,6 +103,12 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await join(other, '#web');
   await log(other).getByText('hello browser').waitFor();
   await log(other).getByText('hello irc').waitFor();
+  // typing (IRCv3 +typing over TAGMSG): shown to the other browser while webuser types, gone once sent
+  await page.getByLabel('Message #web').pressSequentially('still typ');
+  await other.getByText('webuser is typing…').waitFor();
+  await page.getByRole('button', { name: 'Send' }).click();
+  await log(other).getByText('still typ').waitFor();
+  await other.getByText('webuser is typing…').waitFor({ state: 'detached' });
   // unread counts: a message to a channel that is not shown
   await join(other, '#elsewhere');
   irc.send('PRIVMSG #web :while you looked elsewhere');
