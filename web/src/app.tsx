@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { FreeqClient, type HistoryMessage, type MessageEvent } from '@freeq/sdk/browser';
 import { applyLine, fromNames, sorted, type Member, type Members } from './members.js';
+import { parseInput } from './commands.js';
 
 /** One line of a conversation as shown. */
-interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event'; mention?: boolean }
+interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' | 'action' | 'error'; mention?: boolean }
 interface Conversation { name: string; lines: Line[]; unread: number; mentions: number; topic: string; oldest?: string; more: boolean }
 
 /** `text` names `nick` as a word (case-insensitive): a mention */
@@ -13,9 +14,16 @@ const mentions = (text: string, nick: string): boolean => new RegExp(`(^|[^\\w-]
 const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/irc`;
 const timeOf = (t?: string): string => (t ? new Date(t) : new Date()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 let seq = 0;
-const lineOf = (m: MessageEvent | HistoryMessage, kind: Line['kind']): Line => ({
-  id: m.tags.msgid ?? `l${++seq}`, ...(m.tags.msgid ? { msgid: m.tags.msgid } : {}), time: timeOf(m.tags.time), from: m.from, text: m.text, kind,
-});
+/** CTCP ACTION (`/me`): shown as `* nick text` */
+// eslint-disable-next-line no-control-regex -- CTCP is framed by \x01 (the IRC convention)
+const ACTION = /^\x01ACTION (.*?)\x01?$/;
+const lineOf = (m: MessageEvent | HistoryMessage, kind: Line['kind']): Line => {
+  const action = ACTION.exec(m.text);
+  return {
+    id: m.tags.msgid ?? `l${++seq}`, ...(m.tags.msgid ? { msgid: m.tags.msgid } : {}), time: timeOf(m.tags.time), from: m.from,
+    text: action ? action[1]! : m.text, kind: action ? 'action' : kind,
+  };
+};
 
 export function App() {
   const [client, setClient] = useState<FreeqClient | undefined>();
@@ -102,6 +110,17 @@ export function App() {
       }).catch(() => {});
     });
     c.on('part', (ev) => {
+      if (ev.self) {
+        // this user left: the conversation goes; another one is shown
+        const key = ev.channel.toLowerCase();
+        setConvs((all) => {
+          const next = new Map(all);
+          next.delete(key);
+          setCurrent((cur) => (cur?.toLowerCase() === key ? [...next.values()][0]?.name : cur));
+          return next;
+        });
+        return;
+      }
       add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'left', kind: 'event' }]);
       setMembers((all) => {
         const next = new Map(all);
@@ -135,6 +154,27 @@ export function App() {
     add(conv.name, h.map((m) => lineOf(m, 'message')), 'start');
     update(conv.name, (x) => ({ ...x, oldest: h[0]?.msgid ?? x.oldest, more: h.length === 100 }));
   };
+  /** a line typed in `where`'s message box: a message, or a /command (commands.ts) */
+  const run = (where: string, text: string): void => {
+    const a = parseInput(text);
+    const note = (t: string): void => add(where, [{ id: `l${++seq}`, time: timeOf(), from: '', text: t, kind: 'error' }]);
+    switch (a.kind) {
+      case 'say': client.privmsg(where, a.text); break;
+      case 'me': client.privmsg(where, `\x01ACTION ${a.text}\x01`); break;
+      case 'join': client.join(a.channel, a.key); break;
+      case 'part': {
+        const ch = a.channel ?? where;
+        if (!/^[#&]/.test(ch)) { note('/part leaves a channel'); break; }
+        client.part(ch, a.reason); // the conversation goes when the server confirms (the part event)
+        break;
+      }
+      case 'msg': client.privmsg(a.target, a.text); update(a.target, (c) => c); setCurrent(a.target); break;
+      case 'nick': client.send('NICK', a.nick); break;
+      case 'topic': if (a.text) client.send('TOPIC', where, a.text); else client.send('TOPIC', where); break;
+      case 'raw': client.raw(a.line); break;
+      case 'error': note(a.text); break;
+    }
+  };
   const names = [...convs.values()].map((c) => c.name);
   /** Alt+↑ / Alt+↓: the previous / next conversation (keyboard navigation) */
   const onKey = (e: KeyboardEvent): void => {
@@ -165,7 +205,7 @@ export function App() {
       <main class="main">
         {status && <p class="status" role="status">{status}</p>}
         {conv ? (
-          <Conversation conv={conv} onOlder={older} onSend={(text) => client.privmsg(conv.name, text)}
+          <Conversation conv={conv} onOlder={older} onSend={(text) => run(conv.name, text)} onLeave={() => run(conv.name, '/part')}
             typists={[...(typing.get(conv.name.toLowerCase())?.keys() ?? [])]}
             onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })} />
         ) : <p class="hint">Join a channel to start.</p>}
@@ -199,8 +239,8 @@ function JoinForm({ onJoin }: { onJoin: (channel: string) => void }) {
   );
 }
 
-function Conversation({ conv, onOlder, onSend, typists, onTyping }: {
-  conv: Conversation; onOlder: () => Promise<void>; onSend: (text: string) => void; typists: string[]; onTyping: (state: 'active' | 'done') => void;
+function Conversation({ conv, onOlder, onSend, onLeave, typists, onTyping }: {
+  conv: Conversation; onOlder: () => Promise<void>; onSend: (text: string) => void; onLeave: () => void; typists: string[]; onTyping: (state: 'active' | 'done') => void;
 }) {
   const [text, setText] = useState('');
   /** when `active` was last sent: at most every 3 s (IRCv3 typing) */
@@ -215,7 +255,11 @@ function Conversation({ conv, onOlder, onSend, typists, onTyping }: {
   useEffect(() => { if (atBottom.current && log.current) log.current.scrollTop = log.current.scrollHeight; }, [conv.lines.length, conv.name]);
   return (
     <section class="conversation" aria-label={conv.name}>
-      <header><h2>{conv.name}</h2>{conv.topic && <p class="topic">{conv.topic}</p>}</header>
+      <header>
+        <h2>{conv.name}</h2>
+        {conv.name.startsWith('#') && <button type="button" class="leave" onClick={onLeave}>Leave</button>}
+        {conv.topic && <p class="topic">{conv.topic}</p>}
+      </header>
       <div class="log" role="log" aria-live="polite" ref={log}
         onScroll={(e) => {
           const el = e.currentTarget;
@@ -225,7 +269,7 @@ function Conversation({ conv, onOlder, onSend, typists, onTyping }: {
         {conv.lines.map((l) => (
           // few nodes per line: a log of 10,000 lines stays within the tab's memory budget (bench/web-client.mjs)
           <div key={l.id} class={`line ${l.kind}${l.mention ? ' mention' : ''}`}>
-            <time>{l.time}</time><b>{l.kind === 'event' ? `${l.from} ${l.text}` : l.from}</b>{l.kind === 'event' ? '' : l.text}
+            <time>{l.time}</time><b>{l.kind === 'event' ? `${l.from} ${l.text}` : l.kind === 'action' ? `* ${l.from}` : l.from}</b>{l.kind === 'event' ? '' : l.text}
           </div>
         ))}
       </div>

@@ -95,6 +95,18 @@ test('guest login, join, messages both ways with an IRC client, history for anot
     fw.quit('bye');
   }
   await log(page).getByText('hello irc').waitFor(); // its own message, echoed by the server
+  // /commands in the message box: an action, and a join and part of another channel
+  await page.getByLabel('Message #web').fill('/me waves');
+  await page.getByLabel('Message #web').press('Enter');
+  // eslint-disable-next-line no-control-regex -- CTCP ACTION is framed by \x01
+  await irc.expect(/^:webuser!\S+ PRIVMSG #web :\x01ACTION waves\x01$/);
+  await log(page).getByText('* webuser').waitFor();
+  await page.getByLabel('Message #web').fill('/join #second');
+  await page.getByLabel('Message #web').press('Enter');
+  await page.getByRole('heading', { name: '#second' }).waitFor();
+  await page.getByRole('button', { name: 'Leave' }).click();
+  await page.getByRole('heading', { name: '#web' }).waitFor();
+  await page.getByRole('navigation').getByRole('button', { name: '#second' }).waitFor({ state: 'detached' });
   await shot(page, 'channel');
 
   // a second browser joins later: the history is there
