@@ -134,6 +134,13 @@ export function App() {
       if (!m) return;
       if (m.command === '332' || m.command === 'TOPIC') update(m.params[m.command === '332' ? 1 : 0] ?? '', (conv) => ({ ...conv, topic: m.params.at(-1) ?? '' }));
       setMembers((all) => applyLine(all, m) ?? all);
+      // the server refused something (a 4xx/5xx numeric, or FAIL): said where the user is looking
+      if (c.registered && (/^[45]\d\d$/.test(m.command) || m.command === 'FAIL')) {
+        const where = currentRef.current;
+        const text = m.command === 'FAIL' ? m.params.at(-1) ?? 'failed' : `${m.params.slice(1, -1).join(' ')} ${m.params.at(-1) ?? ''}`.trim();
+        if (where) add(where, [{ id: `l${++seq}`, time: timeOf(), from: '', text, kind: 'error' }]);
+        else setStatus(text);
+      }
     });
     c.on('close', ({ reason }) => setStatus(`Disconnected${reason ? `: ${reason}` : ''}. Reconnecting…`));
     c.on('reconnected', () => setStatus(''));

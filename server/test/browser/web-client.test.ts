@@ -107,6 +107,12 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await page.getByRole('button', { name: 'Leave' }).click();
   await page.getByRole('heading', { name: '#web' }).waitFor();
   await page.getByRole('navigation').getByRole('button', { name: '#second' }).waitFor({ state: 'detached' });
+  // what the server refuses is said: a +i channel
+  irc.send('JOIN #closed', 'MODE #closed +i');
+  await irc.expect(/ MODE #closed \+i$/);
+  await page.getByLabel('Message #web').fill('/join #closed');
+  await page.getByLabel('Message #web').press('Enter');
+  await log(page).getByText('#closed Cannot join channel (+i)').waitFor();
   await shot(page, 'channel');
 
   // a second browser joins later: the history is there
