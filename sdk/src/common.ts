@@ -25,3 +25,4 @@ export {
 export type { KeyType, Signer } from './keys.js';
 export { parseServerUrl, WS_SUBPROTOCOL, MAX_INBOUND_LINE, type LineTransport } from './line-transport.js';
 export { openBrowserTransport, type BrowserTransportOptions, type WebSocketLike, type WebSocketConstructor } from './transport-browser.js';
+export { SIG_TAG, messageCanonical, signingKeysFrom, venueOf, verifySignature, type SignedMessage, type SigningKeys } from './signatures.js';
