@@ -1,10 +1,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { FreeqClient, type HistoryMessage, type MessageEvent } from '@freeq/sdk/browser';
+import { FreeqClient, signingKeysFrom, venueOf, verifySignature, type HistoryMessage, type MessageEvent, type SigningKeys } from '@freeq/sdk/browser';
 import { applyLine, fromNames, sorted, type Member, type Members } from './members.js';
 import { parseInput } from './commands.js';
 
 /** One line of a conversation as shown. */
-interface Line { id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' | 'action' | 'error'; mention?: boolean }
+interface Line {
+  id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' | 'action' | 'error'; mention?: boolean;
+  /** the DID the server's signature vouches for (verified here against its published keys) */
+  signedBy?: string;
+}
 interface Conversation { name: string; lines: Line[]; unread: number; mentions: number; topic: string; oldest?: string; more: boolean }
 
 /** `text` names `nick` as a word (case-insensitive): a mention */
@@ -54,6 +58,8 @@ export function App() {
     return () => clearInterval(t);
   }, []);
   const currentRef = useRef<string | undefined>(undefined);
+  /** the sender's DID when a message's signature checks out (set at login: the server's keys) */
+  const signerRef = useRef<(m: HistoryMessage) => string | undefined>(() => undefined);
   currentRef.current = current;
 
   /** change one conversation (created if new) */
@@ -74,9 +80,20 @@ export function App() {
 
   const login = async (nick: string): Promise<void> => {
     setStatus('Connecting…');
+    // the server's message-signing keys: a logged-in user's messages are checked against them
+    const keys: SigningKeys = await fetch('/api/v1/signing-key').then((r) => r.json() as Promise<{ public_key?: unknown; previous_keys?: unknown }>).then(signingKeysFrom).catch(() => new Map());
     const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: ['message-tags', 'server-time', 'account-tag', 'extended-join', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message'] });
+    /** the sender's DID when the server's signature of this message checks out */
+    const signer = (m: MessageEvent | HistoryMessage): string | undefined => {
+      const did = m.tags.account;
+      const msgid = m.tags.msgid;
+      const venue = did ? venueOf(m.target, did, c.did) : undefined;
+      return did && msgid && venue && verifySignature(m.tags['+freeq.at/sig'], { from: did, msgid, target: venue, body: m.text, tags: m.tags }, keys) ? did : undefined;
+    };
+    const withSigner = (l: Line, m: MessageEvent | HistoryMessage): Line => { const did = signer(m); return did ? { ...l, signedBy: did } : l; };
+    signerRef.current = signer;
     // a message that names this user (not one of its own) is a mention: highlighted, counted apart
-    const live = (m: MessageEvent, kind: Line['kind']): Line => ({ ...lineOf(m, kind), ...(m.from !== c.nick && (!m.isChannel || mentions(m.text, c.nick)) ? { mention: true } : {}) });
+    const live = (m: MessageEvent, kind: Line['kind']): Line => withSigner({ ...lineOf(m, kind), ...(m.from !== c.nick && (!m.isChannel || mentions(m.text, c.nick)) ? { mention: true } : {}) }, m);
     c.on('message', (m) => {
       add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [live(m, 'message')]);
       if (m.isChannel) setTypist(m.target, m.from, undefined);
@@ -87,7 +104,7 @@ export function App() {
       setTypist(t.target, t.from, state === 'active' ? Date.now() + 6000 : state === 'paused' ? Date.now() + 30_000 : undefined);
     });
     c.on('notice', (m) => { if (m.isChannel) add(m.target, [live(m, 'notice')]); });
-    c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
+    c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [withSigner(lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message'), m)]));
     c.on('join', (ev) => {
       const key = ev.channel.toLowerCase();
       if (!ev.self) {
@@ -105,7 +122,7 @@ export function App() {
       setCurrent(ev.channel);
       void c.request('NAMES', [ev.channel]).then((lines) => setMembers((all) => new Map(all).set(key, fromNames(lines)))).catch(() => {});
       void c.history(ev.channel, { limit: 100 }).then((h) => {
-        add(ev.channel, h.map((m) => lineOf(m, 'message')), 'start');
+        add(ev.channel, h.map((m) => withSigner(lineOf(m, 'message'), m)), 'start');
         update(ev.channel, (conv) => ({ ...conv, oldest: h[0]?.msgid ?? conv.oldest, more: h.length === 100 }));
       }).catch(() => {});
     });
@@ -135,7 +152,7 @@ export function App() {
       if (m.command === '332' || m.command === 'TOPIC') update(m.params[m.command === '332' ? 1 : 0] ?? '', (conv) => ({ ...conv, topic: m.params.at(-1) ?? '' }));
       setMembers((all) => applyLine(all, m) ?? all);
       // the server refused something (a 4xx/5xx numeric, or FAIL): said where the user is looking
-      if (c.registered && (/^[45]\d\d$/.test(m.command) || m.command === 'FAIL')) {
+      if (c.registered && m.command !== '422' /* no MOTD: not a refusal */ && (/^[45]\d\d$/.test(m.command) || m.command === 'FAIL')) {
         const where = currentRef.current;
         const text = m.command === 'FAIL' ? m.params.at(-1) ?? 'failed' : `${m.params.slice(1, -1).join(' ')} ${m.params.at(-1) ?? ''}`.trim();
         if (where) add(where, [{ id: `l${++seq}`, time: timeOf(), from: '', text, kind: 'error' }]);
@@ -158,7 +175,7 @@ export function App() {
   const older = async (): Promise<void> => {
     if (!conv?.oldest || !conv.more) return;
     const h = await client.history(conv.name, { before: conv.oldest, limit: 100 });
-    add(conv.name, h.map((m) => lineOf(m, 'message')), 'start');
+    add(conv.name, h.map((m) => { const l = lineOf(m, 'message'); const did = signerRef.current(m); return did ? { ...l, signedBy: did } : l; }), 'start');
     update(conv.name, (x) => ({ ...x, oldest: h[0]?.msgid ?? x.oldest, more: h.length === 100 }));
   };
   /** a line typed in `where`'s message box: a message, or a /command (commands.ts) */
@@ -276,7 +293,9 @@ function Conversation({ conv, onOlder, onSend, onLeave, typists, onTyping }: {
         {conv.lines.map((l) => (
           // few nodes per line: a log of 10,000 lines stays within the tab's memory budget (bench/web-client.mjs)
           <div key={l.id} class={`line ${l.kind}${l.mention ? ' mention' : ''}`}>
-            <time>{l.time}</time><b>{l.kind === 'event' ? `${l.from} ${l.text}` : l.kind === 'action' ? `* ${l.from}` : l.from}</b>{l.kind === 'event' ? '' : l.text}
+            <time>{l.time}</time><b>{l.kind === 'event' ? `${l.from} ${l.text}` : l.kind === 'action' ? `* ${l.from}` : l.from}</b>
+            {l.signedBy && <span class="signed" role="img" aria-label={`signed for ${l.signedBy}`} title={`signed by the server for ${l.signedBy}`}>✓</span>}
+            {l.kind === 'event' ? '' : l.text}
           </div>
         ))}
       </div>

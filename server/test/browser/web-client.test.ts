@@ -8,6 +8,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freeTcpPort } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
+import { ed25519Signer, loginWithDidKey } from '../conformance/sasl-helpers.js';
 
 // The web client in a real browser (#15): Debian's Chromium, headless, driven by playwright-core,
 // against a real server: guest login, join, messages both ways with a stock IRC client, history
@@ -107,6 +108,17 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await page.getByRole('button', { name: 'Leave' }).click();
   await page.getByRole('heading', { name: '#web' }).waitFor();
   await page.getByRole('navigation').getByRole('button', { name: '#second' }).waitFor({ state: 'detached' });
+  // a logged-in user's message carries the server's signature: checked in the page, marked; a guest's is not
+  const signer = ed25519Signer();
+  const dk = await loginWithDidKey(srv, 'keyed', signer, ['message-tags']);
+  raws.push(dk);
+  dk.send('JOIN #web');
+  await dk.expect(/ 366 keyed #web /);
+  dk.send('PRIVMSG #web :a signed message');
+  const signedLine = log(page).locator('.line').filter({ hasText: 'a signed message' });
+  await signedLine.getByRole('img', { name: `signed for ${signer.did}` }).waitFor();
+  assert.equal(await log(page).locator('.line').filter({ hasText: 'hello browser' }).getByRole('img').count(), 0, 'a guest\'s message is not signed');
+  await shot(page, 'signed');
   // what the server refuses is said: a +i channel
   irc.send('JOIN #closed', 'MODE #closed +i');
   await irc.expect(/ MODE #closed \+i$/);
