@@ -5,6 +5,7 @@ import * as N from '../protocol/numerics.js';
 import { parseLine, type LineLimits } from '../protocol/parse.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { toWire } from '../protocol/serialize.js';
+import { safeParam } from '../protocol/validate.js';
 import { User, type Recipient } from '../state/user.js';
 import type { ConnHandler, IrcConn } from '../transport/conn.js';
 import { TagCap, type Outgoing } from './outgoing.js';
@@ -162,7 +163,11 @@ export class Session implements Recipient, ConnHandler {
   }
 
   numeric(code: string, ...params: string[]): void {
-    this.send({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...params] });
+    // a middle parameter that cannot be one (empty, a space, a leading ':': a client's input echoed
+    // unchecked, e.g. `MOTD :`) becomes '*' instead of failing the whole reply (found by fuzzing)
+    const last = params.length - 1;
+    const safe = params.map((p, i) => (i < last ? safeParam(p) : p));
+    this.send({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...safe] });
   }
 
   /** Fan-out entry point: shared bytes, counted against the sendq (other people's traffic). */

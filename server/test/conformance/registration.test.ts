@@ -24,7 +24,18 @@ describe('registration', () => {
     for (const l of lines.filter((x) => parse(x).command === '005')) assert.ok(parse(l).params.length - 2 <= 13, 'at most 13 tokens per 005');
   });
 
-  test('commands before registration get 451, PING works before registration', async () => {
+  test('MOTD with an empty or spaced target: 402 with *, never an internal error (found by the live-session fuzz: "@ MOTD :")', async () => {
+    const c = await srv.client('motdfuzz');
+    c.sendRaw('@ MOTD :\r\n');
+    assert.equal(await c.expect(' 402 '), ':irc.test 402 motdfuzz * :No such server');
+    c.send('MOTD :two words');
+    assert.equal(await c.expect(' 402 '), ':irc.test 402 motdfuzz * :No such server');
+    c.send('MOTD other.server');
+    assert.equal(await c.expect(' 402 '), ':irc.test 402 motdfuzz other.server :No such server');
+    assert.ok(!c.received.some((l) => l.includes('Internal error')));
+  });
+
+    test('commands before registration get 451, PING works before registration', async () => {
     const c = await srv.connect();
     c.send('JOIN #x');
     assert.equal(await c.expect('451'), ':irc.test 451 * :You have not registered');
