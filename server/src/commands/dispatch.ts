@@ -56,8 +56,10 @@ function commandContext(d: Dispatcher, session: Session, msg: IrcMessage, rb: Re
   const send = (m: IrcMessage): void => { if (!session.isClosed) rb.add(m); };
   return {
     server, session, user, msg, reply: rb, commands: d.commands,
-    numeric: (code, ...params) => send({ tags: new Map(), source: server.config.serverName, command: code, params: [user.nick, ...params] }),
-    fail: (command, code, ...rest) => send({ tags: new Map(), source: server.config.serverName, command: 'FAIL', params: [command, code, ...rest] }),
+    // a middle parameter that cannot be one (a client's input echoed unchecked: empty, a space, a
+    // leading ':') goes out as '*' instead of failing the reply with an internal error (fuzzing)
+    numeric: (code, ...params) => send({ tags: new Map(), source: server.config.serverName, command: code, params: [user.nick, ...middles(params)] }),
+    fail: (command, code, ...rest) => send({ tags: new Map(), source: server.config.serverName, command: 'FAIL', params: middles([command, code, ...rest]) }),
     send,
     resume: <T>(fn: () => T): T => session.withReplies(rb, fn),
     rate: (r = spec?.rate) => {
@@ -130,4 +132,10 @@ export class Dispatcher implements LineDispatcher {
     if (!counts) { counts = newCounts(spec, this.server); store.set(spec, counts); }
     return new Gate(counts, spec, this.server);
   }
+}
+
+/** every parameter but the last (the trailing one, which may hold anything) as a valid middle one */
+function middles(params: string[]): string[] {
+  const last = params.length - 1;
+  return params.map((p, i) => (i < last ? safeParam(p) : p));
 }

@@ -164,7 +164,7 @@ export class Session implements Recipient, ConnHandler {
 
   numeric(code: string, ...params: string[]): void {
     // a middle parameter that cannot be one (empty, a space, a leading ':': a client's input echoed
-    // unchecked, e.g. `MOTD :`) becomes '*' instead of failing the whole reply (found by fuzzing)
+    // unchecked) becomes '*' instead of failing the whole reply (as commands' numerics: dispatch.ts)
     const last = params.length - 1;
     const safe = params.map((p, i) => (i < last ? safeParam(p) : p));
     this.send({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...safe] });
