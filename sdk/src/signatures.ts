@@ -8,7 +8,7 @@
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { base64UrlDecode, utf8 } from '@freeq/protocol';
+import { base64UrlDecode, base64UrlEncode, utf8 } from '@freeq/protocol';
 
 export const SIG_TAG = '+freeq.at/sig';
 const COORD_KEYS = [
@@ -20,13 +20,7 @@ const COORD_KEYS = [
 export type SigningKeys = Map<string, Uint8Array>;
 
 /** kid of a raw ed25519 public key: base64url of the first 16 bytes of its SHA-256 */
-const kidOf = (publicKey: Uint8Array): string => b64url(sha256(publicKey).subarray(0, 16));
-
-function b64url(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
+const kidOf = (publicKey: Uint8Array): string => base64UrlEncode(sha256(publicKey).subarray(0, 16));
 
 /** The keys in the JSON of GET /api/v1/signing-key. */
 export function signingKeysFrom(info: { public_key?: unknown; previous_keys?: unknown }): SigningKeys {
