@@ -1,5 +1,4 @@
 import * as N from '../protocol/numerics.js';
-import { safeParam } from '../protocol/validate.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
@@ -16,7 +15,7 @@ export default defineCommand({
   name: 'MOTD',
   help: 'MOTD\nShows the message of the day.',
   run(ctx, [target]) {
-    if (target !== undefined && target !== ctx.server.config.serverName) { ctx.numeric(N.ERR_NOSUCHSERVER, safeParam(target), 'No such server'); return; }
+    if (target !== undefined && target !== ctx.server.config.serverName) { ctx.numeric(N.ERR_NOSUCHSERVER, target, 'No such server'); return; }
     sendMotd(ctx);
   },
 });
