@@ -66,7 +66,8 @@ const LAYERS = {
   transport: { may: ['config/', 'observability/', 'limits/'], why: 'sockets; not commands/state/storage' },
   http: {
     may: ['config/', 'observability/', 'protocol/', 'history/', 'transport/'],
-    types: ['state/', 'context\\.ts$'],
+    // identity (the OAuth login, tokens) only through the context, its refusal codes as types
+    types: ['state/', 'context\\.ts$', 'identity/oauth\\.ts$'],
     why: 'HTTP API and the WebSocket upgrade; not commands/session',
   },
 };

@@ -11,8 +11,9 @@ import { base64Encode, base64UrlDecode, base64UrlEncode } from './base64.js';
 export const SASL_CHUNK_SIZE = 400;
 
 /** Method names of the ATPROTO-CHALLENGE mechanism. */
-export type AtprotoMethod = 'crypto' | 'pds-session' | 'pds-oauth' | 'service-auth';
-export const ATPROTO_METHODS: readonly AtprotoMethod[] = ['crypto', 'pds-session', 'pds-oauth', 'service-auth'];
+export type AtprotoMethod = 'crypto' | 'pds-session' | 'pds-oauth' | 'service-auth' | 'web-token';
+/** `web-token`: a single-use login token the server issued after a Bluesky (OAuth) login on its web page */
+export const ATPROTO_METHODS: readonly AtprotoMethod[] = ['crypto', 'pds-session', 'pds-oauth', 'service-auth', 'web-token'];
 
 /**
  * Split an encoded SASL payload into AUTHENTICATE parameters: 400-character pieces, then `+`

@@ -12,6 +12,8 @@ import type { MessageSigner } from './keys/signer.js';
 import type { ServerBans } from './limits/server-bans.js';
 import type { OperFailures } from './limits/oper-failures.js';
 import type { ApiTokenService } from './auth/api-tokens.js';
+import type { LoginTokens } from './auth/login-tokens.js';
+import type { OAuthLogin } from './identity/oauth.js';
 
 /**
  * What the server offers commands, sessions and the HTTP API (the ports of DESIGN.md §4), built
@@ -62,6 +64,12 @@ export interface ServerContext {
   readonly metrics: Metrics;
   /** HTTP API bearer tokens (APITOKEN, GET /api/v1/me): random, hashed, bound to a DID */
   readonly apiTokens: ApiTokenService;
+  /** single-use IRC login tokens from the web client's Bluesky login (SASL method web-token) */
+  readonly loginTokens: LoginTokens;
+  /** remembered Bluesky logins of the web client (HttpOnly cookie; web-session-ttl) */
+  readonly webSessions: ApiTokenService;
+  /** the Bluesky (AT Protocol OAuth) login of the web client */
+  readonly oauth: OAuthLogin;
   /** server bans by mask / IP / CIDR (UBAN, limits/server-bans.ts); persisted */
   readonly bans: ServerBans;
   /** failed OPER attempts per IP and server-wide (#12 finding 17, limits/oper-failures.ts) */

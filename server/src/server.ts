@@ -36,7 +36,7 @@ import { OperFailures } from './limits/oper-failures.js';
 import { SqliteApiTokenStore } from './storage/repos/api-tokens.js';
 import { SqliteS2sAudit } from './storage/repos/s2s-audit.js';
 import type { FieldCipher } from './storage/crypto.js';
-import { ApiTokenService } from './auth/api-tokens.js';
+import { ApiTokenService, WEB_SESSIONS_PER_ACCOUNT } from './auth/api-tokens.js';
 import { loadPeerIdentity } from './keys/peer-identity.js';
 import { createMessageSigner, loadSigningSeed, signedTags } from './keys/signer.js';
 import { channelVenue, dmVenue } from './keys/chat-signature.js';
@@ -52,6 +52,8 @@ import { Admission } from './transport/admission.js';
 import { openDescriptors, softDescriptorLimit } from './util/fd-limit.js';
 import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
 import { VERSION } from './version.js';
+import { LoginTokens } from './auth/login-tokens.js';
+import { OAuthLogin } from './identity/oauth.js';
 import { Links, peerPolicies } from './federation/links.js';
 import { DidPeers, ownDidDocument } from './s2s-did.js';
 import { Peers, type PeerPolicy } from './federation/peers.js';
@@ -174,9 +176,10 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const identityLog = log.child({ sub: 'identity' });
   const verifier = new SignatureVerifier(identityLog);
 
+  const identity = createIdentityService({ config, didCache: new DidCacheRepo(db), log: identityLog, now: () => clock.now(), verifier, limitHit: (kind) => context.metrics.limitHit(kind) });
   const context: ServerContext = {
     config, world, ops, bus, fanout, clock, log, version: VERSION, startedAt: clock.now(),
-    identity: createIdentityService({ config, didCache: new DidCacheRepo(db), log: identityLog, now: () => clock.now(), verifier, limitHit: (kind) => context.metrics.limitHit(kind) }),
+    identity,
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     peerId: peer.peerId,
     signing,
@@ -192,6 +195,14 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       perIp: config.operMaxFailuresPerIp, global: config.operMaxFailures, windowMs: config.operFailureWindow, exempt: config.limitExempt,
     }, clock),
     apiTokens: new ApiTokenService(new SqliteApiTokenStore(db), () => clock.now()),
+    loginTokens: new LoginTokens(),
+    webSessions: new ApiTokenService(new SqliteApiTokenStore(db, 'web_sessions'), () => clock.now(), { ttlMs: config.webSessionTtl, perAccount: WEB_SESSIONS_PER_ACCOUNT }),
+    // the loopback redirect names the HTTP listener's real port (web-addr may say 0)
+    oauth: new OAuthLogin({
+      config, log: identityLog,
+      identity,
+      loopbackOrigin: () => `http://127.0.0.1:${(http.server.address() as AddressInfo | null)?.port ?? config.webAddr.port}`,
+    }),
     // read on demand (MOTD is rare) so an operator can edit the file without a restart
     motd() {
       if (!config.motdFile || !existsSync(config.motdFile)) return undefined;

@@ -154,7 +154,7 @@ async function finishAtproto(ctx: CommandContext, st: SaslState, text: string): 
   if (!server.config.atprotoMethods.includes(r.method)) { fail(ctx, st, `method ${r.method} is disabled`, detail); return; }
   if (!identityAttemptAllowed(ctx, r.did)) { fail(ctx, st, 'too many attempts for this identity from this address', detail); return; }
   const identity = lookupsFor(ctx);
-  const outcome = await withHandle(identity, await bounded(ctx, verifyAtproto({ identity, serverDid: server.serverDid }, r, ch)));
+  const outcome = await withHandle(identity, await bounded(ctx, verifyAtproto({ identity, serverDid: server.serverDid, loginTokens: server.loginTokens }, r, ch)));
   ctx.resume(() => conclude(ctx, st, outcome, detail));
 }
 
@@ -177,7 +177,8 @@ function lookupsFor(ctx: CommandContext): IdentityService {
 
 /** A verified login gets the handle to show (display only, after the deadline: loginHandle). */
 async function withHandle(identity: IdentityService, o: VerifyOutcome): Promise<VerifyOutcome> {
-  return o.kind === 'ok' ? { kind: 'ok', did: o.did, handle: await loginHandle(identity, o) } : o;
+  // a web-token's handle was checked when the token was issued (http/routes/web-login.ts)
+  return o.kind === 'ok' ? { kind: 'ok', did: o.did, handle: o.handle ?? await loginHandle(identity, o) } : o;
 }
 
 /** D2: per (claimed identity, IP) across connections; over the limit nothing is verified. */

@@ -167,7 +167,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
     if (Array.isArray(v)) for (const x of v as unknown[]) if (typeof x !== 'string' || !allowed.includes(x)) problems.push(`${name}: unknown value "${String(x)}" (allowed: ${allowed.join(', ')})`);
   };
   oneOf('saslMechanisms', 'sasl-mechanisms', ['ATPROTO-CHALLENGE', 'PLAIN']);
-  oneOf('atprotoMethods', 'atproto-methods', ['crypto', 'pds-session', 'pds-oauth', 'service-auth']);
+  oneOf('atprotoMethods', 'atproto-methods', ['crypto', 'pds-session', 'pds-oauth', 'service-auth', 'web-token']);
   // history/cutoff.ts HistoryCutoff (config/ may not import history/)
   const cutoffs = ['none', 'restricted', 'always'];
   if (typeof out.historyCutoff === 'string' && !cutoffs.includes(out.historyCutoff)) {
@@ -184,6 +184,8 @@ export function loadConfig(src: ConfigSources = {}): Config {
     const v = out[key];
     if (typeof v === 'string' && !/^https?:\/\/[^\s/]+/.test(v)) problems.push(`${name}: expected an http(s) URL, got ${JSON.stringify(v)}`);
   }
+  if (typeof out.webSessionTtl === 'number' && out.webSessionTtl < 60_000) problems.push('web-session-ttl: at least 1m');
+  if (typeof out.publicUrl === 'string' && !/^https:\/\/[^\s/?#]+$/.test(out.publicUrl.replace(/\/$/, ''))) problems.push(`public-url: expected an origin like https://chat.example.com (no path), got ${JSON.stringify(out.publicUrl)}`);
   if (typeof out.lockdown === 'string' && !['off', 'sasl-only', 'closed'].includes(out.lockdown)) problems.push('lockdown: must be off, sasl-only or closed');
   if (Array.isArray(out.apiKeys)) for (const k of out.apiKeys as string[]) if (k.length < 32) problems.push('api-keys: every key must be at least 32 characters (e.g. `openssl rand -hex 32`)');
   if (Array.isArray(out.corsOrigins)) for (const o of out.corsOrigins as string[]) if (o === '*' || !/^https?:\/\/[^\s/]+$/.test(o)) problems.push(`cors-origins: "${o}" is not an origin like https://chat.example.com (never *)`);

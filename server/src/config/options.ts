@@ -80,13 +80,15 @@ const OPTION_TABLE = [
 
   // Identity: AT Protocol (Bluesky) login with SASL
   { group: 'Identity', name: 'sasl-mechanisms', type: 'list', default: ['ATPROTO-CHALLENGE', 'PLAIN'], help: 'SASL mechanisms offered: ATPROTO-CHALLENGE and/or PLAIN (PLAIN = Bluesky handle or DID + app password); empty disables SASL' },
-  { group: 'Identity', name: 'atproto-methods', type: 'list', default: ['crypto', 'pds-session', 'pds-oauth', 'service-auth'], help: 'ATPROTO-CHALLENGE verification methods accepted: crypto, pds-session, pds-oauth, service-auth' },
+  { group: 'Identity', name: 'atproto-methods', type: 'list', default: ['crypto', 'pds-session', 'pds-oauth', 'service-auth', 'web-token'], help: 'ATPROTO-CHALLENGE verification methods accepted: crypto, pds-session, pds-oauth, service-auth, web-token (the web client\'s login token after a Bluesky login)' },
   { group: 'Identity', name: 'challenge-timeout-secs', type: 'int', default: 60, min: 5, max: 600, help: 'seconds an ATPROTO-CHALLENGE challenge stays valid (both directions of clock skew)' },
   { group: 'Identity', name: 'plc-url', type: 'string', default: 'https://plc.directory', help: 'PLC directory used to resolve did:plc identities' },
   { group: 'Identity', name: 'handle-resolver-url', type: 'string', help: 'XRPC service used to resolve handles (com.atproto.identity.resolveHandle), e.g. https://public.api.bsky.app; unset: DNS TXT _atproto.<handle> then https://<handle>/.well-known/atproto-did. The DID document must list the handle either way' },
   { group: 'Identity', name: 'server-did', type: 'string', help: 'this server\'s DID: the audience service-auth tokens must name (default: did:web:<server-name>)' },
   { group: 'Identity', name: 'require-sasl', type: 'bool', default: false, help: 'refuse clients that have not logged in with SASL by the end of registration (no guests)' },
   { group: 'Identity', name: 'did-cache-ttl', type: 'duration', default: '1h', help: 'how long a resolved DID document is reused before it is fetched again' },
+  { group: 'Identity', name: 'public-url', type: 'string', help: 'the address users open the web client at, e.g. https://chat.example.com (no path): Bluesky login then runs as a public OAuth client whose metadata is at <public-url>/oauth/client-metadata.json. Unset: a loopback OAuth client, which works only in a browser on this machine at http://127.0.0.1:<web-addr port>/' },
+  { group: 'Identity', name: 'web-session-ttl', type: 'duration', default: '7d', help: 'how long a browser stays logged in after a Bluesky login in the web client (an HttpOnly cookie that can only fetch single-use IRC login tokens; logging out ends it); at least 1m' },
   { group: 'Identity', name: 'http-timeout', type: 'duration', default: '3s', help: 'timeout of every outbound HTTP request (PLC, did:web, PDS, handle resolution)' },
   { group: 'Identity', name: 'ssrf-allow-loopback', type: 'bool', default: false, help: 'allow outbound identity requests to loopback addresses (127.0.0.0/8, ::1) — for local test stacks only; private, link-local and other special ranges stay refused' },
   { group: 'Identity', name: 'sasl-max-bytes', type: 'int', default: 8192, min: 1024, max: 65536, help: 'largest decoded AUTHENTICATE response (bytes); larger gets 904' },

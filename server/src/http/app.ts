@@ -17,6 +17,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { signingKeyRoutes } from './routes/signing-key.js';
 import { serverDidRoutes } from './routes/server-did.js';
 import { webClientRoutes } from './routes/web-client.js';
+import { webLoginRoutes } from './routes/web-login.js';
 import { attachIrcUpgrade, type IrcUpgradeDeps } from './ws-upgrade.js';
 
 /** config, accept and admission: what the `/irc` upgrade needs (http/ws-upgrade.ts) */
@@ -216,6 +217,7 @@ export function createHttpApp(d: HttpDeps): FastifyInstance {
   void app.register(async (api) => {
     healthRoutes(api, deps);
     await webClientRoutes(api, config.webClientDir, log);
+    await webLoginRoutes(api, deps);
     metricsRoutes(api, deps);
     signingKeyRoutes(api, deps);
     serverDidRoutes(api, deps);

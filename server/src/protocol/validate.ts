@@ -103,3 +103,13 @@ export function clipUtf8(s: string, maxBytes: number): string {
   while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
   return b.subarray(0, end).toString('utf8');
 }
+
+/**
+ * A nick to suggest for a handle: its first label (`alice.bsky.social` → `alice`), letters,
+ * digits and dashes only, not starting with a digit or dash (IRC nick syntax), at most `maxLen`;
+ * `user` when nothing usable is left. The server still decides (nick ownership, collisions).
+ */
+export function nickFromHandle(handle: string | undefined, maxLen: number): string {
+  const label = (handle ?? '').split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '').replace(/^[0-9-]+/, '');
+  return (label || 'user').slice(0, Math.max(1, maxLen));
+}

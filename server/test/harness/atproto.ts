@@ -183,27 +183,8 @@ export async function getOAuthToken(stack: AtprotoStack, account: StackAccount, 
     client_id: clientId, response_type: 'code', redirect_uri: redirectUri, scope, login_hint: account.handle,
     code_challenge: b64u(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
   });
-  const jar = new Map<string, string>();
-  const keep = (res: { setCookie: string[] }): void => {
-    for (const c of res.setCookie) {
-      const [kv = ''] = c.split(';');
-      const i = kv.indexOf('=');
-      jar.set(kv.slice(0, i), kv.slice(i + 1));
-    }
-  };
   const authUrl = `${meta.authorization_endpoint}?${new URLSearchParams({ client_id: clientId, request_uri: par.request_uri! }).toString()}`;
-  keep(await rawHttp('GET', authUrl, { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }));
-  const api = async (endpoint: string, body: unknown): Promise<Record<string, unknown>> => {
-    const res = await rawHttp('POST', `${meta.issuer}/@atproto/oauth-provider/~api${endpoint}`, {
-      'content-type': 'application/json', origin: meta.issuer!, referer: authUrl, 'sec-fetch-mode': 'same-origin', 'sec-fetch-site': 'same-origin',
-      'x-csrf-token': jar.get('csrf-token') ?? '', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
-    }, JSON.stringify(body));
-    keep(res);
-    if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${res.text}`);
-    return JSON.parse(res.text) as Record<string, unknown>;
-  };
-  const { account: acct } = (await api('/sign-in', { locale: 'en', username: account.handle, password: account.password, remember: true })) as { account: { sub?: string; did?: string } };
-  const { url } = (await api('/consent', acct.sub ? { sub: acct.sub } : { did: acct.did })) as { url: string };
+  const url = await approveAtPds(authUrl, account);
   const code = new URL(url).searchParams.get('code');
   if (!code) throw new Error(`no code in the consent redirect ${url}`);
   const token = await dpopPost(meta.token_endpoint!, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId });
@@ -212,6 +193,37 @@ export async function getOAuthToken(stack: AtprotoStack, account: StackAccount, 
     accessToken: token.access_token!, sub: token.sub!, dpopKey, nonce, getSessionUrl,
     proof: (n, o = {}) => DPoP.generateProof(o.key ?? dpopKey, o.htu ?? getSessionUrl, 'GET', n, token.access_token),
   };
+}
+
+/**
+ * What a user does at their PDS's authorization page, without a browser (atproto-testing.md §d):
+ * open it, sign in with the account's main password, consent. Returns the URL the PDS then sends
+ * the browser to (its /oauth/authorize/redirect, whose query carries iss, state and code for the
+ * client's redirect_uri). oauth-provider 0.15 (PDS 0.4.x) shape.
+ */
+export async function approveAtPds(authUrl: string, account: StackAccount): Promise<string> {
+  const issuer = new URL(authUrl).origin;
+  const jar = new Map<string, string>();
+  const keep = (res: { setCookie: string[] }): void => {
+    for (const c of res.setCookie) {
+      const [kv = ''] = c.split(';');
+      const i = kv.indexOf('=');
+      jar.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+  };
+  keep(await rawHttp('GET', authUrl, { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' }));
+  const api = async (endpoint: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await rawHttp('POST', `${issuer}/@atproto/oauth-provider/~api${endpoint}`, {
+      'content-type': 'application/json', origin: issuer, referer: authUrl, 'sec-fetch-mode': 'same-origin', 'sec-fetch-site': 'same-origin',
+      'x-csrf-token': jar.get('csrf-token') ?? '', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+    }, JSON.stringify(body));
+    keep(res);
+    if (res.status !== 200) throw new Error(`${endpoint}: ${res.status} ${res.text}`);
+    return JSON.parse(res.text) as Record<string, unknown>;
+  };
+  const { account: acct } = (await api('/sign-in', { locale: 'en', username: account.handle, password: account.password, remember: true })) as { account: { sub?: string; did?: string } };
+  const { url } = (await api('/consent', acct.sub ? { sub: acct.sub } : { did: acct.did })) as { url: string };
+  return url;
 }
 
 /**

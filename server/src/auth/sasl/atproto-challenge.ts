@@ -2,11 +2,12 @@ import type { DidDocument, IdentityService } from '../../identity/types.js';
 import { decodeBase64 } from './base64.js';
 import type { IssuedChallenge } from './challenge-store.js';
 import { isDid, safeHandle } from './names.js';
+import type { LoginTokens } from '../login-tokens.js';
 import { ATPROTO_METHODS, type AtprotoMethod, type AtprotoResponse } from '@freeq/protocol';
 
 /**
  * SASL ATPROTO-CHALLENGE: the client's answer and its verification (DESIGN.md §6,
- * freeq-reference.md §1.4, atproto-testing.md §d/§F). Only this file knows the four methods; the
+ * freeq-reference.md §1.4, atproto-testing.md §d/§F). Only this file knows the five methods; the
  * AUTHENTICATE command does the framing, counting and replies.
  */
 
@@ -60,6 +61,8 @@ export interface VerifyDeps {
   identity: IdentityService;
   /** audience of service-auth tokens */
   serverDid: string;
+  /** `web-token`: the single-use tokens the web login issues (auth/login-tokens.ts) */
+  loginTokens: Pick<LoginTokens, 'take'>;
 }
 
 /**
@@ -109,6 +112,13 @@ export async function verifyAtproto(d: VerifyDeps, r: AtprotoResponse, ch: Issue
         // getSession's did is the authority (atproto-testing.md §F7)
         if (res.did !== r.did) return { kind: 'fail', reason: 'getSession answered for another DID' };
         return { kind: 'ok', did: r.did, doc };
+      }
+      case 'web-token': {
+        // spent whatever happens next: a token is good for one attempt
+        const owner = d.loginTokens.take(r.signature);
+        if (!owner) return { kind: 'fail', reason: 'unknown, used or expired login token' };
+        if (owner.did !== r.did) return { kind: 'fail', reason: 'login token belongs to another DID' };
+        return { kind: 'ok', did: r.did, ...(owner.handle ? { handle: owner.handle } : {}) };
       }
       case 'service-auth': {
         // the claimed DID goes in: a token from another issuer is refused before any lookup

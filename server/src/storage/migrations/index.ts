@@ -275,4 +275,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 13,
+    name: 'web-sessions',
+    sql: `
+      -- #15 (docs/identity.md "Bluesky login in the web client"): a browser that logged in with
+      -- Bluesky stays logged in for web-session-ttl through an HttpOnly cookie; only the cookie's
+      -- SHA-256 is kept. It can do one thing: get a single-use IRC login token (POST /auth/token).
+      CREATE TABLE web_sessions (
+        token_hash TEXT PRIMARY KEY,
+        did        TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX web_sessions_did ON web_sessions (did);
+    `,
+  },
 ];

@@ -2,7 +2,8 @@ import type { ApiTokenOwner, ApiTokenStore } from '../../auth/api-tokens.js';
 import type { Db } from '../db.js';
 
 /**
- * User API tokens (migration 3 `api_tokens`): only the SHA-256 of a token is stored, never the
+ * User API tokens (migration 3 `api_tokens`) and the web client's remembered Bluesky logins
+ * (migration 13 `web_sessions`, the same shape): only the SHA-256 of a token is stored, never the
  * token. Prepared statements only.
  */
 export class SqliteApiTokenStore implements ApiTokenStore {
@@ -11,19 +12,22 @@ export class SqliteApiTokenStore implements ApiTokenStore {
   private readonly revokeStmt;
   private readonly purgeStmt;
   private readonly trimStmt;
+  private readonly deleteStmt;
 
-  constructor(db: Db) {
-    this.insertStmt = db.prepare('INSERT INTO api_tokens (token_hash, did, created_at, expires_at) VALUES (?, ?, ?, ?)');
+  constructor(db: Db, table: 'api_tokens' | 'web_sessions' = 'api_tokens') {
+    // `table` is one of two literals, never input
+    this.insertStmt = db.prepare(`INSERT INTO ${table} (token_hash, did, created_at, expires_at) VALUES (?, ?, ?, ?)`);
     // the handle comes from the account (display only)
     this.lookupStmt = db.prepare(`
-      SELECT t.did AS did, a.handle AS handle FROM api_tokens t LEFT JOIN accounts a ON a.did = t.did
+      SELECT t.did AS did, a.handle AS handle FROM ${table} t LEFT JOIN accounts a ON a.did = t.did
       WHERE t.token_hash = ? AND t.expires_at > ?`);
-    this.revokeStmt = db.prepare('DELETE FROM api_tokens WHERE did = ?');
-    this.purgeStmt = db.prepare('DELETE FROM api_tokens WHERE expires_at <= ?');
+    this.revokeStmt = db.prepare(`DELETE FROM ${table} WHERE did = ?`);
+    this.purgeStmt = db.prepare(`DELETE FROM ${table} WHERE expires_at <= ?`);
+    this.deleteStmt = db.prepare(`DELETE FROM ${table} WHERE token_hash = ?`);
     // keep the newest `keep` tokens of a DID
     this.trimStmt = db.prepare(`
-      DELETE FROM api_tokens WHERE did = @did AND token_hash NOT IN
-        (SELECT token_hash FROM api_tokens WHERE did = @did ORDER BY created_at DESC, rowid DESC LIMIT @keep)`);
+      DELETE FROM ${table} WHERE did = @did AND token_hash NOT IN
+        (SELECT token_hash FROM ${table} WHERE did = @did ORDER BY created_at DESC, rowid DESC LIMIT @keep)`);
   }
 
   insert(hash: string, did: string, createdAt: number, expiresAt: number): void {
@@ -40,6 +44,11 @@ export class SqliteApiTokenStore implements ApiTokenStore {
   /** delete every token of a DID; returns how many */
   revokeAll(did: string): number {
     return this.revokeStmt.run(did).changes;
+  }
+
+  /** delete one token; true when it existed */
+  delete(hash: string): boolean {
+    return this.deleteStmt.run(hash).changes > 0;
   }
 
   purgeExpired(now: number): number {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { loginHandle, parseAtprotoResponse, verifyAtproto } from '../../../src/auth/sasl/atproto-challenge.js';
 import { ChallengeStore } from '../../../src/auth/sasl/challenge-store.js';
 import { parsePlain } from '../../../src/auth/sasl/plain.js';
+import { LoginTokens } from '../../../src/auth/login-tokens.js';
 import { IdentityError, type IdentityService } from '../../../src/identity/types.js';
 
 const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -27,7 +28,7 @@ describe('ATPROTO-CHALLENGE response parsing', () => {
       [{ did: `did:web:${'a'.repeat(300)}`, signature: 's' }, 'DID too long for an IRC line'],
       [{ did: DID }, 'no signature'],
       [{ did: DID, signature: '' }, 'empty signature'],
-      [{ did: DID, signature: 's', method: 'web-token' }, 'unknown method'],
+      [{ did: DID, signature: 's', method: 'web-login' }, 'unknown method'],
       [{ did: DID, signature: 's', pds_url: 5 }, 'non-string optional'],
       [[DID], 'array'],
     ] as const) assert.equal(typeof parseAtprotoResponse(enc(v)), 'string', why);
@@ -81,20 +82,20 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       verifyServiceAuth: async (_jwt, audience, did) => { aud = audience; claimed = did; return { did: DID }; },
       resolveDid: async () => doc, verifiedHandle: async () => 'alice.test',
     });
-    const ok = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test' }, { did: DID, method: 'service-auth', signature: 'jwt' }, ch);
+    const ok = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test', loginTokens: new LoginTokens() }, { did: DID, method: 'service-auth', signature: 'jwt' }, ch);
     // the mechanism verifies the DID only; the handle is looked up afterwards (loginHandle)
     assert.deepEqual(ok, { kind: 'ok', did: DID });
     assert.ok(!id.calls.includes('verifiedHandle'));
     assert.equal(ok.kind === 'ok' ? await loginHandle(id, ok) : 'not ok', 'alice.test');
     assert.equal(aud, 'did:web:irc.test');
     assert.equal(claimed, DID, 'the claimed DID goes to the verifier (checked before any lookup)');
-    const bad = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test' }, { did: 'did:plc:someoneelseeeeeeeeeeeeeee', method: 'service-auth', signature: 'jwt' }, ch);
+    const bad = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test', loginTokens: new LoginTokens() }, { did: 'did:plc:someoneelseeeeeeeeeeeeeee', method: 'service-auth', signature: 'jwt' }, ch);
     assert.equal(bad.kind, 'fail');
   });
 
   test('service-auth: a rejected token fails with a loggable reason', async () => {
     const id = fakeIdentity({ verifyServiceAuth: async () => { throw new IdentityError('bad-token', 'jti replayed'); } });
-    const r = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test' }, { did: DID, method: 'service-auth', signature: 'jwt' }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'did:web:irc.test', loginTokens: new LoginTokens() }, { did: DID, method: 'service-auth', signature: 'jwt' }, ch);
     assert.deepEqual(r, { kind: 'fail', reason: 'bad-token: jti replayed' });
   });
 
@@ -105,14 +106,14 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       challengeKeys: () => [{ id: `${DID}#a`, type: 'ed25519', publicKey: new Uint8Array(32) }, { id: `${DID}#b`, type: 'ed25519', publicKey: new Uint8Array(32) }],
       verifySignature: async (k, data) => { seen.push(k.id); assert.deepEqual(Buffer.from(data), ch.bytes); return k.id.endsWith('#b'); },
     });
-    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'crypto', signature: Buffer.alloc(64, 1).toString('base64url') }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'x', loginTokens: new LoginTokens() }, { did: DID, method: 'crypto', signature: Buffer.alloc(64, 1).toString('base64url') }, ch);
     assert.equal(r.kind, 'ok');
     assert.deepEqual(seen, [`${DID}#a`, `${DID}#b`]);
   });
 
   test('crypto: a document for another DID is refused', async () => {
     const id = fakeIdentity({ resolveDid: async () => ({ id: 'did:plc:other' }) });
-    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'crypto', signature: 'AAAA' }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'x', loginTokens: new LoginTokens() }, { did: DID, method: 'crypto', signature: 'AAAA' }, ch);
     assert.equal(r.kind, 'fail');
     assert.ok(!id.calls.includes('verifySignature'));
   });
@@ -122,7 +123,7 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       resolveDid: async () => doc, pdsEndpoint: () => 'https://pds.example',
       getSession: async () => ({ ok: true, did: DID }), verifiedHandle: async () => 'evil handle\r\nQUIT',
     });
-    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-session', signature: 't', challenge_nonce: ch.nonce }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'x', loginTokens: new LoginTokens() }, { did: DID, method: 'pds-session', signature: 't', challenge_nonce: ch.nonce }, ch);
     assert.deepEqual(r, { kind: 'ok', did: DID, doc });
     assert.equal(r.kind === 'ok' ? await loginHandle(id, r) : 'not ok', undefined);
   });
@@ -139,7 +140,25 @@ describe('ATPROTO-CHALLENGE method checks (identity port faked)', () => {
       resolveDid: async () => doc, pdsEndpoint: () => 'https://pds.example',
       getSession: async () => ({ ok: false, reason: 'use_dpop_nonce', dpopNonce: 'a b' }),
     });
-    const r = await verifyAtproto({ identity: id, serverDid: 'x' }, { did: DID, method: 'pds-oauth', signature: 't', dpop_proof: 'p', challenge_nonce: ch.nonce }, ch);
+    const r = await verifyAtproto({ identity: id, serverDid: 'x', loginTokens: new LoginTokens() }, { did: DID, method: 'pds-oauth', signature: 't', dpop_proof: 'p', challenge_nonce: ch.nonce }, ch);
     assert.equal(r.kind, 'fail');
+  });
+
+  test('web-token: a token is spent on its first use, for its own DID only; nothing is looked up', async () => {
+    const tokens = new LoginTokens();
+    const id = fakeIdentity({});
+    const deps = { identity: id, serverDid: 'x', loginTokens: tokens };
+    const t1 = tokens.issue({ did: DID, handle: 'alice.test' });
+    assert.match(t1, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(await verifyAtproto(deps, { did: DID, method: 'web-token', signature: t1 }, ch), { kind: 'ok', did: DID, handle: 'alice.test' });
+    const again = await verifyAtproto(deps, { did: DID, method: 'web-token', signature: t1 }, ch);
+    assert.equal(again.kind, 'fail', 'single use');
+    // another DID's token: refused, and spent too (one attempt per token)
+    const t2 = tokens.issue({ did: 'did:plc:someoneelseeeeeeeeeeeeeee' });
+    assert.equal((await verifyAtproto(deps, { did: DID, method: 'web-token', signature: t2 }, ch)).kind, 'fail');
+    assert.equal(tokens.take(t2), undefined);
+    assert.equal((await verifyAtproto(deps, { did: DID, method: 'web-token', signature: 'x'.repeat(43) }, ch)).kind, 'fail');
+    assert.equal((await verifyAtproto(deps, { did: DID, method: 'web-token', signature: 'not a token' }, ch)).kind, 'fail');
+    assert.deepEqual(id.calls, [], 'no identity lookup for a web-token');
   });
 });
