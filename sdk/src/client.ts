@@ -1,71 +1,17 @@
 /**
- * FreeqClient: a small IRC client for Node with CAP 302 negotiation, registration and the
- * SASL mechanisms PLAIN and ATPROTO-CHALLENGE (crypto, pds-session, pds-oauth with the
- * DPOP_NONCE round trip, service-auth).
+ * FreeqClient: a small IRC client for Node and browsers with CAP 302 negotiation, registration,
+ * SASL (sasl-exchange.ts: PLAIN and ATPROTO-CHALLENGE), labeled requests (requests.ts), history,
+ * draft/multiline (multiline.ts) and draft/read-marker (read-markers.ts).
  */
 import { TypedEmitter } from './emitter.js';
 import { buildLine, nickOf, parseMessage, type IrcMessage } from './message.js';
-import {
-  AuthenticateAssembler, base64UrlEncode, chunkAuthenticate, decodeChallenge, encodeResponse, plainPayload,
-  type AtprotoChallenge, type AtprotoResponse,
-} from './sasl.js';
 import type { LineTransport } from './line-transport.js';
 import { Requests } from './requests.js';
 import { serializeTags } from '@freeq/protocol';
 import { Resumer } from './resume.js';
-
-type MaybePromise<T> = T | Promise<T>;
-
-/** SASL PLAIN: a Bluesky handle or DID and an app password (never the main password). */
-export interface PlainSasl {
-  mechanism: 'PLAIN';
-  identifier: string;
-  password: string;
-  /** authorization identity; default empty (= the identifier) */
-  authzid?: string;
-}
-
-interface AtprotoBase {
-  mechanism: 'ATPROTO-CHALLENGE';
-  /** the DID to log in as */
-  did: string;
-}
-
-/** `crypto`: sign the raw challenge bytes with a key listed in the DID document. */
-export interface CryptoSasl extends AtprotoBase {
-  method: 'crypto';
-  sign: (challengeBytes: Uint8Array) => MaybePromise<Uint8Array>;
-}
-
-/** `pds-session`: an access JWT of an (app-password) session on the user's PDS. */
-export interface PdsSessionSasl extends AtprotoBase {
-  method: 'pds-session';
-  accessJwt: string;
-  /** the PDS URL; the server checks it against the DID document */
-  pdsUrl?: string;
-}
-
-/** `pds-oauth`: a DPoP-bound OAuth access token and a proof maker for getSession on the PDS. */
-export interface PdsOAuthSasl extends AtprotoBase {
-  method: 'pds-oauth';
-  accessToken: string;
-  pdsUrl: string;
-  /**
-   * Make a fresh DPoP proof for `GET <pdsUrl>/xrpc/com.atproto.server.getSession` bound to the
-   * access token (`ath`), with `nonce` when the server relayed one (`DPOP_NONCE`).
-   */
-  dpopProof: (nonce?: string) => MaybePromise<string>;
-}
-
-/** `service-auth`: a service-auth JWT from the PDS (`getServiceAuth`, aud = the IRC server's DID). */
-export interface ServiceAuthSasl extends AtprotoBase {
-  method: 'service-auth';
-  /** called once per challenge: tokens are single use */
-  getToken: () => MaybePromise<string>;
-}
-
-export type AtprotoSasl = CryptoSasl | PdsSessionSasl | PdsOAuthSasl | ServiceAuthSasl;
-export type SaslConfig = PlainSasl | AtprotoSasl;
+import { SaslExchange, type SaslConfig, type SaslOutcome } from './sasl-exchange.js';
+import { assembleMultiline, messageLines, MultilineAssembler, MULTILINE_CAP, parseMultilineCap } from './multiline.js';
+import { READ_MARKER_CAP, ReadMarkerSender, readMarkerOf, type ReadMarkerEvent } from './read-markers.js';
 
 /** What every FreeqClient takes (Node's adds `transport`: index.ts; the browser's: browser.ts). */
 export interface FreeqClientBaseOptions {
@@ -79,7 +25,8 @@ export interface FreeqClientBaseOptions {
   password?: string;
   /**
    * capabilities to request when the server offers them (default: message-tags, server-time,
-   * account-tag, extended-join, account-notify, batch, labeled-response, draft/chathistory).
+   * account-tag, extended-join, account-notify, batch, labeled-response, draft/chathistory,
+   * draft/multiline, draft/read-marker).
    * `sasl` is added when `sasl` is set.
    */
   caps?: string[];
@@ -155,13 +102,13 @@ export type FreeqClientEvents = {
   authenticated: [did: string];
   /** SASL failed: the numeric (902/904/905/906/908, or `client` for a local failure) and its text */
   authFailed: [numeric: string, text: string];
+  /** draft/read-marker: how far a conversation is read, sent by the server on JOIN, in answer to markRead(), and when another connection of the account marks it read */
+  readMarker: [ev: ReadMarkerEvent];
 };
 
-const DEFAULT_CAPS = ['message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory'];
+const DEFAULT_CAPS = ['message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory', MULTILINE_CAP, READ_MARKER_CAP];
 
 const CHANNEL_PREFIXES = '#&!+';
-
-type SaslState = 'idle' | 'running' | 'done';
 
 export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   /** current nick */
@@ -178,15 +125,12 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   private transport: LineTransport | undefined;
   private capLsDone = false;
   private capEndSent = false;
-  private sasl: SaslState = 'idle';
-  private saslTimer: ReturnType<typeof setTimeout> | undefined;
-  private saslMechsTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly assembler = new AuthenticateAssembler();
+  private readonly sasl: SaslExchange;
   private readonly requests = new Requests();
-  /** increases with every challenge, so a slow signer never answers an outdated challenge */
-  private challengeSeq = 0;
-  private dpopNonce: string | undefined;
-  private pendingDid: string | undefined;
+  private readonly multiline = new MultilineAssembler();
+  private readonly markers = new ReadMarkerSender((target, time) => this.send('MARKREAD', target, `timestamp=${time}`));
+  /** multiline batch references sent */
+  private batchSeq = 0;
   private closeReason: string | undefined;
   private closing = false;
   /** quit() or destroy() ended the connection (no reconnect) */
@@ -201,6 +145,7 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   constructor(readonly options: FreeqClientBaseOptions, private readonly open: (url: string) => Promise<LineTransport>) {
     super();
     this.nick = options.nick;
+    this.sasl = new SaslExchange(options.sasl, options.saslTimeoutMs ?? 30_000, (c, ...p) => this.send(c, ...p), (o) => this.saslDone(o));
     if (options.reconnect) new Resumer(this, options.reconnect === true ? {} : options.reconnect);
   }
 
@@ -213,7 +158,9 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     this.enabledCaps.clear();
     this.capLsDone = false;
     this.capEndSent = false;
-    this.sasl = 'idle';
+    this.sasl.reset();
+    this.multiline.reset();
+    this.markers.reset();
     this.closeReason = undefined;
     this.closing = false;
     this.userClosed = false;
@@ -227,7 +174,8 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     }, this.options.registrationTimeoutMs ?? 30_000);
     t.onClose = (err) => {
       clearTimeout(timeout);
-      this.clearSaslTimers();
+      this.sasl.clearTimers();
+      this.markers.reset();
       this.transport = undefined;
       const reason = this.closeReason;
       this.requests.failAll(new Error(reason ? `connection closed: ${reason}` : 'connection closed'));
@@ -271,9 +219,32 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     else this.send('PART', channel);
   }
 
-  privmsg(target: string, text: string): void { this.send('PRIVMSG', target, text); }
+  /**
+   * PRIVMSG. A text of several lines, or one too long for an IRC line, goes as a draft/multiline
+   * batch when the server enabled it (several within its max-bytes / max-lines), else as one
+   * PRIVMSG per line (multiline.ts); leading and trailing blank lines are left out.
+   */
+  privmsg(target: string, text: string): void { this.say('PRIVMSG', target, text); }
 
-  notice(target: string, text: string): void { this.send('NOTICE', target, text); }
+  /** NOTICE, like privmsg() */
+  notice(target: string, text: string): void { this.say('NOTICE', target, text); }
+
+  private say(command: 'PRIVMSG' | 'NOTICE', target: string, text: string): void {
+    const limits = this.enabledCaps.has(MULTILINE_CAP) ? parseMultilineCap(this.serverCaps.get(MULTILINE_CAP)) : undefined;
+    for (const line of messageLines(command, target, text, { nick: this.nick, limits, nextRef: () => `ml${++this.batchSeq}` })) this.raw(line);
+  }
+
+  /**
+   * draft/read-marker: `target` is read up to `time` (ISO 8601: the server-time of the newest
+   * message seen). At most one MARKREAD per target a second, the newest time winning; a time
+   * not after the marker already sent or heard is not sent. False when the server did not enable
+   * the capability (nothing sent). The server's answer comes as a `readMarker` event.
+   */
+  markRead(target: string, time: string): boolean {
+    if (!this.enabledCaps.has(READ_MARKER_CAP)) return false;
+    this.markers.mark(target, time);
+    return true;
+  }
 
   /** TAGMSG with client tags (e.g. `{ '+typing': 'active' }`); needs the message-tags capability */
   tagmsg(target: string, tags: Record<string, string>): void {
@@ -305,7 +276,7 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
       : o.around !== undefined ? ['AROUND', `msgid=${o.around}`] : ['LATEST', '*'];
     const lines = await this.request('CHATHISTORY', [sub, target, ref, limit]);
     failed(lines);
-    return lines.flatMap((m) => historyOf(m) ?? []);
+    return assembleMultiline(lines).flatMap((m) => historyOf(m) ?? []);
   }
 
   /** The conversations with messages between two times (ISO 8601), each with its latest message time. */
@@ -345,17 +316,25 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   // ---------------------------------------------------------------- incoming lines
 
   private onLine(line: string): void {
-    const msg = parseMessage(line);
-    this.emit('raw', line, msg);
-    if (!msg) return;
+    const parsed = parseMessage(line);
+    this.emit('raw', line, parsed);
+    if (!parsed) return;
     // a request's answer, or history: not a live event (requests.ts)
-    const fate = this.requests.take(msg);
+    const fate = this.requests.take(parsed);
     if (fate === 'response') return;
-    if (fate === 'history') {
-      const h = historyOf(msg);
-      if (h) this.emit('history', h);
-      return;
+    // a draft/multiline batch: one message when it ends (multiline.ts)
+    for (const msg of this.multiline.take(parsed)) {
+      if (fate === 'history') {
+        const h = historyOf(msg);
+        if (h) this.emit('history', h);
+      } else {
+        this.onEvent(msg);
+      }
     }
+  }
+
+  private onEvent(msg: IrcMessage): void {
+    this.sasl.onLine(msg);
     const p = msg.params;
     switch (msg.command) {
       case 'PING':
@@ -364,9 +343,11 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
       case 'CAP':
         this.onCap(msg);
         break;
-      case 'AUTHENTICATE':
-        this.onAuthenticate(p[0] ?? '');
+      case 'MARKREAD': {
+        const ev = readMarkerOf(msg);
+        if (ev) { this.markers.heard(ev.target, ev.time); this.emit('readMarker', ev); }
         break;
+      }
       case '001':
         this.registered = true;
         if (p[0]) this.nick = p[0];
@@ -380,26 +361,6 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
         break;
       case 'NICK':
         if (nickOf(msg.source) === this.nick && p[0]) this.nick = p[0];
-        break;
-      case '900':
-        if (p[2]) this.pendingDid = p[2];
-        break;
-      case '903':
-        this.saslSucceeded();
-        break;
-      case '907':
-        // already authenticated: nothing more to do for this exchange
-        this.saslFinished();
-        break;
-      case '902': case '904': case '905': case '906':
-        this.saslFailed(msg.command, p[p.length - 1] ?? '');
-        break;
-      case '908':
-        // the mechanism list normally precedes 904; fail on 908 only if no 904 follows promptly
-        if (this.sasl === 'running') {
-          const text = `${p[1] ?? ''} ${p[p.length - 1] ?? ''}`.trim();
-          this.saslMechsTimer ??= setTimeout(() => this.saslFailed('908', text), 250);
-        }
         break;
       case 'TAGMSG': {
         const target = p[0] ?? '';
@@ -437,10 +398,6 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     const target = msg.params[0] ?? '';
     const text = msg.params[1] ?? '';
     const from = nickOf(msg.source);
-    if (msg.command === 'NOTICE') {
-      const m = /^DPOP_NONCE (\S+)$/.exec(text);
-      if (m && this.sasl === 'running') this.dpopNonce = m[1];
-    }
     const ev: MessageEvent = {
       from, source: msg.source ?? '', target, text, tags: Object.fromEntries(msg.tags),
       isChannel: target.length > 0 && CHANNEL_PREFIXES.includes(target[0]!),
@@ -500,11 +457,11 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     if (sasl) {
       const offered = this.serverCaps.get('sasl');
       if (offered === undefined) {
-        this.saslFailed('client', 'the server does not offer SASL');
+        this.sasl.fail('client', 'the server does not offer SASL');
         return;
       }
       if (offered !== '' && !offered.toUpperCase().split(',').includes(sasl.mechanism)) {
-        this.saslFailed('client', `the server does not offer ${sasl.mechanism} (offers ${offered})`);
+        this.sasl.fail('client', `the server does not offer ${sasl.mechanism} (offers ${offered})`);
         return;
       }
     }
@@ -514,9 +471,9 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
   }
 
   private afterCapAck(saslAcked: boolean): void {
-    if (this.registered || this.sasl !== 'idle') return;
-    if (this.options.sasl && saslAcked) this.startSasl();
-    else if (this.options.sasl) this.saslFailed('client', 'the server refused the sasl capability');
+    if (this.registered || this.sasl.state !== 'idle') return;
+    if (this.options.sasl && saslAcked) this.sasl.start();
+    else if (this.options.sasl) this.sasl.fail('client', 'the server refused the sasl capability');
     else this.capEnd();
   }
 
@@ -526,105 +483,19 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     this.send('CAP', 'END');
   }
 
-  // ---------------------------------------------------------------- SASL
+  // ---------------------------------------------------------------- SASL (sasl-exchange.ts)
 
-  private startSasl(): void {
-    const sasl = this.options.sasl!;
-    this.sasl = 'running';
-    this.assembler.reset();
-    this.saslTimer = setTimeout(() => {
-      if (this.sasl === 'running') this.send('AUTHENTICATE', '*');
-    }, this.options.saslTimeoutMs ?? 30_000);
-    this.send('AUTHENTICATE', sasl.mechanism);
-  }
-
-  private onAuthenticate(param: string): void {
-    if (this.sasl !== 'running') return;
-    const payload = this.assembler.push(param);
-    if (payload === undefined) return;
-    const sasl = this.options.sasl!;
-    if (sasl.mechanism === 'PLAIN') {
-      this.sendPayload(plainPayload(sasl.identifier, sasl.password, sasl.authzid));
+  private saslDone(o: SaslOutcome): void {
+    if (o.kind === 'succeeded') {
+      this.did = o.did;
+      this.capEnd();
+      this.emit('authenticated', this.did ?? '');
       return;
     }
-    let challenge: AtprotoChallenge;
-    try {
-      challenge = decodeChallenge(payload);
-    } catch (err) {
-      this.send('AUTHENTICATE', '*');
-      this.saslFailed('client', `bad challenge from the server: ${(err as Error).message}`);
-      return;
-    }
-    const seq = ++this.challengeSeq;
-    this.buildResponse(sasl, challenge).then(
-      (r) => {
-        if (seq !== this.challengeSeq || this.sasl !== 'running') return;
-        this.sendPayload(encodeResponse(r));
-      },
-      (err: unknown) => {
-        if (seq !== this.challengeSeq || this.sasl !== 'running') return;
-        this.send('AUTHENTICATE', '*');
-        this.saslFailed('client', `could not answer the challenge: ${err instanceof Error ? err.message : String(err)}`);
-      },
-    );
-  }
-
-  private async buildResponse(sasl: AtprotoSasl, ch: AtprotoChallenge): Promise<AtprotoResponse> {
-    const base = { did: sasl.did, challenge_nonce: ch.nonce };
-    switch (sasl.method) {
-      case 'crypto': {
-        const sig = await sasl.sign(ch.bytes);
-        return { ...base, method: 'crypto', signature: base64UrlEncode(sig) };
-      }
-      case 'pds-session': {
-        const r: AtprotoResponse = { ...base, method: 'pds-session', signature: sasl.accessJwt };
-        if (sasl.pdsUrl !== undefined) r.pds_url = sasl.pdsUrl;
-        return r;
-      }
-      case 'pds-oauth': {
-        const nonce = this.dpopNonce;
-        const proof = await sasl.dpopProof(nonce);
-        return { ...base, method: 'pds-oauth', signature: sasl.accessToken, pds_url: sasl.pdsUrl, dpop_proof: proof };
-      }
-      case 'service-auth':
-        return { ...base, method: 'service-auth', signature: await sasl.getToken() };
-      default: {
-        const never: never = sasl;
-        throw new Error(`unknown method ${String((never as { method: unknown }).method)}`);
-      }
-    }
-  }
-
-  private sendPayload(encoded: string): void {
-    for (const chunk of chunkAuthenticate(encoded)) this.send('AUTHENTICATE', chunk);
-  }
-
-  private clearSaslTimers(): void {
-    if (this.saslTimer) clearTimeout(this.saslTimer);
-    if (this.saslMechsTimer) clearTimeout(this.saslMechsTimer);
-    this.saslTimer = this.saslMechsTimer = undefined;
-  }
-
-  private saslFinished(): void {
-    this.clearSaslTimers();
-    this.sasl = 'done';
-    this.capEnd();
-  }
-
-  private saslSucceeded(): void {
-    if (this.sasl === 'done') return;
-    this.did = this.pendingDid;
-    this.saslFinished();
-    this.emit('authenticated', this.did ?? '');
-  }
-
-  private saslFailed(numeric: string, text: string): void {
-    if (this.sasl === 'done') return;
-    this.clearSaslTimers();
-    this.sasl = 'done';
-    this.emit('authFailed', numeric, text);
+    if (o.kind === 'already') { this.capEnd(); return; }
+    this.emit('authFailed', o.numeric, o.text);
     if (this.options.requireSasl) {
-      this.fail(new Error(`SASL authentication failed (${numeric}): ${text}`));
+      this.fail(new Error(`SASL authentication failed (${o.numeric}): ${o.text}`));
       // no reconnect either: the same login would fail again
       this.userClosed = true;
       if (this.transport && !this.closing) {

@@ -6,9 +6,14 @@ export const SDK_VERSION = '0.1.0';
 
 export { FreeqClientCore } from './client.js';
 export type {
-  FreeqClientBaseOptions, FreeqClientEvents, SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl,
-  PdsOAuthSasl, ServiceAuthSasl, MessageEvent, NoticeEvent, TagmsgEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
+  FreeqClientBaseOptions, FreeqClientEvents, MessageEvent, NoticeEvent, TagmsgEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
 } from './client.js';
+export type { SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl, PdsOAuthSasl, ServiceAuthSasl } from './sasl-exchange.js';
+export {
+  MULTILINE_CAP, CONCAT_TAG, parseMultilineCap, wireLines, batches, messageLines, MultilineAssembler, assembleMultiline,
+  type MultilineLimits, type WireLine,
+} from './multiline.js';
+export { READ_MARKER_CAP, readMarkerOf, ReadMarkerSender, type ReadMarkerEvent, type MarkerClock } from './read-markers.js';
 export { TypedEmitter } from './emitter.js';
 export type { EventMap, Listener } from './emitter.js';
 export { parseMessage, buildLine, nickOf } from './message.js';

@@ -64,11 +64,11 @@ export class Requests {
         this.batches.set(id, b);
         const p = label !== undefined ? this.pending.get(label) : undefined;
         if (p) { p.batch = id; return 'response'; }
-        return this.fateIn(id);
+        return this.nested(id, msg);
       }
       if (ref.startsWith('-')) {
-        const fate = this.fateIn(id);
         const b = this.batches.get(id);
+        const fate = b?.label !== undefined ? this.fateIn(id) : this.nested(id, msg);
         this.batches.delete(id);
         if (b?.label !== undefined) {
           const p = this.pending.get(b.label);
@@ -85,9 +85,18 @@ export class Requests {
       }
     }
     if (inBatch === undefined) return 'event';
-    const fate = this.fateIn(inBatch);
+    return this.nested(inBatch, msg);
+  }
+
+  /**
+   * A line in batch `id` — or the start or end of `id`, nested in another batch: part of a
+   * request's answer when `id` is (a draft/multiline batch in a CHATHISTORY reply keeps its BATCH
+   * lines, so multiline.ts can assemble it), else history or an event.
+   */
+  private nested(id: string, msg: IrcMessage): LineFate {
+    const fate = this.fateIn(id);
     if (fate === 'response') {
-      const root = this.root(inBatch);
+      const root = this.root(id);
       const p = root?.label !== undefined ? this.pending.get(root.label) : undefined;
       p?.lines.push(msg);
     }

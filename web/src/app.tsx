@@ -1,40 +1,29 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { FreeqClient, signingKeysFrom, venueOf, verifySignature, type HistoryMessage, type MessageEvent, type SigningKeys } from '@freeq/sdk/browser';
-import { applyLine, fromNames, sorted, type Member, type Members } from './members.js';
+import { FreeqClient, nickOf, signingKeysFrom, venueOf, verifySignature, type HistoryMessage, type MessageEvent, type SigningKeys } from '@freeq/sdk/browser';
+import { accountsFromWhox, applyLine, fromNames, sorted, withAccounts, WHOX_TOKEN, type Members } from './members.js';
 import { parseInput } from './commands.js';
-
-/** One line of a conversation as shown. */
-interface Line {
-  id: string; msgid?: string; time: string; from: string; text: string; kind: 'message' | 'notice' | 'event' | 'action' | 'error'; mention?: boolean;
-  /** the DID the server's signature vouches for (verified here against its published keys) */
-  signedBy?: string;
-}
-interface Conversation { name: string; lines: Line[]; unread: number; mentions: number; topic: string; oldest?: string; more: boolean }
-
-/** `text` names `nick` as a word (case-insensitive): a mention */
-const mentions = (text: string, nick: string): boolean => new RegExp(`(^|[^\\w-])${nick.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}($|[^\\w-])`, 'i').test(text);
+import { emptyConversation, lineOf, localLine, mentions, newestAt, unreadSince, type Conversation as Conv, type Line } from './lines.js';
+import { browserStore, loadSaved, storeSaved, withChannel, withoutChannel, type Saved } from './saved.js';
+import { Conversation } from './conversation.js';
+import { MemberList } from './member-list.js';
 
 /** The server this page came from: its IRC WebSocket endpoint. */
 const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/irc`;
-const timeOf = (t?: string): string => (t ? new Date(t) : new Date()).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-let seq = 0;
-/** CTCP ACTION (`/me`): shown as `* nick text` */
-// eslint-disable-next-line no-control-regex -- CTCP is framed by \x01 (the IRC convention)
-const ACTION = /^\x01ACTION (.*?)\x01?$/;
-const lineOf = (m: MessageEvent | HistoryMessage, kind: Line['kind']): Line => {
-  const action = ACTION.exec(m.text);
-  return {
-    id: m.tags.msgid ?? `l${++seq}`, ...(m.tags.msgid ? { msgid: m.tags.msgid } : {}), time: timeOf(m.tags.time), from: m.from,
-    text: action ? action[1]! : m.text, kind: action ? 'action' : kind,
-  };
-};
+/** what the page asks the server for (IRCv3), when offered */
+const CAPS = [
+  'message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message',
+  'draft/multiline', 'draft/read-marker',
+];
+const isChannel = (target: string): boolean => /^[#&]/.test(target);
+const store = browserStore();
 
 export function App() {
   const [client, setClient] = useState<FreeqClient | undefined>();
   const [status, setStatus] = useState('');
-  const [convs, setConvs] = useState<Map<string, Conversation>>(new Map());
+  const [convs, setConvs] = useState<Map<string, Conv>>(new Map());
   const [current, setCurrent] = useState<string | undefined>();
   const [members, setMembers] = useState<Members>(new Map());
+  const [visible, setVisible] = useState(document.visibilityState !== 'hidden');
   /** channel (lower-cased) → nick → when its typing notice lapses (IRCv3 +typing: 6 s after active) */
   const [typing, setTyping] = useState<Map<string, Map<string, number>>>(new Map());
   const setTypist = (channel: string, nick: string, until: number | undefined): void => setTyping((all) => {
@@ -58,31 +47,58 @@ export function App() {
     return () => clearInterval(t);
   }, []);
   const currentRef = useRef<string | undefined>(undefined);
+  currentRef.current = current;
+  const convsRef = useRef(convs);
+  convsRef.current = convs;
   /** the sender's DID when a message's signature checks out (set at login: the server's keys) */
   const signerRef = useRef<(m: HistoryMessage) => string | undefined>(() => undefined);
-  currentRef.current = current;
+  /** what a reload restores (saved.ts): the guest nick, the channels, the conversation shown */
+  const saved = useRef<Saved | undefined>(loadSaved(store));
+  /** channels being rejoined after a reload, and the one that was shown: the others do not take the view */
+  const restoring = useRef({ channels: new Set<string>(), shown: '' });
+  const connecting = useRef(false);
+  const keep = (fn: (s: Saved) => Saved): void => {
+    if (!saved.current) return;
+    saved.current = fn(saved.current);
+    storeSaved(store, saved.current);
+  };
+  const shownNow = (name: string): boolean => currentRef.current?.toLowerCase() === name.toLowerCase();
 
   /** change one conversation (created if new) */
-  const update = (name: string, fn: (c: Conversation) => Conversation): void => setConvs((all) => {
+  const update = (name: string, fn: (c: Conv) => Conv): void => setConvs((all) => {
     const key = name.toLowerCase();
-    const next = new Map(all);
-    next.set(key, fn(all.get(key) ?? { name, lines: [], unread: 0, mentions: 0, topic: '', more: true }));
-    return next;
+    return new Map(all).set(key, fn(all.get(key) ?? emptyConversation(name)));
   });
   const add = (name: string, lines: Line[], where: 'end' | 'start' = 'end'): void => update(name, (c) => {
     const known = new Set(c.lines.map((l) => l.msgid).filter(Boolean));
     const fresh = lines.filter((l) => !l.msgid || !known.has(l.msgid));
-    const away = where === 'end' && currentRef.current?.toLowerCase() !== name.toLowerCase();
+    const away = where === 'end' && !shownNow(name);
     const unread = away ? c.unread + fresh.filter((l) => l.kind !== 'event').length : c.unread;
     const mentioned = away ? c.mentions + fresh.filter((l) => l.mention).length : c.mentions;
     return { ...c, lines: where === 'end' ? [...c.lines, ...fresh] : [...fresh, ...c.lines], unread, mentions: mentioned };
   });
 
+  useEffect(() => {
+    const seen = (): void => setVisible(document.visibilityState !== 'hidden');
+    document.addEventListener('visibilitychange', seen);
+    return () => document.removeEventListener('visibilitychange', seen);
+  }, []);
+  // a reload: the saved guest connects again by itself (login rejoins its channels)
+  useEffect(() => { if (saved.current) void login(saved.current.nick); }, []);
+  // the conversation shown is kept for a reload
+  useEffect(() => { if (client && current) keep((s) => ({ ...s, current })); }, [client, current]);
+  // draft/read-marker: the conversation shown (in a page that is seen) is read up to its newest line
+  const shown = current ? convs.get(current.toLowerCase()) : undefined;
+  const readUpTo = shown && visible ? newestAt(shown.lines) : undefined;
+  useEffect(() => { if (client && shown && readUpTo) client.markRead(shown.name, readUpTo); }, [client, shown?.name, readUpTo]);
+
   const login = async (nick: string): Promise<void> => {
+    if (connecting.current) return;
+    connecting.current = true;
     setStatus('Connecting…');
     // the server's message-signing keys: a logged-in user's messages are checked against them
     const keys: SigningKeys = await fetch('/api/v1/signing-key').then((r) => r.json() as Promise<{ public_key?: unknown; previous_keys?: unknown }>).then(signingKeysFrom).catch(() => new Map());
-    const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: ['message-tags', 'server-time', 'account-tag', 'extended-join', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message'] });
+    const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: CAPS });
     /** the sender's DID when the server's signature of this message checks out */
     const signer = (m: MessageEvent | HistoryMessage): string | undefined => {
       const did = m.tags.account;
@@ -90,12 +106,17 @@ export function App() {
       const venue = did ? venueOf(m.target, did, c.did) : undefined;
       return did && msgid && venue && verifySignature(m.tags['+freeq.at/sig'], { from: did, msgid, target: venue, body: m.text, tags: m.tags }, keys) ? did : undefined;
     };
-    const withSigner = (l: Line, m: MessageEvent | HistoryMessage): Line => { const did = signer(m); return did ? { ...l, signedBy: did } : l; };
     signerRef.current = signer;
     // a message that names this user (not one of its own) is a mention: highlighted, counted apart
-    const live = (m: MessageEvent, kind: Line['kind']): Line => withSigner({ ...lineOf(m, kind), ...(m.from !== c.nick && (!m.isChannel || mentions(m.text, c.nick)) ? { mention: true } : {}) }, m);
+    const lineFor = (m: MessageEvent | HistoryMessage, kind: Line['kind']): Line => {
+      const did = signer(m);
+      const mention = m.from !== c.nick && (!isChannel(m.target) || mentions(m.text, c.nick));
+      return { ...lineOf(m, kind), ...(did ? { signedBy: did } : {}), ...(mention ? { mention: true } : {}) };
+    };
+    /** after history came in: a conversation not shown counts what is newer than its read marker */
+    const recount = (name: string): void => update(name, (conv) => (conv.readAt && !shownNow(name) ? { ...conv, ...unreadSince(conv.lines, conv.readAt, c.nick) } : conv));
     c.on('message', (m) => {
-      add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [live(m, 'message')]);
+      add(m.isChannel ? m.target : m.from === c.nick ? m.target : m.from, [lineFor(m, 'message')]);
       if (m.isChannel) setTypist(m.target, m.from, undefined);
     });
     c.on('tagmsg', (t) => {
@@ -103,32 +124,53 @@ export function App() {
       if (!t.isChannel || t.from === c.nick || state === undefined) return;
       setTypist(t.target, t.from, state === 'active' ? Date.now() + 6000 : state === 'paused' ? Date.now() + 30_000 : undefined);
     });
-    c.on('notice', (m) => { if (m.isChannel) add(m.target, [live(m, 'notice')]); });
-    c.on('history', (m) => add(m.target.startsWith('#') ? m.target : m.from, [withSigner(lineOf(m, m.command === 'NOTICE' ? 'notice' : 'message'), m)]));
+    c.on('notice', (m) => { if (m.isChannel) add(m.target, [lineFor(m, 'notice')]); });
+    c.on('history', (m) => add(isChannel(m.target) ? m.target : m.from === c.nick ? m.target : m.from, [lineFor(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
+    // draft/read-marker (on JOIN, and when another session of the account reads on): the unread counts follow it
+    c.on('readMarker', ({ target, time }) => {
+      if (!time) return;
+      setConvs((all) => {
+        const key = target.toLowerCase();
+        const conv = all.get(key);
+        if (!conv) return all;
+        return new Map(all).set(key, { ...conv, readAt: time, ...(shownNow(target) ? { unread: 0, mentions: 0 } : unreadSince(conv.lines, time, c.nick)) });
+      });
+    });
     c.on('join', (ev) => {
       const key = ev.channel.toLowerCase();
       if (!ev.self) {
-        add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'joined', kind: 'event' }]);
+        add(ev.channel, [localLine(ev.nick, 'joined', 'event')]);
         setMembers((all) => {
-          const next = new Map(all);
           const list = new Map(all.get(key));
           list.set(ev.nick.toLowerCase(), { nick: ev.nick, prefix: '', ...(ev.account ? { account: ev.account } : {}) });
-          next.set(key, list);
-          return next;
+          return new Map(all).set(key, list);
         });
         return;
       }
+      keep((s) => withChannel(s, ev.channel));
+      // shown: a channel the user joins; not one rejoined after a reconnect (resume.ts), nor one
+      // rejoined after a reload, except the one that was shown
+      const rejoined = convsRef.current.has(key);
+      const restored = restoring.current.channels.delete(key);
       update(ev.channel, (conv) => ({ ...conv, name: ev.channel }));
-      setCurrent(ev.channel);
-      void c.request('NAMES', [ev.channel]).then((lines) => setMembers((all) => new Map(all).set(key, fromNames(lines)))).catch(() => {});
+      if (!rejoined && (!restored || restoring.current.shown === key)) setCurrent(ev.channel);
+      else if (restored) setCurrent((cur) => cur ?? ev.channel);
+      // who is here, then who of them is logged in (WHOX: the account of every member, `0` for a guest)
+      void c.request('NAMES', [ev.channel]).then(async (lines) => {
+        setMembers((all) => new Map(all).set(key, fromNames(lines)));
+        const who = await c.request('WHO', [ev.channel, `%tnaf,${WHOX_TOKEN}`]);
+        setMembers((all) => withAccounts(all, key, accountsFromWhox(who)));
+      }).catch(() => {});
       void c.history(ev.channel, { limit: 100 }).then((h) => {
-        add(ev.channel, h.map((m) => withSigner(lineOf(m, 'message'), m)), 'start');
+        add(ev.channel, h.map((m) => lineFor(m, 'message')), 'start');
         update(ev.channel, (conv) => ({ ...conv, oldest: h[0]?.msgid ?? conv.oldest, more: h.length === 100 }));
+        recount(ev.channel);
       }).catch(() => {});
     });
     c.on('part', (ev) => {
       if (ev.self) {
-        // this user left: the conversation goes; another one is shown
+        // this user left: the conversation goes (and is not rejoined after a reload); another one is shown
+        keep((s) => withoutChannel(s, ev.channel));
         const key = ev.channel.toLowerCase();
         setConvs((all) => {
           const next = new Map(all);
@@ -138,57 +180,77 @@ export function App() {
         });
         return;
       }
-      add(ev.channel, [{ id: `l${++seq}`, time: timeOf(), from: ev.nick, text: 'left', kind: 'event' }]);
+      add(ev.channel, [localLine(ev.nick, 'left', 'event')]);
       setMembers((all) => {
-        const next = new Map(all);
         const list = new Map(all.get(ev.channel.toLowerCase()));
         list.delete(ev.nick.toLowerCase());
-        next.set(ev.channel.toLowerCase(), list);
-        return next;
+        return new Map(all).set(ev.channel.toLowerCase(), list);
       });
     });
     c.on('raw', (_line, m) => {
       if (!m) return;
       if (m.command === '332' || m.command === 'TOPIC') update(m.params[m.command === '332' ? 1 : 0] ?? '', (conv) => ({ ...conv, topic: m.params.at(-1) ?? '' }));
       setMembers((all) => applyLine(all, m) ?? all);
+      // what a reload restores follows the nick, and a kick
+      if (m.command === 'NICK' && m.params[0] && nickOf(m.source) === c.nick) { const to = m.params[0]; keep((s) => ({ ...s, nick: to })); }
+      if (m.command === 'KICK' && m.params[1] === c.nick) keep((s) => withoutChannel(s, m.params[0] ?? ''));
       // the server refused something (a 4xx/5xx numeric, or FAIL): said where the user is looking
       if (c.registered && m.command !== '422' /* no MOTD: not a refusal */ && (/^[45]\d\d$/.test(m.command) || m.command === 'FAIL')) {
         const where = currentRef.current;
         const text = m.command === 'FAIL' ? m.params.at(-1) ?? 'failed' : `${m.params.slice(1, -1).join(' ')} ${m.params.at(-1) ?? ''}`.trim();
-        if (where) add(where, [{ id: `l${++seq}`, time: timeOf(), from: '', text, kind: 'error' }]);
+        if (where) add(where, [localLine('', text, 'error')]);
         else setStatus(text);
       }
     });
-    c.on('close', ({ reason }) => setStatus(`Disconnected${reason ? `: ${reason}` : ''}. Reconnecting…`));
+    c.on('close', ({ reason }) => { if (!c.userClosed) setStatus(`Disconnected${reason ? `: ${reason}` : ''}. Reconnecting…`); });
     c.on('reconnected', () => setStatus(''));
     try {
       await c.connect();
       setStatus('');
       setClient(c);
+      // a guest's nick and channels, for a reload (saved.ts: never a secret)
+      const again = saved.current?.channels ?? [];
+      restoring.current = { channels: new Set(again.map((ch) => ch.toLowerCase())), shown: saved.current?.current?.toLowerCase() ?? '' };
+      saved.current = { ...saved.current, nick, channels: again };
+      storeSaved(store, saved.current);
+      for (const ch of again) c.join(ch);
     } catch (e) {
       setStatus(`Could not connect: ${(e as Error).message}`);
+    } finally {
+      connecting.current = false;
     }
   };
 
-  if (!client) return <Login onLogin={login} status={status} />;
-  const conv = current ? convs.get(current.toLowerCase()) : undefined;
+  if (!client) return <Login onLogin={login} status={status} initialNick={saved.current?.nick} />;
+  const conv = shown;
+  /** Log out: the connection ends, and a reload no longer restores anything */
+  const logout = (): void => {
+    storeSaved(store, undefined);
+    saved.current = undefined;
+    setClient(undefined);
+    setConvs(new Map());
+    setMembers(new Map());
+    setCurrent(undefined);
+    setStatus('');
+    void client.quit('Logged out');
+  };
   const older = async (): Promise<void> => {
     if (!conv?.oldest || !conv.more) return;
     const h = await client.history(conv.name, { before: conv.oldest, limit: 100 });
     add(conv.name, h.map((m) => { const l = lineOf(m, 'message'); const did = signerRef.current(m); return did ? { ...l, signedBy: did } : l; }), 'start');
     update(conv.name, (x) => ({ ...x, oldest: h[0]?.msgid ?? x.oldest, more: h.length === 100 }));
   };
-  /** a line typed in `where`'s message box: a message, or a /command (commands.ts) */
+  /** a text typed in `where`'s message box: a message (several lines: one multiline message), or a /command (commands.ts) */
   const run = (where: string, text: string): void => {
     const a = parseInput(text);
-    const note = (t: string): void => add(where, [{ id: `l${++seq}`, time: timeOf(), from: '', text: t, kind: 'error' }]);
+    const note = (t: string): void => add(where, [localLine('', t, 'error')]);
     switch (a.kind) {
       case 'say': client.privmsg(where, a.text); break;
-      case 'me': client.privmsg(where, `\x01ACTION ${a.text}\x01`); break;
+      case 'me': client.privmsg(where, `\x01ACTION ${a.text.replace(/\s*\n\s*/g, ' ')}\x01`); break;
       case 'join': client.join(a.channel, a.key); break;
       case 'part': {
         const ch = a.channel ?? where;
-        if (!/^[#&]/.test(ch)) { note('/part leaves a channel'); break; }
+        if (!isChannel(ch)) { note('/part leaves a channel'); break; }
         client.part(ch, a.reason); // the conversation goes when the server confirms (the part event)
         break;
       }
@@ -212,7 +274,12 @@ export function App() {
   return (
     <div class="chat" onKeyDown={onKey}>
       <nav class="sidebar" aria-label="Conversations">
-        <div class="me">{client.nick}</div>
+        <div class="me">
+          <span class="nick">{client.nick}</span>
+          {/* nick ownership: a guest's nick is anyone's once it leaves; a logged-in user's is its account's */}
+          <span class="identity" title={client.did ? `logged in as ${client.did}` : 'not logged in'}>{client.did ?? 'guest'}</span>
+          <button type="button" class="logout" onClick={logout}>Log out</button>
+        </div>
         <ul>
           {[...convs.values()].map((c) => (
             <li key={c.name}>
@@ -234,13 +301,13 @@ export function App() {
             onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })} />
         ) : <p class="hint">Join a channel to start.</p>}
       </main>
-      {conv && conv.name.startsWith('#') && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
+      {conv && isChannel(conv.name) && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
     </div>
   );
 }
 
-function Login({ onLogin, status }: { onLogin: (nick: string) => Promise<void>; status: string }) {
-  const [nick, setNick] = useState('');
+function Login({ onLogin, status, initialNick = '' }: { onLogin: (nick: string) => Promise<void>; status: string; initialNick?: string | undefined }) {
+  const [nick, setNick] = useState(initialNick);
   return (
     <form class="login" onSubmit={(e) => { e.preventDefault(); if (nick.trim()) void onLogin(nick.trim()); }}>
       <h1>freeq</h1>
@@ -260,67 +327,5 @@ function JoinForm({ onJoin }: { onJoin: (channel: string) => void }) {
       <input id="join" value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
       <button type="submit">Join</button>
     </form>
-  );
-}
-
-function Conversation({ conv, onOlder, onSend, onLeave, typists, onTyping }: {
-  conv: Conversation; onOlder: () => Promise<void>; onSend: (text: string) => void; onLeave: () => void; typists: string[]; onTyping: (state: 'active' | 'done') => void;
-}) {
-  const [text, setText] = useState('');
-  /** when `active` was last sent: at most every 3 s (IRCv3 typing) */
-  const lastActive = useRef(0);
-  const edit = (value: string): void => {
-    setText(value);
-    if (value && Date.now() - lastActive.current > 3000) { lastActive.current = Date.now(); onTyping('active'); }
-    if (!value && lastActive.current) { lastActive.current = 0; onTyping('done'); }
-  };
-  const log = useRef<HTMLDivElement>(null);
-  const atBottom = useRef(true);
-  useEffect(() => { if (atBottom.current && log.current) log.current.scrollTop = log.current.scrollHeight; }, [conv.lines.length, conv.name]);
-  return (
-    <section class="conversation" aria-label={conv.name}>
-      <header>
-        <h2>{conv.name}</h2>
-        {conv.name.startsWith('#') && <button type="button" class="leave" onClick={onLeave}>Leave</button>}
-        {conv.topic && <p class="topic">{conv.topic}</p>}
-      </header>
-      <div class="log" role="log" aria-live="polite" ref={log}
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-          if (el.scrollTop === 0) void onOlder();
-        }}>
-        {conv.lines.map((l) => (
-          // few nodes per line: a log of 10,000 lines stays within the tab's memory budget (bench/web-client.mjs)
-          <div key={l.id} class={`line ${l.kind}${l.mention ? ' mention' : ''}`}>
-            <time>{l.time}</time><b>{l.kind === 'event' ? `${l.from} ${l.text}` : l.kind === 'action' ? `* ${l.from}` : l.from}</b>
-            {l.signedBy && <span class="signed" role="img" aria-label={`signed for ${l.signedBy}`} title={`signed by the server for ${l.signedBy}`}>✓</span>}
-            {l.kind === 'event' ? '' : l.text}
-          </div>
-        ))}
-      </div>
-      <p class="typing" aria-live="polite">{typists.length === 0 ? '' : `${typists.slice(0, 3).join(', ')}${typists.length > 3 ? ' and others' : ''} ${typists.length === 1 ? 'is' : 'are'} typing…`}</p>
-      <form class="input" onSubmit={(e) => { e.preventDefault(); if (text) { onSend(text); setText(''); lastActive.current = 0; } }}>
-        <label for="message" class="sr-only">Message {conv.name}</label>
-        <input id="message" value={text} onInput={(e) => edit((e.target as HTMLInputElement).value)} placeholder={`Message ${conv.name}`} autoComplete="off" />
-        <button type="submit">Send</button>
-      </form>
-    </section>
-  );
-}
-
-function MemberList({ channel, members }: { channel: string; members: Member[] }) {
-  return (
-    <aside class="members" aria-label={`Members of ${channel}`}>
-      <h3>{members.length} {members.length === 1 ? 'member' : 'members'}</h3>
-      <ul>
-        {members.map((m) => (
-          <li key={m.nick} title={m.account ? `logged in as ${m.account}` : 'guest'}>
-            <span class="prefix" aria-label={m.prefix.startsWith('@') ? 'operator' : m.prefix.startsWith('+') ? 'voiced' : undefined}>{m.prefix.slice(0, 1)}</span>{m.nick}
-            {m.account && <span class="did" aria-label="Bluesky identity"> ✓</span>}
-          </li>
-        ))}
-      </ul>
-    </aside>
   );
 }

@@ -117,6 +117,9 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   dk.send('PRIVMSG #web :a signed message');
   const signedLine = log(page).locator('.line').filter({ hasText: 'a signed message' });
   await signedLine.getByRole('img', { name: `signed for ${signer.did}` }).waitFor();
+  // and the sender's account on hover (account-tag); a guest's name has none
+  assert.equal(await signedLine.locator('b').getAttribute('title'), `logged in as ${signer.did}`);
+  assert.equal(await log(page).locator('.line').filter({ hasText: 'hello browser' }).locator('b').getAttribute('title'), null);
   assert.equal(await log(page).locator('.line').filter({ hasText: 'hello browser' }).getByRole('img').count(), 0, 'a guest\'s message is not signed');
   await shot(page, 'signed');
   // what the server refuses is said: a +i channel
@@ -161,12 +164,11 @@ test('guest login, join, messages both ways with an IRC client, history for anot
   await irc.expect(/ 366 ircuser #web /);
   await other.close();
 
-  // a reload logs in again; the history comes back
+  // a reload comes back by itself (web/src/saved.ts): the same nick, the channel, its history
   await page.reload();
-  await page.getByLabel('Nickname').fill('webuser2');
-  await page.getByRole('button', { name: 'Join as guest' }).click();
-  await join(page, '#web');
+  await page.getByRole('heading', { name: '#web' }).waitFor();
   await log(page).getByText('hello browser').waitFor();
+  assert.equal(await page.getByRole('navigation').locator('.me .nick').textContent(), 'webuser');
   await page.close();
 });
 
