@@ -8,7 +8,7 @@ export { FreeqClientCore } from './client.js';
 export type {
   FreeqClientBaseOptions, FreeqClientEvents, MessageEvent, NoticeEvent, TagmsgEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
 } from './client.js';
-export type { SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl, PdsOAuthSasl, ServiceAuthSasl } from './sasl-exchange.js';
+export type { SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl, PdsOAuthSasl, ServiceAuthSasl, WebTokenSasl } from './sasl-exchange.js';
 export {
   MULTILINE_CAP, CONCAT_TAG, parseMultilineCap, wireLines, batches, messageLines, MultilineAssembler, assembleMultiline,
   type MultilineLimits, type WireLine,

@@ -1,6 +1,6 @@
 /**
  * The client side of one SASL exchange (IRCv3 sasl-3.1 / 3.2): PLAIN and ATPROTO-CHALLENGE with
- * the methods crypto, pds-session, pds-oauth (with the DPOP_NONCE round trip) and service-auth.
+ * the methods crypto, pds-session, pds-oauth (with the DPOP_NONCE round trip), service-auth and web-token.
  * The client (client.ts) feeds it AUTHENTICATE lines, the SASL numerics and NOTICEs, and learns how
  * the exchange ended through `done`; registration (CAP END, requireSasl) stays the client's.
  * No I/O of its own and no Node built-ins (it runs in browsers too).
@@ -61,7 +61,16 @@ export interface ServiceAuthSasl extends AtprotoBase {
   getToken: () => MaybePromise<string>;
 }
 
-export type AtprotoSasl = CryptoSasl | PdsSessionSasl | PdsOAuthSasl | ServiceAuthSasl;
+/**
+ * `web-token`: a single-use login token the server's web login issued (`POST /auth/token` after a
+ * Bluesky login, docs/identity.md). Called once per challenge, so each (re)connection fetches a fresh one.
+ */
+export interface WebTokenSasl extends AtprotoBase {
+  method: 'web-token';
+  getToken: () => MaybePromise<string>;
+}
+
+export type AtprotoSasl = CryptoSasl | PdsSessionSasl | PdsOAuthSasl | ServiceAuthSasl | WebTokenSasl;
 export type SaslConfig = PlainSasl | AtprotoSasl;
 
 /** How an exchange ended: logged in (the DID from 900), already logged in (907), or failed. */
@@ -217,6 +226,8 @@ export class SaslExchange {
       }
       case 'service-auth':
         return { ...base, method: 'service-auth', signature: await sasl.getToken() };
+      case 'web-token':
+        return { ...base, method: 'web-token', signature: await sasl.getToken() };
       default: {
         const never: never = sasl;
         throw new Error(`unknown method ${String((never as { method: unknown }).method)}`);

@@ -6,6 +6,8 @@ import { emptyConversation, lineOf, localLine, mentions, newestAt, unreadSince, 
 import { browserStore, loadSaved, storeSaved, withChannel, withoutChannel, type Saved } from './saved.js';
 import { Conversation } from './conversation.js';
 import { MemberList } from './member-list.js';
+import { Login } from './login.js';
+import { loginErrorFromAddress, loginToken, logout as endWebSession, startBlueskyLogin, type WebLogin } from './auth.js';
 
 /** The server this page came from: its IRC WebSocket endpoint. */
 const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/irc`;
@@ -20,6 +22,8 @@ const store = browserStore();
 export function App() {
   const [client, setClient] = useState<FreeqClient | undefined>();
   const [status, setStatus] = useState('');
+  /** the Bluesky handle logged in with (display) */
+  const [handle, setHandle] = useState<string | undefined>();
   const [convs, setConvs] = useState<Map<string, Conv>>(new Map());
   const [current, setCurrent] = useState<string | undefined>();
   const [members, setMembers] = useState<Members>(new Map());
@@ -83,8 +87,20 @@ export function App() {
     document.addEventListener('visibilitychange', seen);
     return () => document.removeEventListener('visibilitychange', seen);
   }, []);
-  // a reload: the saved guest connects again by itself (login rejoins its channels)
-  useEffect(() => { if (saved.current) void login(saved.current.nick); }, []);
+  // back from the Bluesky login (#login=ok), or a reload of a page that was logged in: a login token
+  // for the session cookie; a reload of a guest's page: the same nick again (login rejoins its channels)
+  useEffect(() => {
+    const failed = loginErrorFromAddress();
+    if (failed) { setStatus(failed); return; }
+    const back = location.hash === '#login=ok';
+    if (back) history.replaceState(null, '', location.pathname + location.search);
+    if (back || saved.current?.bluesky) {
+      void loginToken().then((web) => {
+        if (web) void login(saved.current?.bluesky ? saved.current.nick : web.nick, web);
+        else if (saved.current?.bluesky) { storeSaved(store, undefined); saved.current = undefined; setStatus('Your Bluesky login has ended. Please log in again.'); }
+      }).catch((e: unknown) => setStatus(`Could not reach the server: ${(e as Error).message}`));
+    } else if (saved.current) void login(saved.current.nick);
+  }, []);
   // the conversation shown is kept for a reload
   useEffect(() => { if (client && current) keep((s) => ({ ...s, current })); }, [client, current]);
   // draft/read-marker: the conversation shown (in a page that is seen) is read up to its newest line
@@ -92,13 +108,26 @@ export function App() {
   const readUpTo = shown && visible ? newestAt(shown.lines) : undefined;
   useEffect(() => { if (client && shown && readUpTo) client.markRead(shown.name, readUpTo); }, [client, shown?.name, readUpTo]);
 
-  const login = async (nick: string): Promise<void> => {
+  /** connect as a guest, or (`web`: after a Bluesky login) logged in with single-use login tokens */
+  const login = async (nick: string, web?: WebLogin): Promise<void> => {
     if (connecting.current) return;
     connecting.current = true;
     setStatus('Connecting…');
     // the server's message-signing keys: a logged-in user's messages are checked against them
     const keys: SigningKeys = await fetch('/api/v1/signing-key').then((r) => r.json() as Promise<{ public_key?: unknown; previous_keys?: unknown }>).then(signingKeysFrom).catch(() => new Map());
-    const c = new FreeqClient({ url: wsUrl(), nick, reconnect: true, caps: CAPS });
+    let first: string | undefined = web?.token;
+    /** the token fetched with the login for the first connection; a fresh one for every reconnection */
+    const token = async (): Promise<string> => {
+      const t = first ?? (await loginToken())?.token;
+      first = undefined;
+      if (!t) throw new Error('the Bluesky login has ended');
+      return t;
+    };
+    const c = new FreeqClient({
+      url: wsUrl(), nick, reconnect: true, caps: CAPS,
+      ...(web ? { sasl: { mechanism: 'ATPROTO-CHALLENGE', method: 'web-token', did: web.did, getToken: token }, requireSasl: true } as const : {}),
+    });
+    setHandle(web?.handle);
     /** the sender's DID when the server's signature of this message checks out */
     const signer = (m: MessageEvent | HistoryMessage): string | undefined => {
       const did = m.tags.account;
@@ -211,7 +240,7 @@ export function App() {
       // a guest's nick and channels, for a reload (saved.ts: never a secret)
       const again = saved.current?.channels ?? [];
       restoring.current = { channels: new Set(again.map((ch) => ch.toLowerCase())), shown: saved.current?.current?.toLowerCase() ?? '' };
-      saved.current = { ...saved.current, nick, channels: again };
+      saved.current = { ...saved.current, nick, channels: again, ...(web ? { bluesky: true } : {}) };
       storeSaved(store, saved.current);
       for (const ch of again) c.join(ch);
     } catch (e) {
@@ -221,10 +250,11 @@ export function App() {
     }
   };
 
-  if (!client) return <Login onLogin={login} status={status} initialNick={saved.current?.nick} />;
+  if (!client) return <Login onGuest={(nick) => login(nick)} onBluesky={startBlueskyLogin} status={status} nick={saved.current?.bluesky ? undefined : saved.current?.nick} />;
   const conv = shown;
   /** Log out: the connection ends, and a reload no longer restores anything */
   const logout = (): void => {
+    if (saved.current?.bluesky || client.did) void endWebSession();
     storeSaved(store, undefined);
     saved.current = undefined;
     setClient(undefined);
@@ -277,7 +307,7 @@ export function App() {
         <div class="me">
           <span class="nick">{client.nick}</span>
           {/* nick ownership: a guest's nick is anyone's once it leaves; a logged-in user's is its account's */}
-          <span class="identity" title={client.did ? `logged in as ${client.did}` : 'not logged in'}>{client.did ?? 'guest'}</span>
+          <span class="identity" title={client.did ? `logged in as ${client.did}` : 'not logged in'}>{client.did ? handle ?? client.did : 'guest'}</span>
           <button type="button" class="logout" onClick={logout}>Log out</button>
         </div>
         <ul>
@@ -303,19 +333,6 @@ export function App() {
       </main>
       {conv && isChannel(conv.name) && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
     </div>
-  );
-}
-
-function Login({ onLogin, status, initialNick = '' }: { onLogin: (nick: string) => Promise<void>; status: string; initialNick?: string | undefined }) {
-  const [nick, setNick] = useState(initialNick);
-  return (
-    <form class="login" onSubmit={(e) => { e.preventDefault(); if (nick.trim()) void onLogin(nick.trim()); }}>
-      <h1>freeq</h1>
-      <label for="nick">Nickname</label>
-      <input id="nick" value={nick} onInput={(e) => setNick((e.target as HTMLInputElement).value)} autoComplete="nickname" maxLength={30} required />
-      <button type="submit">Join as guest</button>
-      {status && <p role="status">{status}</p>}
-    </form>
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * What a reload restores (#15): the guest nick, the channels joined (in order) and the
+ * What a reload restores (#15): the nick (and whether it was a Bluesky login), the channels joined (in order) and the
  * conversation shown, kept in localStorage under one key. Never a secret: no password, no token,
  * no channel key. Leaving a channel takes it off the list; logging out forgets everything.
  */
@@ -8,6 +8,8 @@ export interface Saved {
   channels: string[];
   /** the conversation shown */
   current?: string;
+  /** logged in with Bluesky: a reload asks the server for a login token (the session is an HttpOnly cookie) */
+  bluesky?: boolean;
 }
 
 /** the part of localStorage used (tests pass a Map-backed one) */
@@ -38,7 +40,7 @@ export function loadSaved(store: KeyValueStore | undefined): Saved | undefined {
     const v = JSON.parse(store?.getItem(SAVED_KEY) ?? 'null') as Partial<Saved> | null;
     if (!v || typeof v.nick !== 'string' || !/^\S{1,64}$/.test(v.nick)) return undefined;
     const channels = Array.isArray(v.channels) ? v.channels.filter(isChannel).slice(0, MAX_CHANNELS) : [];
-    return { nick: v.nick, channels, ...(typeof v.current === 'string' && v.current ? { current: v.current } : {}) };
+    return { nick: v.nick, channels, ...(typeof v.current === 'string' && v.current ? { current: v.current } : {}), ...(v.bluesky === true ? { bluesky: true } : {}) };
   } catch {
     return undefined; // not JSON, or storage refused
   }

@@ -87,7 +87,7 @@ describe('Bluesky login for the web client, with a real PLC + PDS', () => {
     const consent = await approveAtPds(url.toString(), account);
     const back = await call(base, 'GET', callbackPath(consent), { cookies: start.cookies, origin: null });
     assert.equal(back.status, 303);
-    assert.equal(back.location, '/');
+    assert.equal(back.location, '/#login=ok');
     assert.match(back.setCookie.join('\n'), /freeq_session=[A-Za-z0-9_-]{43}; Path=\/auth; HttpOnly; SameSite=Strict; Max-Age=604800/);
     assert.ok(!back.cookies.has('freeq_oauth'), 'the login cookie is cleared');
     return back.cookies;

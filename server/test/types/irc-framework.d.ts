@@ -16,6 +16,8 @@ declare module 'irc-framework' {
     connect(options?: { host?: string; port?: number; nick?: string; username?: string; gecos?: string; tls?: boolean; auto_reconnect?: boolean }): void;
     join(channel: string, key?: string): void;
     say(target: string, message: string): void;
+    /** WHOIS; the callback gets the parsed reply (`account` from 330) */
+    whois(nick: string, cb: (w: { nick: string; account?: string } & Record<string, unknown>) => void): void;
     quit(message?: string): void;
     readonly connected: boolean;
     readonly user: { nick: string };

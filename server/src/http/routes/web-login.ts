@@ -11,7 +11,7 @@ import type { ApiDeps } from '../app.js';
  *    is the OAuth client, identity/oauth.ts). A `freeq_oauth` cookie ties the login to this browser.
  * 2. The PDS sends the browser to `GET /auth/callback`: the DID is proven, the PDS tokens are
  *    revoked at once, and the browser gets a `freeq_session` cookie (HttpOnly, SameSite=Strict,
- *    web-session-ttl) before going back to `/`.
+ *    web-session-ttl) before going back to `/#login=ok`.
  * 3. `POST /auth/token` → `{token, did, handle, nick}`: a single-use IRC login token (60 s) that the
  *    page spends in SASL ATPROTO-CHALLENGE with method `web-token`. Every (re)connection asks again.
  * 4. `POST /auth/logout` forgets the session.
@@ -124,7 +124,8 @@ export async function webLoginRoutes(app: FastifyInstance, d: ApiDeps): Promise<
       const { token } = context.webSessions.issue(r.did);
       setCookie(reply, SESSION_COOKIE, token, Math.floor(config.webSessionTtl / 1000), 'Strict');
       log.info({ did: r.did, handle: r.handle }, 'web login');
-      return reply.code(303).header('location', '/').header('cache-control', 'no-store').send();
+      // the page then asks /auth/token (the fragment never reaches a server or a log)
+      return reply.code(303).header('location', '/#login=ok').header('cache-control', 'no-store').send();
     }
     return reply.code(303).header('location', `/#login-error=${code}`).header('cache-control', 'no-store').send();
   });

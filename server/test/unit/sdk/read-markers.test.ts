@@ -111,9 +111,11 @@ test('over a real server: two sessions of one account share the marker, a later 
   await joined(talker, '#rm');
   const times: string[] = [];
   const sixth = new Promise<void>((resolve) => phone.on('message', (m) => { if (m.from !== 'talker') return; times.push(m.tags.time!); if (m.text === 'six') resolve(); }));
-  for (const t of ['one', 'two', 'three', 'four', 'five', 'six']) talker.privmsg('#rm', t);
+  // a few ms apart: server times have millisecond resolution, and the marks below need six distinct ones
+  for (const t of ['one', 'two', 'three', 'four', 'five', 'six']) { talker.privmsg('#rm', t); await new Promise((r) => setTimeout(r, 5)); }
   await sixth;
   assert.equal(times.length, 6);
+  assert.equal(new Set(times).size, 6, `distinct times: ${times.join(' ')}`);
 
   const own = marker(phone, (ev) => ev.time === times[0]);
   const other = marker(laptop, (ev) => ev.time !== undefined);
