@@ -7,6 +7,7 @@ import { browserStore, loadSaved, storeSaved, withChannel, withoutChannel, type 
 import { Conversation } from './conversation.js';
 import { MemberList } from './member-list.js';
 import { Login } from './login.js';
+import { ChannelList } from './channel-list.js';
 import { loginErrorFromAddress, loginToken, logout as endWebSession, startBlueskyLogin, type WebLogin } from './auth.js';
 
 /** The server this page came from: its IRC WebSocket endpoint. */
@@ -22,6 +23,8 @@ const store = browserStore();
 export function App() {
   const [client, setClient] = useState<FreeqClient | undefined>();
   const [status, setStatus] = useState('');
+  /** the channel list (LIST) is shown instead of a conversation */
+  const [browsing, setBrowsing] = useState(false);
   /** the Bluesky handle logged in with (display) */
   const [handle, setHandle] = useState<string | undefined>();
   const [convs, setConvs] = useState<Map<string, Conv>>(new Map());
@@ -313,7 +316,7 @@ export function App() {
         <ul>
           {[...convs.values()].map((c) => (
             <li key={c.name}>
-              <button type="button" aria-current={c.name === current ? 'true' : undefined} onClick={() => { setCurrent(c.name); update(c.name, (x) => ({ ...x, unread: 0, mentions: 0 })); }}>
+              <button type="button" aria-current={c.name === current ? 'true' : undefined} onClick={() => { setBrowsing(false); setCurrent(c.name); update(c.name, (x) => ({ ...x, unread: 0, mentions: 0 })); }}>
                 {c.name}
                 {c.mentions > 0 && <span class="mentions" aria-label={`${c.mentions} ${c.mentions === 1 ? 'mention' : 'mentions'}`}>@{c.mentions}</span>}
                 {c.unread > 0 && <span class="unread" aria-label={`${c.unread} unread`}>{c.unread}</span>}
@@ -321,17 +324,21 @@ export function App() {
             </li>
           ))}
         </ul>
-        <JoinForm onJoin={(ch) => client.join(ch)} />
+        <JoinForm onJoin={(ch) => { setBrowsing(false); client.join(ch); }} />
+        <button type="button" class="browse" aria-pressed={browsing} onClick={() => setBrowsing((b) => !b)}>Browse channels</button>
       </nav>
       <main class="main">
         {status && <p class="status" role="status">{status}</p>}
-        {conv ? (
+        {browsing ? (
+          <ChannelList list={() => client.request('LIST')} onClose={() => setBrowsing(false)}
+            onJoin={(ch) => { setBrowsing(false); if (convs.has(ch.toLowerCase())) setCurrent(ch); else client.join(ch); }} />
+        ) : conv ? (
           <Conversation conv={conv} onOlder={older} onSend={(text) => run(conv.name, text)} onLeave={() => run(conv.name, '/part')}
             typists={[...(typing.get(conv.name.toLowerCase())?.keys() ?? [])]}
             onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })} />
         ) : <p class="hint">Join a channel to start.</p>}
       </main>
-      {conv && isChannel(conv.name) && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
+      {!browsing && conv && isChannel(conv.name) && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}
     </div>
   );
 }

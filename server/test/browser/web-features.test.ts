@@ -12,8 +12,8 @@ import { cryptoResponse, ed25519Signer, loginWithDidKey, readChallenge, response
 // The web client's #15 features in a real browser (Debian's Chromium, headless, playwright-core)
 // against a real server: multiline messages both ways (draft/multiline), who is logged in among the
 // members (WHOX on join, account-notify), the own nick's identity, and a reload that comes back
-// with the same nick and channels. (Read markers with a logged-in account: the SDK's tests,
-// test/unit/sdk/read-markers.test.ts; a browser cannot log in yet.)
+// with the same nick and channels, the channel list. (Read markers with a logged-in account:
+// test/browser/web-login.test.ts and the SDK's tests, test/unit/sdk/read-markers.test.ts.)
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -187,5 +187,31 @@ test('a reload comes back with the same nick, channels and conversation; Leave t
   assert.equal(await page.getByLabel('Nickname').inputValue(), '');
   assert.equal(await savedIn(page), null);
   irc.destroy();
+  await page.close();
+});
+
+test('the channel list: every public channel with its users and topic, filtered, joined with a click; a secret one is not there', async () => {
+  const owner = await member('lister', '#busy-list');
+  owner.send('TOPIC #busy-list :where everyone is', 'JOIN #quiet-list', 'JOIN #hidden-list', 'MODE #hidden-list +s');
+  await owner.expect(/ MODE #hidden-list \+s$/);
+  const second = await member('lister2', '#busy-list');
+  const page = await browser.newPage();
+  await login(page, 'browser1');
+  await sidebar(page).getByRole('button', { name: 'Browse channels' }).click();
+  const list = page.getByRole('region', { name: 'Channels on this server' });
+  await list.getByRole('button', { name: 'Join #busy-list, 2 users' }).waitFor();
+  await list.getByText('where everyone is').waitFor();
+  await list.getByRole('button', { name: 'Join #quiet-list, 1 user' }).waitFor();
+  assert.equal(await list.getByText('#hidden-list').count(), 0, 'a +s channel is not listed');
+  // most users first
+  const names = await list.locator('li b').allTextContents();
+  assert.ok(names.indexOf('#busy-list') < names.indexOf('#quiet-list'), names.join(' '));
+  await list.getByLabel('Filter channels').fill('everyone');
+  await list.getByRole('button', { name: /#quiet-list/ }).waitFor({ state: 'detached' });
+  await list.getByRole('button', { name: 'Join #busy-list, 2 users' }).click();
+  await page.getByRole('heading', { name: '#busy-list' }).waitFor();
+  await page.getByLabel('Members of #busy-list').getByText('lister2').waitFor();
+  owner.destroy();
+  second.destroy();
   await page.close();
 });

@@ -13,7 +13,8 @@ import { startAtprotoStack, type AtprotoStack, type StackAccount } from '../harn
 // (headless, playwright-core) against a real server and a real local PLC + PDS. The user types
 // a handle, signs in and consents on the PDS's own pages, comes back logged in; chats with a
 // stock IRC client (irc-framework) that sees the DID; reloads and is still logged in, with the
-// history and the read markers the server keeps; logs out. And a handle that does not exist.
+// history and the read markers the server keeps; survives a server restart; logs out. And a
+// handle that does not exist.
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
@@ -140,6 +141,25 @@ test('log in with a Bluesky handle at the real PDS, chat with irc-framework, rel
   await page.getByRole('navigation').getByRole('button', { name: /#other/ }).waitFor();
   await page.getByRole('navigation').getByRole('button', { name: /#bsky/ }).waitFor();
   assert.equal(await page.getByRole('navigation').getByLabel(/unread/).count(), 0, 'the read markers came from the server');
+
+  // a server restart: the page reconnects by itself with a fresh login token (the session is in
+  // the database), rejoins and talks, still logged in as alice
+  srv = await srv.restart();
+  await page.getByRole('status').getByText(/Reconnecting/).waitFor();
+  await page.getByRole('status').waitFor({ state: 'detached', timeout: 30_000 });
+  const watcher = await srv.client('watcher');
+  try {
+    watcher.send('JOIN #bsky');
+    await watcher.expect(/ 353 watcher = #bsky :.*\balice\b/);
+    watcher.send('WHOIS alice');
+    await watcher.expect(new RegExp(` 330 watcher alice ${alice.did} `));
+    await page.getByRole('navigation').getByRole('button', { name: /#bsky/ }).click();
+    await page.getByLabel('Message #bsky').fill('after the restart');
+    await page.getByLabel('Message #bsky').press('Enter');
+    await watcher.expect(/^:alice!\S+ PRIVMSG #bsky :after the restart$/);
+  } finally {
+    watcher.destroy();
+  }
 
   // log out: back at the login screen, and a reload does not log in again
   await page.getByRole('button', { name: 'Log out' }).click();
