@@ -8,7 +8,7 @@
  * client (identity/http.ts: no private addresses, bounded bodies, one deadline, no redirects), and
  * handles and DIDs are resolved by the identity service itself (its caches and lookup quotas).
  */
-import { NodeOAuthClient, requestLocalLock, type NodeSavedSession, type NodeSavedState, type OAuthClientMetadataInput } from '@atproto/oauth-client-node';
+import type { NodeOAuthClient, NodeSavedSession, NodeSavedState, OAuthClientMetadataInput } from '@atproto/oauth-client-node';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/log.js';
 import { LRUCache } from 'lru-cache';
@@ -56,7 +56,7 @@ export interface OAuthIdentity {
 }
 
 export class OAuthLogin {
-  private client?: NodeOAuthClient;
+  private client?: Promise<NodeOAuthClient>;
   private readonly http: HttpClient;
   /** state → what the OAuth client needs at the callback (PKCE verifier, DPoP key); memory only */
   private readonly pending: LRUCache<string, NodeSavedState>;
@@ -96,7 +96,7 @@ export class OAuthLogin {
     if (this.pending.size >= MAX_PENDING) this.pending.purgeStale();
     if (this.pending.size >= MAX_PENDING) return { ok: false, code: 'BUSY', detail: 'too many logins in progress' };
     try {
-      const url = await this.oauth().authorize(target, { scope: OAUTH_SCOPE, state: binding });
+      const url = await (await this.oauth()).authorize(target, { scope: OAUTH_SCOPE, state: binding });
       return { ok: true, url: url.toString() };
     } catch (e) {
       return refusal(e);
@@ -114,7 +114,7 @@ export class OAuthLogin {
     if (!state || !this.pending.has(state)) return { ok: false, code: 'EXPIRED', detail: 'unknown or finished login' };
     let result: Awaited<ReturnType<NodeOAuthClient['callback']>>;
     try {
-      result = await this.oauth().callback(params);
+      result = await (await this.oauth()).callback(params);
     } catch (e) {
       return refusal(e);
     }
@@ -154,15 +154,27 @@ export class OAuthLogin {
     return { ...base, client_id: `http://localhost?${new URLSearchParams({ redirect_uri: redirect, scope: OAUTH_SCOPE }).toString()}` };
   }
 
-  private oauth(): NodeOAuthClient {
-    if (this.client) return this.client;
+  /**
+   * The OAuth client, loaded at the first login: a server nobody logs in to through the web page
+   * does not pay for the library (and its dependencies) in memory or start-up time. The package is
+   * CommonJS: its named exports depend on Node's static analysis of its re-exports, which reads
+   * more files and found none under a tight descriptor limit; then its `default` (module.exports).
+   */
+  private oauth(): Promise<NodeOAuthClient> {
+    this.client ??= this.create().catch((e: unknown) => { this.client = undefined; throw e; });
+    return this.client;
+  }
+
+  private async create(): Promise<NodeOAuthClient> {
+    const mod = await import('@atproto/oauth-client-node');
+    const { NodeOAuthClient, requestLocalLock } = typeof mod.NodeOAuthClient === 'function' ? mod : (mod as unknown as { default: typeof mod }).default;
     const { identity } = this.d;
     const store = <V extends object>(m: LRUCache<string, V>) => ({
       get: async (k: string) => m.get(k),
       set: async (k: string, v: V) => { m.set(k, v); },
       del: async (k: string) => { m.delete(k); },
     });
-    this.client = new NodeOAuthClient({
+    return new NodeOAuthClient({
       clientMetadata: this.metadata(),
       stateStore: store(this.pending),
       sessionStore: store(this.sessions),
@@ -180,7 +192,6 @@ export class OAuthLogin {
         },
       },
     });
-    return this.client;
   }
 
   /**
