@@ -81,6 +81,8 @@ export interface HistoryMessage {
   tags: Record<string, string>;
 }
 export interface CloseEvent { error?: Error; reason?: string }
+/** draft/message-redaction: `from` withdrew the message `msgid` of `target` (a channel, or the private conversation) */
+export interface RedactEvent { from: string; source: string; target: string; msgid: string; reason?: string; isChannel: boolean }
 
 export type FreeqClientEvents = {
   registered: [info: RegisteredEvent];
@@ -104,9 +106,12 @@ export type FreeqClientEvents = {
   authFailed: [numeric: string, text: string];
   /** draft/read-marker: how far a conversation is read, sent by the server on JOIN, in answer to markRead(), and when another connection of the account marks it read */
   readMarker: [ev: ReadMarkerEvent];
+  /** draft/message-redaction: a message was withdrawn (live, or in history replayed on JOIN) */
+  redact: [ev: RedactEvent];
 };
 
-const DEFAULT_CAPS = ['message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory', MULTILINE_CAP, READ_MARKER_CAP];
+const REDACTION_CAP = 'draft/message-redaction';
+const DEFAULT_CAPS = ['message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory', MULTILINE_CAP, READ_MARKER_CAP, REDACTION_CAP];
 
 const CHANNEL_PREFIXES = '#&!+';
 
@@ -246,6 +251,17 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     return true;
   }
 
+  /**
+   * Withdraw a message (draft/message-redaction: `REDACT <target> <msgid> [:reason]`): your own
+   * within the server's window, any in a channel you operate. False when the server did not enable
+   * the capability (nothing sent); a refusal comes as `FAIL REDACT …` (the `raw` event).
+   */
+  redact(target: string, msgid: string, reason?: string): boolean {
+    if (!this.enabledCaps.has(REDACTION_CAP)) return false;
+    this.send('REDACT', target, msgid, ...(reason ? [reason] : []));
+    return true;
+  }
+
   /** TAGMSG with client tags (e.g. `{ '+typing': 'active' }`); needs the message-tags capability */
   tagmsg(target: string, tags: Record<string, string>): void {
     const t = serializeTags(new Map(Object.entries(tags)));
@@ -324,10 +340,11 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
     if (fate === 'response') return;
     // a draft/multiline batch: one message when it ends (multiline.ts)
     for (const msg of this.multiline.take(parsed)) {
-      if (fate === 'history') {
+      if (fate === 'history' && msg.command !== 'REDACT') {
         const h = historyOf(msg);
         if (h) this.emit('history', h);
       } else {
+        // a REDACT, live or in history replayed on JOIN, is the same event
         this.onEvent(msg);
       }
     }
@@ -370,6 +387,12 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
       case 'PRIVMSG': case 'NOTICE':
         this.onMessage(msg);
         break;
+      case 'REDACT': {
+        const [target = '', msgid = '', reason] = p;
+        if (!msgid) break;
+        this.emit('redact', { from: nickOf(msg.source), source: msg.source ?? '', target, msgid, ...(reason ? { reason } : {}), isChannel: target.length > 0 && CHANNEL_PREFIXES.includes(target[0]!) });
+        break;
+      }
       case 'JOIN': {
         const nick = nickOf(msg.source);
         const ev: JoinEvent = { nick, source: msg.source ?? '', channel: p[0] ?? '', self: nick === this.nick };
@@ -387,7 +410,9 @@ export class FreeqClientCore extends TypedEmitter<FreeqClientEvents> {
       }
       case 'ERROR':
         this.closeReason = p[0] ?? '';
-        this.emit('error', new Error(`server closed the connection: ${this.closeReason}`));
+        // the server's answer to our own QUIT (quit()) is the end we asked for, not an error (#16);
+        // the `close` event still carries its reason
+        if (!this.closing) this.emit('error', new Error(`server closed the connection: ${this.closeReason}`));
         break;
       default:
         break;

@@ -6,7 +6,7 @@ export const SDK_VERSION = '0.1.0';
 
 export { FreeqClientCore } from './client.js';
 export type {
-  FreeqClientBaseOptions, FreeqClientEvents, MessageEvent, NoticeEvent, TagmsgEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage,
+  FreeqClientBaseOptions, FreeqClientEvents, MessageEvent, NoticeEvent, TagmsgEvent, JoinEvent, PartEvent, RegisteredEvent, CloseEvent, HistoryMessage, RedactEvent,
 } from './client.js';
 export type { SaslConfig, PlainSasl, AtprotoSasl, CryptoSasl, PdsSessionSasl, PdsOAuthSasl, ServiceAuthSasl, WebTokenSasl } from './sasl-exchange.js';
 export {

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { FreeqClient, nickOf, signingKeysFrom, venueOf, verifySignature, type HistoryMessage, type MessageEvent, type SigningKeys } from '@freeq/sdk/browser';
 import { accountsFromWhox, applyLine, fromNames, sorted, withAccounts, WHOX_TOKEN, type Members } from './members.js';
 import { parseInput } from './commands.js';
-import { emptyConversation, lineOf, localLine, mentions, newestAt, unreadSince, type Conversation as Conv, type Line } from './lines.js';
+import { emptyConversation, lineOf, localLine, mentions, newestAt, redactedIn, unreadSince, type Conversation as Conv, type Line } from './lines.js';
 import { browserStore, loadSaved, storeSaved, withChannel, withoutChannel, type Saved } from './saved.js';
 import { Conversation } from './conversation.js';
 import { MemberList } from './member-list.js';
@@ -15,7 +15,7 @@ const wsUrl = (): string => `${location.protocol === 'https:' ? 'wss' : 'ws'}://
 /** what the page asks the server for (IRCv3), when offered */
 const CAPS = [
   'message-tags', 'server-time', 'account-tag', 'extended-join', 'account-notify', 'batch', 'labeled-response', 'draft/chathistory', 'echo-message',
-  'draft/multiline', 'draft/read-marker',
+  'draft/multiline', 'draft/read-marker', 'draft/message-redaction',
 ];
 const isChannel = (target: string): boolean => /^[#&]/.test(target);
 const store = browserStore();
@@ -158,6 +158,15 @@ export function App() {
     });
     c.on('notice', (m) => { if (m.isChannel) add(m.target, [lineFor(m, 'notice')]); });
     c.on('history', (m) => add(isChannel(m.target) ? m.target : m.from === c.nick ? m.target : m.from, [lineFor(m, m.command === 'NOTICE' ? 'notice' : 'message')]));
+    // draft/message-redaction: a withdrawn message loses its text here too
+    c.on('redact', (ev) => {
+      const name = ev.isChannel ? ev.target : ev.from === c.nick ? ev.target : ev.from;
+      setConvs((all) => {
+        const conv = all.get(name.toLowerCase());
+        const lines = conv && redactedIn(conv.lines, ev.msgid);
+        return lines ? new Map(all).set(name.toLowerCase(), { ...conv, lines }) : all;
+      });
+    });
     // draft/read-marker (on JOIN, and when another session of the account reads on): the unread counts follow it
     c.on('readMarker', ({ target, time }) => {
       if (!time) return;
@@ -335,7 +344,9 @@ export function App() {
         ) : conv ? (
           <Conversation conv={conv} onOlder={older} onSend={(text) => run(conv.name, text)} onLeave={() => run(conv.name, '/part')}
             typists={[...(typing.get(conv.name.toLowerCase())?.keys() ?? [])]}
-            onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })} />
+            onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })}
+            canDelete={(l) => l.from === client.nick || (isChannel(conv.name) && /[~&@]/.test(members.get(conv.name.toLowerCase())?.get(client.nick.toLowerCase())?.prefix ?? ''))}
+            onDelete={(msgid) => client.redact(conv.name, msgid)} />
         ) : <p class="hint">Join a channel to start.</p>}
       </main>
       {!browsing && conv && isChannel(conv.name) && <MemberList channel={conv.name} members={sorted(members.get(conv.name.toLowerCase()))} />}

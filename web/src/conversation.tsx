@@ -1,10 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Conversation as Conv } from './lines.js';
+import type { Conversation as Conv, Line } from './lines.js';
 
 /** One conversation: its header, its log (older messages on scrolling up), who types, the message box. */
-export function Conversation({ conv, onOlder, onSend, onLeave, typists, onTyping }: {
+export function Conversation({ conv, onOlder, onSend, onLeave, typists, onTyping, canDelete, onDelete }: {
   conv: Conv; onOlder: () => Promise<void>; onSend: (text: string) => void; onLeave: () => void; typists: string[]; onTyping: (state: 'active' | 'done') => void;
+  /** this user may withdraw the line (its own, or any as a channel operator; the server decides) */
+  canDelete: (l: Line) => boolean;
+  onDelete: (msgid: string) => void;
 }) {
+  /** the line whose Delete was pressed once: a second press withdraws it */
+  const [confirming, setConfirming] = useState<string | undefined>();
   const log = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   useEffect(() => { if (atBottom.current && log.current) log.current.scrollTop = log.current.scrollHeight; }, [conv.lines.length, conv.name]);
@@ -23,10 +28,18 @@ export function Conversation({ conv, onOlder, onSend, onLeave, typists, onTyping
         }}>
         {conv.lines.map((l) => (
           // few nodes per line: a log of 10,000 lines stays within the tab's memory budget (bench/web-client.mjs)
-          <div key={l.id} class={`line ${l.kind}${l.mention ? ' mention' : ''}`}>
+          <div key={l.id} class={`line ${l.kind}${l.mention ? ' mention' : ''}${l.redacted ? ' redacted' : ''}`}>
             <time>{l.time}</time><b title={l.account ? `logged in as ${l.account}` : undefined}>{l.kind === 'event' ? `${l.from} ${l.text}` : l.kind === 'action' ? `* ${l.from}` : l.from}</b>
             {l.signedBy && <span class="signed" role="img" aria-label={`signed for ${l.signedBy}`} title={`signed by the server for ${l.signedBy}`}>✓</span>}
             {l.kind === 'event' ? '' : l.text}
+            {l.msgid && !l.redacted && l.kind !== 'event' && l.kind !== 'error' && canDelete(l) && (
+              <button type="button" class="delete" aria-label={confirming === l.msgid ? 'Confirm: delete this message' : 'Delete message'}
+                onClick={() => { if (confirming === l.msgid) { setConfirming(undefined); onDelete(l.msgid!); } else setConfirming(l.msgid); }}
+                onBlur={() => setConfirming((c) => (c === l.msgid ? undefined : c))}>
+                {/* the × is drawn by CSS: no text of its own in the line (copying, finding text) */}
+                {confirming === l.msgid ? 'Delete?' : ''}
+              </button>
+            )}
           </div>
         ))}
       </div>

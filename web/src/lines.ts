@@ -16,6 +16,18 @@ export interface Line {
   account?: string;
   /** the DID the server's signature vouches for (verified here against its published keys) */
   signedBy?: string;
+  /** withdrawn by its sender or a channel operator (draft/message-redaction): the text is gone */
+  redacted?: boolean;
+}
+
+/** the line `msgid` of `lines` withdrawn: its text and signature are dropped (undefined: not there) */
+export function redactedIn(lines: Line[], msgid: string): Line[] | undefined {
+  const i = lines.findIndex((l) => l.msgid === msgid);
+  if (i < 0 || lines[i]!.redacted) return undefined;
+  const { signedBy: _signed, ...rest } = lines[i]!;
+  const next = lines.slice();
+  next[i] = { ...rest, text: 'message deleted', redacted: true };
+  return next;
 }
 
 export interface Conversation {

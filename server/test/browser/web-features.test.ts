@@ -215,3 +215,32 @@ test('the channel list: every public channel with its users and topic, filtered,
   second.destroy();
   await page.close();
 });
+
+test('redaction: Delete (pressed twice) withdraws an own message for everyone; a message withdrawn by its sender loses its text here', async () => {
+  const watcher = await member('redwatch', '#redact', ['draft/message-redaction', 'message-tags', 'echo-message']);
+  const page = await browser.newPage();
+  await login(page, 'redweb');
+  await join(page, '#redact');
+  await page.getByLabel('Message #redact').fill('oops, wrong channel');
+  await page.getByLabel('Message #redact').press('Enter');
+  const sent = await watcher.expect(/^@\S*msgid=(\S+?)[; ]\S* ?:redweb!\S+ PRIVMSG #redact :oops, wrong channel$/);
+  const msgid = /msgid=([^; ]+)/.exec(sent)![1]!;
+  const line = log(page).locator('.line').filter({ hasText: 'oops, wrong channel' });
+  await line.hover();
+  await line.getByRole('button', { name: 'Delete message' }).click();
+  await line.getByRole('button', { name: 'Confirm: delete this message' }).click();
+  await watcher.expect(new RegExp(`:redweb!\\S+ REDACT #redact ${msgid}$`));
+  await log(page).locator('.line.redacted').getByText('message deleted').waitFor();
+  assert.equal(await log(page).getByText('oops, wrong channel').count(), 0);
+  // someone else's message: no Delete for a guest who is not an operator there
+  watcher.send('PRIVMSG #redact :mine to take back');
+  const theirs = log(page).locator('.line').filter({ hasText: 'mine to take back' });
+  await theirs.waitFor();
+  assert.equal(await theirs.getByRole('button').count(), 0);
+  const echoed = await watcher.expect(/^@\S*msgid=(\S+?)[; ]\S* ?:redwatch!\S+ PRIVMSG #redact :mine to take back$/);
+  watcher.send(`REDACT #redact ${/msgid=([^; ]+)/.exec(echoed)![1]!}`);
+  await log(page).getByText('mine to take back').waitFor({ state: 'detached' });
+  assert.equal(await log(page).locator('.line.redacted').count(), 2);
+  watcher.destroy();
+  await page.close();
+});
