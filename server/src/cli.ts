@@ -3,7 +3,7 @@ import { OPTIONS, camel, envName } from './config/options.js';
 import { VERSION } from './version.js';
 
 export interface CliResult {
-  action: 'run' | 'config-print' | 'keys' | 'db-rekey' | 'peer-id';
+  action: 'run' | 'config-print' | 'config-example' | 'keys' | 'db-rekey' | 'peer-id';
   configFile?: string;
   values: Record<string, unknown>;
   /** `keys --force`: rotate instead of only creating missing keys */
@@ -56,6 +56,9 @@ export function buildProgram(onResult: (r: CliResult) => void): Command {
       const opts = program.opts();
       onResult({ action: 'config-print', configFile: opts.config as string | undefined, values: collect(opts) });
     });
+  cfg.command('example')
+    .description('print a commented example configuration file: every option with its help and default (as freeq.example.toml) and exit')
+    .action(() => { onResult({ action: 'config-example', values: {} }); });
   program.command('keys')
     .description('create missing key files in the data dir (0600) and print their public IDs; --force rotates msg-signing, iroh and cloak keys (server stopped)')
     .argument('[name...]', 'msg-signing, db-encryption, iroh, cloak (default: all)')

@@ -4,6 +4,9 @@ import type { World } from './state/world.js';
 import type { EventBus } from './state/bus.js';
 import type { Logger } from './observability/log.js';
 import type { Fanout } from './session/fanout.js';
+import type { ServerNotices } from './session/server-notices.js';
+import type { TransportKind } from './transport/conn.js';
+import type { Monitor } from './session/monitor.js';
 import type { IdentityService } from './identity/types.js';
 import type { Metrics } from './observability/metrics.js';
 import type { HistoryPort, HistoryReader, ReadMarkerStore } from './history/types.js';
@@ -27,6 +30,50 @@ export interface FederationControl {
   squit(server: string, reason: string): boolean;
   /** allow the peer again and dial it now if it is dialled (s2s-peers); false: no such peer */
   connect(server: string): boolean;
+  /** the links that are up, with their sendq and traffic since they opened (STATS l) */
+  stats(): readonly FederationLinkStats[];
+}
+
+/** One federation link as STATS l shows it (federation/links.ts Links.stats). */
+export interface FederationLinkStats {
+  peerId: string;
+  name: string;
+  direction: 'in' | 'out';
+  /** bytes written and not yet taken by the peer */
+  sendq: number;
+  sentMsgs: number;
+  sentBytes: number;
+  recvMsgs: number;
+  recvBytes: number;
+  /** ms since the epoch */
+  openedAt: number;
+}
+
+/** lines and bytes the clients of one transport sent and got since the server started (STATS l; session/session.ts counts) */
+export interface Traffic { msgsIn: number; bytesIn: number; msgsOut: number; bytesOut: number }
+
+/** One class of client connections as STATS l shows it: the clients of one transport (server.ts). */
+export interface ClientClassStats {
+  transport: TransportKind;
+  connections: number;
+  /** bytes pending to the clients of this class now */
+  sendq: number;
+  /** since the server started, all connections of the class (closed ones too) */
+  traffic: Traffic;
+}
+
+/** What a reload (REHASH, SIGHUP) did (rehash.ts). */
+export interface RehashReport {
+  /** the config file read, if any */
+  file?: string;
+  /** configuration errors: nothing was changed */
+  problems: string[];
+  /** options now in effect with their new values */
+  applied: string[];
+  /** options whose new values wait for a restart (the old ones stay in effect) */
+  restart: string[];
+  /** other things done or found (the TLS certificate reloaded, a MOTD file that cannot be read…) */
+  notes: string[];
 }
 
 export interface ServerContext {
@@ -36,6 +83,8 @@ export interface ServerContext {
   /** every change Ops makes, published once (state/bus.ts): fan-out, plugins, metrics and, next, federation subscribe */
   readonly bus: EventBus;
   readonly fanout: Fanout;
+  /** IRCv3 MONITOR: who watches which nick (session/monitor.ts; a bus subscriber) */
+  readonly monitor: Monitor;
   /** AT Protocol identity: DID resolution, signatures, PDS calls (identity/types.ts) */
   readonly identity: IdentityService;
   /** this server's DID, the audience of service-auth tokens */
@@ -48,7 +97,7 @@ export interface ServerContext {
   readonly log: Logger;
   readonly version: string;
   readonly startedAt: number;
-  /** RPL_ISUPPORT tokens, computed from config at startup */
+  /** RPL_ISUPPORT tokens, computed from the configuration (again after a REHASH that changes them) */
   readonly isupport: readonly string[];
   /** MOTD lines, or undefined when there is none (422) */
   motd(): string[] | undefined;
@@ -76,6 +125,19 @@ export interface ServerContext {
   readonly operFailures: OperFailures;
   /** counters shown by LUSERS and metrics */
   readonly stats: { connections: number };
+  /** server notices to operators with user mode +s (session/server-notices.ts) */
+  readonly notices: ServerNotices;
+  /** commands run since the start, by name (STATS m; counted by commands/dispatch.ts) */
+  readonly commandUsage: Map<string, number>;
+  /** client connections per transport (STATS l) */
+  clientClasses(): ClientClassStats[];
+  /**
+   * Re-read the configuration (REHASH, SIGHUP; rehash.ts): apply what may change at run time,
+   * report what needs a restart. `by` names who asked (an operator's nick, SIGHUP), for the log.
+   */
+  rehash(by: string): RehashReport;
+  /** the configuration file REHASH reads (undefined: none, only the command line and environment) */
+  readonly configFile: string | undefined;
   /** federation links (#14), when federation is on: SQUIT and CONNECT (federation/links.ts) */
   federation?: FederationControl;
 }

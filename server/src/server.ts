@@ -14,10 +14,21 @@ import { NO_PLUGINS } from './plugins/api.js';
 import { pluginEventSink } from './plugins/events.js';
 import { pluginOutput } from './plugins/host.js';
 import { PluginManager } from './plugins/manager.js';
-import { isupportTokens } from './protocol/isupport.js';
+import { isupportLines, isupportTokens } from './protocol/isupport.js';
+import * as N from './protocol/numerics.js';
 import { CLIENT_LINE_LIMITS } from './protocol/parse.js';
 import { Fanout } from './session/fanout.js';
+import { Monitor } from './session/monitor.js';
 import { Session } from './session/session.js';
+import { Outgoing } from './session/outgoing.js';
+import { ServerNotices } from './session/server-notices.js';
+import { PluginSwitch } from './plugins/switch.js';
+import type { ConfigSources } from './config/load.js';
+import type { RehashReport, Traffic } from './context.js';
+import { rehash, isupportChanges, type ReloadHooks } from './rehash.js';
+import { connectUrls, defaultMotd, type ConnectUrls } from './welcome.js';
+import { reloadWebTls } from './http/app.js';
+import { webClientServed } from './http/routes/web-client.js';
 import { Ops, type Clock } from './state/ops.js';
 import { World, type LockdownLevel } from './state/world.js';
 import { EventBus } from './state/bus.js';
@@ -47,7 +58,7 @@ import { lockDataDir, type DataDirLock } from './keys/server-lock.js';
 import { loadCloakKey } from './keys/cloak-key.js';
 import { Cloaks } from './state/cloak.js';
 import { SigningKeyRepo } from './storage/repos/signing-keys.js';
-import type { IrcConn } from './transport/conn.js';
+import type { IrcConn, TransportKind } from './transport/conn.js';
 import { Admission } from './transport/admission.js';
 import { openDescriptors, softDescriptorLimit } from './util/fd-limit.js';
 import { createTcpListener, createTlsListener, listen, type TcpListener, type TlsListener } from './transport/listeners.js';
@@ -61,6 +72,10 @@ import { Peers, type PeerPolicy } from './federation/peers.js';
 export interface ServerOptions {
   clock?: Clock;
   logger?: Logger;
+  /** where `config` came from: REHASH and SIGHUP load it again from these (#16; without: nothing to re-read) */
+  configSources?: ConfigSources;
+  /** reopen log-file (REHASH, SIGHUP: after logrotate) */
+  reopenLogs?: () => void;
 }
 
 export interface RunningServer {
@@ -73,8 +88,12 @@ export interface RunningServer {
   readonly admission: Admission;
   /** what plain TCP clients run on: bare libuv handles (lean-sockets) or net.Socket */
   readonly tcpSockets: 'lean' | 'net';
-  /** re-read the TLS certificate and key (SIGHUP, after a renewal); existing connections keep theirs */
+  /** where to connect: IRC, TLS, the web client, WebSocket (the start banner, the default MOTD) */
+  readonly urls: ConnectUrls;
+  /** re-read the TLS certificate and key (after a renewal); existing connections keep theirs */
   reloadTls(): void;
+  /** REHASH / SIGHUP (#16, rehash.ts): reload the configuration; what needs a restart is reported */
+  rehash(by: string): RehashReport;
   stop(reason?: string): Promise<void>;
 }
 
@@ -98,6 +117,9 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
 async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLock): Promise<RunningServer> {
   const clock = opts.clock ?? { now: () => Date.now() };
   const log = opts.logger ?? createLogger(config.logLevel);
+  // #16: the configuration the server runs on; a REHASH swaps it (rehash.ts, config/reload.ts).
+  // Modules that read `context.config` when they act see the new values; the rest have hooks.
+  let live = config;
   // before the database: a key file with loose permissions stops the start (DESIGN.md §7)
   // (keys/: three independent random keys, 0600; --fix-key-permissions chmods instead of refusing)
   const keyOpts = { fixPermissions: config.fixKeyPermissions, onFixed: (path: string, mode: number) => log.warn({ path, mode: mode.toString(8) }, 'key file permissions fixed (chmod 600)') };
@@ -105,11 +127,13 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const signingSeed = loadSigningSeed(config.dataDir, keyOpts);
   const cloakKey = loadCloakKey(config.dataDir, keyOpts);
   const dbPath = config.dbPath ?? join(config.dataDir, 'freeq.db');
-  const db: Db = openDb(dbPath);
+  // #16: a migration that rewrites rows, or encrypting an old database, logs its progress
+  const report = { progress: (line: string) => { log.info(line); } };
+  const db: Db = openDb(dbPath, report);
   // a wrong or missing db-encryption-key.secret stops the start here (never garbage, never a new key over data)
   let unlocked: ReturnType<typeof unlockDatabase>;
   try {
-    unlocked = unlockDatabase(db, config.dataDir, keyOpts);
+    unlocked = unlockDatabase(db, config.dataDir, { ...keyOpts, ...report });
   } catch (e) {
     db.close();
     throw e;
@@ -124,12 +148,14 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const bans = new ServerBans(new SqliteServerBanStore(db), clock);
   const accountStore = new SqliteAccountStore(db, (err, did) => log.error({ err, did }, 'account write failed'));
   const ops = new Ops(world, new SqliteChannelStore(db, unlocked.cipher), accountStore, (ev) => { bus!.publish(ev); }, {
-    maxListEntries: config.maxListEntries, whowasLen: config.whowasLen, maxChannels: config.maxChannels, operDids: config.operDids,
+    // read when used: a REHASH changes them (config/reload.ts)
+    get maxListEntries() { return live.maxListEntries; }, get whowasLen() { return live.whowasLen; }, get maxChannels() { return live.maxChannels; },
+    get operDids() { return live.operDids; },
     serverId: peer.peerId, // users' network-wide ids (state/ids.ts)
     serverBans: bans,
     cloaks: new Cloaks(cloakKey.key, config),
     // #12 finding 8: channel creation caps and expiry (state/channel-lifecycle.ts)
-    maxChannelsTotal: config.maxChannelsTotal, maxChannelsPerAccount: config.maxChannelsPerAccount, channelExpiry: config.channelExpiry,
+    get maxChannelsTotal() { return live.maxChannelsTotal; }, get maxChannelsPerAccount() { return live.maxChannelsPerAccount; }, channelExpiry: config.channelExpiry,
     foundedChannelExpiry: config.foundedChannelExpiry,
     channelCreation: new ChannelCreationThrottle({
       perConnection: config.channelCreationPerConnection, perIp: config.channelCreationPerIp,
@@ -145,20 +171,42 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     sign: (m) => signedTags(signing, m),
     record: (m) => history.record(m),
     visibility: (ch) => visOf(ch.modes),
+  }, {
+    // REDACT (#16, state/redact-ops.ts): history finds the message and applies the redaction in its writer order
+    find: (msgid) => history.find(msgid),
+    record: (r) => history.record(r),
+    newMsgid,
+    channelVenue,
+    visibility: (ch) => visOf(ch.modes),
+    windowMs: config.redactWindow,
   });
   bus = new EventBus(peer.peerId, ops.hlc, (err, subscriber, ev) => log.error({ err, subscriber, event: ev.kind }, 'event subscriber failed'));
   // #12 finding 15: a persisted name with a character channel names may no longer hold is not loaded
   for (const name of ops.restore()) log.warn({ channel: name }, 'persisted channel not loaded: its name holds a control, format or invisible character (row left in the database)');
-  const fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => config.maxModes, now: () => clock.now() });
+  const fanout = new Fanout({ world, serverName: () => config.serverName, maxModes: () => live.maxModes, now: () => clock.now() });
   bus.subscribe('fanout', fanout.onEvent);
+  // IRCv3 MONITOR (session/monitor.ts): after fan-out, so a NICK line comes before its 731/730
+  const monitor = new Monitor({ world, serverName: () => config.serverName, meta: (u) => fanout.meta(u) });
+  bus.subscribe('monitor', monitor.onEvent);
   // plugins (plugins/manager.ts): each hook guarded by try/catch and plugin-hook-budget
-  const pluginSpecs = [...config.plugin, ...config.pluginsFromDir];
-  const plugins = pluginSpecs.length === 0 ? NO_PLUGINS : new PluginManager({
-    specs: pluginSpecs, hookBudgetMs: config.pluginHookBudget, maxStrikes: config.pluginMaxStrikes,
-    output: pluginOutput({ world, fanout, serverName: () => config.serverName }),
-    log: log.child({ sub: 'plugins' }), limitHit: (kind) => context.metrics.limitHit(kind),
+  // behind a switch: a REHASH that changes the plugin configuration starts them again (#16)
+  const startPlugins = (c: Config) => {
+    const specs = [...c.plugin, ...c.pluginsFromDir];
+    return specs.length === 0 ? NO_PLUGINS : new PluginManager({
+      specs, hookBudgetMs: c.pluginHookBudget, maxStrikes: c.pluginMaxStrikes,
+      output: pluginOutput({ world, fanout, serverName: () => config.serverName }),
+      log: log.child({ sub: 'plugins' }), limitHit: (kind) => context.metrics.limitHit(kind),
+    });
+  };
+  const plugins = new PluginSwitch(startPlugins(config));
+  bus.subscribe('plugins', pluginEventSink(plugins), ['join', 'nick']);
+  // #16 server notices (user mode +s): connects, quits, opers, bans, lockdown changes, floods, refusals
+  const notices = new ServerNotices({
+    serverName: () => config.serverName, now: () => clock.now(), meta: () => fanout.meta(),
+    limit: () => ({ max: live.serverNoticeRate, windowMs: live.serverNoticeWindow }),
+    log: log.child({ sub: 'snotice' }), dropped: (n) => { for (let i = 0; i < n; i++) context.metrics.limitHit('server-notice'); },
   });
-  if (plugins !== NO_PLUGINS) bus.subscribe('plugins', pluginEventSink(plugins), ['join', 'nick']);
+  bus.subscribe('notices', notices.onEvent, ['quit', 'user-mode', 'server-ban', 'lockdown']);
   bus.subscribe('metrics', (ev) => context.metrics.event(ev.kind));
 
   // message history (issue 5): batched writes, retention by count and age (history/store.ts)
@@ -177,13 +225,64 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   const verifier = new SignatureVerifier(identityLog);
 
   const identity = createIdentityService({ config, didCache: new DidCacheRepo(db), log: identityLog, now: () => clock.now(), verifier, limitHit: (kind) => context.metrics.limitHit(kind) });
+  // STATS l (#16): lines and bytes per transport since the start (session/session.ts counts them)
+  const traffic: Record<TransportKind, Traffic> = {
+    tcp: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 }, tls: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 }, ws: { msgsIn: 0, bytesIn: 0, msgsOut: 0, bytesOut: 0 },
+  };
+  const sessions = new Set<Session>();
+  let isupport: readonly string[] = isupportTokens(config);
+  // where to connect (set once listening): the default MOTD and the start banner say it
+  let urls: ConnectUrls | undefined;
+  // what a REHASH changes beyond `live` (rehash.ts); the listeners and admission are made below
+  const reloadHooks: ReloadHooks = {
+    get tlsActive() { return tls !== undefined; },
+    reloadTls(cert, key) {
+      tls!.reloadCertificate(cert, key);
+      if (config.webTls) reloadWebTls(http, cert, key);
+    },
+    admission: (c) => {
+      admission.reconfigure(c);
+      context.operFailures.setExempt(c.limitExempt); // limit-exempt is also outside the server-wide OPER budget
+    },
+    cloaks: (c) => ops.cloaks.setTemplates(c),
+    plugins: (c) => { plugins.replace(startPlugins(c)); },
+    isupport: (c) => {
+      const next = isupportTokens(c);
+      const changed = isupportChanges(isupport, next);
+      isupport = next;
+      // "If the value of a parameter changes, the server SHOULD re-advertise the parameter with the
+      // new value in an RPL_ISUPPORT reply" (modern.ircdocs.horse#rplisupport-005); `-NAME` for one gone
+      if (changed.length === 0) return;
+      for (const u of world.users.values()) {
+        if (!u.local || !u.registered) continue;
+        for (const line of isupportLines(changed)) {
+          u.link.deliver(new Outgoing({ tags: new Map(), source: config.serverName, command: N.RPL_ISUPPORT, params: [u.nick, ...line, 'are supported by this server'] }, fanout.meta()));
+        }
+      }
+    },
+    ...(opts.reopenLogs ? { reopenLogs: opts.reopenLogs } : {}),
+  };
   const context: ServerContext = {
-    config, world, ops, bus, fanout, clock, log, version: VERSION, startedAt: clock.now(),
+    get config() { return live; },
+    world, ops, bus, fanout, monitor, clock, log, version: VERSION, startedAt: clock.now(),
     identity,
     serverDid: config.serverDid ?? `did:web:${config.serverName}`,
     peerId: peer.peerId,
     signing,
-    isupport: isupportTokens(config),
+    get isupport() { return isupport; },
+    notices,
+    commandUsage: new Map(),
+    clientClasses: () => (['tcp', 'tls', 'ws'] as const).map((transport) => {
+      let connections = 0;
+      let sendq = 0;
+      for (const s of sessions) if (s.conn.peer.kind === transport) { connections++; sendq += s.conn.pendingBytes(); }
+      return { transport, connections, sendq, traffic: { ...traffic[transport] } };
+    }),
+    configFile: opts.configSources?.file,
+    rehash: (by) => rehash({
+      ...(opts.configSources ? { sources: opts.configSources } : {}),
+      current: () => live, swap: (c) => { live = c; }, notices, log, hooks: reloadHooks,
+    }, by),
     stats: { connections: 0 },
     metrics: new Metrics(),
     history,
@@ -203,13 +302,16 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       identity,
       loopbackOrigin: () => `http://127.0.0.1:${(http.server.address() as AddressInfo | null)?.port ?? config.webAddr.port}`,
     }),
-    // read on demand (MOTD is rare) so an operator can edit the file without a restart
+    // read on demand (MOTD is rare) so an operator can edit the file without a restart; no
+    // motd-file: what this server is and how to log in (welcome.ts); a missing or empty file: 422
     motd() {
-      if (!config.motdFile || !existsSync(config.motdFile)) return undefined;
+      const file = live.motdFile;
+      if (file === undefined) return urls ? defaultMotd(live, urls) : undefined;
+      if (!existsSync(file)) return undefined;
       try {
-        const lines = readFileSync(config.motdFile, 'utf8').replace(/\r/g, '').split('\n');
+        const lines = readFileSync(file, 'utf8').replace(/\r/g, '').split('\n');
         if (lines.at(-1) === '') lines.pop();
-        return lines;
+        return lines.length > 0 ? lines : undefined;
       } catch {
         return undefined;
       }
@@ -218,12 +320,12 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
 
   context.bans.load();
   context.metrics.watchHistory(() => history.usage());
-  const dispatcher = new Dispatcher(context, COMMANDS);
-  const sessions = new Set<Session>();
+  // knock = false: KNOCK is not in the table (421, not in HELP, no ISUPPORT KNOCK)
+  const dispatcher = new Dispatcher(context, config.knock ? COMMANDS : COMMANDS.filter((c) => c.name !== 'KNOCK'));
   let nextId = 1;
   // one deps object for every session (not a closure per connection)
   const sessionDeps = {
-    server: context, dispatcher, lineLimits: CLIENT_LINE_LIMITS,
+    server: context, dispatcher, lineLimits: CLIENT_LINE_LIMITS, traffic,
     onClosed: (x: Session) => {
       sessions.delete(x);
       context.stats.connections--;
@@ -256,6 +358,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     config, clock, lockdown: () => world.lockdown,
     limitHit: (kind) => context.metrics.limitHit(kind), log: log.child({ sub: 'admission' }),
     isIpBanned: (ip) => context.bans.isIpBanned(ip),
+    refused: (_kind, ip, transport, text) => notices.refused(ip, transport, text, false),
     ...(fdLimit !== undefined ? { descriptors: { limit: fdLimit, baseline: openDescriptors() ?? 0 } } : {}),
   });
   if (fdLimit === undefined) log.warn('file descriptor limit unknown: http-fd-reserve is not enforced');
@@ -314,6 +417,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     ...(federation?.links.addresses.tls ? { s2s: federation.links.addresses.tls } : {}),
     ...(federation?.links.addresses.iroh ? { iroh: federation.links.addresses.iroh } : {}),
   };
+  urls = connectUrls(config, addresses, webClientServed(config.webClientDir));
   log.info({ irc: addresses.irc, tls: addresses.tls, web: addresses.web, serverName: config.serverName, tcpSockets: tcp.socketLayer }, 'freeq listening');
   if (config.leanSockets && tcp.socketLayer !== 'lean') log.warn({ reason: tcp.leanUnavailable }, 'lean-sockets: the lean TCP path is not available here; plain TCP clients use net.Socket');
 
@@ -324,15 +428,18 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     ...(federation ? { federation } : {}),
     admission,
     tcpSockets: tcp.socketLayer,
+    urls,
     reloadTls() {
       if (!tls) return;
       tls.reloadCertificate();
       log.info('TLS certificate reloaded');
     },
+    rehash: (by) => context.rehash(by),
     async stop(reason = 'Server shutting down') {
       if (stopped) return;
       stopped = true;
       clearInterval(sweep);
+      notices.stop();
       // the listener's 'close' comes once its last client (lean or net.Socket) is gone: sessions
       // flush and close here, a peer that does not read is cut off 2 s later
       const tcpDrained = new Promise<void>((r) => { tcp.close(() => r()); });

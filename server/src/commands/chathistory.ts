@@ -1,5 +1,5 @@
 import { decodeTime } from 'ulid';
-import { historyReply, historyReplyAsync, wantsTagmsg, type HistoryReply, type Keep, type ReplyBudget } from '../history/replay.js';
+import { historyReply, historyReplyAsync, wantsRedact, wantsTagmsg, type HistoryReply, type Keep, type ReplyBudget } from '../history/replay.js';
 import { channelCut, OUTSIDER } from '../history/cutoff.js';
 import type { HistoryReadOptions, HistoryRef, StoredMessage } from '../history/types.js';
 import { foldCase } from '../protocol/casemap.js';
@@ -128,7 +128,8 @@ export default defineCommand({
     const target = params[1]!;
     const resolved = resolveTarget(ctx, target);
     if (!resolved) { ctx.fail('CHATHISTORY', 'INVALID_TARGET', sub, safeParam(target), 'Messages could not be retrieved'); return; }
-    const o = { tagmsg: wantsTagmsg(session), ...resolved.cut };
+    // #16: a draft/message-redaction client gets the REDACTs too (at their time; not counted in the limit)
+    const o = { tagmsg: wantsTagmsg(session), redact: wantsRedact(session), ...resolved.cut };
     const v = resolved.venue;
     const budget = replyBudget(ctx);
     // rows past the byte budget are not even decrypted (storage/repos/messages.ts)
@@ -159,6 +160,9 @@ export default defineCommand({
       ctx.fail('CHATHISTORY', 'MESSAGE_ERROR', sub, safeParam(target), 'Messages could not be retrieved');
       return;
     }
+    // #16: a REDACT in a private conversation names the conversation as this reader does (the other
+    // side), whoever redacted: a server operator's REDACT would otherwise name one side to both
+    if (resolved.did !== undefined) msgs = msgs.map((m) => (m.command === 'REDACT' ? { ...m, target: resolved.name } : m));
     // #12: the reply is built a slice at a time (the event loop runs between slices) and goes out
     // through the session's own-output path, which stops reading this client while it does not drain
     const reply = await historyReplyAsync(server.config.serverName, resolved.name, msgs, session, budget, keep);
@@ -247,7 +251,7 @@ export function replayOnJoin(ctx: CommandContext, ch: { folded: string; name: st
   if (n <= 0 || !session.hasCap('batch') || !session.hasCap('server-time') || session.hasCap('draft/chathistory')) return;
   if (left.bytes <= 0 || left.lines <= 2) return;
   try {
-    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session), maxBytes: left.bytes, ...cutFor(ctx, ch.folded) });
+    const msgs = server.historyReader.latest(ch.folded, n, undefined, { tagmsg: wantsTagmsg(session), redact: wantsRedact(session), maxBytes: left.bytes, ...cutFor(ctx, ch.folded) });
     if (msgs.length === 0) return;
     // the client asks for older ones itself if it wants them
     const reply = historyReply(server.config.serverName, ch.name, msgs, session, left, 'newest');

@@ -110,6 +110,9 @@ export class Dispatcher implements LineDispatcher {
     } else if (msg.params.length < (cmd.minParams ?? 0)) {
       if (msg.command !== 'NOTICE') ctx.numeric(N.ERR_NEEDMOREPARAMS, msg.command, 'Not enough parameters');
     } else {
+      // STATS m (#16): commands that passed the checks and ran
+      const usage = this.server.commandUsage;
+      usage.set(cmd.name, (usage.get(cmd.name) ?? 0) + 1);
       return cmd.run(ctx, msg.params);
     }
   }

@@ -13,6 +13,7 @@ import ison from './ison.js';
 import join from './join.js';
 import kick from './kick.js';
 import kill from './kill.js';
+import knock from './knock.js';
 import list from './list.js';
 import lockdown from './lockdown.js';
 import lusers from './lusers.js';
@@ -20,6 +21,7 @@ import { links, map } from './links.js';
 import { connect, squit } from './squit.js';
 import markread from './markread.js';
 import mode from './mode.js';
+import monitor from './monitor.js';
 import motd from './motd.js';
 import names from './names.js';
 import nick from './nick.js';
@@ -31,7 +33,10 @@ import ping from './ping.js';
 import pong from './pong.js';
 import privmsg from './privmsg.js';
 import quit from './quit.js';
+import redact from './redact.js';
+import rehash from './rehash.js';
 import setname from './setname.js';
+import stats from './stats.js';
 import tagmsg from './tagmsg.js';
 import time from './time.js';
 import uban from './uban.js';
@@ -46,5 +51,5 @@ import whowas from './whowas.js';
 
 /** The command table: one file per verb, registered here; commands/dispatch.ts runs it (server.ts wires them). */
 export const COMMANDS: readonly CommandSpec[] = [
-  admin, apitoken, authenticate, away, batch, cap, chathistory, connect, help, info, invite, ison, join, kick, kill, links, list, lockdown, lusers, map, markread, mode, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, setname, squit, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
+  admin, apitoken, authenticate, away, batch, cap, chathistory, connect, help, info, invite, ison, join, kick, kill, knock, links, list, lockdown, lusers, map, markread, mode, monitor, motd, names, nick, notice, oper, part, pass, ping, pong, privmsg, quit, redact, rehash, setname, squit, stats, tagmsg, time, topic, uban, user, userhost, version, wallops, who, whois, whowas,
 ];

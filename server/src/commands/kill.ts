@@ -22,6 +22,7 @@ export default defineCommand({
     const why = clipUtf8(reason || 'No reason given', server.config.kickLen);
     const text = `Killed (${user.nick} (${why}))`;
     server.log.info({ session: ctx.session.id, oper: user.nick, victim: victim.nick }, 'KILL');
+    server.notices.kill(user, victim, why); // +s k (#16)
     victim.link.deliver(new Outgoing({ tags: new Map(), source: user.mask, command: 'KILL', params: [victim.nick, why] }, server.fanout.meta(user)));
     // ERROR to a local victim, then QUIT to its channels through Ops.removeUser (a remote one: its server)
     victim.link.disconnect(text);

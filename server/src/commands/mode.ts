@@ -3,6 +3,8 @@ import { ReplyError } from '../protocol/reply-error.js';
 import { isChannelName, safeParam } from '../protocol/validate.js';
 import type { Channel, ListMode } from '../state/channel.js';
 import { parseChannelModes, parseUserModes, userModeString } from '../state/modes.js';
+import { changeSnomask } from '../session/server-notices.js';
+import type { ModeChange } from '../state/events.js';
 import type { CommandContext } from './context.js';
 import { defineCommand } from './registry.js';
 
@@ -39,14 +41,14 @@ function replyError(ctx: CommandContext, e: ReplyError): void {
 export default defineCommand({
   name: 'MODE',
   minParams: 1,
-  help: 'MODE <nick|#channel> [<+|-modes> [<params>...]]\nShows or changes user modes (iwB, -o) or channel modes (beIklovimnpst).',
+  help: 'MODE <nick|#channel> [<+|-modes> [<params>...]]\nShows or changes user modes (iwB, -o; operators: +s [<snomask>] for server notices, e.g. MODE me +s +cq) or channel modes (beIklovimnpst).',
   run(ctx, [target, modestr, ...params]) {
     if (isChannelName(target!)) channelMode(ctx, target!, modestr, params);
-    else userMode(ctx, target!, modestr);
+    else userMode(ctx, target!, modestr, params);
   },
 });
 
-function userMode(ctx: CommandContext, target: string, modestr: string | undefined): void {
+function userMode(ctx: CommandContext, target: string, modestr: string | undefined, params: string[]): void {
   const { server, user } = ctx;
   const who = server.world.findUser(target);
   if (!who) throw new ReplyError(N.ERR_NOSUCHNICK, [safeParam(target)], 'No such nick/channel');
@@ -55,12 +57,43 @@ function userMode(ctx: CommandContext, target: string, modestr: string | undefin
   }
   if (modestr === undefined) {
     ctx.numeric(N.RPL_UMODEIS, userModeString(user.modes));
+    const mask = server.notices.maskOf(user);
+    if (mask !== undefined) ctx.numeric(N.RPL_SNOMASKIS, `+${mask}`, 'Server notice mask');
     return;
   }
-  const parsed = parseUserModes(modestr);
+  const parsed = parseUserModes(modestr, params);
   // the known letters still apply; the change echoes as `:nick MODE nick +...` via fan-out
-  server.ops.setUserModes(user, parsed.changes);
-  if (parsed.unknown) ctx.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+  const { changes, snomask, unknown } = snomaskChanges(ctx, parsed.changes);
+  server.ops.setUserModes(user, changes);
+  if (snomask !== undefined) {
+    const on = user.modes.has('s');
+    server.notices.setMask(user, on ? snomask : '');
+    if (on) ctx.numeric(N.RPL_SNOMASKIS, `+${snomask}`, 'Server notice mask');
+  }
+  if (parsed.unknown || unknown) ctx.numeric(N.ERR_UMODEUNKNOWNFLAG, 'Unknown MODE flag');
+}
+
+/**
+ * User mode +s with its server notice mask (#16, session/server-notices.ts): `+s` alone is every
+ * letter (`+s *`), `+s +cq` / `+s cq` adds letters, `+s -q` removes them (an empty mask is -s),
+ * `-s` ends them. Operators only: anyone else gets 481 and nothing changes (Ops refuses it too).
+ * Ops sees the letter alone (the echo is `MODE nick +s`); 008 RPL_SNOMASKIS tells the mask.
+ */
+function snomaskChanges(ctx: CommandContext, parsed: ModeChange[]): { changes: ModeChange[]; snomask?: string; unknown: boolean } {
+  const { server, user } = ctx;
+  const changes: ModeChange[] = [];
+  let snomask: string | undefined;
+  let unknown = false;
+  for (const c of parsed) {
+    if (c.mode !== 's') { changes.push(c); continue; }
+    if (!c.adding) { snomask = ''; changes.push({ adding: false, mode: 's' }); continue; }
+    if (!user.isOper) { ctx.numeric(N.ERR_NOPRIVILEGES, 'Permission Denied- Only operators may set user mode s'); continue; }
+    const r = changeSnomask(snomask ?? server.notices.maskOf(user) ?? '', c.param ?? '*');
+    if (r.unknown.length > 0) unknown = true;
+    snomask = r.mask;
+    changes.push({ adding: r.mask !== '', mode: 's' });
+  }
+  return { changes, ...(snomask !== undefined ? { snomask } : {}), unknown };
 }
 
 function channelMode(ctx: CommandContext, name: string, modestr: string | undefined, params: string[]): void {

@@ -25,6 +25,7 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
   const cfg = server.config;
   // --require-sasl, or LOCKDOWN sasl-only (hardening.md I3): no guests
   if ((cfg.requireSasl || server.world.lockdown === 'sasl-only') && user.account === undefined) {
+    server.notices.refused(user.ip, session.conn.peer.kind, `${user.nick}: not logged in with SASL (${cfg.requireSasl ? 'require-sasl' : 'lockdown sasl-only'})`);
     session.close('This server currently requires SASL');
     return;
   }
@@ -32,6 +33,7 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
   const ban = server.bans.match(user);
   if (ban) {
     server.metrics.limitHit('banned');
+    server.notices.refused(user.ip, session.conn.peer.kind, `${user.mask}: server ban ${ban.target} (${ban.reason})`);
     ctx.numeric(N.ERR_YOUREBANNEDCREEP, `You are banned from this server (${ban.reason})`);
     session.close(`You are banned from this server (${ban.reason})`);
     return;
@@ -47,5 +49,6 @@ export function tryCompleteRegistration(ctx: CommandContext): void {
   sendLusers(ctx);
   sendMotd(ctx);
   for (const text of notices) ctx.send({ tags: new Map(), source: cfg.serverName, command: 'NOTICE', params: [user.nick, text] });
+  server.notices.connect(user, session.conn.peer.kind); // +s c (#16), before +o's notice
   server.ops.applyAccountPrivileges(user); // --oper-dids: MODE +o after the welcome, as after OPER
 }

@@ -54,15 +54,16 @@ export interface RateGate {
  * a command names the one it needs and the dispatcher answers 481 to anyone whose class lacks it.
  * `kill` KILL, `wallops` WALLOPS (Ergo: chat-moderator); `ban` UBAN, `lockdown` LOCKDOWN
  * (Ergo's `ban` is a moderator capability; here server bans are admin-only, and `lockdown` is
- * Ergo's server-admin `defcon`); `routing` SQUIT, CONNECT (federation links, admin only).
+ * Ergo's server-admin `defcon`); `routing` SQUIT, CONNECT (federation links, admin only);
+ * `rehash` REHASH (Ergo's server-admin `rehash`).
  */
-export type OperCapability = 'kill' | 'wallops' | 'ban' | 'lockdown' | 'routing';
+export type OperCapability = 'kill' | 'wallops' | 'ban' | 'lockdown' | 'routing' | 'rehash';
 
 const MODERATOR: readonly OperCapability[] = ['kill', 'wallops'];
 /** what each oper class may do; admin is a superset of moderator */
 export const OPER_CLASS_CAPABILITIES: Readonly<Record<OperClass, readonly OperCapability[]>> = {
   moderator: MODERATOR,
-  admin: [...MODERATOR, 'ban', 'lockdown', 'routing'],
+  admin: [...MODERATOR, 'ban', 'lockdown', 'routing', 'rehash'],
 };
 
 /** true if `cls` (undefined: not an operator) grants `cap` */

@@ -1,5 +1,6 @@
 import * as N from '../protocol/numerics.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import { relayedBytes } from '../protocol/serialize.js';
 import { Outgoing } from '../session/outgoing.js';
 import { defineCommand } from './registry.js';
 
@@ -16,7 +17,7 @@ export default defineCommand({
     const { server, user } = ctx;
     if (!text) { ctx.numeric(N.ERR_NEEDMOREPARAMS, 'WALLOPS', 'Not enough parameters'); return; }
     // B2: the relayed line must fit in 512 bytes; reject rather than truncate
-    if (Buffer.byteLength(`:${user.mask} WALLOPS :${text}\r\n`) > MAX_BODY_BYTES) {
+    if (relayedBytes(user.mask, 'WALLOPS', [text]) > MAX_BODY_BYTES) {
       ctx.numeric(N.ERR_INPUTTOOLONG, 'Line too long to be relayed without truncation');
       return;
     }

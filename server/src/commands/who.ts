@@ -98,6 +98,8 @@ function reply(ctx: CommandContext, q: WhoQuery, u: User, ch: Channel | undefine
 
 /**
  * WHO <mask|#channel> [o][%<fields>[,<token>]] — modern.ircdocs.horse#who-message, IRCv3 WHOX.
+ * A mask without wildcards that is a nick answers that one user; any other mask lists the users
+ * it matches that are visible to the asker (not +i, or sharing a channel).
  * Never shows a real address except to opers and the user themself (WHOX `i`).
  */
 export default defineCommand({
@@ -122,7 +124,15 @@ export default defineCommand({
           }
         }
       }
+    } else if (!/[*?]/.test(mask) && world.findUser(mask)?.registered) {
+      // modern.ircdocs.horse#who-message: "An exact nickname, in which case a single user is
+      // returned" — +i or not, shared channel or not (the nick is known: WHOIS shows it too)
+      const u = world.findUser(mask)!;
+      if (wanted(u)) reply(ctx, q, u, undefined);
     } else {
+      // "A mask pattern, in which case all visible users whose nickname matches are listed …
+      // Visible users are users who either aren't invisible (user mode +i) or have a common
+      // channel with the requesting client" (modern.ircdocs.horse#who-message)
       // compiled once per WHO; each candidate field is folded once (CompiledMask tests folded text)
       const m = new CompiledMask(mask);
       for (const u of world.users.values()) {

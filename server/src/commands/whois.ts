@@ -46,8 +46,8 @@ function sendChannels(ctx: CommandContext, target: User, chans: string[]): void 
  * WHOIS [<server>] <nick> — modern.ircdocs.horse#whois-message (one target: TARGMAX WHOIS:1).
  * freeq extensions for a logged-in user: 330 `<nick> <did> :is logged in as`, 671
  * `<nick> :is using AT Protocol handle <handle>` only for a verified handle (it resolves back to
- * the DID at login, identity/handle-check.ts, #12) or a plugin's displayHandle; for every user 672
- * `<nick> <peer id> :is connected via server <peer id>` (this server's federation peer ID).
+ * the DID at login, identity/handle-check.ts, #12) or a plugin's displayHandle; 672
+ * `<nick> :iroh endpoint: <id>` only for a client connected over iroh (none yet: transport/conn.ts).
  */
 export default defineCommand({
   name: 'WHOIS',
@@ -76,7 +76,10 @@ export default defineCommand({
     if (t.isOper) ctx.numeric(N.RPL_WHOISOPERATOR, t.nick, 'is an IRC operator');
     if (t.account !== undefined) ctx.numeric(N.RPL_WHOISACCOUNT, t.nick, t.account, 'is logged in as');
     if (t.account !== undefined && t.handle !== undefined) ctx.numeric(N.RPL_WHOISHANDLE, t.nick, `is using AT Protocol handle ${t.handle}`);
-    ctx.numeric(N.RPL_WHOISPEER, t.nick, `is connected via server ${t.origin ?? server.peerId}`);
+    // 672 only for a client connected over the iroh transport, with its own endpoint id (freeq's
+    // "672: Shows the iroh P2P endpoint ID (if connected via iroh)"), never the server's (#16)
+    const iroh = t.link.irohId;
+    if (iroh !== undefined) ctx.numeric(N.RPL_WHOISPEER, t.nick, `iroh endpoint: ${iroh}`);
     if (t.isBot) ctx.numeric(N.RPL_WHOISBOT, t.nick, `is a Bot on ${cfg.networkName}`);
     if (t.secure) ctx.numeric(N.RPL_WHOISSECURE, t.nick, 'is using a secure connection');
     if (t.origin === undefined && canSeeRealIp(asker, t)) {

@@ -147,6 +147,7 @@ export function loadConfig(src: ConfigSources = {}): Config {
     if (val !== undefined) out[camel(o.name)] = val;
   }
   if (typeof out.logLevel === 'string' && !LOG_LEVELS.includes(out.logLevel)) problems.push(`log-level: must be one of ${LOG_LEVELS.join(', ')}`);
+  if (typeof out.logFormat === 'string' && !['auto', 'json', 'pretty'].includes(out.logFormat)) problems.push('log-format: must be auto, json or pretty');
   if ((out.tlsCert === undefined) !== (out.tlsKey === undefined)) problems.push('tls-cert and tls-key must be given together');
   for (const k of ['tlsCert', 'tlsKey'] as const) {
     const f = out[k];

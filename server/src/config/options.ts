@@ -67,6 +67,8 @@ const OPTION_TABLE = [
   { group: 'Storage', name: 'history-reply-max-bytes', type: 'bytes', default: '256k', min: 16384, help: 'most bytes one CHATHISTORY reply (or all the history replays of one JOIN command) sends, every line counted (a multiline message counts all its lines); a reply that would be larger ends early with WARN CHATHISTORY TRUNCATED and the client pages for the rest; advertised as freeq.at/CHATHISTORYBYTES in RPL_ISUPPORT' },
   { group: 'Storage', name: 'history-reply-max-lines', type: 'int', default: 2000, min: 10, max: 100000, help: 'most lines one CHATHISTORY reply sends (see history-reply-max-bytes); advertised as freeq.at/CHATHISTORYLINES' },
   { group: 'Storage', name: 'history-query-limit', type: 'int', default: 500, min: 1, max: 10000, help: 'most messages one CHATHISTORY request returns (larger limits are clamped); advertised as CHATHISTORY in RPL_ISUPPORT' },
+  // #16 draft/message-redaction (state/redact-ops.ts)
+  { group: 'Storage', name: 'redact-window', type: 'duration', default: '15m', help: 'how long after sending a user may REDACT their own message (it is then deleted from history); 0: never (channel operators may still redact any message of their channel, server operators any)' },
 
   // Operators
   { group: 'Operators', name: 'oper-password', type: 'string', secret: true, help: 'password for OPER <any name> <password> (admin class); named operator blocks go in the config file as [[oper]]' },
@@ -76,6 +78,9 @@ const OPTION_TABLE = [
   { group: 'Operators', name: 'oper-max-failures', type: 'int', default: 30, min: 1, max: 1000000, help: 'failed OPER attempts server-wide within oper-failure-window; beyond, every OPER gets 263 without its password being checked (operators in oper-dids still log in with SASL); limit-exempt addresses are neither refused by it nor counted in it' },
   { group: 'Operators', name: 'oper-failure-window', type: 'duration', default: '10m', help: 'sliding window of oper-max-failures-per-ip and oper-max-failures' },
 
+  // #16 server notices (user mode +s, session/server-notices.ts): bounded per operator
+  { group: 'Operators', name: 'server-notice-rate', type: 'int', default: 30, min: 1, max: 100000, help: 'server notices (user mode +s) one operator gets per server-notice-window; beyond, they are dropped and counted, and one summary notice says how many when the window ends (the log keeps every event)' },
+  { group: 'Operators', name: 'server-notice-window', type: 'duration', default: '10s', help: 'window of server-notice-rate' },
   { group: 'Operators', name: 'oper-dids', type: 'list', default: [], envAliases: ['OPER_DIDS'], help: 'DIDs that become server operators (admin class) when they log in with SASL (comma-separated)' },
 
   // Identity: AT Protocol (Bluesky) login with SASL
@@ -133,6 +138,11 @@ const OPTION_TABLE = [
   { group: 'Flood', name: 'invite-rate-window', type: 'duration', default: '60s', help: 'window of invite-rate' },
   { group: 'Flood', name: 'away-rate', type: 'int', default: 4, min: 1, max: 1000, help: 'AWAY changes per away-rate-window per client (operators exempt); beyond: 263 Please wait a while and try again' },
   { group: 'Flood', name: 'away-rate-window', type: 'duration', default: '120s', help: 'window of away-rate' },
+  // KNOCK (#16): UnrealIRCd's 4 / 120 s per known user (hardening.md C3); per channel (ours) so clones cannot flood its operators
+  { group: 'Flood', name: 'knock', type: 'bool', default: true, help: 'the KNOCK command (ISUPPORT KNOCK): ask the operators of a +i, +k or full +l channel for an invite; false: KNOCK is an unknown command' },
+  { group: 'Flood', name: 'knock-rate', type: 'int', default: 4, min: 1, max: 1000, help: 'KNOCKs per knock-rate-window per client (operators exempt); beyond: 712 Too many KNOCKs (user)' },
+  { group: 'Flood', name: 'knock-channel-rate', type: 'int', default: 8, min: 1, max: 1000, help: 'KNOCKs on one channel per knock-rate-window from all clients together (operators exempt); beyond: 712 Too many KNOCKs (channel)' },
+  { group: 'Flood', name: 'knock-rate-window', type: 'duration', default: '120s', help: 'window of knock-rate and knock-channel-rate' },
   { group: 'Flood', name: 'ws-ping-interval', type: 'duration', default: '55s', help: 'WebSocket protocol ping interval; two unanswered pings close the connection' },
   { group: 'Flood', name: 'sasl-attempts-per-identity', type: 'int', default: 30, min: 1, max: 100000, help: 'SASL attempts per (identity, IP) per 5 minutes, across connections' },
 
@@ -165,6 +175,8 @@ const OPTION_TABLE = [
   { group: 'Limits', name: 'max-targets', type: 'int', default: 4, min: 1, max: 100, help: 'targets per PRIVMSG/NOTICE/TAGMSG (TARGMAX)' },
   { group: 'Limits', name: 'max-list-entries', type: 'int', default: 100, min: 1, max: 10000, help: 'entries per ban/except/invex list (MAXLIST)' },
   { group: 'Limits', name: 'max-modes', type: 'int', default: 20, min: 1, max: 100, help: 'mode changes with a parameter per MODE line (MODES)' },
+  // IRCv3 MONITOR (hardening.md C8: Ergo's 100): advertised as MONITOR=<n>; beyond it 734 ERR_MONLISTFULL
+  { group: 'Limits', name: 'monitor-limit', type: 'int', default: 100, min: 1, max: 10000, help: 'nicks one client may watch with MONITOR (ISUPPORT MONITOR); beyond: 734 Monitor list is full' },
   { group: 'Limits', name: 'whowas-len', type: 'int', default: 1000, min: 0, max: 100000, help: 'WHOWAS history entries kept' },
   { group: 'Limits', name: 'sendq', type: 'bytes', default: '200k', min: 4096, help: 'bytes of undelivered output per client before "SendQ exceeded" (all output counts); above half of it the client\'s own replies wait and its input is not read until it drains' },
   // C4, #12: the sendq hold (a client's own replies waiting for it) and the stall timeout
@@ -207,6 +219,9 @@ const OPTION_TABLE = [
 
   // Logging
   { group: 'Logging', name: 'log-level', type: 'string', default: 'info', help: 'fatal, error, warn, info, debug or trace' },
+  // #16: human-friendly start (observability/log.ts)
+  { group: 'Logging', name: 'log-format', type: 'string', default: 'auto', help: 'auto (pretty, human-readable lines and a start banner when stdout is a terminal, JSON lines otherwise), json or pretty' },
+  { group: 'Logging', name: 'log-file', type: 'string', help: 'append the logs (JSON lines) to this file instead of writing them to stdout; reopened on SIGHUP and REHASH, so logrotate can move it' },
 ] as const satisfies readonly OptionSpec[];
 
 /** The literal type of the option table (for config/schema.ts). */

@@ -19,7 +19,7 @@ export type Trust = 'full' | 'relay' | 'readonly';
  * nothing. Never from any peer: this server's own policy and lifecycle (lockdown, server bans,
  * notices to our users, channel drops) and the durable-state sync, which the CRDT merge brings.
  */
-const RELAY_KINDS: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname']);
+const RELAY_KINDS: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname', 'knock', 'redact']);
 const FULL_KINDS: ReadonlySet<WireEvent['kind']> = new Set([...RELAY_KINDS, 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle', 'channel-state', 'nick-owner']);
 
 export type Applied = { ok: true } | { ok: false; reason: string };
@@ -146,6 +146,16 @@ export class RemoteApplier {
         });
         return sent ? OK : refused('suppressed by a plugin');
       }
+      case 'redact': {
+        // #16: the same rules as a local REDACT (state/redact-ops.ts), the remote user as redactor:
+        // its own message within redact-window, or as an operator of the channel here; never as a
+        // server operator (a peer's operators have no rights here). Its time decides the window:
+        // never one far ahead (nor, RedactOps, one far behind our clock).
+        if (!this.ops.redactions) return refused('redaction is not available here');
+        if (ev.at > this.now() + MAX_HLC_DRIFT_MS) return refused('redaction time too far in the future');
+        this.ops.redactions.redact(this.own(origin, ev.user), { target: ev.target, msgid: ev.msgid, reason: ev.reason, did: ev.did, fromOrigin: { msgid: ev.id, at: ev.at } });
+        return OK;
+      }
       case 'kick': this.ops.kick(this.actor(origin, trust, ev.by), this.channel(ev.channel), this.named(ev.target), ev.reason); return OK;
       case 'channel-mode': {
         // the origin's own automatic +o on a join (no actor) is what our Ops did applying that join
@@ -155,6 +165,8 @@ export class RemoteApplier {
         return errors.length ? refused(`some changes refused: ${errors.join('; ')}`) : OK;
       }
       case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
+      // the knock rules (state/knock.ts) again here; the rate limits were its own server's
+      case 'knock': this.ops.knocks.knock(this.own(origin, ev.user), this.channel(ev.channel), ev.reason); return OK;
       // a DID's nick (full peers only: their DIDs are believed); the earlier claim keeps it (state/nick-claims.ts)
       case 'nick-owner':
         if (Number(ev.claimed.slice(0, 13)) > this.now() + MAX_HLC_DRIFT_MS) return refused('nick claim stamp too far in the future');

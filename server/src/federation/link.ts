@@ -85,6 +85,8 @@ export class S2sLink {
   peerName = '';
   /** when the peer last sent anything (ping timeout) */
   lastHeard: number;
+  /** traffic since the link opened (STATS l, #16): frames and bytes each way, and when it opened */
+  readonly traffic = { sentMsgs: 0, sentBytes: 0, recvMsgs: 0, recvBytes: 0, openedAt: 0 };
   /** decoded messages not yet handed on (the link is over its rate) */
   private backlog: S2sMessage[] = [];
   private readonly bucket: TokenBucket | undefined;
@@ -101,6 +103,7 @@ export class S2sLink {
   ) {
     const now = side.now ?? Date.now;
     this.lastHeard = now();
+    this.traffic.openedAt = this.lastHeard;
     this.bucket = side.rate ? new TokenBucket(side.rate.perSecond, side.rate.burst, now()) : undefined;
     this.burstBucket = side.burstRate ? new TokenBucket(side.burstRate.perSecond, side.burstRate.burst, now()) : this.bucket;
     stream.onData((chunk) => this.onData(chunk));
@@ -123,7 +126,10 @@ export class S2sLink {
       this.finish('sendq exceeded');
       return;
     }
-    this.stream.write(encodeFrame(msg));
+    const frame = encodeFrame(msg);
+    this.traffic.sentMsgs++;
+    this.traffic.sentBytes += frame.length;
+    this.stream.write(frame);
   }
 
   /** close with a refusal the peer can log (never an ack) */
@@ -152,6 +158,7 @@ export class S2sLink {
 
   private onData(chunk: Buffer): void {
     this.lastHeard = (this.side.now ?? Date.now)();
+    this.traffic.recvBytes += chunk.length;
     let raws: unknown[];
     try {
       raws = this.decoder.push(chunk);
@@ -159,6 +166,7 @@ export class S2sLink {
       this.refuse(e instanceof FrameError ? `bad frame: ${e.message}` : 'bad frame');
       return;
     }
+    this.traffic.recvMsgs += raws.length;
     for (const raw of raws) {
       const p = parseS2s(raw);
       if (!p.ok) { this.refuse(`invalid message: ${p.reason}`); return; }

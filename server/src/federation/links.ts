@@ -191,6 +191,17 @@ export class Links {
     return true;
   }
 
+  /** the links that are up, with their traffic since they opened (STATS l, #16) */
+  stats(): { peerId: string; name: string; direction: 'in' | 'out'; sendq: number; sentMsgs: number; sentBytes: number; recvMsgs: number; recvBytes: number; openedAt: number }[] {
+    const out = [];
+    for (const id of this.peers.linked) {
+      const link = this.peers.linkTo(id);
+      if (!link) continue;
+      out.push({ peerId: id, name: link.peerName || (this.names.get(id) ?? id), direction: link.direction, sendq: link.pending, ...link.traffic });
+    }
+    return out;
+  }
+
   /** CONNECT: allow the peer again and dial it now (if it is dialled) */
   connect(server: string): boolean {
     const id = this.resolve(server);

@@ -69,6 +69,7 @@ export const WireEvent = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('setname'), user: WireUser, realname: Text }),
   z.strictObject({ kind: z.literal('chghost'), user: WireUser, oldUsername: safeString(64), oldHost: safeString(128) }),
   z.strictObject({ kind: z.literal('invite'), source: WireUser, target: WireUser, channel: Channel }),
+  z.strictObject({ kind: z.literal('knock'), user: WireUser, channel: Channel, reason: Text.optional() }),
   z.strictObject({ kind: z.literal('server-notice'), target: WireUser, text: Text }),
   z.strictObject({ kind: z.literal('account'), user: WireUser }),
   z.strictObject({ kind: z.literal('channel-dropped'), channel: Channel, reason: z.enum(['empty', 'expired', 'reclaimed']) }),
@@ -78,6 +79,8 @@ export const WireEvent = z.discriminatedUnion('kind', [
     lines: z.array(Line).max(100).optional(), tags: z.record(safeString(64), safeString(4096)).optional(),
     msgid: safeString(64), at: Time,
   }),
+  // #16 REDACT: target a channel, or a nick with the DID it named (a private conversation)
+  z.strictObject({ kind: z.literal('redact'), user: WireUser, target: safeString(70).refine((s) => s !== '' && !/[\s,]/.test(s), { message: 'not a target' }), did: Did.optional(), msgid: safeString(64), reason: Text.optional(), id: safeString(64), at: Time }),
   z.strictObject({ kind: z.literal('lockdown'), actor: Mask, from: z.enum(['off', 'sasl-only', 'closed']), to: z.enum(['off', 'sasl-only', 'closed']) }),
   z.strictObject({ kind: z.literal('register'), user: WireUser.extend({ realname: Text, signonAt: Time }).strict(), netjoin: z.literal(true).optional() }),
   z.strictObject({ kind: z.literal('nick-owner'), did: Did, nick: Nick, claimed: Hlc }),

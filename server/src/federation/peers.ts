@@ -27,7 +27,7 @@ export interface PeerCounters {
 }
 
 /** the event kinds this server sends its peers (what happened here; never state only a peer could apply) */
-const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname', 'kick', 'channel-mode', 'invite', 'account', 'chghost', 'handle', 'nick-owner']);
+const OUTBOUND: ReadonlySet<WireEvent['kind']> = new Set(['register', 'quit', 'nick', 'join', 'part', 'message', 'topic', 'away', 'setname', 'kick', 'channel-mode', 'invite', 'knock', 'redact', 'account', 'chghost', 'handle', 'nick-owner']);
 
 /**
  * The peers of this server (#14): what goes out and what comes in over the links.

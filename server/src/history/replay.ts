@@ -26,6 +26,11 @@ export function storedLines(m: StoredMessage, client: ReplayClient, batch: strin
     clientTags: m.clientTags ? new Map(Object.entries(m.clientTags)) : undefined,
   };
   const base = { tags: new Map<string, string>(), source: m.source, command: m.command };
+  // #16: `REDACT <target> <msgid> [:reason]` at the time of the redaction, with its own msgid
+  if (m.command === 'REDACT') {
+    const params = m.text === undefined ? [m.target, m.redacts] : [m.target, m.redacts, m.text];
+    return [withBatch(new Outgoing({ ...base, params }, { time: meta.time, msgid: meta.msgid, account: meta.account }).messageFor(client.tagMask), batch)];
+  }
   if (!m.lines || m.lines.length === 0 || m.command === 'TAGMSG') {
     const params = m.command === 'TAGMSG' ? [m.target] : [m.target, m.text ?? ''];
     return [withBatch(new Outgoing({ ...base, params }, meta).messageFor(client.tagMask), batch)];
@@ -143,3 +148,10 @@ export async function historyReplyAsync(serverName: string, target: string, msgs
 
 /** TAGMSGs in history go only to clients that asked for event playback (and can see tags). */
 export const wantsTagmsg = (client: ReplayClient): boolean => client.hasCap('draft/event-playback') && client.hasCap('message-tags');
+
+/**
+ * #16: REDACTs in history go only to draft/message-redaction clients (IRCv3 message-redaction:
+ * "MUST not forward this REDACT to target recipients that have not negotiated this capability");
+ * the redacted message itself is never replayed to anyone.
+ */
+export const wantsRedact = (client: ReplayClient): boolean => client.hasCap('draft/message-redaction');

@@ -2,6 +2,7 @@ import type { Logger } from '../observability/log.js';
 import { POS_MAX, POS_MIN, type Pos, type SqliteMessageRepo } from '../storage/repos/messages.js';
 import { InlineWriter, type HistoryUsage, type HistoryWriter } from './writer.js';
 import type { HistoryPort, HistoryReadOptions, HistoryReader, HistoryRef, StoredMessage } from './types.js';
+import type { StoredRef } from '../state/redact-ops.js';
 
 /**
  * H2: a TAGMSG is history only when it carries one of these client tags (reactions, as Ergo's
@@ -217,6 +218,19 @@ export class HistoryStore implements HistoryPort, HistoryReader {
     return this.repo.dmVenuesOf(account);
   }
 
+  /**
+   * #16 REDACT: the message with this msgid, without its content. Like every read it hands over
+   * what is pending and waits for the writer, so a message delivered a moment ago is found; the
+   * redaction it leads to is then queued behind it (record), in the same writer order.
+   */
+  find(msgid: string): StoredRef | undefined {
+    if (this.closed) return undefined;
+    this.sync();
+    const r = this.repo.find(msgid);
+    // past history-max-age, not yet pruned: as good as gone
+    return r && r.time >= this.minTime() ? r : undefined;
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
 
   private minTime(): number {
@@ -227,7 +241,7 @@ export class HistoryStore implements HistoryPort, HistoryReader {
     if (limit <= 0) return [];
     this.sync();
     return this.repo.range({
-      venue, lo, hi, limit, fromEnd, minTime: Math.max(this.minTime(), o?.since ?? 0), tagmsg: o?.tagmsg ?? true, maxBytes: o?.maxBytes, onMaxBytes: o?.onMaxBytes, restrictedSince: o?.restrictedSince,
+      venue, lo, hi, limit, fromEnd, minTime: Math.max(this.minTime(), o?.since ?? 0), tagmsg: o?.tagmsg ?? true, redact: o?.redact ?? false, maxBytes: o?.maxBytes, onMaxBytes: o?.onMaxBytes, restrictedSince: o?.restrictedSince,
     });
   }
 

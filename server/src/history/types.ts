@@ -1,11 +1,12 @@
 import type { MessageRecord } from '../state/message-ops.js';
+import type { RedactionRecord, StoredRef } from '../state/redact-ops.js';
 
 /**
  * The history port: every delivered PRIVMSG / NOTICE / TAGMSG is offered here (commands/messaging.ts
  * and the multiline path). The implementation decides what to keep (retention, TAGMSG whitelist)
  * and writes off the hot path (batched transactions).
  */
-export type StoredMessage = MessageRecord;
+export type StoredMessage = MessageRecord | RedactionRecord;
 
 /** StoredMessage.vis bits: the channel was +s / +p / +i / +k when the message was said */
 export const VIS_SECRET = 1;
@@ -36,6 +37,11 @@ export type HistoryRef = { msgid: string } | { time: number };
 export interface HistoryReadOptions {
   /** include stored TAGMSGs (reactions; draft/event-playback); default true */
   tagmsg?: boolean;
+  /**
+   * #16: include REDACT rows (draft/message-redaction clients); default false. They do not count
+   * toward `limit` (IRCv3 message-redaction "Chat history"): up to `limit` of them come along.
+   */
+  redact?: boolean;
   /** #12: stop reading once this many stored bytes are taken (in the query's direction; at least one message) */
   maxBytes?: number;
   /** called when reading stopped at `maxBytes` while the range held more messages (REST history: has_more) */
@@ -64,6 +70,8 @@ export interface HistoryReader {
   targets(venues: string[], from: number, to: number, limit: number): { venue: string; latest: number }[];
   /** the DM venues (`dm:<a>,<b>`) that have history and include `account` */
   dmVenuesOf(account: string): string[];
+  /** #16: the stored message with this msgid, without its content (REDACT's checks); reads wait for queued writes */
+  find(msgid: string): StoredRef | undefined;
 }
 
 /**

@@ -112,6 +112,18 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 }
 
 /**
+ * web-tls (#16 REHASH): a new certificate and key for the HTTPS listener, read now; new connections
+ * use them. false when the listener serves plain HTTP; throws (keeping the old ones) when they
+ * cannot be read or do not match.
+ */
+export function reloadWebTls(app: FastifyInstance, certFile: string, keyFile: string): boolean {
+  const server = app.server as unknown as { setSecureContext?: (o: { cert: Buffer; key: Buffer }) => void };
+  if (typeof server.setSecureContext !== 'function') return false;
+  server.setSecureContext({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
+  return true;
+}
+
+/**
  * The HTTP port (web-addr): `/irc` (IRCv3 WebSocket, http/ws-upgrade.ts) and the HTTP API
  * (hardening.md F1–F4): health, metrics, admin, signing key, user tokens. Plain HTTP unless
  * web-tls is on and tls-cert/tls-key are set.

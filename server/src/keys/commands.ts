@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { openDb, type Db } from '../storage/db.js';
 import { SigningKeyRepo } from '../storage/repos/signing-keys.js';
 import { kidOf } from './chat-signature.js';
-import { dbKeyPath, rekeyDatabase, unlockDatabase } from './db-key.js';
+import { dbKeyPath, rekeyDatabase, unlockDatabase, type ReportOptions } from './db-key.js';
 import { KEY_FILES, keyPath, newKey, readKeyFile, writeKeyFileAtomic, type KeyFileOptions } from './key-file.js';
 import { loadCloakKey } from './cloak-key.js';
 import { loadPeerIdentity, peerIdOf } from './peer-identity.js';
@@ -17,6 +17,9 @@ export const KEY_NAMES = { 'msg-signing': KEY_FILES.msgSigning, 'db-encryption':
 type KeyName = keyof typeof KEY_NAMES;
 
 export class CommandError extends Error {}
+
+/** `keys [--force] [name...]`; `report`: progress of a migration or of encrypting an old database (#16) */
+export interface KeysArgs { force: boolean; names: string[]; report?: ReportOptions }
 
 const dbPathOf = (config: Config): string => config.dbPath ?? join(config.dataDir, 'freeq.db');
 
@@ -51,7 +54,7 @@ export function runPeerIdCommand(config: Config): string[] {
   return [loadPeerIdentity(config.dataDir, { fixPermissions: config.fixKeyPermissions }).peerId];
 }
 
-export function runKeysCommand(config: Config, args: { force: boolean; names: string[] }): string[] {
+export function runKeysCommand(config: Config, args: KeysArgs): string[] {
   const names = resolveNames(args.names);
   const dataDir = config.dataDir;
   const lock: DataDirLock | undefined = args.force ? lockDataDir(dataDir, { server: false, what: 'stop it before rotating keys' }) : tryLockDataDir(dataDir);
@@ -62,13 +65,13 @@ export function runKeysCommand(config: Config, args: { force: boolean; names: st
   }
 }
 
-function keysLocked(config: Config, args: { force: boolean; names: string[] }, names: KeyName[]): string[] {
+function keysLocked(config: Config, args: KeysArgs, names: KeyName[]): string[] {
   const explicit = args.names.length > 0;
   const kopts: KeyFileOptions = { fixPermissions: config.fixKeyPermissions, onFixed: (p) => out.push(`${p}: permissions fixed (chmod 600)`) };
   const out: string[] = [];
   const dataDir = config.dataDir;
   let db: Db | undefined;
-  const database = (): Db => (db ??= openDb(dbPathOf(config)));
+  const database = (): Db => (db ??= openDb(dbPathOf(config), args.report));
   const now = Date.now();
   try {
     if (args.force && explicit && names.includes('db-encryption') && existsSync(dbKeyPath(dataDir))) {
@@ -117,7 +120,7 @@ function keysLocked(config: Config, args: { force: boolean; names: string[] }, n
           out.push(`${file}: kept (--force does not replace the database key; run \`freeq-server db rekey\` to re-encrypt under a new key)`);
           continue;
         }
-        const u = unlockDatabase(database(), dataDir, kopts);
+        const u = unlockDatabase(database(), dataDir, { ...kopts, ...args.report });
         out.push(`${file}: ${u.created ? 'created' : 'present'}; matches the database (key ${u.cipher.fingerprint})`);
       }
     }
@@ -127,17 +130,27 @@ function keysLocked(config: Config, args: { force: boolean; names: string[] }, n
   return out;
 }
 
-/** `freeq-server db rekey`: re-encrypt the database under a new random key (server stopped). */
-export function runDbRekey(config: Config): string[] {
+/**
+ * `freeq-server db rekey`: re-encrypt the database under a new random key (server stopped). #16:
+ * progress lines (rows done / total, rate, time left; migrations too) go to `report.progress`
+ * (stderr from the CLI), the summary is returned.
+ */
+export function runDbRekey(config: Config, report: ReportOptions = {}): string[] {
   const dbPath = dbPathOf(config);
   if (!existsSync(dbPath)) throw new CommandError(`no database at ${dbPath}; nothing to re-encrypt`);
   // #12: held for the whole rekey, so no server can start on the data directory meanwhile
   const lock = lockDataDir(config.dataDir, { server: false, what: 'stop it before running db rekey' });
   let db: Db | undefined;
   try {
-    db = openDb(dbPath);
-    const r = rekeyDatabase(db, config.dataDir, { fixPermissions: config.fixKeyPermissions });
-    if (r.resumed) return [`finished an interrupted rekey: ${r.path} now holds key ${r.newFingerprint}; the previous key (${r.oldFingerprint}) is in ${r.oldKeyPath}`];
+    db = openDb(dbPath, report);
+    const r = rekeyDatabase(db, config.dataDir, { fixPermissions: config.fixKeyPermissions, ...report });
+    if (r.resumed && r.values === 0) return [`finished an interrupted rekey: ${r.path} now holds key ${r.newFingerprint}; the previous key (${r.oldFingerprint}) is in ${r.oldKeyPath}`];
+    if (r.resumed) {
+      return [
+        `finished an interrupted rekey: re-encrypted the remaining ${r.values} value(s); ${r.path} now holds key ${r.newFingerprint} (was ${r.oldFingerprint})`,
+        `the previous key is kept in ${r.oldKeyPath} (0600) for backups made before this rekey; delete it when you no longer need them`,
+      ];
+    }
     return [
       `re-encrypted ${r.values} value(s) under a new key: ${r.path} (key ${r.newFingerprint}, was ${r.oldFingerprint})`,
       `the previous key is kept in ${r.oldKeyPath} (0600) for backups made before this rekey; delete it when you no longer need them`,

@@ -6,7 +6,10 @@
 export class ConcurrentLimiter<K = string> {
   private readonly counts = new Map<K, number>();
 
-  constructor(private readonly max: number) {}
+  constructor(private max: number) {}
+
+  /** a new limit (REHASH): keys already over it keep their connections, new ones wait until they fall below */
+  setMax(max: number): void { this.max = max; }
 
   /** false (and nothing counted) when `key` already has `max` connections */
   tryAdd(key: K): boolean {

@@ -11,13 +11,14 @@ export interface FakelagConfig {
   /**
    * Free invocations per session of particular commands (not counted, never delayed), so a client
    * resynchronising its state is not slowed down. Ergo's `command-budgets` (ergo:default.yaml:
-   * 975-1001): WHO, CHATHISTORY and MARKREAD (a client fetching missed history on reconnect).
+   * 975-1001): WHO, CHATHISTORY and MARKREAD (a client fetching missed history on reconnect),
+   * MONITOR (the one `MONITOR +` with its whole list a client sends after registering).
    */
   budgets?: Readonly<Record<string, number>>;
 }
 
 /** Ergo's default command budgets for the commands we implement. */
-export const DEFAULT_FAKELAG_BUDGETS: Readonly<Record<string, number>> = { WHO: 4, CHATHISTORY: 16, MARKREAD: 16 };
+export const DEFAULT_FAKELAG_BUDGETS: Readonly<Record<string, number>> = { WHO: 4, CHATHISTORY: 16, MARKREAD: 16, MONITOR: 1 };
 
 /**
  * Fakelag: commands beyond a burst are delayed, never dropped (hardening.md C1). The semantics

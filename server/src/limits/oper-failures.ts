@@ -30,12 +30,17 @@ export type OperBudget = 'ip' | 'global';
 export class OperFailures {
   private readonly perIp: RateLimiter<string>;
   private readonly global: SlidingWindow;
-  private readonly exempt: CidrSet;
+  private exempt: CidrSet;
 
   constructor(cfg: OperFailuresConfig, private readonly clock: Clock) {
     this.perIp = new RateLimiter<string>(cfg.perIp, cfg.windowMs, clock);
     this.global = new SlidingWindow(cfg.global, cfg.windowMs);
     this.exempt = new CidrSet(cfg.exempt ?? []);
+  }
+
+  /** a new limit-exempt list (REHASH, #16); the counts stay */
+  setExempt(exempt: readonly string[]): void {
+    this.exempt = new CidrSet(exempt);
   }
 
   private isExempt(ip: string): boolean {

@@ -11,7 +11,13 @@ export class WindowThrottle {
   private readonly windows = new Map<string, Window>();
   private touches = 0;
 
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly clock: Clock) {}
+  constructor(private max: number, private windowMs: number, private readonly clock: Clock) {}
+
+  /** new limits (REHASH); the windows already open keep their start and count */
+  setLimits(max: number, windowMs: number): void {
+    this.max = max;
+    this.windowMs = windowMs;
+  }
 
   /** record one event for `key`; false when the key is over its budget (nothing recorded) */
   touch(key: string): boolean {

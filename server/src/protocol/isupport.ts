@@ -23,6 +23,10 @@ export interface IsupportValues {
   readonly maxListEntries: number;
   /** MODES: mode changes with a parameter per MODE line */
   readonly maxModes: number;
+  /** KNOCK: the KNOCK command is enabled */
+  readonly knock: boolean;
+  /** MONITOR: nicks one client may watch (IRCv3 monitor) */
+  readonly monitorLimit: number;
   /** CHATHISTORY: most messages per request */
   readonly historyQueryLimit: number;
   /** freeq.at/CHATHISTORYBYTES and freeq.at/CHATHISTORYLINES: the budget of one reply */
@@ -53,9 +57,11 @@ export function isupportTokens(c: IsupportValues): string[] {
     `freeq.at/CHATHISTORYLINES=${c.historyReplyMaxLines}`,
     'INVEX=I',
     `KICKLEN=${c.kickLen}`,
+    ...(c.knock ? ['KNOCK'] : []), // the KNOCK command (commands/knock.ts)
     `MAXLIST=beI:${c.maxListEntries}`,
     `MAXTARGETS=${t}`,
     `MODES=${c.maxModes}`,
+    `MONITOR=${c.monitorLimit}`, // IRCv3 monitor: the most targets in one client's list
     'MSGREFTYPES=msgid,timestamp', // draft/chathistory message references
     `NAMELEN=${c.realnameLen}`, // IRCv3 setname: MUST be advertised
     `NETWORK=${c.networkName}`,

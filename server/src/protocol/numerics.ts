@@ -7,6 +7,15 @@ export const RPL_ISUPPORT = '005';
 /** MAP (InspIRCd, UnrealIRCd): one line per server, then 007 */
 export const RPL_MAP = '006';
 export const RPL_MAPEND = '007';
+/** `<client> <snomask> :Server notice mask` (InspIRCd, Ergo RPL_SNOMASKIS): an operator's server notice letters (user mode +s) */
+export const RPL_SNOMASKIS = '008';
+// STATS (modern.ircdocs.horse#stats-message; 211/216/243 as RFC 2812 and solanum)
+export const RPL_STATSLINKINFO = '211';
+export const RPL_STATSCOMMANDS = '212';
+export const RPL_STATSKLINE = '216';
+export const RPL_ENDOFSTATS = '219';
+export const RPL_STATSUPTIME = '242';
+export const RPL_STATSOLINE = '243';
 export const RPL_UMODEIS = '221';
 export const RPL_LUSERCLIENT = '251';
 export const RPL_LUSEROP = '252';
@@ -71,6 +80,8 @@ export const RPL_WHOISHOST = '378';
 export const RPL_WHOISMODES = '379';
 export const RPL_WHOISSECURE = '671';
 export const RPL_YOUREOPER = '381';
+/** `<client> <config file> :Rehashing` (modern.ircdocs.horse#rplrehashing-382) */
+export const RPL_REHASHING = '382';
 export const RPL_TIME = '391';
 export const ERR_UNKNOWNERROR = '400';
 export const ERR_NOSUCHNICK = '401';
@@ -118,11 +129,24 @@ export const ERR_INVALIDKEY = '525';
 export const RPL_HELPSTART = '704';
 export const RPL_HELPTXT = '705';
 export const RPL_ENDOFHELP = '706';
+// KNOCK (ratbox/charybdis; defs.ircdocs.horse numerics): 710 `<client> <channel> <nick>!<user>@<host> :<text>`
+// to the channel's operators; the others `<client> <channel> :<text>` to the knocker
+export const RPL_KNOCK = '710';
+export const RPL_KNOCKDLVR = '711';
+export const ERR_TOOMANYKNOCK = '712';
+export const ERR_CHANOPEN = '713';
+export const ERR_KNOCKONCHAN = '714';
+// IRCv3 MONITOR (ircv3.net/specs/extensions/monitor)
+export const RPL_MONONLINE = '730';
+export const RPL_MONOFFLINE = '731';
+export const RPL_MONLIST = '732';
+export const RPL_ENDOFMONLIST = '733';
+export const ERR_MONLISTFULL = '734';
 export const ERR_INVALIDMODEPARAM = '696';
 export const ERR_ISCHANSERVICE = '484';
 /** freeq: `<nick> :is using AT Protocol handle <handle>` (shares 671 with RPL_WHOISSECURE, as the reference does) */
 export const RPL_WHOISHANDLE = '671';
-/** freeq: `<nick> :is connected via server <peer id>` (the server's federation peer ID) */
+/** freeq: `<nick> :iroh endpoint: <id>`, only for a client connected over iroh (its own endpoint id) */
 export const RPL_WHOISPEER = '672';
 // IRCv3 SASL 3.1
 export const RPL_LOGGEDIN = '900';

@@ -3,7 +3,7 @@
  * message-tags / server-time / account-tag / batch / labeled-response are applied in
  * session/outgoing.ts and reply-buffer.ts; the notify caps in session/fanout.ts; draft/multiline
  * in commands/multiline.ts + batch.ts (its value here is the default; advertisedCaps() puts the
- * configured multiline-max-bytes / multiline-max-lines in it).
+ * configured multiline-max-bytes / multiline-max-lines in it); extended-monitor in session/monitor.ts.
  */
 export const CAPABILITIES: ReadonlyArray<{ name: string; value?: string }> = [
   { name: 'account-notify' },
@@ -14,10 +14,13 @@ export const CAPABILITIES: ReadonlyArray<{ name: string; value?: string }> = [
   { name: 'chghost' },
   { name: 'draft/chathistory' },
   { name: 'draft/event-playback' },
+  // #16: REDACT (commands/redact.ts, state/redact-ops.ts); REDACTs reach only clients with it
+  { name: 'draft/message-redaction' },
   { name: 'draft/multiline', value: 'max-bytes=40000,max-lines=100' },
   { name: 'draft/read-marker' },
   { name: 'echo-message' },
   { name: 'extended-join' },
+  { name: 'extended-monitor' },
   { name: 'invite-notify' },
   { name: 'labeled-response' },
   { name: 'message-tags' },

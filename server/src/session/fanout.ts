@@ -1,10 +1,15 @@
+import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import type { IrcMessage } from '../protocol/message.js';
+import * as N from '../protocol/numerics.js';
+import { relayedBytes } from '../protocol/serialize.js';
+import { clipUtf8 } from '../protocol/validate.js';
 import { PREFIX_MODES, type Channel } from '../state/channel.js';
 import type { MessageEvent, StateEvent } from '../state/events.js';
 import { renderModeChanges } from '../state/modes.js';
 import type { User } from '../state/user.js';
 import { LOCKDOWN_MEANING, type World } from '../state/world.js';
 import { MultilineOut } from './multiline-out.js';
+import { deliverRedact } from './redact-out.js';
 import { Outgoing, newMsgid, nowIso, type OutMeta } from './outgoing.js';
 
 /** A message's lines, built once and shared by its recipients and the sender's echo. */
@@ -196,6 +201,7 @@ export class Fanout {
       // state only: nothing for clients to see (peers and plugins may follow them)
       case 'register': case 'nick-owner': case 'did-op': case 'handle': case 'server-ban': return;
       case 'message': return this.message(ev);
+      case 'redact': return deliverRedact(ev, this.d.world);
       case 'lockdown': {
         const a = ev.actor;
         const text = a.kind === 'operator'
@@ -212,8 +218,27 @@ export class Fanout {
         this.toChannel(ev.channel, out, ev.source, (u) => u !== ev.target && ev.channel.isOp(u) && u.link.hasCap('invite-notify'));
         return;
       }
+      case 'knock': return this.knock(ev.user, ev.channel, ev.reason);
     }
   };
+
+  /**
+   * 710 RPL_KNOCK `<op> <channel> <nick>!<user>@<host> :has asked for an invite[: <reason>]` to
+   * each of the channel's operators (here). A numeric names its recipient, so this is one line
+   * per operator (a channel has few); the reason is cut at a UTF-8 boundary to keep it in 512 bytes.
+   */
+  private knock(user: User, ch: Channel, reason: string | undefined): void {
+    const server = this.d.serverName();
+    for (const op of ch.members.keys()) {
+      if (!ch.isOp(op)) continue;
+      const params = [op.nick, ch.name, user.mask, 'has asked for an invite'];
+      if (reason) {
+        const room = MAX_BODY_BYTES - relayedBytes(server, N.RPL_KNOCK, [...params.slice(0, 3), 'has asked for an invite: ']);
+        if (room > 0) params[3] = `has asked for an invite: ${clipUtf8(reason, room)}`;
+      }
+      op.link.deliver(new Outgoing(m(server, N.RPL_KNOCK, params), this.meta()));
+    }
+  }
 
   private join(user: User, ch: Channel): void {
     const meta = this.meta(user);

@@ -1,8 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import type { IrcMessage } from '../protocol/message.js';
+import { pooledRandomBytes } from '../util/random-pool.js';
 
+const REF_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+/** characters of a batch reference: 62^12 ≈ 2^71 */
+const REF_LENGTH = 12;
+
+/**
+ * A server batch reference (IRCv3 batch: labeled-response, chathistory, draft/multiline): letters
+ * and digits only. base64url references held `-` and `_`, and clients that check references
+ * against letters, digits and hyphens refused the `_` ones (#16). Uniform: bytes ≥ 248 (4 × 62)
+ * are drawn again.
+ */
 export function newBatchId(): string {
-  return randomBytes(6).toString('base64url');
+  let ref = '';
+  while (ref.length < REF_LENGTH) {
+    for (const b of pooledRandomBytes(REF_LENGTH)) {
+      if (b < 248 && ref.length < REF_LENGTH) ref += REF_ALPHABET[b % 62];
+    }
+  }
+  return ref;
 }
 
 /**

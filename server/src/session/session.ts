@@ -1,4 +1,4 @@
-import type { ServerContext } from '../context.js';
+import type { ServerContext, Traffic } from '../context.js';
 import type { IrcMessage } from '../protocol/message.js';
 import { DEFAULT_FAKELAG_BUDGETS, Fakelag } from '../limits/fakelag.js';
 import * as N from '../protocol/numerics.js';
@@ -7,7 +7,7 @@ import { ReplyError } from '../protocol/reply-error.js';
 import { toWire } from '../protocol/serialize.js';
 import { safeParam } from '../protocol/validate.js';
 import { User, type Recipient } from '../state/user.js';
-import type { ConnHandler, IrcConn } from '../transport/conn.js';
+import type { ConnHandler, IrcConn, TransportKind } from '../transport/conn.js';
 import { TagCap, type Outgoing } from './outgoing.js';
 import { ReplyBuffer } from './reply-buffer.js';
 import type { SessionSlot } from './slots.js';
@@ -44,6 +44,8 @@ export interface SessionDeps {
   dispatcher: LineDispatcher;
   lineLimits: LineLimits;
   onClosed(s: Session): void;
+  /** the counts per transport (shared by every session: nothing per connection) */
+  traffic?: Readonly<Record<TransportKind, Traffic>>;
 }
 
 /**
@@ -110,7 +112,11 @@ export class Session implements Recipient, ConnHandler {
 
   // ---- ConnHandler (the transport calls these) ----------------------------------------------
 
-  connLine(line: Buffer): void { this.onLine(line); }
+  connLine(line: Buffer): void {
+    const t = this.deps.traffic?.[this.conn.peer.kind];
+    if (t) { t.msgsIn++; t.bytesIn += line.length + 2; }
+    this.onLine(line);
+  }
   connOverflow(): void { this.numeric(N.ERR_INPUTTOOLONG, 'Input line was too long'); }
   connClosed(): void { this.onConnClosed(); }
   connDrained(): void {
@@ -124,6 +130,8 @@ export class Session implements Recipient, ConnHandler {
   get serverName(): string { return this.deps.server.config.serverName; }
 
   hasCap(cap: string): boolean { return this.capSet?.has(cap) === true; }
+  /** Recipient.irohId: the transport's (set only for a client connected over iroh) */
+  get irohId(): string | undefined { return this.conn.peer.iroh; }
 
   get caps(): ReadonlySet<string> { return this.capSet ?? NO_CAPS; }
 
@@ -154,11 +162,18 @@ export class Session implements Recipient, ConnHandler {
 
   // ---- output ------------------------------------------------------------------------------
 
+  /** one line to the transport, counted per transport (STATS l) */
+  private out(line: Buffer): void {
+    const t = this.deps.traffic?.[this.conn.peer.kind];
+    if (t) { t.msgsOut++; t.bytesOut += line.length; }
+    this.conn.write(line);
+  }
+
   /** A message for this client: into the running command's reply buffer, else straight out. */
   send(m: IrcMessage): void {
     if (this.closed) return;
     if (this.rb) { this.rb.add(m); return; }
-    this.conn.write(toWire(m));
+    this.out(toWire(m));
     this.checkSendq();
   }
 
@@ -174,7 +189,7 @@ export class Session implements Recipient, ConnHandler {
   deliver(out: Outgoing): void {
     if (this.closed) return;
     if (this.rb) { this.rb.add(out.messageFor(this.tagMask)); return; }
-    this.conn.write(out.bytesFor(this.tagMask));
+    this.out(out.bytesFor(this.tagMask));
     this.checkSendq();
   }
 
@@ -185,7 +200,7 @@ export class Session implements Recipient, ConnHandler {
   deliverSideEffect(out: Outgoing): void {
     if (this.closed) return;
     if (this.rb) { this.rb.addSideEffect(out.messageFor(this.tagMask)); return; }
-    this.conn.write(out.bytesFor(this.tagMask));
+    this.out(out.bytesFor(this.tagMask));
     this.checkSendq();
   }
 
@@ -206,7 +221,7 @@ export class Session implements Recipient, ConnHandler {
     let i = 0;
     if (this.outbox === undefined) {
       const soft = this.softMark;
-      while (i < wire.length && this.conn.pendingBytes() <= soft) this.conn.write(wire[i++]!);
+      while (i < wire.length && this.conn.pendingBytes() <= soft) this.out(wire[i++]!);
       this.checkSendq();
       if (i === wire.length) return;
       this.outbox = { lines: [], head: 0, bytes: 0, moved: this.deps.server.clock.now(), poll: RELEASE_POLL_MIN_MS };
@@ -238,7 +253,7 @@ export class Session implements Recipient, ConnHandler {
     while (ob.head < ob.lines.length && this.conn.pendingBytes() <= soft) {
       const line = ob.lines[ob.head++]!;
       ob.bytes -= line.length;
-      this.conn.write(line);
+      this.out(line);
     }
     const cfg = this.deps.server.config;
     // more than sendq-hold-max waiting (a LIST of a big server, say) is fine for a client that
@@ -249,7 +264,7 @@ export class Session implements Recipient, ConnHandler {
     } else if (now - ob.moved > stall) {
       // nothing left this client's queue for that long: it is not reading
       this.deps.server.metrics.sendqDrop();
-      this.close('SendQ exceeded');
+      this.flooded('SendQ exceeded');
       return;
     }
     if (ob.head < ob.lines.length) {
@@ -279,7 +294,7 @@ export class Session implements Recipient, ConnHandler {
       this.sendqCheckQueued = false;
       if (!this.closed && this.conn.pendingBytes() > limit) {
         this.deps.server.metrics.sendqDrop();
-        this.close('SendQ exceeded');
+        this.flooded('SendQ exceeded');
       }
     });
   }
@@ -292,7 +307,7 @@ export class Session implements Recipient, ConnHandler {
       // an async command is running or its output waits: keep order; reading is paused, so this is bounded by one read
       (this.queued ??= []).push(Buffer.from(line));
       this.queuedBytes += line.length;
-      if (this.queuedBytes > MAX_QUEUED_INPUT_BYTES) this.close('Input queue exceeded');
+      if (this.queuedBytes > MAX_QUEUED_INPUT_BYTES) this.flooded('Input queue exceeded');
       return;
     }
     const server = this.deps.server;
@@ -300,7 +315,7 @@ export class Session implements Recipient, ConnHandler {
     this.pingSent = false;
     if (!this.registered && ++this.linesBeforeReg > server.config.maxRegistrationLines) {
       this.send({ tags: new Map(), source: this.serverName, command: N.ERR_UNKNOWNERROR, params: ['*', 'You have sent too many registration messages'] });
-      this.close('You have sent too many registration messages');
+      this.flooded('You have sent too many registration messages');
       return;
     }
     const p = parseLine(line, this.deps.lineLimits);
@@ -411,7 +426,7 @@ export class Session implements Recipient, ConnHandler {
     this.rb = undefined;
     if (this.closed) return false;
     try {
-      for (const m of rb.finish()) this.conn.write(toWire(m));
+      for (const m of rb.finish()) this.out(toWire(m));
     } catch { /* the failure may be in these very replies; the ERROR below still goes out */ }
     this.close('Internal error');
     return false;
@@ -461,6 +476,13 @@ export class Session implements Recipient, ConnHandler {
     }
   }
 
+  /** a disconnect for flooding: the operators' server notice (+s f), then the close */
+  private flooded(reason: string): void {
+    if (this.closed) return;
+    this.deps.server.notices.flood(this.user, reason);
+    this.close(reason);
+  }
+
   /** Recipient.disconnect: KILL, UBAN (the QUIT others see is the same text) */
   disconnect(reason: string): void {
     this.close(reason);
@@ -484,12 +506,12 @@ export class Session implements Recipient, ConnHandler {
     if (rb) {
       // replies of the command that closed us; a bad one must not stop the close procedure
       try {
-        for (const m of rb.finish()) this.conn.write(toWire(m));
+        for (const m of rb.finish()) this.out(toWire(m));
       } catch (e) {
         this.deps.server.log.error({ err: e, session: this.id }, 'reply serialization failed');
       }
     }
-    this.conn.write(toWire({ tags: new Map(), command: 'ERROR', params: [errorText] }));
+    this.out(toWire({ tags: new Map(), command: 'ERROR', params: [errorText] }));
     this.conn.close();
     this.deps.server.ops.removeUser(this.user, quitReason ?? errorText);
     this.deps.onClosed(this);

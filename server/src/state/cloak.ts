@@ -52,8 +52,18 @@ export class Cloaks {
   private readonly guests = new Map<string, string>();
 
   /** throws when a template is unusable (checkCloakTemplates) */
-  constructor(private readonly key: Buffer, private readonly templates: CloakTemplates) {
+  constructor(private readonly key: Buffer, private templates: CloakTemplates) {
     checkCloakTemplates(templates);
+  }
+
+  /**
+   * New templates (REHASH, #16): the cloaks of connections and logins from now on; a user keeps
+   * the host they have (and bans on it keep matching them) until they reconnect or log in again.
+   */
+  setTemplates(templates: CloakTemplates): void {
+    checkCloakTemplates(templates);
+    this.templates = { guestCloak: templates.guestCloak, didCloak: templates.didCloak };
+    this.guests.clear();
   }
 
   /** The cloak of a guest connecting from `ip`: one per IPv4 address / IPv6 /64. */

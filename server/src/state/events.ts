@@ -34,6 +34,31 @@ export interface MessageEvent {
   stored: boolean;
 }
 
+/**
+ * REDACT (#16, state/redact-ops.ts): `user` redacted `msgid`, whose content is gone from history.
+ * Fan-out gives it to the channel's members (or both sides of the private conversation) that
+ * negotiated draft/message-redaction; federation sends it on.
+ */
+export interface RedactEvent {
+  kind: 'redact';
+  user: User;
+  /** as the redactor wrote it (a channel's own name when the channel exists) */
+  target: string;
+  channel?: Channel;
+  /** a private conversation: its two accounts (history's `dm:<a>,<b>` venue) */
+  parties?: readonly [string, string];
+  /** a private conversation: the account `target` named */
+  did?: string;
+  /** the redacted message */
+  msgid: string;
+  reason?: string;
+  /** this REDACT's own msgid and time (the same on every server) */
+  id: string;
+  at: number;
+  /** history keeps it: the redactor's acknowledgement waits for the commit */
+  stored: boolean;
+}
+
 /** A single mode change as broadcast: '+o nick', '-k', '+b mask'. */
 export interface ModeChange { adding: boolean; mode: string; param?: string }
 
@@ -54,6 +79,8 @@ export type StateEvent =
   | { kind: 'setname'; user: User }
   | { kind: 'chghost'; user: User; oldUsername: string; oldHost: string }
   | { kind: 'invite'; source: User; target: User; channel: Channel }
+  /** KNOCK (state/knock.ts): `user` asks the operators of `channel` for an invite (710 RPL_KNOCK to them) */
+  | { kind: 'knock'; user: User; channel: Channel; reason?: string }
   /** a server NOTICE to one user (e.g. "your nick was taken back by its owner") */
   | { kind: 'server-notice'; target: User; text: string }
   /** the user logged in (account = DID) or out (undefined): IRCv3 account-notify */
@@ -65,7 +92,8 @@ export type StateEvent =
    */
   | { kind: 'channel-dropped'; channel: Channel; reason: 'empty' | 'expired' | 'reclaimed' }
   | MessageEvent
-  /** registration completed (Ops.completeRegistration): the user is now on the network (a peer introduces it) */
+  | RedactEvent
+  /** a user is now on the network: registration completed here (a peer link introduces it), or a peer introduced it (Ops.addRemoteUser) */
   | { kind: 'register'; user: User }
   /** a DID now owns a nick (Ops.bindNick; persisted): federation's nick → DID register */
   | { kind: 'nick-owner'; did: string; nick: string; claimed: string }

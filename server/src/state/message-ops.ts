@@ -1,4 +1,5 @@
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import { relayedBytes } from '../protocol/serialize.js';
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { isChannelName, safeParam } from '../protocol/validate.js';
@@ -43,6 +44,8 @@ export interface MessageRecord {
   source: string;
   /** sender account (DID), if logged in */
   account?: string;
+  /** sender's network-wide id (state/ids.ts): a guest may redact what it said (#16, state/redact-ops.ts) */
+  uid?: string;
   /** message text (undefined for TAGMSG); multiline: the lines joined with \n */
   text?: string;
   /** client-only tags that were relayed (+…), e.g. +draft/reply */
@@ -150,7 +153,7 @@ export class MessageOps {
       }
       // B2: the relayed line (with the sender's full prefix) must fit in 512 bytes; refuse, never truncate
       let longest = 0;
-      for (const l of lines ?? [{ text: body! }]) longest = Math.max(longest, Buffer.byteLength(`:${from.mask} ${command} ${target} :${l.text}\r\n`));
+      for (const l of lines ?? [{ text: body! }]) longest = Math.max(longest, relayedBytes(from.mask, command, [target, l.text]));
       if (longest > MAX_BODY_BYTES) throw new ReplyError(N.ERR_INPUTTOOLONG, [], 'Line too long to be relayed without truncation');
     }
     const msgid = req.fromOrigin?.msgid ?? this.ports.newMsgid();
@@ -161,7 +164,7 @@ export class MessageOps {
     // restricting modes of this moment (#12, history/cutoff.ts); DM history only between two accounts
     const keep = channel ? (minRank === undefined ? this.ports.visibility(channel) : undefined) : venue !== undefined ? 0 : undefined;
     const stored = keep !== undefined && venue !== undefined && this.ports.record({
-      msgid, time: at, command, venue, target, source: from.mask, account: from.account, text: body,
+      msgid, time: at, command, venue, target, source: from.mask, account: from.account, uid: from.uid, text: body,
       // as delivered: with the server's signature, so replayed history still verifies
       clientTags: tags ? Object.fromEntries(tags) : undefined,
       ...(lines ? { lines: lines.map((l) => ({ text: l.text, concat: l.concat })) } : {}),

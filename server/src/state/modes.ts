@@ -53,15 +53,21 @@ export function parseChannelModes(modestr: string, params: string[], maxParamMod
 
 export interface ParsedUserModes { changes: ModeChange[]; unknown: boolean }
 
-export function parseUserModes(modestr: string): ParsedUserModes {
+/**
+ * `+iw-x`; `+s` takes the next of `params` when there is one: the server notice mask
+ * (`MODE me +s +cq`, session/server-notices.ts), as on InspIRCd and Ergo.
+ */
+export function parseUserModes(modestr: string, params: readonly string[] = []): ParsedUserModes {
   const changes: ModeChange[] = [];
   let adding = true;
   let unknown = false;
+  let pi = 0;
   for (const c of modestr) {
     if (c === '+') { adding = true; continue; }
     if (c === '-') { adding = false; continue; }
     if (!USER_MODES.includes(c)) { unknown = true; continue; }
-    changes.push({ adding, mode: c });
+    const param = c === 's' && adding ? params[pi++] : undefined;
+    changes.push(param !== undefined ? { adding, mode: c, param } : { adding, mode: c });
   }
   return { changes, unknown };
 }

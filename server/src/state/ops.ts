@@ -5,6 +5,8 @@ import { ReplyError } from '../protocol/reply-error.js';
 import { hasForbiddenChannelChars } from '../protocol/validate.js';
 import { channelFromStore, type Channel } from './channel.js';
 import { joinChannel, type RemoteJoin } from './join.js';
+import { KnockOps } from './knock.js';
+import { RedactOps, type RedactPorts } from './redact-ops.js';
 import { applyChannelState, type ChannelStateDelta, type SyncAuthority } from './channel-sync.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
 import { HybridClock, type Stamp } from './hlc.js';
@@ -20,6 +22,7 @@ import type { AccountStore, ChannelStore } from './store.js';
 import type { User } from './user.js';
 import type { LockdownLevel, World } from './world.js';
 import { actorSource, actorUser, toActor, type ActorLike } from './actor.js';
+import { applyUserModes, grantOper } from './user-modes.js';
 
 /** channel creation caps and expiry (#12 finding 8) come from ChannelLifecycleLimits */
 export interface OpsLimits extends ChannelLifecycleLimits {
@@ -62,13 +65,23 @@ export class Ops {
     private readonly clock: Clock,
     /** plugins, ids, signing and history for messages (server.ts); without them `message` refuses */
     messagePorts?: MessagePorts,
+    /** history lookups and redact-window for REDACT (#16, server.ts); without them there is no `redactions` */
+    redactPorts?: RedactPorts,
   ) {
     this.channels = new ChannelLifecycle(world, store, limits, clock, (channel, reason) => this.emit({ kind: 'channel-dropped', channel, reason }));
     this.ids = new UserIds(this.origin);
     this.hlc = new HybridClock(() => clock.now());
     this.nickClaims = new NickClaims(world, accounts, clock, this.hlc);
     this.messages = messagePorts && new MessageOps(world, emit, messagePorts, () => clock.now(), (ch, u) => this.isBanned(ch, u));
+    this.knocks = new KnockOps(emit, (ch, u) => this.isBanned(ch, u), (u) => this.maskSubject(u));
+    this.redactions = redactPorts && new RedactOps(world, emit, redactPorts, () => clock.now());
   }
+
+  /** REDACT: who may redact what, and the `redact` event (state/redact-ops.ts), for the command and peers alike */
+  readonly redactions?: RedactOps;
+
+  /** KNOCK: who may knock where, and the `knock` event (state/knock.ts) */
+  readonly knocks: KnockOps;
 
   private readonly messages?: MessageOps;
   /** nick ownership's bindings and their claim stamps */
@@ -177,6 +190,7 @@ export class Ops {
     if (u.modes.has('i')) this.world.invisibleCount++;
     if (u.isOper) this.world.operCount++;
     this.world.maxRegistered = Math.max(this.world.maxRegistered, this.world.registeredCount);
+    this.emit({ kind: 'register', user: u });
     return loser;
   }
 
@@ -443,29 +457,13 @@ export class Ops {
     if (u.registered) this.emit({ kind: 'chghost', user: u, oldUsername, oldHost });
   }
 
-  /** Apply user mode changes a user may make on themself (+o only through grantOper). */
+  /** Apply user mode changes a user may make on themself (+o only through grantOper; state/user-modes.ts). */
   setUserModes(u: User, changes: ModeChange[]): ModeChange[] {
-    const applied: ModeChange[] = [];
-    for (const c of changes) {
-      if (c.mode === 'o' && c.adding) continue; // only OPER grants +o
-      if (c.adding === u.modes.has(c.mode)) continue;
-      if (c.adding) u.modes.add(c.mode); else u.modes.delete(c.mode);
-      if (c.mode === 'i' && u.registered) this.world.invisibleCount += c.adding ? 1 : -1;
-      if (c.mode === 'o') { this.world.operCount--; u.operClass = undefined; u.operName = undefined; }
-      applied.push({ adding: c.adding, mode: c.mode });
-    }
-    if (applied.length) this.emit({ kind: 'user-mode', user: u, changes: applied });
-    return applied;
+    return applyUserModes(this.world, this.emit, u, changes);
   }
 
   grantOper(u: User, name: string, cls: 'admin' | 'moderator'): void {
-    const wasOper = u.isOper;
-    u.operClass = cls;
-    u.operName = name;
-    if (wasOper) return;
-    u.modes.add('o');
-    this.world.operCount++;
-    this.emit({ kind: 'user-mode', user: u, changes: [{ adding: true, mode: 'o' }] });
+    grantOper(this.world, this.emit, u, name, cls);
   }
 
   /** UBAN ADD (state/server-ban-ops.ts): the ban, and the registered local non-operators it covers (the caller disconnects them). */

@@ -23,6 +23,11 @@ export interface Recipient {
    * tell local from remote users by their class).
    */
   disconnect(reason: string): void;
+  /**
+   * The iroh endpoint id of a local client connected over iroh (WHOIS 672); undefined for every
+   * other transport and for remote users (their endpoint is their own server's to know).
+   */
+  readonly irohId?: string;
 }
 
 const NO_CHANNELS: ReadonlySet<Channel> = new Set();

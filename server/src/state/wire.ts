@@ -38,6 +38,7 @@ export type WireEvent =
   | { kind: 'setname'; user: WireUser; realname: string }
   | { kind: 'chghost'; user: WireUser; oldUsername: string; oldHost: string }
   | { kind: 'invite'; source: WireUser; target: WireUser; channel: string }
+  | { kind: 'knock'; user: WireUser; channel: string; reason?: string }
   | { kind: 'server-notice'; target: WireUser; text: string }
   | { kind: 'account'; user: WireUser }
   | { kind: 'channel-dropped'; channel: string; reason: 'empty' | 'expired' | 'reclaimed' }
@@ -45,6 +46,8 @@ export type WireEvent =
     kind: 'message'; from: WireUser; command: 'PRIVMSG' | 'NOTICE' | 'TAGMSG'; target: string; channel?: string; to?: WireUser;
     minRank?: string; text?: string; lines?: MessageLine[]; tags?: Record<string, string>; msgid: string; at: number;
   }
+  /** REDACT (#16): target as the redactor wrote it (a channel, or a nick and the `did` it named); id and at: the REDACT's own */
+  | { kind: 'redact'; user: WireUser; target: string; did?: string; msgid: string; reason?: string; id: string; at: number }
   | { kind: 'lockdown'; actor: string; from: LockdownLevel; to: LockdownLevel }
   /** netjoin: sent in a burst (a user from before the link came up: its signonAt is believed from a full peer) */
   | { kind: 'register'; user: WireUser & { realname: string; signonAt: number }; netjoin?: true }
@@ -93,6 +96,7 @@ export function toWire(ev: StateEvent): WireEvent {
     case 'setname': return { kind: 'setname', user: wireUser(ev.user), realname: ev.user.realname };
     case 'chghost': return { kind: 'chghost', user: wireUser(ev.user), oldUsername: ev.oldUsername, oldHost: ev.oldHost };
     case 'invite': return { kind: 'invite', source: wireUser(ev.source), target: wireUser(ev.target), channel: ev.channel.name };
+    case 'knock': return ev.reason === undefined ? { kind: 'knock', user: wireUser(ev.user), channel: ev.channel.name } : { kind: 'knock', user: wireUser(ev.user), channel: ev.channel.name, reason: ev.reason };
     case 'server-notice': return { kind: 'server-notice', target: wireUser(ev.target), text: ev.text };
     case 'account': return { kind: 'account', user: wireUser(ev.user) };
     case 'channel-dropped': return { kind: 'channel-dropped', channel: ev.channel.name, reason: ev.reason };
@@ -106,6 +110,12 @@ export function toWire(ev: StateEvent): WireEvent {
       if (ev.lines) w.lines = ev.lines.map((l) => ({ text: l.text, concat: l.concat }));
       else if (ev.text !== undefined) w.text = ev.text;
       if (ev.tags) w.tags = Object.fromEntries(ev.tags);
+      return w;
+    }
+    case 'redact': {
+      const w: Extract<WireEvent, { kind: 'redact' }> = { kind: 'redact', user: wireUser(ev.user), target: ev.target, msgid: ev.msgid, id: ev.id, at: ev.at };
+      if (ev.did !== undefined) w.did = ev.did;
+      if (ev.reason !== undefined) w.reason = ev.reason;
       return w;
     }
     case 'lockdown': return { kind: 'lockdown', actor: ev.actor.kind === 'user' ? ev.actor.user.mask : ev.actor.name, from: ev.from, to: ev.to };

@@ -78,6 +78,8 @@ export interface AdmissionDeps {
   /** absent or an infinite limit: no descriptor reserve */
   descriptors?: DescriptorBudget;
   log: Logger;
+  /** a refusal that was logged (at most one per refusal kind and IP key per minute): the server notices (#16) */
+  refused?(kind: RefusalKind, ip: string, transport: TransportKind | 'http', text: string): void;
 }
 
 /** A counted connection; `release` when its socket closes (idempotent). */
@@ -89,8 +91,8 @@ export interface Ticket {
 
 export class Admission {
   readonly trustedProxies: CidrSet;
-  readonly limitExempt: CidrSet;
-  readonly throttleExempt: CidrSet;
+  limitExempt: CidrSet;
+  throttleExempt: CidrSet;
   readonly handshakeTimeoutMs: number;
   private readonly perIp: ConcurrentLimiter;
   private readonly httpPerIp: ConcurrentLimiter;
@@ -111,6 +113,20 @@ export class Admission {
   }
 
   isTrustedProxy(ip: string): boolean { return this.trustedProxies.has(ip); }
+
+  /**
+   * REHASH (#16): the limits and exempt lists of `config` from now on. Connections already
+   * admitted stay counted (an IP over a lowered limit keeps them; it gets no new one until it is
+   * under). trusted-proxies and tls-handshake-timeout need a restart (config/reload.ts).
+   */
+  reconfigure(config: AdmissionConfig): void {
+    this.d.config = config;
+    this.limitExempt = new CidrSet(config.limitExempt);
+    this.throttleExempt = new CidrSet(config.throttleExempt);
+    this.perIp.setMax(config.maxConnectionsPerIp);
+    this.httpPerIp.setMax(config.httpMaxConnectionsPerIp ?? Infinity);
+    this.throttle.setLimits(config.connectionThrottle, config.connectionThrottleWindow);
+  }
 
   /** connections admitted and not yet closed, all transports */
   get open(): number { return this.total; }
@@ -211,6 +227,7 @@ export class Admission {
     const fields = { ipKey: key, ip, transport, ...(prev?.suppressed ? { suppressed: prev.suppressed } : {}) };
     if (kind === 'lockdown' || kind === 'banned') this.d.log.info(fields, LOG_TEXT[kind]);
     else this.d.log.warn(fields, LOG_TEXT[kind]);
+    this.d.refused?.(kind, ip, transport, LOG_TEXT[kind] + (prev?.suppressed ? ` (${prev.suppressed} more since the last notice)` : ''));
     return kind;
   }
 }

@@ -6,6 +6,12 @@ export interface PeerInfo {
   kind: TransportKind;
   /** TLS or WebSocket over TLS */
   secure: boolean;
+  /**
+   * The client's iroh endpoint id (64 hex digits, its QUIC key), when it connected over the iroh
+   * transport: WHOIS shows it in 672. No client transport runs over iroh yet (TCP, TLS and
+   * WebSocket connections leave it unset), so 672 is never sent today (#16).
+   */
+  iroh?: string;
 }
 
 /** Implemented by the session itself (no per-connection closures: they cost memory per client). */

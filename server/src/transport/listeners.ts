@@ -183,8 +183,11 @@ function admitLean(conn: LeanConn, d: ListenerDeps, ip: string, port: number): v
 }
 
 export interface TlsListener extends NetServer {
-  /** re-read the certificate and key (SIGHUP); new connections use them */
-  reloadCertificate(): void;
+  /**
+   * re-read the certificate and key (REHASH, SIGHUP), from new paths when given; new connections
+   * use them. Throws (keeping the old ones) when they cannot be read or do not match.
+   */
+  reloadCertificate(certFile?: string, keyFile?: string): void;
 }
 
 /**
@@ -194,9 +197,9 @@ export interface TlsListener extends NetServer {
  * finish within tls-handshake-timeout.
  */
 export function createTlsListener(certFile: string, keyFile: string, d: ListenerDeps): TlsListener {
-  const load = (): SecureContext => createSecureContext({
-    cert: readFileSync(certFile),
-    key: readFileSync(keyFile),
+  const load = (cert = certFile, key = keyFile): SecureContext => createSecureContext({
+    cert: readFileSync(cert),
+    key: readFileSync(key),
     minVersion: 'TLSv1.2', // hardening A8
   });
   let secureContext = load();
@@ -221,7 +224,11 @@ export function createTlsListener(certFile: string, keyFile: string, d: Listener
       });
     });
   }) as TlsListener;
-  server.reloadCertificate = () => { secureContext = load(); };
+  server.reloadCertificate = (cert = certFile, key = keyFile) => {
+    secureContext = load(cert, key);
+    certFile = cert;
+    keyFile = key;
+  };
   keepListeningOnAcceptErrors(server, d, 'tls');
   return server;
 }

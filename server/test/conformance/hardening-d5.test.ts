@@ -32,7 +32,7 @@ describe('D5 operator classes and capabilities', () => {
 
   test('every operator command names a capability, and admin has every capability a moderator has', () => {
     const operCmds = Object.fromEntries(COMMANDS.filter((c) => c.oper).map((c) => [c.name, c.oper]));
-    assert.deepEqual(operCmds, { CONNECT: 'routing', KILL: 'kill', LOCKDOWN: 'lockdown', SQUIT: 'routing', UBAN: 'ban', WALLOPS: 'wallops' });
+    assert.deepEqual(operCmds, { CONNECT: 'routing', KILL: 'kill', LOCKDOWN: 'lockdown', REHASH: 'rehash', SQUIT: 'routing', UBAN: 'ban', WALLOPS: 'wallops' });
     for (const cap of OPER_CLASS_CAPABILITIES.moderator) assert.ok(OPER_CLASS_CAPABILITIES.admin.includes(cap), cap);
   });
 

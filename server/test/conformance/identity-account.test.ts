@@ -11,7 +11,7 @@ import { parse } from '../harness/raw-client.js';
 import { body, connectLoggedIn, DID_A, DID_B, joined, login } from './identity-helpers.js';
 
 // Login = account = DID: cloak, CHGHOST, account-notify, extended-join, account-tag, WHO/WHOIS,
-// the federation peer ID (672), --oper-dids and --require-sasl. Users are logged in through
+// the federation peer ID (MAP), --oper-dids and --require-sasl. Users are logged in through
 // ops.login, the op the SASL code calls (see identity-helpers.ts).
 
 describe('identity: login effects', () => {
@@ -45,8 +45,8 @@ describe('identity: login effects', () => {
     assert.equal(lines.find((l) => l.includes(' 311 ')), `:irc.test 311 obsP alice alice ${CA} * :alice Real`);
     assert.ok(lines.includes(`:irc.test 330 obsP alice ${DID_A} :is logged in as`), lines.join('\n'));
     assert.ok(lines.includes(':irc.test 671 obsP alice :is using AT Protocol handle alice.test'), lines.join('\n'));
-    const peerId = srv.server.context.peerId;
-    assert.ok(lines.includes(`:irc.test 672 obsP alice :is connected via server ${peerId}`), lines.join('\n'));
+    // no 672: it is for clients connected over iroh only (#16), not the server's peer id
+    assert.ok(!lines.some((l) => / 672 /.test(l)), lines.join('\n'));
     // a guest has no 330 / 671
     alice.send('WHOIS obsP');
     const g = await alice.collectUntil('318');
@@ -87,7 +87,7 @@ describe('identity: login effects', () => {
 });
 
 describe('identity: federation peer ID (iroh-key.secret)', () => {
-  test('created 0600 on first start, 672 shows its ed25519 public key, stable across restart', async () => {
+  test('created 0600 on first start, MAP shows its ed25519 public key, stable across restart', async () => {
     let srv = await bootServer();
     try {
       const file = join(srv.dataDir, 'iroh-key.secret');
@@ -97,8 +97,8 @@ describe('identity: federation peer ID (iroh-key.secret)', () => {
       const expected = Buffer.from(ed25519.getPublicKey(Buffer.from(hex, 'hex'))).toString('hex');
       assert.equal(srv.server.context.peerId, expected);
       const c = await srv.client('peerq');
-      c.send('WHOIS peerq');
-      assert.equal(await c.expect('672'), `:irc.test 672 peerq peerq :is connected via server ${expected}`);
+      c.send('MAP');
+      assert.equal(await c.expect('006'), `:irc.test 006 peerq :irc.test [${expected.slice(0, 16)}] 1 users (100.0%)`);
       srv = await srv.restart();
       assert.equal(srv.server.context.peerId, expected, 'same key after restart');
     } finally {

@@ -157,8 +157,9 @@ describe('PRIVMSG and NOTICE', () => {
     const room = 512 - Buffer.byteLength('PRIVMSG #long :\r\n');
     s.send(`PRIVMSG #long :${'x'.repeat(room)}`); // exactly 512 bytes from the client
     assert.equal(await s.expect('417'), ':irc.test 417 mlong :Line too long to be relayed without truncation');
-    // the largest text that fits once relayed goes through intact
-    const fits = 512 - Buffer.byteLength(`:mlong!mlong@${G} PRIVMSG #long :\r\n`);
+    // the largest text that fits once relayed goes through intact: without a space the text is
+    // relayed without ':' (#16: a relayed line of exactly 512 bytes was refused)
+    const fits = 512 - Buffer.byteLength(`:mlong!mlong@${G} PRIVMSG #long \r\n`);
     s.send(`PRIVMSG #long :${'y'.repeat(fits + 1)}`);
     await s.expect('417');
     s.send(`PRIVMSG #long :${'y'.repeat(fits)}`);

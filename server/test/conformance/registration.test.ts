@@ -10,12 +10,12 @@ describe('registration', () => {
   before(async () => { srv = await bootServer(); G = guestCloak(srv); });
   after(async () => { await srv.stop(); });
 
-  test('welcome burst 001-005, LUSERS and 422 without a MOTD file', async () => {
+  test('welcome burst 001-005, LUSERS and the default MOTD without a motd-file (#16)', async () => {
     const c = await srv.connect();
     c.send('NICK alice', 'USER alice 0 * :Alice Liddell');
-    const lines = await c.collectUntil(/ 422 /);
+    const lines = await c.collectUntil(/ 376 /);
     const cmds = lines.map((l) => parse(l).command);
-    for (const n of ['001', '002', '003', '004', '005', '251', '252', '253', '254', '255', '265', '266', '422']) assert.ok(cmds.includes(n), `missing ${n}`);
+    for (const n of ['001', '002', '003', '004', '005', '251', '252', '253', '254', '255', '265', '266', '375', '372', '376']) assert.ok(cmds.includes(n), `missing ${n}`);
     assert.equal(lines[0], `:irc.test 001 alice :Welcome to the freeq IRC Network alice!alice@${G}`);
     const isupport = lines.filter((l) => parse(l).command === '005').flatMap((l) => parse(l).params.slice(1, -1));
     for (const tok of ['CASEMAPPING=rfc1459', 'NICKLEN=64', 'CHANNELLEN=64', 'TOPICLEN=390', 'UTF8ONLY', 'PREFIX=(ov)@+', 'CHANMODES=beI,k,l,imnpst', 'MODES=20', 'WHOX', 'BOT=B']) {

@@ -17,6 +17,11 @@ export interface BootOptions {
    * option when it is not silent, else at info
    */
   captureLogs?: boolean;
+  /**
+   * a TOML config file the server reads (under the harness's command-line options, which win):
+   * REHASH loads it again, so a test can rewrite it (#16)
+   */
+  configFile?: string;
 }
 
 export interface TestServer {
@@ -43,9 +48,9 @@ export interface TestServer {
  */
 export async function bootServer(options: Record<string, unknown> = {}, dataDir?: string, fileValues?: Record<string, unknown>, boot: BootOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'freeq-test-'));
-  const config = loadConfig({
-    // config-file-only settings ([[oper]] blocks), as parsed from TOML
-    fileValues,
+  const sources = {
+    // config-file-only settings ([[oper]] blocks), as parsed from TOML, or a file to read
+    ...(boot.configFile !== undefined ? { file: boot.configFile } : { fileValues }),
     env: {},
     cli: {
       'listen-addr': '127.0.0.1:0',
@@ -61,11 +66,12 @@ export async function bootServer(options: Record<string, unknown> = {}, dataDir?
       'message-rate': 100000,
       ...options,
     },
-  });
+  };
+  const config = loadConfig(sources);
   const logs: LogRecord[] = [];
   const level = typeof options['log-level'] === 'string' && options['log-level'] !== 'silent' ? options['log-level'] : 'info';
   const logger = boot.captureLogs ? pino({ level, base: undefined }, { write: (line: string) => { logs.push(JSON.parse(line) as LogRecord); } }) : undefined;
-  const server = await startServer(config, logger ? { logger } : {});
+  const server = await startServer(config, { ...(logger ? { logger } : {}), configSources: sources });
   const clients: RawClient[] = [];
   const port = server.addresses.irc.port;
   const ts: TestServer = {

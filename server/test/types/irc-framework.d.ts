@@ -19,6 +19,8 @@ declare module 'irc-framework' {
     /** WHOIS; the callback gets the parsed reply (`account` from 330) */
     whois(nick: string, cb: (w: { nick: string; account?: string } & Record<string, unknown>) => void): void;
     quit(message?: string): void;
+    /** MONITOR + <target>; 730/731 come as 'users online' / 'users offline' ({ nicks }) */
+    addMonitor(target: string): void;
     readonly connected: boolean;
     readonly user: { nick: string };
     network: { cap: { enabled: string[] } };

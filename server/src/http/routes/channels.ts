@@ -25,25 +25,56 @@ function mayRead(ch: Channel, did: string): boolean {
   return false;
 }
 
-/** `before`: an ISO 8601 timestamp, milliseconds since the epoch, or a msgid */
-function parseBefore(v: string): HistoryRef | undefined {
+/** a msgid as this server makes them (a ULID: 26 Crockford base32 digits, session/outgoing.ts newMsgid) */
+const MSGID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+/** ISO 8601 date and time with its zone (Z or ±hh:mm); seconds and their fraction optional */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * `before` / `after`: a msgid, an ISO 8601 time with its zone, or milliseconds since the epoch;
+ * anything else (an empty value, a bare date, 2025-02-30, a word) is undefined: 400 (#16).
+ */
+function parseRef(v: string): HistoryRef | undefined {
   if (/^\d{1,15}$/.test(v)) return { time: Number(v) };
-  if (/^\d{4}-\d{2}-\d{2}T/.test(v)) {
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? undefined : { time: t };
-  }
-  return /^[A-Za-z0-9_-]{1,64}$/.test(v) ? { msgid: v } : undefined;
+  if (MSGID.test(v)) return { msgid: v };
+  const iso = ISO_TIME.exec(v);
+  if (!iso) return undefined;
+  // a day the month does not have (Date.parse would roll 02-30 over into March)
+  const [y, mo, d] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (mo < 1 || mo > 12 || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : { time: t };
+}
+
+/** the CTCP delimiter (modern.ircdocs.horse ctcp: "\x01") */
+const CTCP = '\u0001';
+
+/**
+ * CTCP ACTION (`/me`, modern.ircdocs.horse ctcp "ACTION": `\x01ACTION <text>\x01`, the final \x01
+ * often left out) as `kind: "action"` with the text inside the framing; anything else is
+ * `kind: "message"` with its text as sent (#16: the API returned the raw \x01 framing).
+ */
+function messageBody(text: string): { kind: 'message' | 'action'; text: string } {
+  const open = `${CTCP}ACTION`;
+  if (!text.startsWith(open)) return { kind: 'message', text };
+  let rest = text.slice(open.length);
+  if (rest !== '' && rest[0] !== ' ' && rest !== CTCP) return { kind: 'message', text }; // \x01ACTIONS… is not ACTION
+  if (rest.endsWith(CTCP)) rest = rest.slice(0, -1);
+  return { kind: 'action', text: rest.startsWith(' ') ? rest.slice(1) : rest };
 }
 
 function toJson(m: StoredMessage): Record<string, unknown> {
   const bang = m.source.indexOf('!');
+  const body = messageBody(m.text ?? '');
   return {
     msgid: m.msgid,
     time: new Date(m.time).toISOString(),
     command: m.command,
+    kind: body.kind,
     nick: bang > 0 ? m.source.slice(0, bang) : m.source,
     ...(m.account !== undefined ? { account: m.account } : {}),
-    text: m.text ?? '',
+    text: body.text,
     ...(m.clientTags && Object.keys(m.clientTags).length ? { tags: m.clientTags } : {}),
   };
 }
@@ -61,39 +92,49 @@ function parseLimit(raw: string | undefined, bounds: { default: number; max: num
   return Math.min(Number(raw), bounds.max);
 }
 
-/** `]`, has_more and next_before close the body; a msgid is at most 64 characters (parseBefore) */
+/** `]`, has_more and next_before / next_after close the body; a msgid is at most 64 characters */
 const SUFFIX_RESERVE = Buffer.byteLength('],"has_more":false,"next_before":""}') + 64;
+
+/** where a page is: the newest (no reference), before a reference (older), or after one (newer) */
+type PageAt = { before?: HistoryRef; after?: HistoryRef };
 
 /**
  * #12 finding 2: one history page as a JSON body of at most `maxBytes` (or one message, if a single
- * message is larger: it is always readable). One read of `limit + 1` rows, newest first, with the
- * store's byte budget (HistoryReadOptions.maxBytes: it stops soon after `maxBytes` of stored text,
- * so rows far past the page are never decrypted); then each row is serialized on its own and the
- * page is cut exactly, so nothing larger than the page is ever built. The byte count is of the
- * body as sent, so a multiline message counts every line. `has_more` when rows were left over (cut
- * by bytes, or the one past `limit`) or the read itself stopped on its budget with older rows
- * unread; `next_before` is then where the next older page starts.
+ * message is larger: it is always readable). One read of `limit + 1` rows with the store's byte
+ * budget (HistoryReadOptions.maxBytes: it stops soon after `maxBytes` of stored text, so rows far
+ * past the page are never decrypted); then each row is serialized on its own and the page is cut
+ * exactly, so nothing larger than the page is ever built. The byte count is of the body as sent,
+ * so a multiline message counts every line. The newest page and a `before` page are cut at their
+ * oldest end: `has_more` says older rows exist (cut by bytes, the one past `limit`, or the read
+ * itself stopped on its budget) and `next_before` is where the next older page starts. An `after`
+ * page (#16) is the oldest `limit` messages after the reference, cut at its newest end, with
+ * `next_after` for the next newer page.
  */
-function historyPage(reader: HistoryReader, ch: Channel, before: HistoryRef | undefined, limit: number, maxBytes: number, o: HistoryReadOptions): string {
+function historyPage(reader: HistoryReader, ch: Channel, at: PageAt, limit: number, maxBytes: number, o: HistoryReadOptions): string {
   const head = `{"channel":${JSON.stringify(ch.name)},"messages":[`;
   let bytes = Buffer.byteLength(head) + SUFFIX_RESERVE;
   let unread = false;
   const read: HistoryReadOptions = { ...o, maxBytes, onMaxBytes: () => { unread = true; } };
-  const rows = before ? reader.before(ch.folded, before, limit + 1, read) : reader.latest(ch.folded, limit + 1, undefined, read);
-  const parts: string[] = []; // newest first
-  let oldest: StoredMessage | undefined;
-  let i = rows.length - 1;
-  for (; i >= 0 && parts.length < limit; i--) {
-    const json = JSON.stringify(toJson(rows[i]!));
+  const forward = at.after !== undefined;
+  const rows = at.after ? reader.after(ch.folded, at.after, limit + 1, read)
+    : at.before ? reader.before(ch.folded, at.before, limit + 1, read) : reader.latest(ch.folded, limit + 1, undefined, read);
+  // taken from the end the page is cut at: the newest first (backwards) or the oldest first (forwards)
+  const order = forward ? rows : [...rows].reverse();
+  const parts: string[] = [];
+  let edge: StoredMessage | undefined;
+  let i = 0;
+  for (; i < order.length && parts.length < limit; i++) {
+    const json = JSON.stringify(toJson(order[i]!));
     const size = Buffer.byteLength(json) + (parts.length > 0 ? 1 : 0);
     if (parts.length > 0 && bytes + size > maxBytes) break;
     parts.push(json);
     bytes += size;
-    oldest = rows[i];
+    edge = order[i];
   }
-  const more = i >= 0 || unread;
-  parts.reverse();
-  const next = more && oldest ? `,"next_before":${JSON.stringify(oldest.msgid)}` : ',"next_before":null';
+  const more = i < order.length || unread;
+  if (!forward) parts.reverse();
+  const key = forward ? 'next_after' : 'next_before';
+  const next = more && edge ? `,"${key}":${JSON.stringify(edge.msgid)}` : `,"${key}":null`;
   return `${head}${parts.join(',')}],"has_more":${more}${next}}`;
 }
 
@@ -104,10 +145,12 @@ function historyPage(reader: HistoryReader, ch: Channel, before: HistoryRef | un
  *   channels only (none of +s, +p, +i, +k), sorted by case-folded name, `limit` per page (default
  *   100, at most 500); `next` is the `after` of the next page (a folded name), null on the last
  *   (#12 finding 8). No authentication.
- * - `GET /api/v1/channels/{name}/history?before=&limit=` → `{channel, messages, has_more,
- *   next_before}`: `name` URL-encoded (`%23freeq`; without a `#`/`&` prefix `#` is assumed).
- *   `limit` defaults to 50 and is capped at 200; `before` is a msgid, an ISO 8601 time or ms
- *   since the epoch (exclusive). Messages are oldest → newest. The body is at most
+ * - `GET /api/v1/channels/{name}/history?before=&after=&limit=` → `{channel, messages, has_more,
+ *   next_before}` (`next_after` with `after`): `name` URL-encoded (`%23freeq`; without a `#`/`&`
+ *   prefix `#` is assumed). `limit` defaults to 50 and is capped at 200; `before` / `after` (not
+ *   both) is a msgid, an ISO 8601 time with its zone or ms since the epoch (exclusive); anything
+ *   else is 400 (#16). Messages are oldest → newest, each with `kind` (`action` for a CTCP ACTION,
+ *   its text without the \x01 framing; else `message`). The body is at most
  *   http-history-max-bytes (one larger message still comes, alone), so a page may hold fewer
  *   than `limit`; while `has_more` is true, `next_before` (the first message's msgid) fetches the
  *   next older page (#12 finding 2). PRIVMSG and NOTICE only (no TAGMSG reactions). Requests on
@@ -146,7 +189,7 @@ export function channelRoutes(app: FastifyInstance, d: ApiDeps): void {
     return { channels, next: names.length > limit ? page.at(-1)! : null };
   });
 
-  app.get<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>('/api/v1/channels/:name/history', { onRequest: oneAtATime }, async (req: FastifyRequest<{ Params: { name: string }; Querystring: { before?: string; limit?: string } }>, reply) => {
+  app.get<{ Params: { name: string }; Querystring: { before?: string; after?: string; limit?: string } }>('/api/v1/channels/:name/history', { onRequest: oneAtATime }, async (req: FastifyRequest<{ Params: { name: string }; Querystring: { before?: string; after?: string; limit?: string } }>, reply) => {
     const raw = req.params.name;
     const name = isChannelName(raw) ? raw : `#${raw}`;
     const ch = context.world.findChannel(name);
@@ -166,17 +209,20 @@ export function channelRoutes(app: FastifyInstance, d: ApiDeps): void {
       return reply.code(403).send({ error: 'Forbidden' });
     }
 
-    const { before } = req.query;
+    const { before, after } = req.query;
     const limit = parseLimit(req.query.limit, HISTORY_LIMIT);
     if (limit === undefined) return badRequest(reply, 'limit must be a positive integer');
-    let ref: HistoryRef | undefined;
-    if (before !== undefined) {
-      ref = parseBefore(before);
-      if (!ref) return badRequest(reply, 'before must be a msgid, an ISO 8601 time or milliseconds since the epoch');
+    if (before !== undefined && after !== undefined) return badRequest(reply, 'before and after cannot be combined');
+    const at: PageAt = {};
+    for (const [name, raw] of [['before', before], ['after', after]] as const) {
+      if (raw === undefined) continue;
+      const ref = parseRef(raw);
+      if (!ref) return badRequest(reply, `${name} must be a msgid, an ISO 8601 time with its zone or milliseconds since the epoch`);
+      at[name] = ref;
     }
     // #12 finding 10: what was said while restricted only for readers the channel admits, with history-cutoff
     const cut = did !== undefined ? channelCut(context.config.historyCutoff, ch, { did }) : OUTSIDER;
-    const body = historyPage(context.historyReader, ch, ref, limit, context.config.httpHistoryMaxBytes, { tagmsg: false, ...cut });
+    const body = historyPage(context.historyReader, ch, at, limit, context.config.httpHistoryMaxBytes, { tagmsg: false, ...cut });
     return reply.type('application/json; charset=utf-8').send(body);
   });
 }

@@ -4,8 +4,13 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../observability/log.js';
 
-/** the client built with this server (web/, `npm run build`) */
-const BUILT = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
+/**
+ * the client built with this server: in an installed package, the copy `npm pack` put in it
+ * (<package>/web-client/, scripts/pack-web-client.mjs, #16); in this repository, web/dist
+ * (`npm run build`)
+ */
+const PACKED = fileURLToPath(new URL('../../../web-client/', import.meta.url));
+const BUILT = existsSync(`${PACKED}index.html`) ? PACKED : fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
 
 /**
  * The web client's content security policy (#15): its own scripts and styles only, no inline
@@ -13,6 +18,12 @@ const BUILT = fileURLToPath(new URL('../../../../web/dist/', import.meta.url));
  * same host); nothing may frame it. The API keeps helmet's `default-src 'none'`.
  */
 export const WEB_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** whether GET / serves a web client with web-client-dir `dir` (the start banner and default MOTD name it) */
+export function webClientServed(dir: string | undefined): boolean {
+  const root = dir ?? BUILT;
+  return root !== '' && existsSync(`${root}/index.html`);
+}
 
 /**
  * GET / and the client's assets (#15), from `dir` (web-client-dir; default the client built with
@@ -24,7 +35,7 @@ export const WEB_CSP = "default-src 'none'; script-src 'self'; style-src 'self';
 export async function webClientRoutes(app: FastifyInstance, dir: string | undefined, log: Logger): Promise<void> {
   const root = dir ?? BUILT;
   if (root === '') return;
-  if (!existsSync(`${root}/index.html`)) {
+  if (!webClientServed(dir)) {
     log.warn({ dir: root }, 'web client not served: no index.html there (run npm run build, or set web-client-dir)');
     return;
   }

@@ -142,7 +142,7 @@ export async function webLoginRoutes(app: FastifyInstance, d: ApiDeps): Promise<
     }
     const token = context.loginTokens.issue({ did: owner.did, ...(handle ? { handle } : {}) });
     // the nick this DID owns here, else one made from the handle (the server may still refuse it)
-    const nick = context.world.accountNicks.get(owner.did)?.nick ?? nickFromHandle(handle, config.nickLen);
+    const nick = context.world.accountNicks.get(owner.did)?.nick ?? nickFromHandle(handle, context.config.nickLen); // live: REHASH may change nick-len (#16)
     return reply.header('cache-control', 'no-store').send({ token, did: owner.did, ...(handle ? { handle } : {}), nick });
   });
 

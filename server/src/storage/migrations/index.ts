@@ -2,8 +2,29 @@
  * Numbered migrations, applied in order inside one transaction each; the schema version lives in
  * PRAGMA user_version. Never edit a released migration: add the next number.
  * (Kept as TypeScript strings so they ship inside dist/ with no copy step.)
+ *
+ * #16: a statement that rewrites every row of a table (an UPDATE of all rows, a table copy) goes
+ * in `rewrite`, with `:lo` / `:hi` rowid bounds: storage/db.ts runs it in batches of rowids, in
+ * the same transaction, and reports progress between them (rows done / total, rate, time left).
+ * Splitting a released migration's statement this way changes nothing it does, only that
+ * progress is shown.
  */
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  /** run first */
+  sql: string;
+  /** then these, each over every row of its table, in batches (`WHERE rowid > :lo AND rowid <= :hi`) */
+  rewrite?: readonly RowRewrite[];
+  /** then this */
+  finish?: string;
+}
+
+/**
+ * Statements over every row of `table`, run batch by batch (each batch: every statement, in
+ * order); their WHERE clauses take the batch's rowid bounds `:lo` (exclusive) and `:hi` (inclusive).
+ */
+export interface RowRewrite { table: string; statements: readonly string[] }
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -142,16 +163,24 @@ export const MIGRATIONS: readonly Migration[] = [
       -- history_bytes for history-max-bytes.
       ALTER TABLE messages ADD COLUMN vis INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE messages ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
-      -- older rows: nothing recorded their moment, so they take the channel's modes as persisted
-      -- now (restricted now → restricted); a channel that was never persisted had default modes
-      UPDATE messages SET vis = (
-        SELECT (CASE WHEN instr(c.modes, 's') > 0 THEN 1 ELSE 0 END) | (CASE WHEN instr(c.modes, 'p') > 0 THEN 2 ELSE 0 END)
-             | (CASE WHEN instr(c.modes, 'i') > 0 THEN 4 ELSE 0 END) | (CASE WHEN c.chan_key IS NOT NULL THEN 8 ELSE 0 END)
-        FROM channels c WHERE c.name_folded = messages.venue)
-      WHERE venue IN (SELECT name_folded FROM channels);
-      UPDATE messages SET size = 16 + length(CAST(msgid AS BLOB)) + length(CAST(venue AS BLOB)) + length(CAST(command AS BLOB))
-        + length(CAST(source AS BLOB)) + COALESCE(length(CAST(account AS BLOB)), 0) + length(CAST(target AS BLOB))
-        + COALESCE(length(CAST(body AS BLOB)), 0) + COALESCE(length(CAST(tags AS BLOB)), 0) + COALESCE(length(CAST(lines AS BLOB)), 0);
+    `,
+    rewrite: [{
+      table: 'messages',
+      statements: [
+        // older rows: nothing recorded their moment, so they take the channel's modes as persisted
+        // now (restricted now → restricted); a channel that was never persisted had default modes
+        `UPDATE messages SET vis = (
+            SELECT (CASE WHEN instr(c.modes, 's') > 0 THEN 1 ELSE 0 END) | (CASE WHEN instr(c.modes, 'p') > 0 THEN 2 ELSE 0 END)
+                 | (CASE WHEN instr(c.modes, 'i') > 0 THEN 4 ELSE 0 END) | (CASE WHEN c.chan_key IS NOT NULL THEN 8 ELSE 0 END)
+            FROM channels c WHERE c.name_folded = messages.venue)
+          WHERE venue IN (SELECT name_folded FROM channels) AND rowid > :lo AND rowid <= :hi`,
+        `UPDATE messages SET size = 16 + length(CAST(msgid AS BLOB)) + length(CAST(venue AS BLOB)) + length(CAST(command AS BLOB))
+            + length(CAST(source AS BLOB)) + COALESCE(length(CAST(account AS BLOB)), 0) + length(CAST(target AS BLOB))
+            + COALESCE(length(CAST(body AS BLOB)), 0) + COALESCE(length(CAST(tags AS BLOB)), 0) + COALESCE(length(CAST(lines AS BLOB)), 0)
+          WHERE rowid > :lo AND rowid <= :hi`,
+      ],
+    }],
+    finish: `
       INSERT OR REPLACE INTO meta (key, value) SELECT 'history_bytes', CAST(COALESCE(SUM(size), 0) AS TEXT) FROM messages;
     `,
   },
@@ -171,8 +200,8 @@ export const MIGRATIONS: readonly Migration[] = [
       -- #12 finding 5: handles stored before this version came from the DID document unchecked
       -- (a did:web could claim anyone's). Only handles that resolve back to the DID are stored
       -- now; the old ones are dropped and each account's handle returns, verified, at its next login.
-      UPDATE accounts SET handle = NULL;
     `,
+    rewrite: [{ table: 'accounts', statements: ['UPDATE accounts SET handle = NULL WHERE rowid > :lo AND rowid <= :hi'] }],
   },
   {
     version: 8,
@@ -289,6 +318,50 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX web_sessions_did ON web_sessions (did);
+    `,
+  },
+  {
+    version: 14,
+    name: 'message-redaction',
+    sql: `
+      -- #16 (draft/message-redaction, state/redact-ops.ts): a REDACT is a row of its own (command
+      -- REDACT, its own msgid, redacts = the msgid it redacted, body = the reason, encrypted like
+      -- any body), and the redacted message stays as a row without content (body, tags and lines
+      -- NULL, redacted = 1) so CHATHISTORY references to it still find their place. uid is the
+      -- sender's network-wide id (state/ids.ts): a guest may redact what it said on this connection.
+      -- SQLite cannot change a CHECK constraint in place: the table is rebuilt (ids, and so the
+      -- order of rows within a millisecond, are kept).
+      CREATE TABLE messages_v14 (
+        id       INTEGER PRIMARY KEY,
+        msgid    TEXT NOT NULL UNIQUE,
+        venue    TEXT NOT NULL,
+        time     INTEGER NOT NULL,
+        command  TEXT NOT NULL CHECK (command IN ('PRIVMSG', 'NOTICE', 'TAGMSG', 'REDACT')),
+        source   TEXT NOT NULL,
+        account  TEXT,
+        target   TEXT NOT NULL,
+        body     TEXT,
+        tags     TEXT,
+        lines    TEXT,
+        vis      INTEGER NOT NULL DEFAULT 0,
+        size     INTEGER NOT NULL DEFAULT 0,
+        uid      TEXT,
+        redacts  TEXT,
+        redacted INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+    `,
+    // #16: the copy of every row, in batches with progress (storage/db.ts)
+    rewrite: [{
+      table: 'messages',
+      statements: [`INSERT INTO messages_v14 (id, msgid, venue, time, command, source, account, target, body, tags, lines, vis, size)
+        SELECT id, msgid, venue, time, command, source, account, target, body, tags, lines, vis, size FROM messages
+        WHERE rowid > :lo AND rowid <= :hi`],
+    }],
+    finish: `
+      DROP TABLE messages;
+      ALTER TABLE messages_v14 RENAME TO messages;
+      CREATE INDEX messages_venue_time ON messages (venue, time, id);
+      CREATE INDEX messages_time ON messages (time);
     `,
   },
 ];

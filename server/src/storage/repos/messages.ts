@@ -1,11 +1,12 @@
 import type { StoredMessage } from '../../history/types.js';
+import type { StoredRef } from '../../state/redact-ops.js';
 import type { Db } from '../db.js';
 import { aadFor, type FieldCipher } from '../crypto.js';
 
 interface MessageRow {
   id: number; msgid: string; venue: string; time: number; command: StoredMessage['command']; source: string;
   account: string | null; target: string; body: string | null; tags: string | null; lines: string | null;
-  vis: number; size: number;
+  vis: number; size: number; uid: string | null; redacts: string | null; redacted: number;
 }
 
 /** a deleted row: which venue lost one, and how many bytes (history-max-bytes accounting) */
@@ -18,7 +19,13 @@ export interface DeletedRow { venue: string; size: number }
  * Migration 5 computes the same sum for rows written before it.
  */
 export const ROW_OVERHEAD = 16;
-const byteLen = (v: string | null): number => (v === null ? 0 : Buffer.byteLength(v));
+const byteLen = (v: string | null | undefined): number => (v === null || v === undefined ? 0 : Buffer.byteLength(v));
+
+/** what a row stores (ROW_OVERHEAD): the same sum at insert and after a redaction (#16) */
+function rowSize(r: Pick<MessageRow, 'msgid' | 'venue' | 'command' | 'source' | 'account' | 'target' | 'body' | 'tags' | 'lines' | 'uid' | 'redacts'>): number {
+  return ROW_OVERHEAD + byteLen(r.msgid) + byteLen(r.venue) + byteLen(r.command) + byteLen(r.source) + byteLen(r.account)
+    + byteLen(r.target) + byteLen(r.body) + byteLen(r.tags) + byteLen(r.lines) + byteLen(r.uid) + byteLen(r.redacts);
+}
 
 /** A position in a venue's history: messages are ordered by (time, id). */
 export interface Pos { time: number; id: number }
@@ -39,6 +46,8 @@ export interface RangeQuery {
   minTime: number;
   /** include TAGMSG rows */
   tagmsg: boolean;
+  /** #16: include REDACT rows; they do not count toward `limit` (at most `limit` of them come along) */
+  redact?: boolean;
   /** #12: rows said while the channel was restricted (vis ≠ 0) only from this time on (undefined: all) */
   restrictedSince?: number;
   /**
@@ -71,14 +80,17 @@ export class SqliteMessageRepo {
   private readonly targetsAsc;
   private readonly targetsDesc;
   private readonly dmVenues;
+  private readonly refStmt;
+  private readonly toRedact;
+  private readonly blank;
 
   constructor(private readonly db: Db, private readonly cipher: FieldCipher) {
-    this.insert = db.prepare(`INSERT OR IGNORE INTO messages (msgid, venue, time, command, source, account, target, body, tags, lines, vis, size)
-      VALUES (@msgid, @venue, @time, @command, @source, @account, @target, @body, @tags, @lines, @vis, @size)`);
+    this.insert = db.prepare(`INSERT OR IGNORE INTO messages (msgid, venue, time, command, source, account, target, body, tags, lines, vis, size, uid, redacts)
+      VALUES (@msgid, @venue, @time, @command, @source, @account, @target, @body, @tags, @lines, @vis, @size, @uid, @redacts)`);
     this.byMsgid = db.prepare('SELECT time, id FROM messages WHERE msgid = ? AND venue = ?');
     const range = `SELECT * FROM messages WHERE venue = @venue AND time >= @minTime
       AND (time, id) > (@loT, @loI) AND (time, id) < (@hiT, @hiI) AND (@tagmsg = 1 OR command <> 'TAGMSG')
-      AND (vis = 0 OR time >= @restrictedSince)`;
+      AND (vis = 0 OR time >= @restrictedSince) AND redacted = 0 AND (@redact = 1 OR command <> 'REDACT')`;
     this.asc = db.prepare(`${range} ORDER BY time ASC, id ASC LIMIT @limit`);
     this.desc = db.prepare(`${range} ORDER BY time DESC, id DESC LIMIT @limit`);
     this.countVenue = db.prepare('SELECT COUNT(*) AS n FROM messages WHERE venue = ?').pluck();
@@ -96,6 +108,10 @@ export class SqliteMessageRepo {
     this.targetsAsc = db.prepare(`${targets} ORDER BY latest ASC, venue ASC LIMIT @limit`);
     this.targetsDesc = db.prepare(`${targets} ORDER BY latest DESC, venue ASC LIMIT @limit`);
     this.dmVenues = db.prepare(`SELECT DISTINCT venue FROM messages WHERE venue >= 'dm:' AND venue < 'dm;' AND instr(venue, ?) > 0`).pluck();
+    this.refStmt = db.prepare('SELECT msgid, venue, time, command, source, account, uid, vis, redacted FROM messages WHERE msgid = ?');
+    this.toRedact = db.prepare(`SELECT id, msgid, venue, command, source, account, target, uid, redacts, size FROM messages
+      WHERE msgid = ? AND redacted = 0 AND command <> 'REDACT'`);
+    this.blank = db.prepare('UPDATE messages SET body = NULL, tags = NULL, lines = NULL, redacted = 1, size = ? WHERE id = ?');
   }
 
   /**
@@ -106,15 +122,16 @@ export class SqliteMessageRepo {
     const perVenue = new Map<string, number>();
     let bytes = 0;
     for (const m of msgs) {
+      // #16: a REDACT first takes its message's content (queued before it, so inserted by now)
+      if (m.command === 'REDACT') bytes -= this.redactContent(m.redacts);
       const row = {
         msgid: m.msgid, venue: m.venue, time: m.time, command: m.command, source: m.source, account: m.account ?? null, target: m.target,
         body: this.cipher.encryptOpt(m.text, aadFor('messages', 'body', m.msgid)),
         tags: m.clientTags && Object.keys(m.clientTags).length > 0 ? this.cipher.encrypt(JSON.stringify(m.clientTags), aadFor('messages', 'tags', m.msgid)) : null,
         lines: m.lines ? this.cipher.encrypt(JSON.stringify(m.lines), aadFor('messages', 'lines', m.msgid)) : null,
-        vis: m.vis ?? 0, size: 0,
+        vis: m.vis ?? 0, size: 0, uid: m.uid ?? null, redacts: m.command === 'REDACT' ? m.redacts : null,
       };
-      row.size = ROW_OVERHEAD + byteLen(row.msgid) + byteLen(row.venue) + byteLen(row.command) + byteLen(row.source) + byteLen(row.account)
-        + byteLen(row.target) + byteLen(row.body) + byteLen(row.tags) + byteLen(row.lines);
+      row.size = rowSize(row);
       if (this.insert.run(row).changes > 0) {
         perVenue.set(m.venue, (perVenue.get(m.venue) ?? 0) + 1);
         bytes += row.size;
@@ -131,23 +148,59 @@ export class SqliteMessageRepo {
     return this.byMsgid.get(msgid, venue) as Pos | undefined;
   }
 
+  /** #16: the row with this msgid (any venue: msgids are unique), without its content */
+  find(msgid: string): StoredRef | undefined {
+    const r = this.refStmt.get(msgid) as Pick<MessageRow, 'msgid' | 'venue' | 'time' | 'command' | 'source' | 'account' | 'uid' | 'vis' | 'redacted'> | undefined;
+    if (!r) return undefined;
+    const ref: StoredRef = { msgid: r.msgid, venue: r.venue, time: r.time, command: r.command, source: r.source, vis: r.vis, redacted: r.redacted !== 0 };
+    if (r.account !== null) ref.account = r.account;
+    if (r.uid !== null) ref.uid = r.uid;
+    return ref;
+  }
+
+  /**
+   * #16 (call inside a transaction): the content of message `msgid` (its text, client tags with
+   * their signature, multiline lines) is deleted; the row stays, marked redacted, so a reference to
+   * it keeps its place. secure_delete overwrites the freed bytes in the database file instead of
+   * leaving them in free space. Returns the bytes the row no longer stores (history-max-bytes).
+   */
+  redactContent(msgid: string): number {
+    const r = this.toRedact.get(msgid) as (Pick<MessageRow, 'id' | 'msgid' | 'venue' | 'command' | 'source' | 'account' | 'target' | 'uid' | 'redacts' | 'size'>) | undefined;
+    if (!r) return 0;
+    const size = rowSize({ ...r, body: null, tags: null, lines: null });
+    const was = this.db.pragma('secure_delete', { simple: true }) as number;
+    this.db.pragma('secure_delete = ON');
+    try {
+      this.blank.run(size, r.id);
+    } finally {
+      this.db.pragma(`secure_delete = ${was ? 'ON' : 'OFF'}`);
+    }
+    return r.size - size;
+  }
+
   range(q: RangeQuery): StoredMessage[] {
     if (q.limit <= 0) return [];
     const params = {
-      venue: q.venue, minTime: q.minTime, loT: q.lo.time, loI: q.lo.id, hiT: q.hi.time, hiI: q.hi.id, tagmsg: q.tagmsg ? 1 : 0, limit: q.limit,
+      venue: q.venue, minTime: q.minTime, loT: q.lo.time, loI: q.lo.id, hiT: q.hi.time, hiI: q.hi.id, tagmsg: q.tagmsg ? 1 : 0,
+      // #16: REDACT rows do not count toward the limit; up to `limit` of them come along
+      redact: q.redact ? 1 : 0, limit: q.redact ? q.limit * 2 : q.limit,
       // SQLite integers: "never" is a time no row has
       restrictedSince: Math.min(q.restrictedSince ?? -1, Number.MAX_SAFE_INTEGER),
     };
     const stmt = q.fromEnd ? this.desc : this.asc;
     let rows: MessageRow[];
-    if (q.maxBytes === undefined) {
+    if (q.maxBytes === undefined && !q.redact) {
       rows = stmt.all(params) as MessageRow[];
     } else {
       rows = [];
       let bytes = 0;
+      let messages = 0;
       for (const r of stmt.iterate(params) as IterableIterator<MessageRow>) {
-        if (rows.length > 0 && bytes > q.maxBytes) { q.onMaxBytes?.(); break; } // returning from iterate() ends the statement
+        // the read ends at the limit-th message: the REDACTs after it go with the next page
+        if (messages >= q.limit) break; // returning from iterate() ends the statement
+        if (q.maxBytes !== undefined && rows.length > 0 && bytes > q.maxBytes) { q.onMaxBytes?.(); break; }
         rows.push(r);
+        if (r.command !== 'REDACT') messages++;
         // an under-estimate of the row's wire size (base64 → bytes; a multiline body is stored twice,
         // as text and as lines: count the lines), so the caller's exact cut always has the last word
         bytes += (((r.lines ?? r.body)?.length ?? 0) + (r.tags?.length ?? 0)) * 3 / 4;
@@ -207,6 +260,12 @@ export class SqliteMessageRepo {
   }
 
   private decode(r: MessageRow): StoredMessage {
+    if (r.command === 'REDACT') {
+      const x: StoredMessage = { msgid: r.msgid, time: r.time, command: 'REDACT', venue: r.venue, target: r.target, source: r.source, redacts: r.redacts ?? '' };
+      if (r.account !== null) x.account = r.account;
+      if (r.body !== null) x.text = this.cipher.decrypt(r.body, aadFor('messages', 'body', r.msgid));
+      return x;
+    }
     const m: StoredMessage = { msgid: r.msgid, time: r.time, command: r.command, venue: r.venue, target: r.target, source: r.source };
     if (r.account !== null) m.account = r.account;
     // a value that does not decrypt throws (DecryptError): never a placeholder

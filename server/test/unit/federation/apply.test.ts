@@ -274,3 +274,23 @@ describe('remote events through Ops', () => {
     assert.notEqual(s.applier.user(r2.uid)?.nick, 'DUP2');
   });
 });
+
+describe('KNOCK from a peer (#16): the same rules as a local knock (state/knock.ts)', () => {
+  test('a relay peer\'s user knocks on a +i channel here; on the channel, open, hidden, or someone else\'s user: refused', () => {
+    const s = scene('relay');
+    const ch = s.world.findChannel('#c')!;
+    const kim = wu(B, 'kim');
+    ok(s.applier.apply(B, 'relay', { kind: 'register', user: kim }));
+    no(s.applier.apply(B, 'relay', { kind: 'knock', user: kim, channel: '#c' }), /^713 /);
+    s.ops.changeChannelModes(s.founder.u, ch, [{ adding: true, mode: 'i' }], () => {});
+    s.events.length = 0;
+    ok(s.applier.apply(B, 'relay', { kind: 'knock', user: kim, channel: '#c', reason: 'let me in' }));
+    assert.deepEqual(s.events.map((e) => e.kind === 'knock' && [e.user.nick, e.channel.name, e.reason]), [['kim', '#c', 'let me in']]);
+    no(s.applier.apply(B, 'relay', { kind: 'knock', user: s.far, channel: '#c' }), /^714 /);
+    no(s.applier.apply(C, 'full', { kind: 'knock', user: kim, channel: '#c' }), /origin/);
+    s.ops.changeChannelModes(s.founder.u, ch, [{ adding: true, mode: 's' }], () => {});
+    s.events.length = 0;
+    no(s.applier.apply(B, 'relay', { kind: 'knock', user: kim, channel: '#c' }), /^403 /);
+    assert.deepEqual(s.events, []);
+  });
+});

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Fakelag, type FakelagConfig } from '../../../src/limits/fakelag.js';
+import { DEFAULT_FAKELAG_BUDGETS, Fakelag, type FakelagConfig } from '../../../src/limits/fakelag.js';
 
 /** a clock the test moves by hand (style.md §4e) */
 class ManualClock {
@@ -102,6 +102,14 @@ describe('Fakelag (ergo:irc/fakelag.go semantics)', () => {
     for (let i = 0; i < 5; i++) assert.equal(fl.delayFor('PING'), 0);
     for (let i = 0; i < 4; i++) assert.equal(fl.delayFor('WHO'), 0, `WHO ${i} is free`);
     assert.equal(fl.delayFor('WHO'), 500, 'the budget is spent');
+  });
+
+  test('MONITOR (the defaults, hardening.md C1 after Ergo): one free, then it counts like any command', () => {
+    const clock = new ManualClock(0);
+    const fl = new Fakelag({ ...ERGO, budgets: DEFAULT_FAKELAG_BUDGETS }, clock);
+    assert.equal(fl.delayFor('MONITOR'), 0, 'the list sent after registering is free');
+    for (let i = 0; i < 5; i++) assert.equal(fl.delayFor('MONITOR'), 0, `MONITOR ${i + 2}: within the burst`);
+    assert.equal(fl.delayFor('MONITOR'), 500, 'then spaced like every other command');
   });
 
   test('other configurations: burst 1, 4 per window of 2 s', () => {

@@ -26,6 +26,7 @@ describe('RPL_ISUPPORT tokens', () => {
       'max-targets': fc.integer({ min: 1, max: 100 }),
       'max-list-entries': fc.integer({ min: 1, max: 10000 }),
       'max-modes': fc.integer({ min: 1, max: 100 }),
+      'monitor-limit': fc.integer({ min: 1, max: 10000 }),
       'network-name': fc.stringMatching(/^[A-Za-z0-9-]{1,20}$/),
     });
     fc.assert(fc.property(limits, (cli) => {
@@ -40,6 +41,7 @@ describe('RPL_ISUPPORT tokens', () => {
       assert.equal(t.get('CHANLIMIT'), `#:${cli['max-channels']}`);
       assert.equal(t.get('MAXLIST'), `beI:${cli['max-list-entries']}`);
       assert.equal(t.get('MODES'), String(cli['max-modes']));
+      assert.equal(t.get('MONITOR'), String(cli['monitor-limit']));
       assert.equal(t.get('NETWORK'), cli['network-name']);
       assert.equal(t.get('MAXTARGETS'), String(cli['max-targets']));
       for (const cmd of ['PRIVMSG', 'NOTICE', 'TAGMSG']) {

@@ -261,4 +261,40 @@ describe('sdk: FreeqClient CAP and SASL state machine', () => {
       ['notice', 'srv', 'note'], ['part', 'alice', '#a', 'bye'],
     ]);
   });
+
+  test("quit(): the server's closing ERROR is the end asked for, not an `error` event (#16); an ERROR of its own still is", async () => {
+    const { s, c, connected } = await setup({ nick: 'q' });
+    s.send(':srv CAP * LS :server-time');
+    await s.next(/^CAP (REQ|END)/);
+    s.welcome('q');
+    await connected;
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.message));
+    const closed = c.next('close');
+    const quitting = c.quit('bye now');
+    assert.equal(await s.next(/^QUIT/), 'QUIT :bye now');
+    // modern.ircdocs.horse#quit-message: "The server acknowledges this by replying with an ERROR
+    // message and closing the connection to the client."
+    s.send('ERROR :Closing link: q (Quit: bye now)');
+    s.socket.end();
+    await quitting;
+    const [ev] = await closed;
+    assert.equal(ev.reason, 'Closing link: q (Quit: bye now)', 'the reason is still on the close event');
+    assert.deepEqual(errors, []);
+
+    await s.close();
+    // the same ERROR without a QUIT of ours (a KILL, a server shutdown) is reported
+    const second = await setup({ nick: 'k' });
+    second.s.send(':srv CAP * LS :server-time');
+    await second.s.next(/^CAP (REQ|END)/);
+    second.s.welcome('k');
+    await second.connected;
+    const errs: string[] = [];
+    second.c.on('error', (e) => errs.push(e.message));
+    const closed2 = second.c.next('close');
+    second.s.send('ERROR :Killed (oper (spam))');
+    second.s.socket.end();
+    await closed2;
+    assert.deepEqual(errs, ['server closed the connection: Killed (oper (spam))']);
+  });
 });

@@ -122,6 +122,7 @@ describe('toWire: every event kind is plain data', () => {
       join: true, part: true, kick: true, quit: true, nick: true, topic: true, 'channel-mode': true, 'user-mode': true,
       away: true, setname: true, chghost: true, invite: true, 'server-notice': true, account: true, 'channel-dropped': true,
       message: true, lockdown: true, register: true, 'nick-owner': true, 'did-op': true, handle: true, 'server-ban': true,
+      knock: true, redact: true,
     };
     assert.deepEqual(new Set(events.map((e) => e.kind)), new Set(Object.keys(ALL)));
   });

@@ -47,6 +47,9 @@ export function sampleEvents(): { u: User; v: User; ch: Channel; events: StateEv
     { kind: 'did-op', channel: ch, did: 'did:plc:wendy', adding: true, by: 'did:plc:founder' },
     { kind: 'handle', user: u },
     { kind: 'server-ban', actor: { kind: 'user', user: u }, adding: true, target: '*!*@bad.example', banKind: 'mask', reason: 'spam', expiresAt: 99 },
+    { kind: 'knock', user: v, channel: ch, reason: 'let me in' },
+    { kind: 'redact', user: u, target: '#Room', channel: ch, msgid: 'm1', reason: 'oops', id: 'm3', at: 13, stored: true },
+    { kind: 'redact', user: u, target: 'vic', parties: ['did:plc:vic', 'did:plc:wendy'], did: 'did:plc:vic', msgid: 'm4', id: 'm5', at: 14, stored: true },
   ];
   return { u, v, ch, events };
 }

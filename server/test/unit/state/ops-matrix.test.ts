@@ -1219,7 +1219,7 @@ cases('remote users', [
   {
     name: 'a remote user introduced on a nick held here by a later local guest: the local guest is renamed (earlier registration wins)',
     setup: (s) => { s.h.clock.t += 1000; s.h.user('Dup'); },
-    run: (s) => s.h.remoteUser('Dup', { signonAt: s.h.clock.now() - 500 }), events: ['nick', 'server-notice'],
+    run: (s) => s.h.remoteUser('Dup', { signonAt: s.h.clock.now() - 500 }), events: ['nick', 'server-notice', 'register'],
     check: (s, r) => {
       const { user, loser } = r as { user: User; loser: User | undefined };
       assert.equal(s.h.world.findUser('Dup'), user);
@@ -1229,7 +1229,7 @@ cases('remote users', [
   {
     name: 'a remote guest introduced on a nick the local DID owner holds: the remote user comes in as Guest<n>',
     setup: (s) => { s.h.user('Dup', { account: DID.visitor }); },
-    run: (s) => s.h.remoteUser('Dup', { signonAt: 0 }), events: [],
+    run: (s) => s.h.remoteUser('Dup', { signonAt: 0 }), events: ['register'],
     check: (s, r) => {
       const { user, loser } = r as { user: User; loser: User | undefined };
       assert.equal(loser, user);

@@ -16,7 +16,7 @@ import { Ops } from '../../../src/state/ops.js';
 import { User, type Recipient } from '../../../src/state/user.js';
 import { World } from '../../../src/state/world.js';
 import { FieldCipher } from '../../../src/storage/crypto.js';
-import { openDb } from '../../../src/storage/db.js';
+import { migrate, openDb } from '../../../src/storage/db.js';
 import { MIGRATIONS } from '../../../src/storage/migrations/index.js';
 import { SqliteAccountStore } from '../../../src/storage/repos/accounts.js';
 import { readStamp, SqliteChannelStore } from '../../../src/storage/repos/channels.js';
@@ -83,10 +83,7 @@ function stampsOf(ch: Channel) {
 /** the schema before migration 8, with one channel of each kind of row and no stamps */
 function preMigrationDb(path: string): void {
   const old = new Database(path);
-  for (const m of MIGRATIONS.filter((x) => x.version < 8)) {
-    old.exec(m.sql);
-    old.pragma(`user_version = ${m.version}`);
-  }
+  migrate(old, {}, 7);
   old.prepare("INSERT INTO channels (name_folded, name, created_at, modes, user_limit, founder_did) VALUES ('#old', '#old', 1, 'nt', 5, ?)").run(DID.founder);
   old.prepare("INSERT INTO channel_lists (channel, mode, mask, set_by, set_at, position) VALUES ('#old', 'b', '*!*@bad.example', 'f!f@h', 2, 0)").run();
   old.prepare("INSERT INTO channel_did_ops (channel, did, granted_by, granted_at) VALUES ('#old', ?, ?, 3)").run(DID.op, DID.founder);

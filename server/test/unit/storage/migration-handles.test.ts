@@ -4,8 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDb } from '../../../src/storage/db.js';
-import { MIGRATIONS } from '../../../src/storage/migrations/index.js';
+import { migrate, openDb } from '../../../src/storage/db.js';
 
 // #12 finding 5: handles stored by earlier versions were never checked against the DID; the
 // upgrade drops them (each returns, verified, at the account's next login), keeping the rest.
@@ -14,10 +13,7 @@ test('migration 7 clears the unverified handles stored before it and keeps nick 
   try {
     const path = join(dir, 'freeq.db');
     const old = new Database(path);
-    for (const m of MIGRATIONS.filter((x) => x.version < 7)) {
-      old.exec(m.sql);
-      old.pragma(`user_version = ${m.version}`);
-    }
+    migrate(old, {}, 6);
     old.prepare('INSERT INTO accounts (did, nick, nick_folded, handle, last_login_at) VALUES (?, ?, ?, ?, ?)').run('did:web:evil.example', 'evil', 'evil', 'jay.bsky.team', 1);
     old.close();
     const db = openDb(path);
