@@ -1,11 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, ROOT } from '../harness/browser.js';
 import { serveControl } from '../sdk-scenarios/control.js';
 import { ScenarioHost } from '../sdk-scenarios/host.js';
 import type { ScenarioPage } from '../sdk-scenarios/page.js';
@@ -20,8 +20,6 @@ import { scenarios } from '../sdk-scenarios/scenarios.js';
 // client) runs here in Node, called from the page through page.exposeFunction (control.ts).
 // The same scenarios run with the Node client in test/unit/sdk/scenarios-node.test.ts.
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 let pages: Server;
 /** the origin the scenario pages are served from (allowed by the servers) */
@@ -31,7 +29,6 @@ let otherOrigin: string;
 let inputs: string[] = [];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
   const bundle = await build({
     entryPoints: [resolve(ROOT, 'server/test/sdk-scenarios/page.ts')], absWorkingDir: ROOT, bundle: true, platform: 'browser',
     format: 'esm', target: 'es2022', write: false, conditions: ['source'], logLevel: 'silent', metafile: true,
@@ -48,7 +45,7 @@ before(async () => {
   const { port } = pages.address() as AddressInfo;
   origin = `http://127.0.0.1:${port}`;
   otherOrigin = `http://localhost:${port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();

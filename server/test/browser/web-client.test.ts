@@ -1,10 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import IRC from 'irc-framework';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { guestLogin, joinChannel, launchBrowser, logOf, shot } from '../harness/browser.js';
 import { freeTcpPort } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
@@ -15,24 +13,15 @@ import { ed25519Signer, loginWithDidKey } from '../conformance/sasl-helpers.js';
 // for a second browser and after a reload, reconnecting after a server restart, the mobile
 // layout. Screenshots of the main views go to test-artifacts/ (checked for the essentials only).
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const ARTIFACTS = resolve(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 let srv: TestServer;
 let webPort: number;
 const raws: RawClient[] = [];
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
-  if (!existsSync(resolve(ROOT, 'web/dist/index.html'))) {
-    const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
   webPort = await freeTcpPort();
   srv = await bootServer({ 'web-addr': `127.0.0.1:${webPort}` });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  browser = await launchBrowser({ webClient: true });
 });
 after(async () => {
   for (const r of raws) r.destroy();
@@ -40,26 +29,9 @@ after(async () => {
   await srv?.stop();
 });
 
-async function login(page: Page, nick: string): Promise<void> {
-  await page.goto(`http://127.0.0.1:${webPort}/`);
-  await page.getByLabel('Nickname').fill(nick);
-  await page.getByRole('button', { name: 'Join as guest' }).click();
-  await page.getByLabel('Join a channel').waitFor();
-}
-
-async function join(page: Page, channel: string): Promise<void> {
-  await page.getByLabel('Join a channel').fill(channel);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.getByRole('heading', { name: channel }).waitFor();
-}
-
-const log = (page: Page) => page.getByRole('log');
-
-async function shot(page: Page, name: string): Promise<void> {
-  const file = resolve(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file });
-  assert.ok(statSync(file).size > 2000, `${name}.png is an image`);
-}
+const login = (page: Page, nick: string): Promise<void> => guestLogin(page, `http://127.0.0.1:${webPort}`, nick);
+const join = joinChannel;
+const log = logOf;
 
 test('guest login, join, messages both ways with an IRC client, history for another browser and after a reload', async () => {
   const page = await browser.newPage();

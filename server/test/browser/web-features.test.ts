@@ -1,9 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { guestLogin, joinChannel, launchBrowser, logOf } from '../harness/browser.js';
 import { freeTcpPort } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import type { RawClient } from '../harness/raw-client.js';
@@ -15,40 +13,23 @@ import { cryptoResponse, ed25519Signer, loginWithDidKey, readChallenge, response
 // with the same nick and channels, the channel list. (Read markers with a logged-in account:
 // test/browser/web-login.test.ts and the SDK's tests, test/unit/sdk/read-markers.test.ts.)
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 let srv: TestServer;
 let webPort: number;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
-  if (!existsSync(resolve(ROOT, 'web/dist/index.html'))) {
-    const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-  }
   webPort = await freeTcpPort();
   srv = await bootServer({ 'web-addr': `127.0.0.1:${webPort}` });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  browser = await launchBrowser({ webClient: true });
 });
 after(async () => {
   await browser?.close();
   await srv?.stop();
 });
 
-async function login(page: Page, nick: string): Promise<void> {
-  await page.goto(`http://127.0.0.1:${webPort}/`);
-  await page.getByLabel('Nickname').fill(nick);
-  await page.getByRole('button', { name: 'Join as guest' }).click();
-  await page.getByLabel('Join a channel').waitFor();
-}
+const login = (page: Page, nick: string): Promise<void> => guestLogin(page, `http://127.0.0.1:${webPort}`, nick);
 
-async function join(page: Page, channel: string): Promise<void> {
-  await page.getByLabel('Join a channel').fill(channel);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.getByRole('heading', { name: channel }).waitFor();
-}
-
+const join = joinChannel;
 /** a raw IRC client on `channel` */
 async function member(nick: string, channel: string, caps?: string[]): Promise<RawClient> {
   const c = await srv.client(nick, caps ? { caps } : {});
@@ -57,7 +38,7 @@ async function member(nick: string, channel: string, caps?: string[]): Promise<R
   return c;
 }
 
-const log = (page: Page) => page.getByRole('log');
+const log = logOf;
 /** what the page keeps for a reload (read in the page; this tsconfig has no DOM types) */
 const savedIn = (page: Page): Promise<unknown> => page.evaluate(() => JSON.parse((globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('freeq.saved') ?? 'null') as unknown);
 const sidebar = (page: Page) => page.getByRole('navigation');

@@ -1,10 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import IRC from 'irc-framework';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { joinChannel, launchBrowser, logOf, shot } from '../harness/browser.js';
 import { freeTcpPort } from '../harness/federation.js';
 import { bootServer, type TestServer } from '../harness/server.js';
 import { startAtprotoStack, type AtprotoStack, type StackAccount } from '../harness/atproto.js';
@@ -16,26 +14,17 @@ import { startAtprotoStack, type AtprotoStack, type StackAccount } from '../harn
 // history and the read markers the server keeps; survives a server restart; logs out. And a
 // handle that does not exist.
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const ARTIFACTS = resolve(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 let stack: AtprotoStack;
 let srv: TestServer;
 let base: string;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
-  if (!existsSync(resolve(ROOT, 'web/dist/index.html'))) {
-    const r = spawnSync('npm', ['run', 'build', '-w', 'web'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stdout + r.stderr);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startAtprotoStack({ accounts: ['alice'] });
   const port = await freeTcpPort();
   srv = await bootServer({ 'plc-url': stack.plcUrl, 'ssrf-allow-loopback': 'true', 'handle-resolver-url': stack.pdsUrl, 'web-addr': `127.0.0.1:${port}` });
   base = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+  browser = await launchBrowser({ webClient: true });
 });
 after(async () => {
   await browser?.close();
@@ -43,13 +32,7 @@ after(async () => {
   await stack?.stop();
 });
 
-async function shot(page: Page, name: string): Promise<void> {
-  const file = resolve(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file });
-  assert.ok(statSync(file).size > 2000, `${name}.png is an image`);
-}
-
-const log = (page: Page) => page.getByRole('log');
+const log = logOf;
 
 /** the user's part: the handle on freeq's page, then the PDS's sign-in and consent pages */
 async function blueskyLogin(page: Page, account: StackAccount, artifacts = false): Promise<void> {
@@ -66,11 +49,7 @@ async function blueskyLogin(page: Page, account: StackAccount, artifacts = false
   await page.getByLabel('Join a channel').waitFor();
 }
 
-async function join(page: Page, channel: string): Promise<void> {
-  await page.getByLabel('Join a channel').fill(channel);
-  await page.getByRole('button', { name: 'Join', exact: true }).click();
-  await page.getByRole('heading', { name: channel }).waitFor();
-}
+const join = joinChannel;
 
 test('log in with a Bluesky handle at the real PDS, chat with irc-framework, reload, read markers, log out', async () => {
   const alice = stack.account('alice');
