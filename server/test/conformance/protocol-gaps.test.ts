@@ -265,6 +265,37 @@ describe('USER, KICK and WHO', () => {
     assert.deepEqual(nicks(await who('nobodyhere')), []);
     void plain;
   });
+
+  test('no line over 512 bytes: a long nick, channel and text together are cut at a character boundary (KICK, TOPIC, PART, QUIT)', async () => {
+    // modern.ircdocs.horse "Messages": "IRC messages … shall not exceed 512 bytes in length,
+    // counting all characters including the trailing CR-LF". KICKLEN/TOPICLEN bound only the text.
+    const nickA = `k${'a'.repeat(63)}`;
+    const nickB = `k${'b'.repeat(63)}`;
+    const chan = `#${'c'.repeat(63)}`;
+    const a = await client(nickA);
+    const b = await client(nickB);
+    await joinChan(a, chan);
+    await joinChan(b, chan);
+    const euro = '€'.repeat(130); // 390 bytes: TOPICLEN and KICKLEN, three bytes a character
+    const within = (line: string): string => {
+      assert.ok(Buffer.byteLength(`${line}\r\n`) <= 512, `${Buffer.byteLength(line) + 2} bytes: ${line.slice(0, 80)}…`);
+      assert.ok(!line.includes('\ufffd'), 'cut between characters, not inside one');
+      return line;
+    };
+    a.send(`TOPIC ${chan} :${euro}`);
+    const topic = within(await b.expect(new RegExp(` TOPIC ${chan} :?€+$`)));
+    const kept = (topic.match(/€/g) ?? []).length;
+    assert.ok(kept > 0 && kept < 130, `the topic was cut (${kept} of 130 characters kept)`);
+    // (what the client sends must fit in 512 bytes itself: 120 characters, 360 bytes)
+    a.send(`KICK ${chan} ${nickB} :${'€'.repeat(120)}`);
+    within(await b.expect(new RegExp(` KICK ${chan} ${nickB} :?€+$`)));
+    await joinChan(b, chan);
+    b.send(`PART ${chan} :${euro}`);
+    within(await a.expect(new RegExp(` PART ${chan} :?€+$`)));
+    await joinChan(b, chan);
+    b.send(`QUIT :${euro}`);
+    within(await a.expect(/ QUIT :?(Quit: )?€+$/));
+  });
 });
 
 // ---- draft/multiline tags, batch references, 672 -------------------------------------------
