@@ -303,6 +303,8 @@ export function App() {
       case 'error': note(a.text); break;
     }
   };
+  /** this user operates the channel shown: may withdraw any message there (asked once per render, not per line) */
+  const moderating = !!conv && isChannel(conv.name) && /[~&@]/.test(members.get(conv.name.toLowerCase())?.get(client.nick.toLowerCase())?.prefix ?? '');
   const names = [...convs.values()].map((c) => c.name);
   /** Alt+↑ / Alt+↓: the previous / next conversation (keyboard navigation) */
   const onKey = (e: KeyboardEvent): void => {
@@ -345,7 +347,7 @@ export function App() {
           <Conversation conv={conv} onOlder={older} onSend={(text) => run(conv.name, text)} onLeave={() => run(conv.name, '/part')}
             typists={[...(typing.get(conv.name.toLowerCase())?.keys() ?? [])]}
             onTyping={(state) => client.tagmsg(conv.name, { '+typing': state })}
-            canDelete={(l) => l.from === client.nick || (isChannel(conv.name) && /[~&@]/.test(members.get(conv.name.toLowerCase())?.get(client.nick.toLowerCase())?.prefix ?? ''))}
+            canDelete={(l) => moderating || l.from === client.nick}
             onDelete={(msgid) => client.redact(conv.name, msgid)} />
         ) : <p class="hint">Join a channel to start.</p>}
       </main>

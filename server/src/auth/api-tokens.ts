@@ -7,7 +7,7 @@ export const API_TOKENS_PER_ACCOUNT = 10;
 /** remembered web logins per account (browsers and devices); logging in on one more drops the oldest */
 export const WEB_SESSIONS_PER_ACCOUNT = 20;
 /** 32 random bytes, base64url without padding */
-const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+export const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface ApiTokenOwner { did: string; handle?: string }
 
@@ -28,7 +28,8 @@ export interface ApiTokenStore {
   trim(did: string, keep: number): void;
 }
 
-function digest(token: string): string {
+/** what the stores keep of a token: its SHA-256 (hex); also auth/login-tokens.ts */
+export function digest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 

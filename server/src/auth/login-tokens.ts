@@ -1,16 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { digest, TOKEN_RE } from './api-tokens.js';
 
 /** a login token is spent within a second of being issued; a minute covers a slow connect */
 export const LOGIN_TOKEN_TTL_MS = 60_000;
 /** tokens outstanding at once, server-wide (the oldest go first) */
 const MAX_LOGIN_TOKENS = 10_000;
-/** 32 random bytes, base64url without padding */
-const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 export interface LoginTokenOwner { did: string; handle?: string }
-
-const digest = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
 /**
  * Single-use IRC login tokens (SASL ATPROTO-CHALLENGE method `web-token`): what the web client
