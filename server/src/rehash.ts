@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
 import { planReload, RELOADABLE, sameValue } from './config/reload.js';
 import type { Config } from './config/schema.js';
@@ -21,6 +20,8 @@ export interface ReloadHooks {
   admission(c: Config): void;
   /** the cloak templates (state/cloak.ts setTemplates) */
   cloaks(c: Config): void;
+  /** read `c`'s motd-file again (welcome.ts readMotdFile); its lines, undefined when unreadable or empty */
+  motd(c: Config): string[] | undefined;
   /** start the plugins of `c` in place of the running ones (plugins/switch.ts) */
   plugins(c: Config): void;
   /** RPL_ISUPPORT from `c`: new registrations get it, connected clients get what changed */
@@ -95,11 +96,7 @@ export function rehash(d: RehashDeps, by: string): RehashReport {
     report.notes.push('plugins started again with the new configuration');
   }
   hooks.isupport(next);
-  if (next.motdFile !== undefined) {
-    let readable = existsSync(next.motdFile);
-    if (readable) try { readFileSync(next.motdFile); } catch { readable = false; }
-    if (!readable) report.notes.push(`motd-file ${next.motdFile} cannot be read: clients get 422 until it can`);
-  }
+  if (hooks.motd(next) === undefined && next.motdFile !== undefined) report.notes.push(`motd-file ${next.motdFile} cannot be read or is empty: clients get 422 until it can be and the server is rehashed`);
   log.info({ by, file, applied: report.applied, restart: report.restart, notes: report.notes }, 'REHASH: configuration reloaded');
   if (report.restart.length > 0) log.warn({ by, restart: report.restart }, 'REHASH: these options changed but need a restart; their old values stay in effect');
   d.notices.send('a', `${by} rehashed the server configuration: ${report.applied.length} change(s) in effect, ${report.restart.length} waiting for a restart`, {}, false);

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/schema.js';
@@ -26,7 +25,7 @@ import { PluginSwitch } from './plugins/switch.js';
 import type { ConfigSources } from './config/load.js';
 import type { RehashReport, Traffic } from './context.js';
 import { rehash, isupportChanges, type ReloadHooks } from './rehash.js';
-import { connectUrls, defaultMotd, type ConnectUrls } from './welcome.js';
+import { connectUrls, defaultMotd, readMotdFile, type ConnectUrls } from './welcome.js';
 import { reloadWebTls } from './http/app.js';
 import { webClientServed } from './http/routes/web-client.js';
 import { Ops, type Clock } from './state/ops.js';
@@ -152,6 +151,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
     get maxListEntries() { return live.maxListEntries; }, get whowasLen() { return live.whowasLen; }, get maxChannels() { return live.maxChannels; },
     get operDids() { return live.operDids; },
     serverId: peer.peerId, // users' network-wide ids (state/ids.ts)
+    knocks: { get knockChannelRate() { return live.knockChannelRate; }, get knockRateWindow() { return live.knockRateWindow; } },
     serverBans: bans,
     cloaks: new Cloaks(cloakKey.key, config),
     // #12 finding 8: channel creation caps and expiry (state/channel-lifecycle.ts)
@@ -233,6 +233,8 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
   let isupport: readonly string[] = isupportTokens(config);
   // where to connect (set once listening): the default MOTD and the start banner say it
   let urls: ConnectUrls | undefined;
+  /** motd-file's lines (reloadHooks.motd): read at start and on REHASH, not per connection */
+  let motdLines = config.motdFile === undefined ? undefined : readMotdFile(config.motdFile);
   // what a REHASH changes beyond `live` (rehash.ts); the listeners and admission are made below
   const reloadHooks: ReloadHooks = {
     get tlsActive() { return tls !== undefined; },
@@ -245,6 +247,7 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       context.operFailures.setExempt(c.limitExempt); // limit-exempt is also outside the server-wide OPER budget
     },
     cloaks: (c) => ops.cloaks.setTemplates(c),
+    motd: (c) => (motdLines = c.motdFile === undefined ? undefined : readMotdFile(c.motdFile)),
     plugins: (c) => { plugins.replace(startPlugins(c)); },
     isupport: (c) => {
       const next = isupportTokens(c);
@@ -302,19 +305,11 @@ async function startLocked(config: Config, opts: ServerOptions, lock: DataDirLoc
       identity,
       loopbackOrigin: () => `http://127.0.0.1:${(http.server.address() as AddressInfo | null)?.port ?? config.webAddr.port}`,
     }),
-    // read on demand (MOTD is rare) so an operator can edit the file without a restart; no
-    // motd-file: what this server is and how to log in (welcome.ts); a missing or empty file: 422
+    // motd-file: read at start and on REHASH (reloadHooks.motd), not per connection; no motd-file:
+    // what this server is and how to log in (welcome.ts); a missing or empty file: 422
     motd() {
-      const file = live.motdFile;
-      if (file === undefined) return urls ? defaultMotd(live, urls) : undefined;
-      if (!existsSync(file)) return undefined;
-      try {
-        const lines = readFileSync(file, 'utf8').replace(/\r/g, '').split('\n');
-        if (lines.at(-1) === '') lines.pop();
-        return lines.length > 0 ? lines : undefined;
-      } catch {
-        return undefined;
-      }
+      if (live.motdFile === undefined) return urls ? defaultMotd(live, urls) : undefined;
+      return motdLines;
     },
   };
 

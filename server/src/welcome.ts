@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 
 /** a bound address (the fields of a listener's address this needs) */
@@ -80,4 +81,18 @@ export function defaultMotd(config: Config, urls: ConnectUrls): string[] {
   }
   lines.push('', 'HELP lists the commands. This is the default message of the day: the', 'operator sets their own with motd-file.');
   return lines;
+}
+
+/**
+ * The lines of a motd-file; undefined when it cannot be read or is empty (clients then get 422).
+ * Read at start and on REHASH / SIGHUP, never per connection (server.ts, rehash.ts).
+ */
+export function readMotdFile(file: string): string[] | undefined {
+  try {
+    const lines = readFileSync(file, 'utf8').replace(/\r/g, '').split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines.length > 0 ? lines : undefined;
+  } catch {
+    return undefined;
+  }
 }

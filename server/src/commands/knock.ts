@@ -1,13 +1,7 @@
 import * as N from '../protocol/numerics.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { clipUtf8, safeParam } from '../protocol/validate.js';
-import { defineCommand, type RateSpec } from './registry.js';
-
-/** knock-channel-rate: one window per channel (by folded name), shared by every client of this server */
-const CHANNEL_KNOCKS: RateSpec = {
-  metric: 'knock-channel-rate', scope: 'server', keys: (c) => c.maxChannelsTotal,
-  limit: (c) => c.knockChannelRate, windowMs: (c) => c.knockRateWindow,
-};
+import { defineCommand } from './registry.js';
 
 /**
  * KNOCK <channel> [:<reason>] — ask the operators of a channel you cannot join freely (+i, +k,
@@ -18,7 +12,7 @@ const CHANNEL_KNOCKS: RateSpec = {
  * banned, 713 when open), so a peer's user obeys the same rules. A +s/+p channel the user is not
  * on answers 403 before anything else, exactly as a missing one (#12 finding 14). Here: the rate
  * limits, per client (`knock-rate`, UnrealIRCd's 4 / 120 s) and per channel (`knock-channel-rate`,
- * all knockers together, so many clients cannot flood its operators), both over
+ * all knockers together, local and remote, kept in state/knock.ts), both over
  * `knock-rate-window`; beyond either, `712 ERR_TOOMANYKNOCK <channel> :Too many KNOCKs (user|channel)`
  * as charybdis answers. Only delivered knocks count; operators are exempt. A delivered knock: 710 to
  * the channel's operators (session/fanout.ts), `711 RPL_KNOCKDLVR <channel> :Your KNOCK has been
@@ -37,13 +31,14 @@ export default defineCommand({
     if (!ch) { ctx.numeric(N.ERR_NOSUCHCHANNEL, safeParam(name), 'No such channel'); return; }
     server.ops.knocks.check(user, ch); // 714, 403, 404, 713: a ReplyError → numeric via the dispatcher
     const perUser = ctx.rate();
-    const perChannel = ctx.rate(CHANNEL_KNOCKS);
     if (!perUser.check()) throw new ReplyError(N.ERR_TOOMANYKNOCK, [ch.name], 'Too many KNOCKs (user)');
-    if (!perChannel.check(ch.folded)) throw new ReplyError(N.ERR_TOOMANYKNOCK, [ch.name], 'Too many KNOCKs (channel)');
+    if (!user.isOper && server.ops.knocks.channelFull(ch)) {
+      server.metrics.limitHit('knock-channel-rate');
+      throw new ReplyError(N.ERR_TOOMANYKNOCK, [ch.name], 'Too many KNOCKs (channel)');
+    }
     const why = reason ? clipUtf8(reason, server.config.kickLen) : undefined;
-    server.ops.knocks.knock(user, ch, why);
+    server.ops.knocks.knock(user, ch, why); // the per-channel window is Ops' (peers' knocks count too)
     perUser.take();
-    perChannel.take(ch.folded);
     ctx.numeric(N.RPL_KNOCKDLVR, ch.name, 'Your KNOCK has been delivered');
   },
 });

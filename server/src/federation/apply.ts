@@ -1,4 +1,5 @@
 import { ReplyError } from '../protocol/reply-error.js';
+import { clipUtf8 } from '../protocol/validate.js';
 import { MAX_HLC_DRIFT_MS } from '../state/hlc.js';
 import { deltaStamps } from '../state/channel-sync.js';
 import { serverIdPrefix } from '../state/ids.js';
@@ -9,6 +10,9 @@ import { remoteUser } from '../state/remote-user.js';
 import type { Recipient, User } from '../state/user.js';
 import type { World } from '../state/world.js';
 import type { WireActor, WireEvent, WireUser } from '../state/wire.js';
+
+/** a peer's knock reason is cut as a local one is (KICKLEN's largest value; the line itself to 512 bytes in fan-out) */
+const KNOCK_REASON_MAX = 390;
 
 /** How far a peer is trusted (federation.md; `[s2s.peers.<id>] trust`). */
 export type Trust = 'full' | 'relay' | 'readonly';
@@ -165,8 +169,8 @@ export class RemoteApplier {
         return errors.length ? refused(`some changes refused: ${errors.join('; ')}`) : OK;
       }
       case 'invite': this.ops.invite(this.own(origin, ev.source), this.named(ev.target), this.channel(ev.channel)); return OK;
-      // the knock rules (state/knock.ts) again here; the rate limits were its own server's
-      case 'knock': this.ops.knocks.knock(this.own(origin, ev.user), this.channel(ev.channel), ev.reason); return OK;
+      // the knock rules and the per-channel window (state/knock.ts) here too; the per-connection limit was its own server's
+      case 'knock': this.ops.knocks.knock(this.own(origin, ev.user), this.channel(ev.channel), ev.reason === undefined ? undefined : clipUtf8(ev.reason, KNOCK_REASON_MAX)); return OK;
       // a DID's nick (full peers only: their DIDs are believed); the earlier claim keeps it (state/nick-claims.ts)
       case 'nick-owner':
         if (Number(ev.claimed.slice(0, 13)) > this.now() + MAX_HLC_DRIFT_MS) return refused('nick claim stamp too far in the future');

@@ -5,7 +5,7 @@ import { ReplyError } from '../protocol/reply-error.js';
 import { hasForbiddenChannelChars } from '../protocol/validate.js';
 import { channelFromStore, type Channel } from './channel.js';
 import { joinChannel, type RemoteJoin } from './join.js';
-import { KnockOps } from './knock.js';
+import { KnockOps, type KnockLimits } from './knock.js';
 import { RedactOps, type RedactPorts } from './redact-ops.js';
 import { applyChannelState, type ChannelStateDelta, type SyncAuthority } from './channel-sync.js';
 import { ChannelLifecycle, type ChannelLifecycleLimits } from './channel-lifecycle.js';
@@ -38,6 +38,8 @@ export interface OpsLimits extends ChannelLifecycleLimits {
   serverBans?: ServerBanPort;
   /** this server's peer id (keys/peer-key.ts): the prefix of its users' network-wide ids; tests may omit it */
   serverId?: string;
+  /** knock-channel-rate per knock-rate-window (state/knock.ts); without it, no per-channel limit */
+  knocks?: KnockLimits;
 }
 
 /** pending invites kept per user; the oldest is forgotten beyond this */
@@ -73,7 +75,7 @@ export class Ops {
     this.hlc = new HybridClock(() => clock.now());
     this.nickClaims = new NickClaims(world, accounts, clock, this.hlc);
     this.messages = messagePorts && new MessageOps(world, emit, messagePorts, () => clock.now(), (ch, u) => this.isBanned(ch, u));
-    this.knocks = new KnockOps(emit, (ch, u) => this.isBanned(ch, u), (u) => this.maskSubject(u));
+    this.knocks = new KnockOps(emit, (ch, u) => this.isBanned(ch, u), (u) => this.maskSubject(u), limits.knocks, () => clock.now());
     this.redactions = redactPorts && new RedactOps(world, emit, redactPorts, () => clock.now());
   }
 

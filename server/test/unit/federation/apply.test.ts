@@ -31,6 +31,7 @@ function serverA(o: { maxUsersPerOrigin?: number } = {}) {
   const ops = new Ops(world, noStore, accounts, (ev) => events.push(ev), {
     maxListEntries: 100, whowasLen: 0, maxChannels: 100, operDids: [], cloaks: { did: () => 'did.cloak', guest: () => 'guest.cloak' } as unknown as Cloaks,
     maxChannelsTotal: 1000, maxChannelsPerAccount: 50, channelExpiry: 0, foundedChannelExpiry: 0, serverId: A,
+    knocks: { knockChannelRate: 2, knockRateWindow: 60_000 },
   }, { now: () => 1_000_000 }, {
     onMessage: () => ({ action: 'allow' }), newMsgid: () => 'local-msgid', channelVenue: (n) => n.toLowerCase(), dmVenue: (a, b) => `dm:${a},${b}`,
     sign: (m) => { signed++; return new Map([...(m.tags ?? []), ['+freeq.at/sig', 'signed-by-A']]); },
@@ -292,5 +293,23 @@ describe('KNOCK from a peer (#16): the same rules as a local knock (state/knock.
     s.events.length = 0;
     no(s.applier.apply(B, 'relay', { kind: 'knock', user: kim, channel: '#c' }), /^403 /);
     assert.deepEqual(s.events, []);
+  });
+
+  test('a peer\'s users count against the channel\'s knock window (knock-channel-rate), as local knockers do; a long reason is cut', () => {
+    const s = scene('relay');
+    const ch = s.world.findChannel('#c')!;
+    s.ops.changeChannelModes(s.founder.u, ch, [{ adding: true, mode: 'i' }], () => {});
+    const knockers = ['k1', 'k2', 'k3'].map((n) => wu(B, n));
+    for (const k of knockers) ok(s.applier.apply(B, 'relay', { kind: 'register', user: k }));
+    s.events.length = 0;
+    ok(s.applier.apply(B, 'relay', { kind: 'knock', user: knockers[0]!, channel: '#c', reason: 'x'.repeat(5000) }));
+    ok(s.applier.apply(B, 'relay', { kind: 'knock', user: knockers[1]!, channel: '#c' }));
+    no(s.applier.apply(B, 'relay', { kind: 'knock', user: knockers[2]!, channel: '#c' }), /^712 .*\(channel\)/);
+    // a local user knocking now meets the same full window
+    const local = s.local('localk');
+    assert.throws(() => s.ops.knocks.knock(local.u, ch), /Too many KNOCKs \(channel\)/);
+    const delivered = s.events.filter((e) => e.kind === 'knock');
+    assert.equal(delivered.length, 2);
+    assert.equal(delivered[0]!.kind === 'knock' && delivered[0]!.reason?.length, 390);
   });
 });
