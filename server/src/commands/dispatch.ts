@@ -2,7 +2,7 @@ import type { ServerContext } from '../context.js';
 import { RateLimiter, SlidingWindow } from '../limits/rate.js';
 import type { IrcMessage } from '../protocol/message.js';
 import * as N from '../protocol/numerics.js';
-import { safeParam } from '../protocol/validate.js';
+import { middles, safeParam } from '../protocol/validate.js';
 import type { ReplyBuffer } from '../session/reply-buffer.js';
 import type { LineDispatcher, Session } from '../session/session.js';
 import { SessionSlot } from '../session/slots.js';
@@ -135,10 +135,4 @@ export class Dispatcher implements LineDispatcher {
     if (!counts) { counts = newCounts(spec, this.server); store.set(spec, counts); }
     return new Gate(counts, spec, this.server);
   }
-}
-
-/** every parameter but the last (the trailing one, which may hold anything) as a valid middle one */
-function middles(params: string[]): string[] {
-  const last = params.length - 1;
-  return params.map((p, i) => (i < last ? safeParam(p) : p));
 }

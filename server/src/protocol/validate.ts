@@ -113,3 +113,12 @@ export function nickFromHandle(handle: string | undefined, maxLen: number): stri
   const label = (handle ?? '').split('.')[0]!.replace(/[^A-Za-z0-9-]/g, '').replace(/^[0-9-]+/, '');
   return (label || 'user').slice(0, Math.max(1, maxLen));
 }
+
+/**
+ * Every parameter but the last (the trailing one, which may hold anything) as a valid middle one
+ * (safeParam): a reply with a client's input echoed unchecked gets '*' there instead of failing.
+ */
+export function middles(params: readonly string[]): string[] {
+  const last = params.length - 1;
+  return params.map((p, i) => (i < last ? safeParam(p) : p));
+}

@@ -5,7 +5,7 @@ import * as N from '../protocol/numerics.js';
 import { parseLine, type LineLimits } from '../protocol/parse.js';
 import { ReplyError } from '../protocol/reply-error.js';
 import { toWire } from '../protocol/serialize.js';
-import { safeParam } from '../protocol/validate.js';
+import { middles } from '../protocol/validate.js';
 import { User, type Recipient } from '../state/user.js';
 import type { ConnHandler, IrcConn, TransportKind } from '../transport/conn.js';
 import { TagCap, type Outgoing } from './outgoing.js';
@@ -180,9 +180,7 @@ export class Session implements Recipient, ConnHandler {
   numeric(code: string, ...params: string[]): void {
     // a middle parameter that cannot be one (empty, a space, a leading ':': a client's input echoed
     // unchecked) becomes '*' instead of failing the whole reply (as commands' numerics: dispatch.ts)
-    const last = params.length - 1;
-    const safe = params.map((p, i) => (i < last ? safeParam(p) : p));
-    this.send({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...safe] });
+    this.send({ tags: new Map(), source: this.serverName, command: code, params: [this.user.nick, ...middles(params)] });
   }
 
   /** Fan-out entry point: shared bytes, counted against the sendq (other people's traffic). */
