@@ -49,7 +49,7 @@ const OPTION_TABLE = [
   { group: 'Server', name: 'server-name', type: 'string', default: 'localhost', help: 'server name shown to clients (the source of server replies)' },
   { group: 'Server', name: 'network-name', type: 'string', default: 'freeq', help: 'network name advertised as NETWORK in RPL_ISUPPORT' },
   { group: 'Server', name: 'server-password', type: 'string', secret: true, help: 'connection password clients must send with PASS (unset: no password)' },
-  { group: 'Server', name: 'motd-file', type: 'string', help: 'message of the day file (UTF-8 text); unset or missing: 422 ERR_NOMOTD' },
+  { group: 'Server', name: 'motd-file', type: 'string', help: 'message of the day file (UTF-8 text), read at start and on REHASH / SIGHUP; unset: a built-in MOTD (what the server is, how to log in); missing or empty: 422 ERR_NOMOTD' },
   { group: 'Server', name: 'admin-location', type: 'string', default: 'freeq IRC server', help: 'ADMIN reply, first location line' },
   { group: 'Server', name: 'admin-location2', type: 'string', default: '', help: 'ADMIN reply, second location line' },
   { group: 'Server', name: 'admin-email', type: 'string', default: '', help: 'ADMIN reply, contact e-mail' },
